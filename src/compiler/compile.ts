@@ -1,0 +1,150 @@
+/** Renders every feature view for the target's dialect, checks it, and builds the Manifest. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { CompileError } from '../errors.js';
+import { dialectFor } from '../dialects/index.js';
+import type { Project, ViewConfig, ViewDef } from '../project/types.js';
+import { Dag } from './dag.js';
+import { DuckDbParser, parseForeign } from './sql-check.js';
+import { TemplateRenderer } from './template.js';
+
+export interface CompiledView {
+  name: string;
+  file: string;
+  relation: string;
+  config: ViewConfig;
+  join_keys: string[];
+  /** output columns read statically from the SELECT; null when they are known only after a run */
+  columns: string[] | null;
+  /** columns other than join keys and timestamps; null when the columns are not known statically */
+  features: string[] | null;
+  depends_on: { views: string[]; sources: string[] };
+  compiled_path: string;
+  compiled_sql: string;
+  column_docs: ViewDef['columns'];
+}
+
+export interface Manifest {
+  metadata: { fsql_version: string; generated_at: string; project: string; target: string; dialect: string };
+  views: Record<string, CompiledView>;
+  services: Record<string, { description: string; online: boolean; features: { view: string; features: string[] | null }[] }>;
+  entities: Record<string, { join_keys: string[]; description: string }>;
+  sources: Record<string, { relation: string; timestamp?: string; description: string }>;
+}
+
+export interface Compilation {
+  manifest: Manifest;
+  dag: Dag;
+  renderer: TemplateRenderer;
+  warnings: string[];
+}
+
+export const FSQL_VERSION = '0.1.0';
+
+export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: string[]): string[] {
+  const reserved = new Set([...view.joinKeys, view.config.timestamp, view.config.createdTimestamp].filter(Boolean).map((c) => c!.toLowerCase()));
+  return columns.filter((c) => !reserved.has(c.toLowerCase()));
+}
+
+/** Compiles the whole project; `write` puts compiled SQL and manifest.json under target/. */
+export async function compileProject(project: Project, opts: { strict?: boolean; write?: boolean } = {}): Promise<Compilation> {
+  const dialect = dialectFor(project.target.type);
+  const renderer = new TemplateRenderer(project, dialect);
+  const structure = dialect.name === 'duckdb' ? renderer : new TemplateRenderer(project, dialectFor('duckdb'));
+  const parser = await DuckDbParser.open();
+  const warnings: string[] = [];
+  const views: Record<string, CompiledView> = {};
+  try {
+    for (const view of project.views.values()) {
+      const rendered = renderer.render({ view });
+      const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
+      const duck = structure === renderer ? rendered : structure.render({ view });
+      const parsed = await parser.parse(duck.sql);
+      if (parsed.error) {
+        const line = parsed.error.line ? `:${parsed.error.line + duck.lineOffset}` : '';
+        throw new CompileError(`${view.file}${line}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${parsed.error.message}. Fix the SELECT.`);
+      }
+      if (dialect.name === 'bigquery' || dialect.name === 'snowflake') {
+        const foreign = parseForeign(rendered.sql, dialect.name);
+        if (foreign.error) {
+          const msg = `${view.file}${foreign.error.line ? `:${foreign.error.line + rendered.lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
+          if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
+          warnings.push(msg);
+        }
+      }
+      const columns = parsed.columns ?? null;
+      if (columns) checkColumns(view, columns);
+      views[view.name] = {
+        name: view.name,
+        file: view.file,
+        relation: renderer.relationOf(view.name),
+        config: view.config,
+        join_keys: view.joinKeys,
+        columns,
+        features: columns ? featuresOf(view, columns) : null,
+        depends_on: { views: rendered.refs.sort(), sources: rendered.sources.sort() },
+        compiled_path: compiledPath,
+        compiled_sql: rendered.sql,
+        column_docs: view.columns,
+      };
+    }
+  } finally {
+    parser.close();
+  }
+  const dag = new Dag(new Map(Object.values(views).map((v) => [v.name, v.depends_on.views])));
+  const manifest: Manifest = {
+    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), project: project.name, target: project.target.name, dialect: dialect.name },
+    views,
+    services: Object.fromEntries(
+      [...project.services.values()].map((s) => [s.name, { description: s.description, online: s.online, features: s.features.map((f) => ({ view: f.view, features: f.features ?? views[f.view].features })) }]),
+    ),
+    entities: Object.fromEntries([...project.entities.values()].map((e) => [e.name, { join_keys: e.joinKeys, description: e.description }])),
+    sources: Object.fromEntries(
+      [...project.sources.entries()].map(([k, s]) => [k, { relation: s.path && dialect.readsFiles ? dialect.readFile(relative(project.dir, s.path)) : dialect.relation({ database: s.database, schema: s.schema, name: s.identifier }), timestamp: s.timestamp, description: s.description }]),
+    ),
+  };
+  checkServices(project, manifest);
+  if (opts.write) writeManifest(project, manifest);
+  return { manifest, dag, renderer, warnings };
+}
+
+function checkColumns(view: ViewDef, columns: string[]): void {
+  const have = new Set(columns.map((c) => c.toLowerCase()));
+  const required = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const missing = required.filter((c) => !have.has(c.toLowerCase()));
+  if (missing.length > 0) {
+    throw new CompileError(
+      `${view.file}: the SELECT lacks ${missing.map((m) => `'${m}'`).join(', ')} (join keys ${view.joinKeys.join(', ')} of entities ${view.config.entities.join(', ')}; timestamp '${view.config.timestamp}'). Output columns: ${columns.join(', ')}. Select them, or alias a column to that name.`,
+    );
+  }
+  for (const doc of view.columns) {
+    if (!have.has(doc.name.toLowerCase())) {
+      throw new CompileError(`${view.docFile}: feature_views '${view.name}' documents column '${doc.name}', which the SELECT in ${view.file} does not output. Columns: ${columns.join(', ')}.`);
+    }
+  }
+  if (featuresOf(view, columns).length === 0) throw new CompileError(`${view.file}: the view outputs no feature columns besides its join keys and timestamps.`);
+}
+
+function checkServices(project: Project, manifest: Manifest): void {
+  for (const service of project.services.values()) {
+    for (const ref of service.features) {
+      const known = manifest.views[ref.view].features;
+      if (!ref.features || !known) continue;
+      for (const f of ref.features) {
+        if (!known.includes(f)) {
+          throw new CompileError(`${service.file}${ref.line ? `:${ref.line}` : ''}: feature service '${service.name}' names feature '${f}' that view '${ref.view}' does not have. Its features: ${known.join(', ')}.`);
+        }
+      }
+    }
+  }
+}
+
+export function writeManifest(project: Project, manifest: Manifest): void {
+  for (const v of Object.values(manifest.views)) {
+    const out = join(project.dir, v.compiled_path);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, v.compiled_sql);
+  }
+  mkdirSync(project.targetPath, { recursive: true });
+  writeFileSync(join(project.targetPath, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+}

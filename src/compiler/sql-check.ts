@@ -1,0 +1,67 @@
+/**
+ * Checks compiled SQL without a warehouse: DuckDB's own parser (an in-memory instance, no data)
+ * for DuckDB SQL and for reading output columns; node-sql-parser for BigQuery and Snowflake.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import pkg from 'node-sql-parser';
+
+export interface ParseResult {
+  error?: { message: string; line?: number };
+  /** output column names of the final SELECT, when they can be read statically */
+  columns?: string[];
+}
+
+export class DuckDbParser {
+  private constructor(private readonly conn: DuckDBConnection) {}
+
+  static async open(): Promise<DuckDbParser> {
+    const instance = await DuckDBInstance.create(':memory:');
+    return new DuckDbParser(await instance.connect());
+  }
+
+  async parse(sql: string): Promise<ParseResult> {
+    const reader = await this.conn.runAndReadAll('select json_serialize_sql($1::varchar)', [sql]);
+    const json = JSON.parse(String(reader.getRows()[0][0]));
+    if (json.error) {
+      const pos = json.position === undefined ? undefined : Number(json.position);
+      return { error: { message: json.error_message, line: pos === undefined ? undefined : sql.slice(0, pos).split('\n').length } };
+    }
+    if (json.statements.length !== 1) return { error: { message: `a feature view is one SELECT statement; found ${json.statements.length} statements` } };
+    return { columns: selectColumns(json.statements[0].node) };
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+}
+
+interface SelectNode {
+  type: string;
+  left?: SelectNode;
+  select_list?: { class: string; alias: string; column_names?: string[] }[];
+}
+
+function selectColumns(node: SelectNode): string[] | undefined {
+  if (node.type === 'SET_OPERATION_NODE' && node.left) return selectColumns(node.left);
+  if (node.type !== 'SELECT_NODE' || !node.select_list) return undefined;
+  const names: string[] = [];
+  for (const item of node.select_list) {
+    if (item.alias) names.push(item.alias);
+    else if (item.class === 'COLUMN_REF' && item.column_names) names.push(item.column_names[item.column_names.length - 1]);
+    else return undefined;
+  }
+  return names;
+}
+
+const sqlParser = new pkg.Parser();
+
+/** node-sql-parser in the warehouse's dialect; it lacks some valid constructs, so callers treat failures as warnings. */
+export function parseForeign(sql: string, database: 'bigquery' | 'snowflake'): ParseResult {
+  try {
+    sqlParser.astify(sql, { database });
+    return {};
+  } catch (e) {
+    const err = e as Error & { location?: { start?: { line?: number } } };
+    return { error: { message: err.message.split('\n')[0], line: err.location?.start?.line } };
+  }
+}

@@ -1,0 +1,66 @@
+import { Dialect, type RelationName, type TimeRange, type TruncUnit } from './dialect.js';
+import type { ScalarType, Timestamp } from '../values.js';
+
+const TYPES: Record<ScalarType, string> = { int64: 'INT64', float64: 'FLOAT64', string: 'STRING', boolean: 'BOOL', timestamp: 'TIMESTAMP' };
+
+export class BigQueryDialect extends Dialect {
+  readonly name = 'bigquery' as const;
+  readonly hasAsofJoin = false;
+  readonly rangeNeedsNumericKey = true;
+
+  quoteIdent(name: string): string {
+    return `\`${name.replace(/`/g, '\\`')}\``;
+  }
+
+  /** `project.dataset.table` inside one pair of backticks. */
+  relation(r: RelationName): string {
+    return this.quoteIdent([r.database, r.schema, r.name].filter((p): p is string => Boolean(p)).join('.'));
+  }
+
+  timestampLiteral(ts: Timestamp): string {
+    return `timestamp '${ts.toSqlText()}+00'`;
+  }
+
+  override intervalLiteral(seconds: number): string {
+    const { count, unit } = this.unit(seconds);
+    return `interval ${count} ${unit}`;
+  }
+
+  timeAdd(expr: string, seconds: number): string {
+    return `${seconds < 0 ? 'timestamp_sub' : 'timestamp_add'}(${expr}, ${this.intervalLiteral(seconds)})`;
+  }
+
+  /**
+   * BigQuery's RANGE frame needs a numeric order key. Microseconds, not UNIX_SECONDS, so that
+   * sub-second timestamps fall in or out of the window exactly as they do on DuckDB and Snowflake.
+   */
+  override rollingWindow(partition: string, timeColumn: string, seconds: number): string {
+    return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and current row`;
+  }
+
+  castTo(expr: string, type: ScalarType): string {
+    return `cast(${expr} as ${TYPES[type]})`;
+  }
+
+  override safeDivide(numerator: string, denominator: string): string {
+    return `safe_divide(${numerator}, ${denominator})`;
+  }
+
+  dateTrunc(unit: TruncUnit, expr: string): string {
+    return `timestamp_trunc(${expr}, ${unit})`;
+  }
+
+  secondsBetween(start: string, end: string): string {
+    return `(unix_micros(${end}) - unix_micros(${start})) / 1e6`;
+  }
+
+  /** One atomic MERGE: rows of the range not in the new result are deleted, new rows inserted. */
+  incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
+    const col = this.quoteIdent(timestamp);
+    return [
+      `merge into ${table} as fsql_t\nusing (\nselect * from (\n${select}\n) where ${this.rangeCondition(col, range)}\n) as fsql_s\non false\n` +
+        `when not matched by source and ${this.rangeCondition(`fsql_t.${col}`, range)} then delete\n` +
+        `when not matched then insert row`,
+    ];
+  }
+}

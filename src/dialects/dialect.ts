@@ -1,0 +1,91 @@
+/**
+ * One class per warehouse turns plans into SQL text. The base class holds what is shared and
+ * throws for what a dialect must define, so a forgotten case fails a test instead of shipping bad SQL.
+ * Pure functions of their input: no I/O here (see dialects/CONTEXT.md).
+ */
+import { largestUnit } from '../duration.js';
+import type { WarehouseType } from '../project/types.js';
+import type { ScalarType, Timestamp } from '../values.js';
+
+export interface RelationName {
+  database?: string;
+  schema?: string;
+  name: string;
+}
+
+export type TruncUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
+export const TRUNC_UNITS: TruncUnit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'];
+
+/** A time range of output rows: start inclusive, end exclusive; open where undefined. */
+export interface TimeRange {
+  start?: Timestamp;
+  end?: Timestamp;
+}
+
+export abstract class Dialect {
+  abstract readonly name: WarehouseType;
+  /** ASOF joins exist (DuckDB `ASOF LEFT JOIN`, Snowflake `ASOF JOIN ... MATCH_CONDITION`). */
+  abstract readonly hasAsofJoin: boolean;
+  /** RANGE frames over time need a numeric order key (BigQuery). */
+  abstract readonly rangeNeedsNumericKey: boolean;
+  /** Reads csv/parquet files directly as a source `path:` (DuckDB). */
+  readonly readsFiles: boolean = false;
+
+  abstract quoteIdent(name: string): string;
+  abstract relation(r: RelationName): string;
+  abstract timestampLiteral(ts: Timestamp): string;
+  /** `expr` moved by a signed number of seconds. */
+  abstract timeAdd(expr: string, seconds: number): string;
+  abstract castTo(expr: string, type: ScalarType): string;
+  abstract dateTrunc(unit: TruncUnit, expr: string): string;
+  /** Seconds from `start` to `end` as a float, for the same instants in every dialect. */
+  abstract secondsBetween(start: string, end: string): string;
+  /** Statements that replace the output rows of `range` in `table` by those of `select`, atomically. */
+  abstract incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[];
+
+  stringLiteral(s: string): string {
+    return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  }
+
+  timeSub(expr: string, seconds: number): string {
+    return this.timeAdd(expr, -seconds);
+  }
+
+  /** The inside of an OVER clause: partition, order and a RANGE frame of `seconds` ending at the current row. */
+  rollingWindow(partition: string, timeColumn: string, seconds: number): string {
+    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(seconds)} preceding and current row`;
+  }
+
+  intervalLiteral(seconds: number): string {
+    throw new Error(`${this.name}: intervalLiteral(${seconds}) is not defined for this dialect`);
+  }
+
+  safeDivide(numerator: string, denominator: string): string {
+    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
+  }
+
+  readFile(path: string): string {
+    throw new Error(`${this.name} cannot read files directly (source path '${path}'); load the file into a table and use identifier:`);
+  }
+
+  createTableAs(table: string, select: string): string {
+    return `create or replace table ${table} as\n${select}`;
+  }
+
+  createViewAs(view: string, select: string): string {
+    return `create or replace view ${view} as\n${select}`;
+  }
+
+  /** WHERE condition keeping rows of `range`. */
+  rangeCondition(column: string, range: TimeRange): string {
+    const parts: string[] = [];
+    if (range.start) parts.push(`${column} >= ${this.timestampLiteral(range.start)}`);
+    if (range.end) parts.push(`${column} < ${this.timestampLiteral(range.end)}`);
+    return parts.length > 0 ? parts.join(' and ') : 'true';
+  }
+
+  /** Split seconds into a whole count of the largest unit that fits. */
+  protected unit(seconds: number) {
+    return largestUnit(Math.abs(seconds));
+  }
+}

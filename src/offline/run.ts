@@ -1,0 +1,158 @@
+/** `fsql run`: builds the selected feature views' offline tables in DAG order. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { compileProject, FSQL_VERSION, type Compilation } from '../compiler/compile.js';
+import { selectViews } from '../compiler/select.js';
+import { FsqlError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { renderMaterialize, type MaterializePlan } from '../plans/materialize.js';
+import type { Project, ViewDef } from '../project/types.js';
+import { Timestamp, typeName, type Column } from '../values.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+export interface RunOptions {
+  select?: string[];
+  exclude?: string[];
+  fullRefresh?: boolean;
+  start?: Timestamp;
+  end?: Timestamp;
+  threads?: number;
+  dryRun?: boolean;
+}
+
+export type ViewStatus = 'success' | 'error' | 'skipped';
+
+export interface ViewResult {
+  unique_id: string;
+  name: string;
+  status: ViewStatus;
+  kind?: MaterializePlan['kind'];
+  range?: { start: string | null; end: string | null };
+  execution_time: number;
+  message: string;
+  columns?: { name: string; type: string }[];
+}
+
+export interface RunResults {
+  metadata: { fsql_version: string; generated_at: string; invocation_id: string; target: string };
+  elapsed_time: number;
+  args: Record<string, unknown>;
+  results: ViewResult[];
+}
+
+/** Prints the statements each selected view would run; connects to nothing. */
+export async function planRun(project: Project, opts: RunOptions): Promise<string[]> {
+  const c = await compileProject(project);
+  return selectViews(project.views, c.dag, opts.select, opts.exclude).map((name) => {
+    const view = project.views.get(name)!;
+    const incremental = view.config.materialized === 'incremental' && !opts.fullRefresh && opts.start !== undefined;
+    const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);
+    const { statements, atomic } = renderMaterialize(plan, c.renderer.dialect);
+    const note = view.config.materialized === 'incremental' && !incremental ? ' (incremental: full build shown; pass --start to see the incremental statements)' : '';
+    return `-- ${view.name}: ${plan.kind}${note}\n${atomic ? 'begin transaction;\n' : ''}${statements.map((s) => `${s};`).join('\n')}${atomic ? '\ncommit;' : ''}\n`;
+  });
+}
+
+export async function runViews(project: Project, wh: Warehouse, log: Logger, opts: RunOptions = {}): Promise<RunResults> {
+  const started = Date.now();
+  const c = await compileProject(project, { write: true });
+  for (const w of c.warnings) log.warn(w);
+  const order = selectViews(project.views, c.dag, opts.select, opts.exclude);
+  const results = new Map<string, ViewResult>();
+  const pending = new Set(order);
+  const running = new Map<string, Promise<void>>();
+  const threads = Math.max(1, opts.threads ?? project.target.threads);
+
+  const ready = (name: string) => c.dag.parents.get(name)!.every((p) => !pending.has(p) && !running.has(p));
+  while (pending.size > 0 || running.size > 0) {
+    for (const name of [...pending]) {
+      if (running.size >= threads) break;
+      if (!ready(name)) continue;
+      pending.delete(name);
+      const failedParent = c.dag.parents.get(name)!.find((p) => results.get(p) && results.get(p)!.status !== 'success');
+      if (failedParent) {
+        results.set(name, { unique_id: `view.${project.name}.${name}`, name, status: 'skipped', execution_time: 0, message: `skipped: upstream view '${failedParent}' did not build` });
+        log.info(`SKIP ${name} (upstream ${failedParent} failed)`);
+        continue;
+      }
+      const job = buildView(c, wh, project.views.get(name)!, opts).then((r) => {
+        results.set(name, r);
+        running.delete(name);
+        const done = results.size;
+        if (r.status === 'success') log.info(`OK   ${name} ${r.kind}${r.range ? ` [${r.range.start ?? '…'} .. ${r.range.end ?? 'now'})` : ''} in ${r.execution_time.toFixed(2)}s`, { view: name, status: r.status });
+        else log.error(`FAIL ${name}: ${r.message}`, { view: name, status: r.status });
+        log.progress(`${done}/${order.length} views`);
+      });
+      running.set(name, job);
+    }
+    if (running.size > 0) await Promise.race(running.values());
+  }
+  log.endProgress();
+  const out: RunResults = {
+    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), target: project.target.name },
+    elapsed_time: (Date.now() - started) / 1000,
+    args: { select: opts.select ?? [], exclude: opts.exclude ?? [], full_refresh: Boolean(opts.fullRefresh), start: opts.start?.toISOString() ?? null, end: opts.end?.toISOString() ?? null },
+    results: order.map((n) => results.get(n)!),
+  };
+  mkdirSync(project.targetPath, { recursive: true });
+  writeFileSync(join(project.targetPath, 'run_results.json'), JSON.stringify(out, null, 2) + '\n');
+  return out;
+}
+
+function planFor(c: Compilation, view: ViewDef, range: MaterializePlan['range']): MaterializePlan {
+  const kind = view.config.materialized === 'view' ? 'view' : range ? 'incremental' : 'table';
+  const select = range ? c.renderer.render({ view, incremental: range }).sql : c.manifest.views[view.name].compiled_sql;
+  return { view: view.name, relation: c.manifest.views[view.name].relation, kind, select, timestamp: view.config.timestamp, range };
+}
+
+async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {
+  const t0 = Date.now();
+  const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
+  try {
+    const relation = { database: wh.target.type === 'duckdb' ? undefined : wh.target.database, schema: wh.target.schema, name: view.name };
+    let range: MaterializePlan['range'];
+    if (view.config.materialized === 'incremental' && !opts.fullRefresh && (await wh.describe(relation))) {
+      range = await incrementalRange(c, wh, view, opts);
+    }
+    const plan = planFor(c, view, range);
+    const { statements, atomic } = renderMaterialize(plan, wh.dialect);
+    await wh.execute(statements, { atomic, label: view.file });
+    const columns = (await wh.describe(relation)) ?? [];
+    checkBuiltColumns(view, columns);
+    return {
+      ...base,
+      status: 'success',
+      kind: plan.kind,
+      range: range ? { start: range.start?.toISOString() ?? null, end: range.end?.toISOString() ?? null } : undefined,
+      execution_time: (Date.now() - t0) / 1000,
+      message: 'OK',
+      columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+    };
+  } catch (e) {
+    if (!(e instanceof FsqlError)) throw e;
+    return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: e.message };
+  }
+}
+
+/** From the newest loaded timestamp minus the lookback (or --start) to --end or open. */
+async function incrementalRange(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<MaterializePlan['range']> {
+  if (opts.start) return { start: opts.start, end: opts.end };
+  const ts = wh.dialect.quoteIdent(view.config.timestamp);
+  const [row] = await wh.query(`select max(${ts}) as newest from ${c.manifest.views[view.name].relation}`, { label: view.file });
+  const newest = row ? Object.values(row)[0] : null;
+  if (!(newest instanceof Timestamp)) return undefined;
+  return { start: newest.plusSeconds(-view.config.lookbackSeconds), end: opts.end };
+}
+
+function checkBuiltColumns(view: ViewDef, columns: Column[]): void {
+  const have = new Set(columns.map((col) => col.name.toLowerCase()));
+  const missing = [...view.joinKeys, view.config.timestamp].filter((k) => !have.has(k.toLowerCase()));
+  if (missing.length > 0) {
+    throw new FsqlError(`${view.file}: the built table lacks ${missing.join(', ')}; select the view's join keys and timestamp column.`);
+  }
+  const ts = columns.find((col) => col.name.toLowerCase() === view.config.timestamp.toLowerCase());
+  if (ts && ts.type.type !== 'timestamp') {
+    throw new FsqlError(`${view.file}: timestamp column '${view.config.timestamp}' is ${typeName(ts.type)}, not a timestamp; cast it (cast_as(x, 'timestamp')).`);
+  }
+}

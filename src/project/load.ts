@@ -1,0 +1,170 @@
+/** Loads and validates a whole project: fsql_project.yml, profiles.yml, models and macros. */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ProjectError } from '../errors.js';
+import { registerSecretEnv } from '../secrets.js';
+import { expectKeys, expectMapping, expectString, expectStringList, isMapping } from './checks.js';
+import { indexUnique, readModelYaml, type ViewDoc } from './model-files.js';
+import { loadTarget } from './profiles.js';
+import { sourceKey, type Entity, type MacroFile, type Project, type ServiceDef, type SourceTable, type ViewDef } from './types.js';
+import { parseViewConfig, splitConfig } from './view-config.js';
+import { YamlFile } from './yaml-file.js';
+
+export interface LoadOptions {
+  projectDir?: string;
+  profilesDir?: string;
+  target?: string;
+  /** YAML text from --vars */
+  vars?: string;
+}
+
+const PROJECT_KEYS = ['name', 'version', 'config-version', 'profile', 'model-paths', 'macro-paths', 'target-path', 'vars'];
+
+export function loadProject(opts: LoadOptions = {}): Project {
+  registerSecretEnv();
+  const dir = resolve(opts.projectDir ?? '.');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ProjectError(dir, 'project folder not found. Pass --project-dir pointing at a folder with models/ and profiles.yml.');
+  }
+  const settings = readProjectFile(dir);
+  const vars = { ...settings.vars, ...parseVars(opts.vars) };
+  const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, targetName: opts.target, profilesDir: opts.profilesDir });
+
+  const sources: SourceTable[] = [];
+  const entities: Entity[] = [];
+  const docs: ViewDoc[] = [];
+  const services: ServiceDef[] = [];
+  const views: ViewDef[] = [];
+  for (const modelPath of settings.modelPaths) {
+    for (const abs of listFiles(join(dir, modelPath))) {
+      const file = relative(dir, abs);
+      if (/\.ya?ml$/.test(abs)) {
+        const m = readModelYaml(YamlFile.read(file, abs), dir);
+        sources.push(...m.sources);
+        entities.push(...m.entities);
+        docs.push(...m.viewDocs);
+        services.push(...m.services);
+      } else if (abs.endsWith('.sql')) {
+        views.push(readView(file, abs, vars));
+      }
+    }
+  }
+  const macros: MacroFile[] = settings.macroPaths.flatMap((mp) =>
+    listFiles(join(dir, mp)).filter((f) => f.endsWith('.sql')).map((abs) => ({ file: relative(dir, abs), text: readFileSync(abs, 'utf8') })),
+  );
+
+  const project: Project = {
+    dir,
+    name: settings.name,
+    profileName,
+    modelPaths: settings.modelPaths,
+    macroPaths: settings.macroPaths,
+    targetPath: resolve(dir, settings.targetPath),
+    vars,
+    target,
+    sources: indexUnique(sources, (s) => sourceKey(s.source, s.name), 'source table'),
+    entities: indexUnique(entities, (e) => e.name, 'entity'),
+    views: indexUnique(views, (v) => v.name, 'feature view name (file base name)'),
+    services: indexUnique(services, (s) => s.name, 'feature service'),
+    macros,
+  };
+  attachDocs(project, docs);
+  checkReferences(project);
+  return project;
+}
+
+interface ProjectSettings {
+  name: string;
+  profile?: string;
+  modelPaths: string[];
+  macroPaths: string[];
+  targetPath: string;
+  vars: Record<string, unknown>;
+}
+
+function readProjectFile(dir: string): ProjectSettings {
+  const abs = join(dir, 'fsql_project.yml');
+  const fallbackName = basename(dir).toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+  if (!existsSync(abs)) return { name: fallbackName, modelPaths: ['models'], macroPaths: ['macros'], targetPath: 'target', vars: {} };
+  const y = YamlFile.read('fsql_project.yml', abs);
+  const m = y.value === null ? {} : expectMapping(y, [], y.value, 'fsql_project.yml');
+  expectKeys(y, [], m, PROJECT_KEYS, 'fsql_project.yml');
+  const name = expectString(y, ['name'], m.name, 'name') ?? fallbackName;
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw y.error(['name'], `name '${name}' must match [a-z_][a-z0-9_]*.`);
+  const vars = m.vars === undefined || m.vars === null ? {} : expectMapping(y, ['vars'], m.vars, 'vars');
+  const paths = (key: string, fallback: string) => (m[key] === undefined ? [fallback] : expectStringList(y, [key], m[key], key));
+  return {
+    name,
+    profile: expectString(y, ['profile'], m.profile, 'profile') ?? name,
+    modelPaths: paths('model-paths', 'models'),
+    macroPaths: paths('macro-paths', 'macros'),
+    targetPath: expectString(y, ['target-path'], m['target-path'], 'target-path') ?? 'target',
+    vars,
+  };
+}
+
+function parseVars(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = parseYaml(text);
+  } catch (e) {
+    throw new ProjectError('--vars', `not valid YAML: ${(e as Error).message.split('\n')[0]}. Pass a mapping such as --vars '{x: 1}'.`);
+  }
+  if (!isMapping(v)) throw new ProjectError('--vars', "must be a YAML mapping such as --vars '{x: 1}'.");
+  return v;
+}
+
+function readView(file: string, abs: string, vars: Record<string, unknown>): ViewDef {
+  const text = readFileSync(abs, 'utf8');
+  const name = basename(abs, '.sql');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new ProjectError(file, `feature view name '${name}' (the file's base name) must be letters, digits and underscores. Rename the file.`);
+  }
+  const { call, line, body } = splitConfig(file, text);
+  const config = parseViewConfig(file, call, line, vars);
+  return { name, file, absPath: abs, sql: body, config, joinKeys: [], columns: [] };
+}
+
+function attachDocs(project: Project, docs: ViewDoc[]): void {
+  for (const doc of indexUnique(docs, (d) => d.name, 'feature_views entry').values()) {
+    const view = project.views.get(doc.name);
+    if (!view) {
+      throw new ProjectError(doc.file, `feature_views entry '${doc.name}' has no models/**/${doc.name}.sql. Create the view or fix the name. Views: ${[...project.views.keys()].join(', ')}.`, doc.line);
+    }
+    view.columns = doc.columns;
+    view.docFile = doc.file;
+    if (doc.description && !view.config.description) view.config.description = doc.description;
+  }
+}
+
+function checkReferences(project: Project): void {
+  const entityNames = [...project.entities.keys()].join(', ') || 'none defined';
+  for (const view of project.views.values()) {
+    view.joinKeys = view.config.entities.flatMap((e) => {
+      const entity = project.entities.get(e);
+      if (!entity) throw new ProjectError(view.file, `config entities names unknown entity '${e}'. Define it under 'entities:' in a YAML file, or use one of: ${entityNames}.`, 1);
+      return entity.joinKeys;
+    });
+  }
+  for (const service of project.services.values()) {
+    for (const ref of service.features) {
+      if (!project.views.has(ref.view)) {
+        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'. Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
+      }
+    }
+  }
+}
+
+/** Every file under a folder, sorted, so loading order (and so output) is stable. */
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out;
+}

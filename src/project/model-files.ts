@@ -1,0 +1,145 @@
+/** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
+import type { ColumnDoc, ColumnTest, Entity, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
+import type { YamlFile } from './yaml-file.js';
+import { ProjectError } from '../errors.js';
+import { isAbsolute, resolve } from 'node:path';
+
+const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services'];
+const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
+const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'freshness', 'description', 'columns'];
+const ENTITY_KEYS = ['name', 'join_keys', 'description'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns'];
+const COLUMN_KEYS = ['name', 'description', 'tests', 'tags'];
+const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
+export const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'accepted_range'];
+
+export interface ViewDoc {
+  name: string;
+  description: string;
+  columns: ColumnDoc[];
+  file: string;
+  line?: number;
+}
+
+export interface ModelYaml {
+  sources: SourceTable[];
+  entities: Entity[];
+  viewDocs: ViewDoc[];
+  services: ServiceDef[];
+}
+
+export function readModelYaml(y: YamlFile, projectDir: string): ModelYaml {
+  const out: ModelYaml = { sources: [], entities: [], viewDocs: [], services: [] };
+  if (y.value === null || y.value === undefined) return out;
+  const doc = expectMapping(y, [], y.value, 'a model YAML file');
+  expectKeys(y, [], doc, TOP_KEYS, 'a model YAML file');
+  expectList(y, ['sources'], doc.sources, 'sources').forEach((s, i) => out.sources.push(...readSource(y, ['sources', i], s, projectDir)));
+  expectList(y, ['entities'], doc.entities, 'entities').forEach((e, i) => out.entities.push(readEntity(y, ['entities', i], e)));
+  expectList(y, ['feature_views'], doc.feature_views, 'feature_views').forEach((v, i) => out.viewDocs.push(readViewDoc(y, ['feature_views', i], v)));
+  expectList(y, ['feature_services'], doc.feature_services, 'feature_services').forEach((s, i) => out.services.push(readService(y, ['feature_services', i], s)));
+  return out;
+}
+
+function readSource(y: YamlFile, path: Path, v: unknown, projectDir: string): SourceTable[] {
+  const m = expectMapping(y, path, v, 'a source');
+  expectKeys(y, path, m, SOURCE_KEYS, 'a source');
+  const source = expectName(y, [...path, 'name'], m.name, 'source name');
+  return expectList(y, [...path, 'tables'], m.tables, `tables of source '${source}'`).map((t, i) => {
+    const tp = [...path, 'tables', i];
+    const tm = expectMapping(y, tp, t, 'a source table');
+    expectKeys(y, tp, tm, TABLE_KEYS, `table of source '${source}'`);
+    const name = expectName(y, [...tp, 'name'], tm.name, 'table name');
+    const p = expectString(y, [...tp, 'path'], tm.path, 'path');
+    let freshness;
+    if (tm.freshness !== undefined) {
+      const f = expectMapping(y, [...tp, 'freshness'], tm.freshness, 'freshness');
+      expectKeys(y, [...tp, 'freshness'], f, ['warn_after', 'error_after'], 'freshness');
+      freshness = {
+        warnAfterSeconds: expectDuration(y, [...tp, 'freshness', 'warn_after'], f.warn_after, 'warn_after'),
+        errorAfterSeconds: expectDuration(y, [...tp, 'freshness', 'error_after'], f.error_after, 'error_after'),
+      };
+    }
+    return {
+      source,
+      name,
+      identifier: expectString(y, [...tp, 'identifier'], tm.identifier, 'identifier') ?? name,
+      schema: expectString(y, [...path, 'schema'], m.schema, 'schema'),
+      database: expectString(y, [...path, 'database'], m.database, 'database'),
+      path: p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p),
+      timestamp: expectString(y, [...tp, 'timestamp'], tm.timestamp, 'timestamp'),
+      freshness,
+      description: expectString(y, [...tp, 'description'], tm.description, 'description') ?? '',
+      file: y.file,
+      line: y.line(tp),
+    };
+  });
+}
+
+function readEntity(y: YamlFile, path: Path, v: unknown): Entity {
+  const m = expectMapping(y, path, v, 'an entity');
+  expectKeys(y, path, m, ENTITY_KEYS, 'an entity');
+  const name = expectName(y, [...path, 'name'], m.name, 'entity name');
+  const joinKeys = expectStringList(y, [...path, 'join_keys'], m.join_keys, 'join_keys');
+  if (joinKeys.length === 0) throw y.error(path, `entity '${name}' needs join_keys: [column, ...].`);
+  return { name, joinKeys, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', file: y.file, line: y.line(path) };
+}
+
+function readViewDoc(y: YamlFile, path: Path, v: unknown): ViewDoc {
+  const m = expectMapping(y, path, v, 'a feature_views entry');
+  expectKeys(y, path, m, VIEW_DOC_KEYS, 'a feature_views entry');
+  const name = expectName(y, [...path, 'name'], m.name, 'feature view name');
+  const columns = expectList(y, [...path, 'columns'], m.columns, 'columns').map((c, i) => readColumn(y, [...path, 'columns', i], c));
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, file: y.file, line: y.line(path) };
+}
+
+function readColumn(y: YamlFile, path: Path, v: unknown): ColumnDoc {
+  const m = expectMapping(y, path, v, 'a column');
+  expectKeys(y, path, m, COLUMN_KEYS, 'a column');
+  const tests = expectList(y, [...path, 'tests'], m.tests, 'tests').map((t, i): ColumnTest => {
+    const tp = [...path, 'tests', i];
+    const [name, args] = typeof t === 'string' ? [t, {}] : isMapping(t) && Object.keys(t).length === 1 ? [Object.keys(t)[0], Object.values(t)[0]] : ['', {}];
+    if (!COLUMN_TESTS.includes(name)) throw y.error(tp, `unknown test '${name || JSON.stringify(t)}'. Tests: ${COLUMN_TESTS.join(', ')}.`);
+    if (!isMapping(args)) throw y.error(tp, `arguments of test '${name}' must be a mapping, such as {min: 0}.`);
+    return { name, args };
+  });
+  return {
+    name: expectName(y, [...path, 'name'], m.name, 'column name'),
+    description: expectString(y, [...path, 'description'], m.description, 'description') ?? '',
+    tags: expectStringList(y, [...path, 'tags'], m.tags, 'tags'),
+    tests,
+  };
+}
+
+function readService(y: YamlFile, path: Path, v: unknown): ServiceDef {
+  const m = expectMapping(y, path, v, 'a feature service');
+  expectKeys(y, path, m, SERVICE_KEYS, 'a feature service');
+  const name = expectName(y, [...path, 'name'], m.name, 'feature service name');
+  const features = expectList(y, [...path, 'features'], m.features, 'features').map((f, i): ServiceFeatureRef => {
+    const fp = [...path, 'features', i];
+    if (typeof f === 'string') return { view: f, line: y.line(fp) };
+    if (isMapping(f) && Object.keys(f).length === 1) {
+      const [view, list] = Object.entries(f)[0];
+      return { view, features: expectStringList(y, [...fp, view], list, `features of '${view}'`), line: y.line(fp) };
+    }
+    throw y.error(fp, 'each feature entry is a view name, or {view: [feature, ...]} for a subset.');
+  });
+  if (features.length === 0) throw y.error(path, `feature service '${name}' needs features: [view, ...].`);
+  const online = m.online === undefined ? true : m.online;
+  if (typeof online !== 'boolean') throw y.error([...path, 'online'], "'online' must be true or false.");
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', features, online, file: y.file, line: y.line(path) };
+}
+
+/** Indexes items by name; a second item with the same name is an error naming both places. */
+export function indexUnique<T extends { file: string; line?: number }>(items: T[], keyOf: (t: T) => string, what: string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const first = map.get(key);
+    if (first) {
+      throw new ProjectError(item.file, `duplicate ${what} '${key}' (also defined at ${first.file}${first.line ? `:${first.line}` : ''}). Names must be unique: rename or remove one.`, item.line);
+    }
+    map.set(key, item);
+  }
+  return map;
+}

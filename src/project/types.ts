@@ -1,0 +1,144 @@
+/** The loaded, validated project: plain data, no I/O after loading. */
+export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake';
+export type Materialization = 'table' | 'incremental' | 'view';
+
+export interface OnlineStoreConfig {
+  type: 'sqlite' | 'redis';
+  /** sqlite: absolute file path. */
+  path?: string;
+  /** redis: connection URL (may hold a password; never printed as is). */
+  url?: string;
+  cluster?: boolean;
+}
+
+export interface ServeConfig {
+  auth: boolean;
+  host?: string;
+  port?: number;
+  workers?: number;
+}
+
+export interface Target {
+  name: string;
+  type: WarehouseType;
+  /** schema (DuckDB, Snowflake) or dataset (BigQuery) */
+  schema: string;
+  /** database (DuckDB catalog, Snowflake database) or GCP project (BigQuery) */
+  database?: string;
+  threads: number;
+  /** Every key of the output, env_var() rendered, for the adapter to read. */
+  settings: Record<string, unknown>;
+  onlineStore: OnlineStoreConfig;
+  serve: ServeConfig;
+  profileFile: string;
+}
+
+export interface Freshness {
+  warnAfterSeconds?: number;
+  errorAfterSeconds?: number;
+}
+
+export interface SourceTable {
+  source: string;
+  name: string;
+  identifier: string;
+  schema?: string;
+  database?: string;
+  /** DuckDB only: absolute path or glob of csv/parquet files */
+  path?: string;
+  timestamp?: string;
+  freshness?: Freshness;
+  description: string;
+  file: string;
+  line?: number;
+}
+
+export interface Entity {
+  name: string;
+  joinKeys: string[];
+  description: string;
+  file: string;
+  line?: number;
+}
+
+export interface ColumnTest {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export interface ColumnDoc {
+  name: string;
+  description: string;
+  tags: string[];
+  tests: ColumnTest[];
+}
+
+export interface ViewConfig {
+  entities: string[];
+  timestamp: string;
+  createdTimestamp?: string;
+  ttlSeconds?: number;
+  materialized: Materialization;
+  lookbackSeconds: number;
+  online: boolean;
+  description: string;
+  owner: string;
+  tags: string[];
+}
+
+export interface ViewDef {
+  name: string;
+  /** path relative to the project dir, as shown in messages */
+  file: string;
+  absPath: string;
+  /** the template text */
+  sql: string;
+  config: ViewConfig;
+  /** join keys of the view's entities, in order */
+  joinKeys: string[];
+  /** docs and tests from a `feature_views:` YAML entry */
+  columns: ColumnDoc[];
+  docFile?: string;
+}
+
+export interface ServiceFeatureRef {
+  view: string;
+  /** undefined: every feature of the view */
+  features?: string[];
+  line?: number;
+}
+
+export interface ServiceDef {
+  name: string;
+  description: string;
+  features: ServiceFeatureRef[];
+  online: boolean;
+  file: string;
+  line?: number;
+}
+
+export interface MacroFile {
+  file: string;
+  text: string;
+}
+
+export interface Project {
+  dir: string;
+  name: string;
+  profileName: string;
+  modelPaths: string[];
+  macroPaths: string[];
+  /** absolute */
+  targetPath: string;
+  vars: Record<string, unknown>;
+  target: Target;
+  sources: Map<string, SourceTable>;
+  entities: Map<string, Entity>;
+  views: Map<string, ViewDef>;
+  services: Map<string, ServiceDef>;
+  macros: MacroFile[];
+}
+
+export function sourceKey(source: string, table: string): string {
+  return `${source}.${table}`;
+}

@@ -1,0 +1,115 @@
+/** Reads the leading `{{ config(...) }}` call of a feature view's .sql file. */
+import nunjucks from 'nunjucks';
+import { ProjectError } from '../errors.js';
+import { parseDuration, DURATION_HELP } from '../duration.js';
+import { envVar, renderErrorMessage } from './env-var.js';
+import type { Materialization, ViewConfig } from './types.js';
+
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags'];
+const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view'];
+const env = new nunjucks.Environment(null, { autoescape: false });
+
+/** Finds the config call; returns its text, the line it starts on and the template with it removed. */
+export function splitConfig(file: string, text: string): { call: string; line: number; body: string } {
+  const start = /\{\{-?\s*config\s*\(/.exec(text);
+  if (!start) {
+    throw new ProjectError(file, "a feature view starts with {{ config(entities=[...], timestamp='...') }}; none was found. Add it before the SELECT.", 1);
+  }
+  const before = text.slice(0, start.index);
+  if (before.replace(/\{#[\s\S]*?#\}/g, '').replace(/--[^\n]*/g, '').trim() !== '') {
+    throw new ProjectError(file, 'the config() call must come first, before the SELECT.', lineAt(text, start.index));
+  }
+  const end = findClose(text, start.index + start[0].length);
+  if (end < 0) throw new ProjectError(file, "config( is never closed; end it with ') }}'.", lineAt(text, start.index));
+  const close = /^\s*-?\}\}/.exec(text.slice(end + 1));
+  if (!close) throw new ProjectError(file, "config(...) must be followed by '}}'.", lineAt(text, end));
+  const stop = end + 1 + close[0].length;
+  // Keep the line count so compiled lines match the file's lines.
+  const blank = text.slice(0, stop).replace(/[^\n]/g, '');
+  return { call: text.slice(start.index, stop), line: lineAt(text, start.index), body: blank + text.slice(stop) };
+}
+
+export function parseViewConfig(file: string, call: string, line: number, vars: Record<string, unknown>): ViewConfig {
+  let raw: Record<string, unknown> = {};
+  try {
+    env.renderString(call, {
+      config: (kw: Record<string, unknown>) => {
+        raw = { ...kw };
+        return '';
+      },
+      var: (name: string, fallback?: unknown) => (name in vars ? vars[name] : fallback),
+      env_var: envVar,
+    });
+  } catch (e) {
+    throw new ProjectError(file, `cannot read config(): ${renderErrorMessage(e)}. Write it as config(key=value, ...).`, line);
+  }
+  delete raw.__keywords;
+  const err = (detail: string) => new ProjectError(file, `config ${detail}`, line);
+  for (const key of Object.keys(raw)) {
+    if (!CONFIG_KEYS.includes(key)) throw err(`has unknown key '${key}'. Allowed keys: ${CONFIG_KEYS.join(', ')}.`);
+  }
+  const strings = (key: string): string[] => {
+    const v = raw[key];
+    if (v === undefined) return [];
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw err(`'${key}' must be a list of names, such as ['user'].`);
+    return list as string[];
+  };
+  const text = (key: string): string | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw err(`'${key}' must be a string.`);
+    return v;
+  };
+  const duration = (key: string): number | undefined => {
+    if (raw[key] === undefined || raw[key] === null) return undefined;
+    const s = parseDuration(raw[key]);
+    if (s === undefined) throw err(`'${key}' must be ${DURATION_HELP}, not '${String(raw[key])}'.`);
+    return s;
+  };
+  const entities = strings('entities');
+  if (entities.length === 0) throw err("needs entities=['...']: the entities whose join keys identify a row.");
+  const timestamp = text('timestamp');
+  if (!timestamp) throw err("needs timestamp='column': the output column with the time each row's values became true.");
+  const materialized = (text('materialized') ?? 'table') as Materialization;
+  if (!MATERIALIZATIONS.includes(materialized)) throw err(`'materialized' must be one of ${MATERIALIZATIONS.join(', ')}, not '${materialized}'.`);
+  const online = raw.online === undefined ? true : raw.online;
+  if (typeof online !== 'boolean') throw err("'online' must be true or false.");
+  const ttl = duration('ttl');
+  return {
+    entities,
+    timestamp,
+    createdTimestamp: text('created_timestamp'),
+    ttlSeconds: ttl === 0 ? undefined : ttl,
+    materialized,
+    lookbackSeconds: duration('lookback') ?? 0,
+    online,
+    description: text('description') ?? '',
+    owner: text('owner') ?? '',
+    tags: strings('tags'),
+  };
+}
+
+function findClose(text: string, from: number): number {
+  let depth = 1;
+  let quote = '';
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) return c === ')' ? i : -1;
+    }
+  }
+  return -1;
+}
+
+export function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}

@@ -1,0 +1,212 @@
+/** The DuckDB adapter: a file (or in-memory) database, one connection per concurrent caller. */
+import { mkdirSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import {
+  DuckDBArrayValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue, DuckDBTimestampTZValue,
+  DuckDBTimestampValue, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue,
+} from '@duckdb/node-api';
+import { WarehouseError } from '../errors.js';
+import type { RelationName } from '../dialects/dialect.js';
+import { DuckDbDialect } from '../dialects/duckdb.js';
+import type { Target } from '../project/types.js';
+import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
+import type { ExecuteOptions, Warehouse } from './warehouse.js';
+
+export class DuckDbWarehouse implements Warehouse {
+  readonly dialect = new DuckDbDialect();
+  private readonly idle: DuckDBConnection[] = [];
+
+  private constructor(
+    readonly target: Target,
+    private readonly instance: DuckDBInstance,
+    private readonly projectDir: string,
+  ) {}
+
+  static async open(target: Target, projectDir: string): Promise<DuckDbWarehouse> {
+    const path = String(target.settings.path ?? ':memory:');
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, target.threads)) });
+    } catch (e) {
+      throw new WarehouseError(`cannot open DuckDB database ${path}: ${(e as Error).message}. Another fsql process may hold it; wait for it or use another path.`);
+    }
+    const wh = new DuckDbWarehouse(target, instance, projectDir);
+    const conn = await wh.acquire();
+    try {
+      for (const ext of (target.settings.extensions as string[] | undefined) ?? []) await conn.run(`load ${ext}`);
+      if (target.schema !== 'main') await conn.run(`create schema if not exists ${wh.dialect.quoteIdent(target.schema)}`);
+    } finally {
+      wh.release(conn);
+    }
+    return wh;
+  }
+
+  async execute(statements: string | string[], opts: ExecuteOptions = {}): Promise<void> {
+    const list = typeof statements === 'string' ? [statements] : statements;
+    await this.withConnection(async (conn) => {
+      if (!opts.atomic) {
+        for (const sql of list) await this.run(conn, sql, opts);
+        return;
+      }
+      await conn.run('begin transaction');
+      try {
+        for (const sql of list) await this.run(conn, sql, opts);
+        await conn.run('commit');
+      } catch (e) {
+        await conn.run('rollback').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async query(sql: string, opts: ExecuteOptions = {}): Promise<Row[]> {
+    const rows: Row[] = [];
+    for await (const chunk of this.stream(sql, opts)) rows.push(...chunk);
+    return rows;
+  }
+
+  async *stream(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<Row[]> {
+    const conn = await this.acquire();
+    try {
+      let result;
+      try {
+        result = await conn.stream(sql);
+      } catch (e) {
+        throw this.error(e, sql, opts);
+      }
+      const names = result.columnNames();
+      const convert = result.columnTypes().map(converterFor);
+      const want = opts.chunkRows ?? 2048;
+      let batch: Row[] = [];
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        const cols = chunk.getColumns();
+        for (let r = 0; r < chunk.rowCount; r++) {
+          const row: Row = {};
+          for (let c = 0; c < names.length; c++) row[names[c]] = convert[c](cols[c][r]);
+          batch.push(row);
+        }
+        if (batch.length >= want) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  async describe(relation: RelationName): Promise<Column[] | undefined> {
+    const schema = relation.schema ?? this.target.schema;
+    const rows = await this.query(
+      `select column_name, data_type from information_schema.columns where table_schema = ${this.dialect.stringLiteral(schema)} and table_name = ${this.dialect.stringLiteral(relation.name)} order by ordinal_position`,
+    );
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({ name: String(r.column_name), type: typeFromSql(String(r.data_type)) }));
+  }
+
+  async loadFile(path: string, relation: RelationName): Promise<void> {
+    const ext = extname(path).toLowerCase();
+    if (ext !== '.csv' && ext !== '.parquet') throw new WarehouseError(`${path}: only .csv and .parquet files can be loaded.`);
+    await this.execute(this.dialect.createTableAs(this.dialect.relation(relation), `select * from ${this.dialect.readFile(path)}`));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.idle.splice(0)) c.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async run(conn: DuckDBConnection, sql: string, opts: ExecuteOptions): Promise<void> {
+    try {
+      await conn.run(sql);
+    } catch (e) {
+      throw this.error(e, sql, opts);
+    }
+  }
+
+  private error(e: unknown, _sql: string, opts: ExecuteOptions): WarehouseError {
+    return new WarehouseError(`${opts.label ? `${opts.label}: ` : ''}DuckDB: ${(e as Error).message}`);
+  }
+
+  private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    try {
+      return await fn(conn);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  private async acquire(): Promise<DuckDBConnection> {
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    const conn = await this.instance.connect();
+    // Relative source paths resolve against the project; timestamps are UTC.
+    await conn.run(`set file_search_path = ${this.dialect.stringLiteral(this.projectDir)}; set TimeZone = 'UTC'; set schema = ${this.dialect.stringLiteral(this.target.schema)}`);
+    return conn;
+  }
+
+  private release(conn: DuckDBConnection): void {
+    this.idle.push(conn);
+  }
+}
+
+type Convert = (v: DuckDBValue) => Value;
+
+function converterFor(type: DuckDBType): Convert {
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return (v) => (v === null ? null : Boolean(v));
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return (v) => (v === null ? null : BigInt(v as number | bigint));
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return (v) => (v === null ? null : Number(v));
+    case DuckDBTypeId.DECIMAL:
+      return (v) => (v === null ? null : (v as DuckDBDecimalValue).toDouble());
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return (v) => (v === null ? null : new Timestamp((v as DuckDBTimestampValue | DuckDBTimestampTZValue).micros));
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return (v) => (v === null ? null : Timestamp.parse(String(v)) ?? null);
+    case DuckDBTypeId.DATE:
+      return (v) => (v === null ? null : new Timestamp(BigInt((v as DuckDBDateValue).days) * 86400000000n));
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      const inner = converterFor((type as unknown as { valueType: DuckDBType }).valueType);
+      return (v) => (v === null ? null : (v as DuckDBListValue | DuckDBArrayValue).items.map(inner));
+    }
+    case DuckDBTypeId.VARCHAR:
+      return (v) => (v === null ? null : (v as string));
+    default:
+      return (v) => (v === null ? null : String(v));
+  }
+}
+
+/** information_schema data_type text -> common type */
+export function typeFromSql(sqlType: string): DataType {
+  const t = sqlType.toUpperCase().trim();
+  if (t.endsWith('[]')) return { type: 'array', elementType: typeFromSql(t.slice(0, -2)) };
+  const arr = /^(?:LIST|ARRAY)\s*[(<](.*)[)>]$/.exec(t);
+  if (arr) return { type: 'array', elementType: typeFromSql(arr[1]) };
+  if (/^\w+\[\d+\]$/.test(t)) return { type: 'array', elementType: typeFromSql(t.replace(/\[\d+\]$/, '')) };
+  if (t === 'BOOLEAN' || t === 'BOOL') return { type: 'boolean' };
+  if (/^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT64)$/.test(t)) return { type: 'int64' };
+  if (/^(FLOAT|DOUBLE|REAL|FLOAT64)$/.test(t) || t.startsWith('DECIMAL') || t.startsWith('NUMERIC')) return { type: 'float64' };
+  if (t.startsWith('TIMESTAMP') || t === 'DATE' || t === 'DATETIME') return { type: 'timestamp' };
+  return { type: 'string' };
+}
