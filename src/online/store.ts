@@ -1,0 +1,76 @@
+/**
+ * The online store contract (SPEC section 7). Implementations: redis-store.ts, sqlite-store.ts.
+ * Values are typed (values.ts): int64 as bigint, float64 as number, booleans, strings,
+ * Timestamp, arrays. Every stored row carries its feature timestamp.
+ */
+import type { DataType, Timestamp, Value } from '../values.js';
+
+/** What the store needs to know about one online feature view; written by sync, read by serve. */
+export interface ViewLayout {
+  view: string;
+  /** join key columns, in the view's order, with their types */
+  joinKeys: { name: string; type: DataType }[];
+  features: { name: string; type: DataType }[];
+  /** undefined: values never expire */
+  ttlSeconds?: number;
+}
+
+/** One entity's latest row of a view. `key` holds the join key values in ViewLayout.joinKeys order. */
+export interface OnlineRow {
+  key: Value[];
+  ts: Timestamp;
+  /** created_timestamp, when the view has one: breaks ties on equal `ts` (latest wins) */
+  created?: Timestamp;
+  values: Record<string, Value>;
+}
+
+export interface StoredRow {
+  ts: Timestamp;
+  created?: Timestamp;
+  values: Record<string, Value>;
+}
+
+export interface WriteResult {
+  /** rows that replaced an older value or were new */
+  written: number;
+  /** rows ignored because the store already held a newer (or equal) value */
+  stale: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  /** sha256 of the key, hex; the key itself is never stored */
+  hash: string;
+  description: string;
+  /** services this key may read; empty means all */
+  services: string[];
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface OnlineStore {
+  /** Human-readable location with any password removed, for messages. */
+  readonly location: string;
+  /** Throws OnlineStoreError when the store cannot be reached. */
+  ping(): Promise<void>;
+  /** Records a view's layout (types, TTL) so readers need no warehouse. */
+  putLayout(layout: ViewLayout): Promise<void>;
+  getLayouts(): Promise<ViewLayout[]>;
+  /**
+   * Writes rows in batches. Atomic per row: a row never replaces a stored row with a greater
+   * (ts, created); equal or older rows count as stale. Values expire `ttlSeconds` after `ts`,
+   * removed by the store itself.
+   */
+  write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult>;
+  /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
+  read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
+  /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */
+  getWatermark(view: string): Promise<Timestamp | undefined>;
+  setWatermark(view: string, ts: Timestamp): Promise<void>;
+  /** Removes a view's rows, layout and watermark (sync --full-refresh). */
+  dropView(view: string): Promise<void>;
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  close(): Promise<void>;
+}
