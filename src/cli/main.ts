@@ -6,6 +6,7 @@ import * as compile from './commands/compile.js';
 import * as init from './commands/init.js';
 import * as ls from './commands/ls.js';
 import * as run from './commands/run.js';
+import * as test from './commands/test.js';
 
 const program = new Command('fsql')
   .version(FSQL_VERSION)
@@ -19,7 +20,7 @@ const program = new Command('fsql')
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [init, ls, compile, run]) command.register(program);
+for (const command of [init, ls, compile, run, test]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);
