@@ -51,46 +51,43 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
   const dialect = dialectFor(project.target.type);
   const renderer = new TemplateRenderer(project, dialect);
   const structure = dialect.name === 'duckdb' ? renderer : new TemplateRenderer(project, dialectFor('duckdb'));
-  const parser = await DuckDbParser.open();
   const warnings: string[] = [];
   const views: Record<string, CompiledView> = {};
-  try {
-    for (const view of project.views.values()) {
-      const rendered = renderer.render({ view });
-      const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
-      const duck = structure === renderer ? rendered : structure.render({ view });
-      const parsed = await parser.parse(duck.sql);
-      if (parsed.error) {
-        const line = parsed.error.line ? `:${parsed.error.line + duck.lineOffset}` : '';
-        throw new CompileError(`${view.file}${line}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${parsed.error.message}. Fix the SELECT.`);
-      }
-      if (dialect.name === 'bigquery' || dialect.name === 'snowflake') {
-        const foreign = parseForeign(rendered.sql, dialect.name);
-        if (foreign.error) {
-          const msg = `${view.file}${foreign.error.line ? `:${foreign.error.line + rendered.lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
-          if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
-          warnings.push(msg);
-        }
-      }
-      const columns = parsed.columns ?? null;
-      if (columns) checkColumns(view, columns);
-      views[view.name] = {
-        name: view.name,
-        file: view.file,
-        relation: renderer.relationOf(view.name),
-        config: view.config,
-        join_keys: view.joinKeys,
-        columns,
-        features: columns ? featuresOf(view, columns) : null,
-        depends_on: { views: rendered.refs.sort(), sources: rendered.sources.sort() },
-        compiled_path: compiledPath,
-        compiled_sql: rendered.sql,
-        column_docs: view.columns,
-      };
+  const defs = [...project.views.values()];
+  const rendered = defs.map((view) => renderer.render({ view }));
+  const duck = structure === renderer ? rendered : defs.map((view) => structure.render({ view }));
+  const parser = await DuckDbParser.open();
+  const parsed = await parser.parseAll(duck.map((r) => r.sql)).finally(() => parser.close());
+  defs.forEach((view, i) => {
+    const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
+    const { error, columns } = parsed[i];
+    if (error) {
+      const line = error.line ? `:${error.line + duck[i].lineOffset}` : '';
+      throw new CompileError(`${view.file}${line}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
     }
-  } finally {
-    parser.close();
-  }
+    if (dialect.name === 'bigquery' || dialect.name === 'snowflake') {
+      const foreign = parseForeign(rendered[i].sql, dialect.name);
+      if (foreign.error) {
+        const msg = `${view.file}${foreign.error.line ? `:${foreign.error.line + rendered[i].lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
+        if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
+        warnings.push(msg);
+      }
+    }
+    if (columns) checkColumns(view, columns);
+    views[view.name] = {
+      name: view.name,
+      file: view.file,
+      relation: renderer.relationOf(view.name),
+      config: view.config,
+      join_keys: view.joinKeys,
+      columns: columns ?? null,
+      features: columns ? featuresOf(view, columns) : null,
+      depends_on: { views: rendered[i].refs.sort(), sources: rendered[i].sources.sort() },
+      compiled_path: compiledPath,
+      compiled_sql: rendered[i].sql,
+      column_docs: view.columns,
+    };
+  });
   const dag = new Dag(new Map(Object.values(views).map((v) => [v.name, v.depends_on.views])));
   const manifest: Manifest = {
     metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), project: project.name, target: project.target.name, dialect: dialect.name },

@@ -2,7 +2,7 @@
  * Checks compiled SQL without a warehouse: DuckDB's own parser (an in-memory instance, no data)
  * for DuckDB SQL and for reading output columns; node-sql-parser for BigQuery and Snowflake.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import pkg from 'node-sql-parser';
 
 export interface ParseResult {
@@ -19,20 +19,27 @@ export class DuckDbParser {
     return new DuckDbParser(await instance.connect());
   }
 
-  async parse(sql: string): Promise<ParseResult> {
-    const reader = await this.conn.runAndReadAll('select json_serialize_sql($1::varchar)', [sql]);
-    const json = JSON.parse(String(reader.getRows()[0][0]));
-    if (json.error) {
-      const pos = json.position === undefined ? undefined : Number(json.position);
-      return { error: { message: json.error_message, line: pos === undefined ? undefined : sql.slice(0, pos).split('\n').length } };
-    }
-    if (json.statements.length !== 1) return { error: { message: `a feature view is one SELECT statement; found ${json.statements.length} statements` } };
-    return { columns: selectColumns(json.statements[0].node) };
+  /** Parses many statements in one query: one round trip for a whole project. */
+  async parseAll(sqls: string[]): Promise<ParseResult[]> {
+    if (sqls.length === 0) return [];
+    const reader = await this.conn.runAndReadAll('select json_serialize_sql(s) from unnest($1::varchar[]) with ordinality as t(s, i) order by i', [
+      listValue(sqls),
+    ]);
+    return reader.getRows().map((row, i) => toResult(sqls[i], JSON.parse(String(row[0]))));
   }
 
   close(): void {
     this.conn.closeSync();
   }
+}
+
+function toResult(sql: string, json: { error?: boolean; error_message?: string; position?: string; statements: { node: SelectNode }[] }): ParseResult {
+    if (json.error) {
+      const pos = json.position === undefined ? undefined : Number(json.position);
+      return { error: { message: String(json.error_message), line: pos === undefined ? undefined : sql.slice(0, pos).split('\n').length } };
+    }
+    if (json.statements.length !== 1) return { error: { message: `a feature view is one SELECT statement; found ${json.statements.length} statements` } };
+    return { columns: selectColumns(json.statements[0].node) };
 }
 
 interface SelectNode {
