@@ -22,3 +22,25 @@ test('the example project compiles for all three targets and runs end to end on 
     { name: 'txn_count_1h', type: 'int64' },
   ]);
 });
+
+test('ls lists views, sources and services; --vars overrides project vars; json logs are JSON lines', () => {
+  const dir = copyExample();
+  const ls = fsql(['--project-dir', dir, 'ls']);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.deepEqual(ls.stdout.trim().split('\n'), [
+    'feature_view:merchant_risk',
+    'feature_view:user_merchant_pair',
+    'feature_view:user_transaction_stats',
+    'source:raw.transactions',
+    'feature_service:fraud_detection',
+  ]);
+  const json = fsql(['--project-dir', dir, 'ls', '--select', 'tag:user', '--output', 'json']);
+  const views = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(views.map((v) => [v.name, v.materialized, v.ttl_seconds, v.join_keys]), [['user_transaction_stats', 'incremental', 604800, ['user_id']]]);
+  const c = fsql(['--project-dir', dir, '--vars', '{large_amount: 123}', '--log-format', 'json', 'compile']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(readFileSync(join(dir, 'target', 'compiled', 'dev', 'models', 'user', 'user_transaction_stats.sql'), 'utf8'), /when amount >= 123 then/);
+  const line = JSON.parse(c.stderr.trim().split('\n').pop()!);
+  assert.equal(line.level, 'info');
+  assert.match(line.msg, /^Compiled 3 feature views for dev \(duckdb\)/);
+});
