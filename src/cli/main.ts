@@ -7,6 +7,13 @@ import * as init from './commands/init.js';
 import * as ls from './commands/ls.js';
 import * as run from './commands/run.js';
 import * as test from './commands/test.js';
+import * as train from './commands/train.js';
+import * as sync from './commands/sync.js';
+import * as get from './commands/get.js';
+import * as freshness from './commands/freshness.js';
+import * as serve from './commands/serve.js';
+import * as apiKey from './commands/api-key.js';
+import * as skewCheck from './commands/skew-check.js';
 
 const program = new Command('fsql')
   .version(FSQL_VERSION)
@@ -20,7 +27,7 @@ const program = new Command('fsql')
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [init, ls, compile, run, test]) command.register(program);
+for (const command of [init, ls, compile, run, test, train, sync, get, freshness, serve, apiKey, skewCheck]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

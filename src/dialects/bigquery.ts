@@ -7,6 +7,8 @@ export class BigQueryDialect extends Dialect {
   readonly name = 'bigquery' as const;
   readonly hasAsofJoin = false;
   readonly rangeNeedsNumericKey = true;
+  /** A MERGE is atomic; statement lists of several run as one `begin transaction; ...; commit;` script. */
+  override readonly singleStatementAtomic = true;
 
   quoteIdent(name: string): string {
     return `\`${name.replace(/`/g, '\\`')}\``;
@@ -52,6 +54,18 @@ export class BigQueryDialect extends Dialect {
 
   secondsBetween(start: string, end: string): string {
     return `(unix_micros(${end}) - unix_micros(${start})) / 1e6`;
+  }
+
+  override selectAllExcept(alias: string, columns: string[]): string {
+    return columns.length === 0 ? `${alias}.*` : `${alias}.* except (${columns.map((c) => this.quoteIdent(c)).join(', ')})`;
+  }
+
+  override structOf(fields: [name: string, expr: string][]): string {
+    return `struct(${fields.map(([n, e]) => `${e} as ${this.quoteIdent(n)}`).join(', ')})`;
+  }
+
+  override structField(expr: string, name: string): string {
+    return `${expr}.${this.quoteIdent(name)}`;
   }
 
   /** One atomic MERGE: rows of the range not in the new result are deleted, new rows inserted. */

@@ -30,6 +30,12 @@ export abstract class Dialect {
   abstract readonly rangeNeedsNumericKey: boolean;
   /** Reads csv/parquet files directly as a source `path:` (DuckDB). */
   readonly readsFiles: boolean = false;
+  /** Writes query results to local csv/parquet files (DuckDB `COPY ... TO`). */
+  readonly writesFiles: boolean = false;
+  /** A pseudo-column numbering a table's rows in insertion order (DuckDB `rowid`), if any. */
+  readonly insertionOrderColumn: string | undefined = undefined;
+  /** One DML statement is atomic by itself (BigQuery's MERGE): an atomic list of one needs no transaction. */
+  readonly singleStatementAtomic: boolean = false;
 
   abstract quoteIdent(name: string): string;
   abstract relation(r: RelationName): string;
@@ -64,12 +70,61 @@ export abstract class Dialect {
     return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
   }
 
+  /**
+   * A SELECT of a local file's rows plus `rowColumn` numbering them in file order, read in place
+   * (no copy); undefined where the dialect cannot number a file's rows without reading it whole.
+   */
+  selectFileInOrder(_path: string, _rowColumn: string): string | undefined {
+    return undefined;
+  }
+
   readFile(path: string): string {
     throw new Error(`${this.name} cannot read files directly (source path '${path}'); load the file into a table and use identifier:`);
   }
 
   createTableAs(table: string, select: string): string {
     return `create or replace table ${table} as\n${select}`;
+  }
+
+  /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */
+  rowSequence(): string {
+    return 'row_number() over ()';
+  }
+
+  dropTable(table: string): string {
+    return `drop table if exists ${table}`;
+  }
+
+  dropView(view: string): string {
+    return `drop view if exists ${view}`;
+  }
+
+  /** Every column of `alias` except `columns`. */
+  selectAllExcept(alias: string, columns: string[]): string {
+    throw new Error(`${this.name}: selectAllExcept(${alias}, ${columns.join(', ')}) is not defined for this dialect`);
+  }
+
+  /** A struct value with named fields (field names are plain identifiers). */
+  structOf(fields: [name: string, expr: string][]): string {
+    throw new Error(`${this.name}: structOf(${fields.map(([n]) => n).join(', ')}) is not defined for this dialect`);
+  }
+
+  structField(expr: string, name: string): string {
+    throw new Error(`${this.name}: structField(${expr}, ${name}) is not defined for this dialect`);
+  }
+
+  /** A statement writing the result of `select` to a local file (the caller's temporary path). */
+  copyToFile(select: string, path: string, format: 'csv' | 'parquet'): string {
+    throw new Error(`${this.name} cannot write local files (${format} ${path}); stream the rows instead`);
+  }
+
+  /**
+   * Statements run atomically, as one script: what `run --dry-run` prints, and what adapters that
+   * send scripts (BigQuery) send. Each statement ends with `;`.
+   */
+  transactionScript(statements: string[]): string {
+    if (this.singleStatementAtomic && statements.length === 1) return `${statements[0]};`;
+    return `begin transaction;\n${statements.map((s) => `${s};`).join('\n')}\ncommit;`;
   }
 
   createViewAs(view: string, select: string): string {

@@ -8,6 +8,8 @@ export class DuckDbDialect extends Dialect {
   readonly hasAsofJoin = true;
   readonly rangeNeedsNumericKey = false;
   override readonly readsFiles = true;
+  override readonly writesFiles = true;
+  override readonly insertionOrderColumn = 'rowid';
 
   quoteIdent(name: string): string {
     return `"${name.replace(/"/g, '""')}"`;
@@ -46,9 +48,32 @@ export class DuckDbDialect extends Dialect {
     return `(epoch_us(${end}) - epoch_us(${start})) / 1e6`;
   }
 
+  /** Parquet carries its row numbers (file_row_number); csv has none without a single-threaded scan. */
+  override selectFileInOrder(path: string, rowColumn: string): string | undefined {
+    if (!/\.parquet$/i.test(path)) return undefined;
+    return `select * exclude (file_row_number), file_row_number as ${this.quoteIdent(rowColumn)} from read_parquet(${this.stringLiteral(path)}, file_row_number = true)`;
+  }
+
   override readFile(path: string): string {
     const lit = this.stringLiteral(path);
     return /\.parquet$/i.test(path) ? `read_parquet(${lit})` : `read_csv(${lit}, auto_detect = true, header = true)`;
+  }
+
+  override selectAllExcept(alias: string, columns: string[]): string {
+    return columns.length === 0 ? `${alias}.*` : `${alias}.* exclude (${columns.map((c) => this.quoteIdent(c)).join(', ')})`;
+  }
+
+  override structOf(fields: [name: string, expr: string][]): string {
+    return `struct_pack(${fields.map(([n, e]) => `${this.quoteIdent(n)} := ${e}`).join(', ')})`;
+  }
+
+  override structField(expr: string, name: string): string {
+    return `(${expr}).${this.quoteIdent(name)}`;
+  }
+
+  /** Straight to `path` (no `tmp_` file of DuckDB's own): callers write a temporary path and rename it. */
+  override copyToFile(select: string, path: string, format: 'csv' | 'parquet'): string {
+    return `copy (\n${select}\n) to ${this.stringLiteral(path)} (format ${format}${format === 'csv' ? ', header true' : ''}, use_tmp_file false)`;
   }
 
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {

@@ -56,6 +56,15 @@ export class SnowflakeDialect extends Dialect {
     return `timestampdiff(microsecond, ${start}, ${end}) / 1e6`;
   }
 
+  /** ROW_NUMBER needs an ORDER BY here; SEQ8 numbers rows as they come, without a sort. */
+  override rowSequence(): string {
+    return 'seq8()';
+  }
+
+  override selectAllExcept(alias: string, columns: string[]): string {
+    return columns.length === 0 ? `${alias}.*` : `${alias}.* exclude (${columns.map((c) => this.quoteIdent(c)).join(', ')})`;
+  }
+
   /**
    * Snowflake's MERGE has no WHEN NOT MATCHED BY SOURCE, so the range is replaced by DELETE and
    * INSERT run in one transaction (dbt-snowflake's delete+insert strategy).

@@ -50,7 +50,8 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
     const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);
     const { statements, atomic } = renderMaterialize(plan, c.renderer.dialect);
     const note = view.config.materialized === 'incremental' && !incremental ? ' (incremental: full build shown; pass --start to see the incremental statements)' : '';
-    return `-- ${view.name}: ${plan.kind}${note}\n${atomic ? 'begin transaction;\n' : ''}${statements.map((s) => `${s};`).join('\n')}${atomic ? '\ncommit;' : ''}\n`;
+    const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s) => `${s};`).join('\n');
+    return `-- ${view.name}: ${plan.kind}${note}\n${sql}\n`;
   });
 }
 

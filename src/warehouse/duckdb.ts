@@ -10,7 +10,7 @@ import type { RelationName } from '../dialects/dialect.js';
 import { DuckDbDialect } from '../dialects/duckdb.js';
 import type { Target } from '../project/types.js';
 import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
-import type { ExecuteOptions, Warehouse } from './warehouse.js';
+import type { ExecuteOptions, Validation, Warehouse } from './warehouse.js';
 
 export class DuckDbWarehouse implements Warehouse {
   readonly dialect = new DuckDbDialect();
@@ -112,6 +112,12 @@ export class DuckDbWarehouse implements Warehouse {
     const ext = extname(path).toLowerCase();
     if (ext !== '.csv' && ext !== '.parquet') throw new WarehouseError(`${path}: only .csv and .parquet files can be loaded.`);
     await this.execute(this.dialect.createTableAs(this.dialect.relation(relation), `select * from ${this.dialect.readFile(path)}`));
+  }
+
+  /** EXPLAIN binds every name and type without running the query. */
+  async validate(sql: string, opts: ExecuteOptions = {}): Promise<Validation> {
+    await this.query(`explain ${sql}`, opts);
+    return { method: 'EXPLAIN' };
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,15 @@ export async function openWarehouse(project: Project): Promise<Warehouse> {
   switch (project.target.type) {
     case 'duckdb':
       return DuckDbWarehouse.open(project.target, project.dir);
-    case 'bigquery':
-    case 'snowflake':
-      throw new Error(`the ${project.target.type} adapter is not built yet`);
+    case 'snowflake': {
+      // loaded on demand: DuckDB users never load snowflake-sdk
+      const { SnowflakeWarehouse } = await import('./snowflake.js');
+      return SnowflakeWarehouse.open(project.target, project.dir);
+    }
+    case 'bigquery': {
+      // loaded on demand: DuckDB users never load the Google SDK
+      const { BigQueryWarehouse } = await import('./bigquery.js');
+      return BigQueryWarehouse.open(project.target, { projectName: project.name, projectDir: project.dir });
+    }
   }
 }

@@ -13,6 +13,14 @@ export interface ExecuteOptions {
   label?: string;
 }
 
+/** What a check of a SELECT without running it found. */
+export interface Validation {
+  /** bytes the query would scan (BigQuery's dry run) */
+  bytesProcessed?: bigint;
+  /** how the SQL was checked, for the report: `dry run`, `EXPLAIN` */
+  method: string;
+}
+
 export interface Warehouse {
   readonly dialect: Dialect;
   readonly target: Target;
@@ -26,5 +34,11 @@ export interface Warehouse {
   describe(relation: RelationName): Promise<Column[] | undefined>;
   /** Loads a local .csv or .parquet file into a new table (replacing any of that name). */
   loadFile(path: string, relation: RelationName): Promise<void>;
+  /**
+   * Checks a SELECT against the warehouse without running it (names, types, permissions) and
+   * throws a WarehouseError naming `opts.label` when it is wrong. Optional: `compile --validate`
+   * says so for adapters without one.
+   */
+  validate?(sql: string, opts?: ExecuteOptions): Promise<Validation>;
   close(): Promise<void>;
 }

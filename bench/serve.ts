@@ -1,0 +1,210 @@
+/**
+ * bench/serve: the feature server against a minimal server, in one run on the same Redis data.
+ *
+ *   npm run build && node dist/bench/serve.js [--duration 10] [--workers 1]
+ *
+ * Builds the example project with transactions ending yesterday (fsql run + fsql sync into a
+ * private redis-server), then measures with autocannon, alternating the two servers per scenario:
+ *  - get-features for one entity of fraud_detection (3 views, 13 features) at 1 and 50 connections
+ *  - get-features-batch with 50 entities (150 rows in one MGET) at 10 connections
+ *  - a moderate fixed load (5,000 requests/s over 10 connections) for latency percentiles
+ * The baseline is node:http + ioredis doing the same Redis reads (one MGET of the same keys per
+ * request) and answering the raw values: parsing, validation, decoding, typing, metrics and the
+ * Tecton response shape are what fsql adds on top. Targets: at least 0.7x the baseline's
+ * throughput, at least 15k requests/s, p99 under 5 ms at moderate load. autocannon, the servers
+ * and Redis share the machine, so absolute figures depend on its cores (print them with the result).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { entityId, RedisKeys } from '../src/online/keys.js';
+import { startRedis } from '../test/helpers/redis.js';
+import { FSQL_BIN } from '../test/helpers/project.js';
+import { freePort } from '../test/helpers/redis.js';
+import { recentEntities, recentExample, rawRequest } from '../test/helpers/serve.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+/** The service's views and their join keys (the example's fraud_detection). */
+const VIEWS: [string, string[]][] = [
+  ['merchant_risk', ['merchant_id']],
+  ['user_merchant_pair', ['user_id', 'merchant_id']],
+  ['user_transaction_stats', ['user_id']],
+];
+
+/** The baseline: read the body, parse it, MGET the entity's rows, answer them raw. */
+function baselineServer(redisUrl: string, port: number): void {
+  const redis = new Redis(redisUrl);
+  const keys = new RedisKeys({ project: 'fraud_features', target: 'redis' });
+  const keysOf = (map: Record<string, string>) =>
+    VIEWS.map(([view, joinKeys]) => keys.row(view, entityId({ view, joinKeys: joinKeys.map((name) => ({ name, type: { type: 'string' } })) }, joinKeys.map((k) => map[k]))!));
+  createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const params = JSON.parse(Buffer.concat(chunks).toString('utf8')).params;
+      const maps: Record<string, string>[] = params.request_data ? params.request_data.map((r: { join_key_map: Record<string, string> }) => r.join_key_map) : [params.join_key_map];
+      redis.mget(maps.flatMap(keysOf)).then(
+        (values) => {
+          const body = JSON.stringify({ result: values });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(503);
+          res.end();
+        },
+      );
+    });
+  }).listen(port, '127.0.0.1', () => process.send?.('ready'));
+}
+
+interface Scenario {
+  name: string;
+  path: string;
+  body: string;
+  connections: number;
+  overallRate?: number;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** CPU time of the server process(es) per answered request, in microseconds */
+  cpuMicros: number;
+}
+
+/** user + system CPU seconds of processes, from /proc (Linux); 0 where unreadable. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // not Linux, or the process is gone
+    }
+  }
+  return ticks / 100;
+}
+
+/** The server's process and, with --workers, its children. */
+function serverPids(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return [pid, ...(children ? children.split(' ').map(Number) : [])];
+  } catch {
+    return [pid];
+  }
+}
+
+async function measure(url: string, s: Scenario, seconds: number, pid: number): Promise<Figures> {
+  const opts = {
+    url: url + s.path,
+    method: 'POST' as const,
+    body: s.body,
+    headers: { 'content-type': 'application/json' },
+    connections: s.connections,
+    duration: seconds,
+    ...(s.overallRate ? { overallRate: s.overallRate } : {}),
+  };
+  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, connections, Redis
+  const pids = serverPids(pid);
+  const cpu0 = cpuSeconds(pids);
+  const r = await autocannon(opts);
+  const cpu = cpuSeconds(pids) - cpu0;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuMicros: r.requests.total ? (cpu * 1e6) / r.requests.total : 0 };
+}
+
+function startChild(args: string[], ready: (text: string) => boolean): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let text = '';
+    const check = (c: unknown) => {
+      text += String(c);
+      if (ready(text)) resolve(child);
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.on('message', check);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${text}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const seconds = arg('--duration', 10);
+  const workers = arg('--workers', 1);
+  const redis = await startRedis();
+  const children: ChildProcess[] = [];
+  try {
+    const dir = recentExample(redis.url);
+    for (const args of [['run'], ['--target', 'redis', 'sync']]) {
+      const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
+    }
+    const fsqlPort = await freePort();
+    const basePort = await freePort();
+    children.push(await startChild([FSQL_BIN, '--project-dir', dir, '--target', 'redis', 'serve', '--port', String(fsqlPort), '--workers', String(workers)], (t) => /serving on|Serving /.test(t)));
+    children.push(await startChild([SELF, '--baseline', redis.url, String(basePort)], (t) => t.includes('ready')));
+    const fsqlUrl = `http://127.0.0.1:${fsqlPort}`;
+    const baseUrl = `http://127.0.0.1:${basePort}`;
+
+    const entities = recentEntities(dir, 50);
+    const single = JSON.stringify({ params: { feature_service_name: 'fraud_detection', join_key_map: entities[0], metadata_options: { include_names: true, include_serving_status: true } } });
+    const batch = JSON.stringify({ params: { feature_service_name: 'fraud_detection', request_data: entities.map((e) => ({ join_key_map: e })) } });
+    for (const [url, path, body] of [[fsqlUrl, '/api/v1/feature-service/get-features', single], [fsqlUrl, '/api/v1/feature-service/get-features-batch', batch], [baseUrl, '/', single]]) {
+      const r = await rawRequest(url, 'POST', path, body, { 'content-type': 'application/json' });
+      if (r.status !== 200) throw new Error(`${url}${path}: ${r.status} ${r.text}`);
+    }
+    const check = await rawRequest(fsqlUrl, 'POST', '/api/v1/feature-service/get-features', single);
+    const present = (check.json.metadata.features as { status: string }[]).filter((f) => f.status === 'PRESENT').length;
+
+    const scenarios: Scenario[] = [
+      { name: 'get-features, 1 connection', path: '/api/v1/feature-service/get-features', body: single, connections: 1 },
+      { name: 'get-features, 50 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 50 },
+      { name: 'get-features-batch of 50, 10 connections', path: '/api/v1/feature-service/get-features-batch', body: batch, connections: 10 },
+      { name: 'get-features at 5,000 req/s, 10 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 10, overallRate: 5000 },
+    ];
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    console.log(`bench/serve: ${availableParallelism()} cores (${cpu}), node ${process.version}, fsql serve --workers ${workers}, ${seconds}s per run, autocannon and Redis on the same machine`);
+    console.log(`entity ${JSON.stringify(entities[0])}: ${present}/13 features PRESENT; batch: 50 entities (150 Redis rows)\n`);
+    const rows: string[][] = [['scenario', 'fsql req/s', 'baseline req/s', 'ratio', 'fsql p50/p99 ms', 'baseline p50/p99 ms', 'CPU us/req fsql/baseline', 'errors']];
+    let failed = false;
+    const [fsqlPid, basePid] = children.map((c) => c.pid!);
+    for (const s of scenarios) {
+      const base = await measure(baseUrl, { ...s, path: '/' }, seconds, basePid);
+      const mine = await measure(fsqlUrl, s, seconds, fsqlPid);
+      const ratio = mine.rps / base.rps;
+      rows.push([
+        s.name,
+        mine.rps.toFixed(0),
+        base.rps.toFixed(0),
+        s.overallRate ? '(fixed rate)' : `${ratio.toFixed(2)}x`,
+        `${mine.p50}/${mine.p99}`,
+        `${base.p50}/${base.p99}`,
+        `${mine.cpuMicros.toFixed(0)}/${base.cpuMicros.toFixed(0)}`,
+        String(mine.errors + base.errors),
+      ]);
+      if (mine.errors > 0) failed = true;
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+    if (failed) process.exitCode = 1;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await redis.stop();
+  }
+}
+
+if (process.argv[2] === '--baseline') baselineServer(process.argv[3], Number(process.argv[4]));
+else await main();

@@ -1,0 +1,211 @@
+/**
+ * bench/sync: `fsql sync` of N entities x 10 features from DuckDB into Redis and into SQLite.
+ *
+ *   npx tsc -p . && node dist/bench/sync.js [--entities 1000000] [--store redis|sqlite|both]
+ *
+ * Prints entity rows/s, peak RSS (and RSS as the sync progresses, to show it stays flat) and, in
+ * the same run, a ceiling for each store: `redis-benchmark -P 100 -t hset` for Redis, and plain
+ * `INSERT OR REPLACE` of the same rows in 5,000-row transactions for SQLite (no monotonic check,
+ * no typed codec). Not a test: no thresholds, no time limits.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Logger } from '../src/log.js';
+import { runViews } from '../src/offline/run.js';
+import { openOnlineStore } from '../src/online/open.js';
+import { syncViews } from '../src/online/sync.js';
+import { loadProject } from '../src/project/load.js';
+import { Timestamp } from '../src/values.js';
+import { openWarehouse } from '../src/warehouse/index.js';
+import { freePort } from '../test/helpers/redis.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const N = Number(flag('entities', '1000000'));
+const which = flag('store', 'both');
+const chunkRows = args.includes('--chunk') ? Number(flag('chunk', '5000')) : undefined;
+const inflight = args.includes('--inflight') ? Number(flag('inflight', '4')) : undefined;
+const MB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const perRow = (cpuSeconds: number, rows: number) => `${((cpuSeconds / rows) * 1e6).toFixed(2)} µs`;
+const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-US')}/s`;
+
+function project(dir: string, onlineStore: string): void {
+  const base = Timestamp.fromMillis(Date.now() - 86400_000).toSqlText();
+  mkdirSync(join(dir, 'models'), { recursive: true });
+  writeFileSync(join(dir, 'fsql_project.yml'), 'name: bench\n');
+  writeFileSync(
+    join(dir, 'profiles.yml'),
+    `bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: 2\n      online_store: ${onlineStore}\n`,
+  );
+  writeFileSync(join(dir, 'models', 'entities.yml'), 'entities:\n  - name: user\n    join_keys: [user_id]\n');
+  writeFileSync(
+    join(dir, 'models', 'user_features.sql'),
+    `{{ config(entities=['user'], timestamp='event_ts', ttl='30d') }}
+select
+  'u_' || i as user_id,
+  timestamp '${base}' + to_seconds(i % 86400) as event_ts,
+  i as f_count, (i * 7) % 1000 as f_bucket, i % 97 as f_mod, i * 1000003 as f_big,
+  i * 0.5 as f_half, (i % 1000) / 7.0 as f_ratio, sqrt(i) as f_sqrt, ln(i + 1) as f_log,
+  i % 2 = 0 as f_even, 'segment_' || (i % 50) as f_segment
+from range(${N}) t(i)
+`,
+  );
+}
+
+interface Measured {
+  seconds: number;
+  rows: number;
+  peakRss: number;
+  samples: string[];
+  /** CPU time of this process during the sync (user + system), seconds */
+  cpu: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function processCpu(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function measureSync(dir: string): Promise<Measured> {
+  const p = loadProject({ projectDir: dir });
+  const log = new Logger('text', true);
+  const wh = await openWarehouse(p);
+  const store = await openOnlineStore(p);
+  try {
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const samples: string[] = [];
+    let nextMark = 0.2;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const [r] = await syncViews(p, wh, store, log, {
+      chunkRows,
+      inflight,
+      onProgress: (_v, read) => {
+        if (read >= nextMark * N) {
+          samples.push(`${Math.round((read / N) * 100)}%: ${MB(process.memoryUsage().rss)}`);
+          nextMark += 0.2;
+        }
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const c1 = process.cpuUsage(c0);
+    clearInterval(sampler);
+    if (r.status !== 'success') throw new Error(r.message);
+    return { seconds, rows: r.rowsRead, peakRss: Math.max(peak, process.resourceUsage().maxRSS * 1024), samples, cpu: (c1.user + c1.system) / 1e6 };
+  } finally {
+    await store.close();
+    await wh.close();
+  }
+}
+
+async function build(dir: string): Promise<void> {
+  const p = loadProject({ projectDir: dir });
+  const wh = await openWarehouse(p);
+  try {
+    const t0 = performance.now();
+    const res = await runViews(p, wh, new Logger('text', true));
+    if (res.results[0].status !== 'success') throw new Error(res.results[0].message);
+    console.log(`  offline table: ${N.toLocaleString('en-US')} rows built in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  } finally {
+    await wh.close();
+  }
+}
+
+async function startRedis(): Promise<{ port: number; pid: number; stop: () => void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'fsql-bench-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') };
+}
+
+async function benchRedis(): Promise<void> {
+  const redis = await startRedis();
+  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-')), 'bench');
+  try {
+    console.log(`Redis (redis-server on 127.0.0.1:${redis.port}):`);
+    project(dir, `{type: redis, url: "redis://127.0.0.1:${redis.port}"}`);
+    await build(dir);
+    const ceiling = spawnSync('redis-benchmark', ['-p', String(redis.port), '-P', '100', '-t', 'hset', '-n', String(N), '-q'], { encoding: 'utf8' });
+    const ceilingRps = Number(/HSET: ([\d.]+) requests per second/.exec(ceiling.stdout.replace(/\r/g, '\n'))?.[1] ?? NaN);
+    spawnSync('redis-cli', ['-p', String(redis.port), 'flushall']);
+    const r0 = processCpu(redis.pid);
+    const m = await measureSync(dir);
+    const redisCpu = processCpu(redis.pid) - r0;
+    const mem = /used_memory_human:(\S+)/.exec(spawnSync('redis-cli', ['-p', String(redis.port), 'info', 'memory'], { encoding: 'utf8' }).stdout)?.[1];
+    const rps = m.rows / m.seconds;
+    console.log(`  fsql sync:        ${m.rows.toLocaleString('en-US')} entity rows in ${m.seconds.toFixed(2)}s = ${rate(m.rows, m.seconds)}; peak RSS ${MB(m.peakRss)}; redis used_memory ${mem}`);
+    console.log(`  RSS as it goes:   ${m.samples.join(', ')}`);
+    console.log(`  CPU per row:      fsql ${perRow(m.cpu, m.rows)}, redis-server ${perRow(redisCpu, m.rows)} (load-independent: the 2 cores are shared)`);
+    console.log(`  ceiling:          redis-benchmark -P 100 -t hset: ${rate(ceilingRps, 1)} (one small field per command)`);
+    console.log(`  ratio:            fsql sync / ceiling = ${(rps / ceilingRps).toFixed(2)}`);
+  } finally {
+    redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchSqlite(): Promise<void> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-')), 'bench');
+  try {
+    console.log('SQLite (WAL file):');
+    project(dir, '{type: sqlite, path: target/online.sqlite}');
+    await build(dir);
+    const m = await measureSync(dir);
+    const base = await plainSqliteBaseline(dir);
+    const rps = m.rows / m.seconds;
+    console.log(`  fsql sync:        ${m.rows.toLocaleString('en-US')} entity rows in ${m.seconds.toFixed(2)}s = ${rate(m.rows, m.seconds)}; peak RSS ${MB(m.peakRss)}`);
+    console.log(`  RSS as it goes:   ${m.samples.join(', ')}`);
+    console.log(`  CPU per row:      fsql ${perRow(m.cpu, m.rows)}`);
+    console.log(`  baseline:         plain INSERT OR REPLACE of the same rows from the same stream: ${rate(base.rows, base.seconds)}`);
+    console.log(`  ratio:            fsql sync / baseline = ${(rps / (base.rows / base.seconds)).toFixed(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The hand-written floor: stream the table, JSON each row, INSERT OR REPLACE in 5,000-row transactions. */
+async function plainSqliteBaseline(dir: string): Promise<{ rows: number; seconds: number }> {
+  const p = loadProject({ projectDir: dir });
+  const wh = await openWarehouse(p);
+  const db = new Database(join(dir, 'target', 'baseline.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('create table kv (k text primary key, ts integer, v text) without rowid');
+  const insert = db.prepare('insert or replace into kv (k, ts, v) values (?, ?, ?)');
+  const tx = db.transaction((rows: Record<string, unknown>[]) => {
+    for (const r of rows) insert.run(r.user_id as string, (r.event_ts as Timestamp).micros, JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  });
+  try {
+    const t0 = performance.now();
+    let rows = 0;
+    for await (const chunk of wh.stream('select * from user_features', { chunkRows: 5000 })) {
+      tx(chunk);
+      rows += chunk.length;
+    }
+    return { rows, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    db.close();
+    await wh.close();
+  }
+}
+
+console.log(`bench/sync: ${N.toLocaleString('en-US')} entities x 10 features (4 int64, 4 float64, 1 boolean, 1 string), DuckDB -> online store`);
+console.log(`machine: ${(await import('node:os')).cpus().length} cores (shared with other work: figures vary run to run)`);
+if (which === 'redis' || which === 'both') await benchRedis();
+if (which === 'sqlite' || which === 'both') await benchSqlite();

@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { ProjectError } from '../../errors.js';
+import { openOnlineStore } from '../../online/open.js';
+import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
+import { DEFAULT_HOST, DEFAULT_PORT, FeatureServer } from '../../serving/server.js';
+import { loggerFor, projectFor } from '../context.js';
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  auth?: boolean;
+  workers?: string;
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ProjectError(flag, `'${text}' is not a whole number from ${min} to ${max}.`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP feature server with Tecton- and Feast-compatible APIs (default 127.0.0.1:6566)')
+    .option('--host <host>', `interface to listen on (default: serve.host of the target, else ${DEFAULT_HOST})`)
+    .option('--port <port>', `port (default: serve.port of the target, else ${DEFAULT_PORT}; 0 picks a free one)`)
+    .option('--auth', 'require an API key (fsql api-key create) on every feature endpoint')
+    .option('--workers <n>', 'processes answering on the one port (node:cluster); 0 means one per CPU (default 1)')
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      const log = loggerFor(cmd);
+      const project = projectFor(cmd);
+      const conf = project.target.serve;
+      const host = flags.host ?? conf.host ?? DEFAULT_HOST;
+      const inProfile = (key: string) => `${project.target.profileFile} (serve: ${key} of target '${project.target.name}')`;
+      const port = flags.port !== undefined ? integer('--port', flags.port, 0, 65535) : conf.port !== undefined ? integer(inProfile('port'), String(conf.port), 0, 65535) : DEFAULT_PORT;
+      const auth = Boolean(flags.auth || conf.auth);
+      let workers = flags.workers !== undefined ? integer('--workers', flags.workers, 0, 256) : conf.workers !== undefined ? integer(inProfile('workers'), String(conf.workers), 0, 256) : 1;
+      if (workers === 0) workers = availableParallelism();
+
+      if (workers > 1 && !isClusterWorker()) {
+        log.info(`starting ${workers} workers on http://${host}:${port} (auth ${auth ? 'on' : 'off'})`);
+        await superviseWorkers(workers, log);
+        return;
+      }
+
+      const worker = isClusterWorker();
+      let server: FeatureServer | undefined;
+      const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
+      const store = await openOnlineStore(project);
+      try {
+        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics });
+        if (auth && !worker) {
+          const keys = (await store.listApiKeys()).filter((k) => !k.revoked);
+          if (keys.length === 0) log.warn('--auth is on and there is no API key yet: every feature request will get 401. Create one with: fsql api-key create');
+        }
+        const addr = await server.listen(port, host);
+        const where = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+        if (channel) channel.ready(where);
+        else {
+          const services = [...server.catalog.services.values()].filter((s) => s.plan && s.online).map((s) => s.name);
+          log.info(`Serving ${services.length} feature service(s) (${services.join(', ') || 'none'}) from ${store.location} on ${where} (auth ${auth ? 'on' : 'off'})`);
+        }
+      } catch (e) {
+        await store.close();
+        channel?.failed((e as Error).message);
+        throw e;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server!.close();
+      await store.close();
+      if (!worker) log.info('stopped');
+      if (worker) process.exit(0);
+    });
+}

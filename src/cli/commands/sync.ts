@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { CommandFailed } from '../../errors.js';
+import { withOnlineStore } from '../../online/open.js';
+import { planSync, syncViews } from '../../online/sync.js';
+import { collect, loggerFor, print, projectFor, withWarehouse } from '../context.js';
+
+interface SyncFlags {
+  select?: string[];
+  exclude?: string[];
+  fullRefresh?: boolean;
+  dryRun?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sync')
+    .description("push the latest row per entity of each online view into the target's online store")
+    .option('-s, --select <selector>', 'views to sync (dbt selection syntax)', collect)
+    .option('--exclude <selector>', 'views to leave out', collect)
+    .option('--full-refresh', "drop the views' online values and watermarks, then push everything again")
+    .option('--dry-run', 'print the SQL that would run; connect to nothing')
+    .action(async (flags: SyncFlags, cmd: Command) => {
+      const log = loggerFor(cmd);
+      const project = projectFor(cmd);
+      const opts = { select: flags.select, exclude: flags.exclude, fullRefresh: flags.fullRefresh };
+      if (flags.dryRun) {
+        print((await planSync(project, opts)).join('\n'));
+        return;
+      }
+      const t0 = Date.now();
+      const results = await withWarehouse(project, (wh) => withOnlineStore(project, (store) => syncViews(project, wh, store, log, opts)));
+      const count = (s: string) => results.filter((r) => r.status === s).length;
+      const rows = results.reduce((n, r) => n + r.rowsRead, 0);
+      const written = results.reduce((n, r) => n + r.written, 0);
+      const summary = `Done in ${((Date.now() - t0) / 1000).toFixed(2)}s: ${rows} entities read, ${written} written. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.length}`;
+      if (count('error') > 0) throw new CommandFailed(summary);
+      log.info(summary);
+    });
+}

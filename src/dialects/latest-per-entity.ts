@@ -1,0 +1,22 @@
+/**
+ * SQL for the LatestPerEntity plan. QUALIFY row_number() exists on DuckDB, BigQuery and Snowflake;
+ * BigQuery wants a WHERE beside QUALIFY, which the not-null filter on the join keys provides.
+ * `desc nulls last` is spelled out because Snowflake sorts NULLs first in descending order.
+ */
+import type { LatestPerEntityPlan } from '../plans/latest-per-entity.js';
+import type { Dialect } from './dialect.js';
+
+export function renderLatestPerEntity(plan: LatestPerEntityPlan, d: Dialect): string {
+  const q = (c: string) => d.quoteIdent(c);
+  const ts = q(plan.timestamp);
+  const where = [...plan.joinKeys.map((k) => `${q(k)} is not null`), `${ts} is not null`];
+  if (plan.since) where.push(`${ts} >= ${d.timestampLiteral(plan.since)}`);
+  if (plan.until) where.push(`${ts} <= ${d.timestampLiteral(plan.until)}`);
+  const order = [`${ts} desc`, ...(plan.createdTimestamp ? [`${q(plan.createdTimestamp)} desc nulls last`] : [])];
+  return [
+    `select ${plan.columns.length > 0 ? plan.columns.map(q).join(', ') : '*'}`,
+    `from ${plan.relation}`,
+    `where ${where.join('\n  and ')}`,
+    `qualify row_number() over (partition by ${plan.joinKeys.map(q).join(', ')} order by ${order.join(', ')}) = 1`,
+  ].join('\n');
+}

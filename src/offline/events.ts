@@ -1,0 +1,150 @@
+/**
+ * The events of `fsql train --events SRC`: parsing SRC, staging the events in the target warehouse
+ * (so their columns can be described and their input order kept), checking their columns.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import type { Dialect, RelationName } from '../dialects/dialect.js';
+import { ProjectError } from '../errors.js';
+import { ROW_COLUMN, TS_COLUMN, type PitView } from '../plans/point-in-time.js';
+import type { Target } from '../project/types.js';
+import { typeName, type Column } from '../values.js';
+import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+export type EventSource =
+  | { kind: 'file'; path: string; display: string }
+  | { kind: 'table'; table: RelationName; display: string }
+  | { kind: 'sql'; query: string; display: string };
+
+const SOURCE_HELP = 'a .csv or .parquet file, table:<name> or sql:<query>';
+
+/** `schema.name` or `name` of a `table:` argument, in the target's database. */
+export function tableName(flag: string, text: string, target: Target): RelationName {
+  const parts = text.split('.');
+  if (parts.length > 2 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p))) {
+    throw new ProjectError(flag, `'table:${text}' is not a table name; write table:<name> or table:<schema>.<name> (letters, digits and _).`);
+  }
+  return { database: target.type === 'duckdb' ? undefined : target.database, schema: parts.length === 2 ? parts[0] : target.schema, name: parts[parts.length - 1] };
+}
+
+export function parseEventSource(text: string, target: Target, cwd = process.cwd()): EventSource {
+  if (text.startsWith('table:')) return { kind: 'table', table: tableName('--events', text.slice(6), target), display: text };
+  if (text.startsWith('sql:')) {
+    const query = text.slice(4).trim().replace(/;\s*$/, '');
+    if (!query) throw new ProjectError('--events', `'sql:' needs a query, such as sql:select * from events.`);
+    return { kind: 'sql', query, display: '--events (sql query)' };
+  }
+  const ext = extname(text).toLowerCase();
+  if (ext !== '.csv' && ext !== '.parquet') throw new ProjectError('--events', `'${text}' is not ${SOURCE_HELP}.`);
+  const path = resolve(cwd, text);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new ProjectError('--events', `${text}: no such file (looked at ${path}).`);
+  return { kind: 'file', path, display: text };
+}
+
+export interface StagedEvents {
+  relation: string;
+  name: RelationName;
+  /** a view reads the file in place; a table holds a copy */
+  kind: 'table' | 'view';
+  /** pseudo-column giving the input order (DuckDB rowid), or undefined when ROW_COLUMN was added */
+  orderColumn?: string;
+}
+
+export function stagingName(target: Target, id: string = randomBytes(4).toString('hex')): RelationName {
+  return { database: target.type === 'duckdb' ? undefined : target.database, schema: target.schema, name: `fsql_events_${id}` };
+}
+
+export interface Staging {
+  kind: 'table' | 'view';
+  orderColumn?: string;
+  /** the statements; for a file, what the warehouse's loadFile amounts to */
+  statements: string[];
+  /** how: run the statements, load the file, or number it locally and upload that */
+  how: 'execute' | 'load' | 'upload';
+}
+
+/**
+ * How the events are staged: where the warehouse can number a file's rows in place (DuckDB,
+ * parquet), a view over the file; else a table whose insertion order is the input order (DuckDB's
+ * rowid), or a table with a ROW_COLUMN numbering the rows (a file numbered locally, then uploaded).
+ */
+export function planStaging(d: Dialect, source: EventSource, staged: RelationName): Staging {
+  const rel = d.relation(staged);
+  const number = d.insertionOrderColumn ? '' : `, ${d.rowSequence()} as ${d.quoteIdent(ROW_COLUMN)}`;
+  if (source.kind === 'file') {
+    const inPlace = d.selectFileInOrder(source.path, ROW_COLUMN);
+    if (inPlace) return { kind: 'view', statements: [d.createViewAs(rel, inPlace)], how: 'execute' };
+    if (d.readsFiles) return { kind: 'table', orderColumn: d.insertionOrderColumn, statements: [d.createTableAs(rel, `select * from ${d.readFile(source.path)}`)], how: 'load' };
+    return { kind: 'table', statements: [`-- load ${source.display} into ${rel}, its rows numbered in file order in column ${ROW_COLUMN}`], how: 'upload' };
+  }
+  const from = source.kind === 'table' ? d.relation(source.table) : `(\n${source.query}\n) as fsql_source`;
+  return { kind: 'table', orderColumn: d.insertionOrderColumn, statements: [d.createTableAs(rel, `select *${number} from ${from}`)], how: 'execute' };
+}
+
+export function dropStaged(d: Dialect, staged: Pick<StagedEvents, 'relation' | 'kind'>): string {
+  return staged.kind === 'view' ? d.dropView(staged.relation) : d.dropTable(staged.relation);
+}
+
+/** Stages the events in the target warehouse; the caller drops them afterwards (dropStaged). */
+export async function stageEvents(wh: Warehouse, source: EventSource, staged: RelationName): Promise<StagedEvents> {
+  const plan = planStaging(wh.dialect, source, staged);
+  const out: StagedEvents = { relation: wh.dialect.relation(staged), name: staged, kind: plan.kind, orderColumn: plan.orderColumn };
+  if (plan.how === 'execute') await wh.execute(plan.statements, { label: source.display });
+  else if (source.kind === 'file' && plan.how === 'load') await wh.loadFile(source.path, staged);
+  else if (source.kind === 'file') await uploadNumbered(wh, source.path, staged);
+  return out;
+}
+
+/** Numbers the rows of a local file in a local DuckDB (parquet), then loads that into the warehouse. */
+async function uploadNumbered(wh: Warehouse, path: string, staged: RelationName): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'fsql-events-'));
+  try {
+    const numbered = join(dir, 'events.parquet');
+    await withLocalDuckDb(dir, async (local) => {
+      const d = local.dialect;
+      await local.execute(d.copyToFile(`select *, row_number() over () as ${d.quoteIdent(ROW_COLUMN)} from ${d.readFile(path)}`, numbered, 'parquet'));
+    });
+    await wh.loadFile(numbered, staged);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The event column named `name`: exactly, or else in another case. */
+export function findColumn(columns: Column[], name: string): Column | undefined {
+  return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/**
+ * Checks that the events carry every join key and a timestamp column, and that no event column
+ * collides with a feature output column or fsql's helper columns.
+ */
+export function checkEventColumns(display: string, columns: Column[], timestamp: string, views: Pick<PitView, 'view' | 'keys' | 'features'>[], orderColumn?: string): void {
+  const listing = `The events have: ${columns.map((c) => `${c.name} (${typeName(c.type)})`).join(', ')}.`;
+  const ts = findColumn(columns, timestamp);
+  if (!ts) {
+    throw new ProjectError(display, `the events lack the timestamp column '${timestamp}'. ${listing} Name the event time column with --timestamp-column.`);
+  }
+  if (ts.type.type !== 'timestamp') {
+    throw new ProjectError(display, `the event timestamp column '${ts.name}' is ${typeName(ts.type)}, not a timestamp. Store it as a timestamp, or pass sql:select *, cast(${ts.name} as timestamp) as ${ts.name}_ts from ... with --timestamp-column ${ts.name}_ts.`);
+  }
+  const missing = new Map<string, string[]>();
+  for (const v of views) {
+    for (const k of v.keys) {
+      if (!findColumn(columns, k.column)) missing.set(k.column, [...(missing.get(k.column) ?? []), v.view]);
+    }
+  }
+  if (missing.size > 0) {
+    const what = [...missing].map(([k, vs]) => `'${k}' (needed by ${vs.join(', ')})`).join(', ');
+    throw new ProjectError(display, `the events lack join key${missing.size > 1 ? 's' : ''} ${what}. ${listing}`);
+  }
+  // An event column named like the warehouse's row-order pseudo-column (DuckDB's rowid) would hide it.
+  const taken = new Set([ROW_COLUMN, TS_COLUMN, ...(orderColumn ? [orderColumn] : []), ...views.flatMap((v) => v.features.map((f) => f.output))].map((c) => c.toLowerCase()));
+  const clash = columns.filter((c) => taken.has(c.name.toLowerCase())).map((c) => c.name);
+  if (clash.length > 0) {
+    throw new ProjectError(display, `event column${clash.length > 1 ? 's' : ''} ${clash.join(', ')} would collide with the training table's own columns; rename ${clash.length > 1 ? 'them' : 'it'} in the events.`);
+  }
+}

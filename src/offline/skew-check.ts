@@ -1,0 +1,230 @@
+/**
+ * `fsql skew-check`: the product's promise as a command. For N entities it reads each feature
+ * vector from the online store at an instant `now`, builds the training rows of the same entities
+ * with event_timestamp = `now` using the SQL `fsql train` runs (plans/point-in-time.ts rendered by
+ * dialects/point-in-time.ts, with each view's timestamp column joined as one more column so the
+ * effective times can be compared too), and reports every value, status or effective time that
+ * differs. Values are compared exactly: int64 as bigint, float64 bit for bit (the online codec
+ * stores the shortest round-trip text of a double, so nothing is lost), timestamps to the micro.
+ *
+ * The entities: those with the newest rows in the offline table of the service's view with the
+ * most join keys (keys that view lacks are taken from the other views), so most are within their
+ * TTLs and have values to compare.
+ */
+import { compileProject, featuresOf, type Manifest } from '../compiler/compile.js';
+import { renderPointInTime } from '../dialects/point-in-time.js';
+import { CommandFailed, ProjectError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OnlineStore } from '../online/store.js';
+import { planService, readVectors, type FeatureValue, type ServicePlan } from '../online/vector.js';
+import { planPointInTime } from '../plans/point-in-time.js';
+import type { Project } from '../project/types.js';
+import { Timestamp, type DataType, type Row, type Value } from '../values.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { findColumn, stageEvents, stagingName } from './events.js';
+
+export interface SkewCheckOptions {
+  service: string;
+  /** entities to compare (default 100) */
+  sample?: number;
+  /** the instant both sides are read at (default: now) */
+  now?: Timestamp;
+}
+
+export interface SkewDifference {
+  entity: Record<string, Value>;
+  feature: string;
+  online: { status: string; value: Value; effectiveTime?: Timestamp };
+  training: { value: Value; effectiveTime?: Timestamp };
+}
+
+export interface SkewCheckResult {
+  service: string;
+  now: Timestamp;
+  entities: number;
+  features: number;
+  /** cells (entity x feature) compared */
+  compared: number;
+  /** cells where both sides hold a value */
+  present: number;
+  differences: SkewDifference[];
+}
+
+export const EVENT_TS = 'event_timestamp';
+const SKEW_SERVICE = '__fsql_skew_check';
+
+export async function skewCheck(project: Project, wh: Warehouse, store: OnlineStore, log: Logger, opts: SkewCheckOptions): Promise<SkewCheckResult> {
+  const service = project.services.get(opts.service);
+  if (!service) throw new ProjectError('--service', `no feature service '${opts.service}'. Services: ${[...project.services.keys()].join(', ') || 'none'}.`);
+  const sample = opts.sample ?? 100;
+  if (!Number.isInteger(sample) || sample < 1) throw new ProjectError('--sample', `must be a whole number of at least 1, not ${sample}.`);
+  const now = opts.now ?? Timestamp.fromMillis(Date.now());
+  const plan = planService(service, await store.getLayouts());
+  const c = await compileProject(project);
+  const d = wh.dialect;
+
+  log.progress('sampling entities');
+  const entities = await sampleEntities(wh, c.manifest, plan, sample);
+  if (entities.length === 0) throw new CommandFailed(`the offline tables of service '${service.name}' hold no entities; run fsql run and fsql sync first.`);
+
+  log.progress('reading the online store');
+  const online = await readVectors(store, plan, entities, { now });
+
+  log.progress('building the training rows');
+  const training = await trainingRows(project, wh, c.manifest, plan, entities, now);
+
+  const differences: SkewDifference[] = [];
+  let present = 0;
+  entities.forEach((entity, e) => {
+    const row = training[e];
+    online[e].forEach((f) => {
+      const trainedTs = row[tsOutput(f.view, project)];
+      const trained = trainedTs instanceof Timestamp ? { value: row[`${f.view}__${f.feature}`] ?? null, effectiveTime: trainedTs } : { value: null };
+      const diff = compareCell(f, trained, f.type);
+      if (trained.effectiveTime && f.status === 'PRESENT') present++;
+      if (diff) differences.push({ entity, feature: f.name, online: { status: f.status, value: f.value, effectiveTime: f.effectiveTime }, training: trained });
+    });
+  });
+  log.endProgress();
+  return { service: service.name, now, entities: entities.length, features: plan.features.length, compared: entities.length * plan.features.length, present, differences };
+}
+
+function tsOutput(view: string, project: Project): string {
+  return `${view}__${project.views.get(view)!.config.timestamp}`;
+}
+
+/** True when the two sides differ in status, effective time or value. */
+function compareCell(f: FeatureValue, trained: { value: Value; effectiveTime?: Timestamp }, type: DataType): boolean {
+  if (!trained.effectiveTime) return f.status === 'PRESENT';
+  if (f.status !== 'PRESENT' || !f.effectiveTime) return true;
+  if (f.effectiveTime.micros !== trained.effectiveTime.micros) return true;
+  return !sameValue(f.value, trained.value, type);
+}
+
+export function sameValue(a: Value, b: Value, type: DataType): boolean {
+  if (a === null || b === null) return a === b;
+  switch (type.type) {
+    case 'int64':
+      return toBigInt(a) === toBigInt(b);
+    case 'float64':
+      return Object.is(Number(a), Number(b)) || (Number(a) === 0 && Number(b) === 0);
+    case 'timestamp':
+      return a instanceof Timestamp && b instanceof Timestamp && a.micros === b.micros;
+    case 'array': {
+      if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+      const el = type.elementType ?? { type: 'string' };
+      return a.every((x, i) => sameValue(x, b[i], el));
+    }
+    default:
+      return a === b;
+  }
+}
+
+function toBigInt(v: Value): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  return undefined;
+}
+
+/** The entities with the newest offline rows, as join key maps (typed values). */
+async function sampleEntities(wh: Warehouse, manifest: Manifest, plan: ServicePlan, n: number): Promise<Record<string, Value>[]> {
+  const d = wh.dialect;
+  const keysOf = (view: string) => plan.views.find((v) => v.layout.view === view)!.layout.joinKeys.map((k) => k.name);
+  const views = [...plan.views].map((v) => v.layout.view).sort((a, b) => keysOf(b).length - keysOf(a).length);
+  const out: Record<string, Value>[] = [];
+  const covered = new Set<string>();
+  for (const view of views) {
+    const keys = keysOf(view).filter((k) => !covered.has(k));
+    if (keys.length === 0) continue;
+    const mv = manifest.views[view];
+    const q = keys.map((k) => d.quoteIdent(k));
+    const sql = `select ${q.join(', ')}, max(${d.quoteIdent(mv.config.timestamp)}) as fsql_newest from ${mv.relation} where ${q.map((k) => `${k} is not null`).join(' and ')} group by ${q.join(', ')} order by fsql_newest desc limit ${n}`;
+    const rows = await wh.query(sql, { label: `skew-check sample of ${view}` });
+    if (rows.length === 0) continue;
+    const first = out.length === 0;
+    for (let i = 0; i < (first ? rows.length : out.length); i++) {
+      const row = rows[i % rows.length];
+      if (first) out.push({});
+      for (const k of keys) out[i][k] = valueOf(row, k);
+    }
+    keys.forEach((k) => covered.add(k));
+  }
+  return out.filter((e) => plan.joinKeys.every((k) => k.name in e));
+}
+
+function valueOf(row: Row, column: string): Value {
+  const key = Object.keys(row).find((k) => k === column) ?? Object.keys(row).find((k) => k.toLowerCase() === column.toLowerCase());
+  return key === undefined ? null : row[key];
+}
+
+/** A literal of a join key value for the events query, by the key's type (quoted by the dialect). */
+function literal(wh: Warehouse, v: Value, type: DataType): string {
+  const d = wh.dialect;
+  if (v === null) return 'null';
+  switch (type.type) {
+    case 'int64':
+      return d.castTo(String(BigInt(v as bigint | number)), 'int64');
+    case 'float64':
+      return d.castTo(String(Number(v)), 'float64');
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'timestamp':
+      return d.timestampLiteral(v as Timestamp);
+    default:
+      return d.stringLiteral(String(v));
+  }
+}
+
+/** The training rows of `entities` at `now`, in entity order, through the same plan and SQL as `fsql train`. */
+async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest, plan: ServicePlan, entities: Record<string, Value>[], now: Timestamp): Promise<Row[]> {
+  const d = wh.dialect;
+  const t = project.target;
+  // the service's views and features, plus each view's timestamp column (its effective time)
+  const features: { view: string; features: string[] }[] = [];
+  for (const v of plan.views) {
+    const name = v.layout.view;
+    const def = project.views.get(name)!;
+    const columns = await wh.describe({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name });
+    if (!columns) throw new ProjectError(def.file, `feature view '${name}' has no offline table; build it with fsql run --select ${name}.`);
+    const offline = featuresOf(def, columns.map((col) => col.name));
+    const wanted = v.featureIndexes.map((i) => plan.features[i].feature);
+    const missing = wanted.filter((f) => !findColumn(columns, f));
+    if (missing.length) throw new ProjectError(def.file, `the offline table of '${name}' lacks ${missing.join(', ')} (it has ${offline.join(', ')}); run fsql run --select ${name}.`);
+    features.push({ view: name, features: [...wanted, def.config.timestamp] });
+  }
+  const skewManifest: Manifest = { ...manifest, services: { ...manifest.services, [SKEW_SERVICE]: { description: '', online: false, features } } };
+
+  const rows = entities.map((e) => [...plan.joinKeys.map((k) => `${literal(wh, e[k.name], k.type)} as ${d.quoteIdent(k.name)}`), `${d.timestampLiteral(now)} as ${d.quoteIdent(EVENT_TS)}`].join(', '));
+  const query = rows.map((r) => `select ${r}`).join('\nunion all\n');
+  const staged = stagingName(t);
+  const events = await stageEvents(wh, { kind: 'sql', query: `select * from (\n${query}\n) as fsql_skew_entities`, display: 'skew-check entities' }, staged);
+  try {
+    const pit = planPointInTime({
+      manifest: skewManifest,
+      service: SKEW_SERVICE,
+      events: { relation: events.relation, timestamp: EVENT_TS, orderColumn: events.orderColumn },
+      eventColumns: [...plan.joinKeys.map((k) => k.name), EVENT_TS],
+      eventTimes: { min: now, max: now },
+    });
+    const out = await wh.query(renderPointInTime(pit, d), { label: 'skew-check training rows' });
+    if (out.length !== entities.length) throw new CommandFailed(`the training join returned ${out.length} rows for ${entities.length} entities; every event must appear exactly once.`);
+    out.forEach((row, i) => {
+      for (const k of plan.joinKeys) {
+        if (!sameValue(valueOf(row, k.name), entities[i][k.name], k.type)) throw new CommandFailed(`the training join returned row ${i} for another entity than was asked (${k.name}); the event order was not kept.`);
+      }
+    });
+    return out;
+  } finally {
+    await wh.execute(d.dropTable(d.relation(staged))).catch(() => undefined);
+  }
+}
+
+/** A value as the report shows it. */
+export function showValue(v: Value): string {
+  if (v === null) return 'null';
+  if (v instanceof Timestamp) return v.toISOString();
+  if (Array.isArray(v)) return `[${v.map(showValue).join(', ')}]`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' && Object.is(v, -0)) return '-0';
+  return String(v);
+}

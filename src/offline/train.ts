@@ -1,0 +1,159 @@
+/**
+ * `fsql train`: a point-in-time correct training table (SPEC section 4) for a feature service.
+ * The events are staged in the target warehouse, the join runs there, and the result goes straight
+ * to a file or table: rows never pass through JavaScript, except where a non-DuckDB warehouse's
+ * rows are streamed chunk by chunk into a local file.
+ */
+import { compileProject, featuresOf, type CompiledView } from '../compiler/compile.js';
+import { renderEventTimes, renderPointInTime, strategyFor, type PitStrategy } from '../dialects/point-in-time.js';
+import { ProjectError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
+import type { Project } from '../project/types.js';
+import { Timestamp, type Column } from '../values.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { checkEventColumns, dropStaged, findColumn, parseEventSource, planStaging, stageEvents, stagingName, type StagedEvents } from './events.js';
+import { discardTempFile, outputStatement, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
+
+export interface TrainOptions {
+  service: string;
+  /** SRC: a .csv or .parquet path, table:<name> or sql:<query> */
+  events: string;
+  /** DST: a .csv or .parquet path or table:<name> */
+  out: string;
+  /** the event time column; default event_timestamp */
+  timestampColumn?: string;
+  /** relative paths resolve against this folder (default: the current one) */
+  cwd?: string;
+  /** the join strategy; default: the target's (ASOF where the warehouse has it) */
+  strategy?: PitStrategy;
+}
+
+export interface TrainResult {
+  service: string;
+  output: string;
+  rows: number;
+  views: string[];
+  /** output column names, event columns first */
+  columns: string[];
+  strategy: PitStrategy;
+  elapsed: number;
+}
+
+export const DEFAULT_EVENT_TIMESTAMP = 'event_timestamp';
+
+/** The statements `fsql train` would run, as text; connects to nothing. */
+export async function planTrain(project: Project, opts: TrainOptions): Promise<string> {
+  const c = await compileProject(project);
+  const d = c.renderer.dialect;
+  serviceViews(c.manifest, opts.service);
+  const source = parseEventSource(opts.events, project.target, opts.cwd);
+  const out = parseTrainOutput(opts.out, project.target, opts.cwd);
+  const staged = stagingName(project.target, 'dry_run');
+  const staging = planStaging(d, source, staged);
+  const plan = planPointInTime({
+    manifest: c.manifest,
+    service: opts.service,
+    events: { relation: d.relation(staged), timestamp: opts.timestampColumn ?? DEFAULT_EVENT_TIMESTAMP, orderColumn: staging.orderColumn },
+    eventTimes: 'dynamic',
+  });
+  const strategy = opts.strategy ?? strategyFor(d);
+  const select = renderPointInTime(plan, d, { strategy });
+  const tmp = out.kind === 'file' ? `${out.path}.fsql-dry-run.tmp` : '';
+  const write = outputStatement(d, select, out, tmp);
+  const stmt = (s: string) => (s.startsWith('--') ? s : `${s};`);
+  return [
+    `-- fsql train --service ${opts.service}: target ${project.target.name} (${d.name}), ${strategy} strategy`,
+    `-- Event columns are not read in a dry run: join keys are assumed to have the views' names.`,
+    `-- 1. stage the events (${source.display})`,
+    ...staging.statements.map(stmt),
+    `-- 2. the event time range; a run reads it first and prunes feature rows with literal bounds (here: subqueries)`,
+    stmt(renderEventTimes(plan, d)),
+    `-- 3. the training table -> ${out.display}${out.kind === 'file' ? (write ? ' (written to a temporary file, then renamed)' : ' (rows streamed into a temporary file, then renamed)') : ''}`,
+    stmt(write ?? select),
+    `-- 4. clean up`,
+    stmt(dropStaged(d, { relation: d.relation(staged), kind: staging.kind })),
+  ].join('\n') + '\n';
+}
+
+export async function train(project: Project, wh: Warehouse, log: Logger, opts: TrainOptions): Promise<TrainResult> {
+  const t0 = Date.now();
+  const d = wh.dialect;
+  const c = await compileProject(project);
+  const wanted = serviceViews(c.manifest, opts.service);
+  const source = parseEventSource(opts.events, project.target, opts.cwd);
+  const out = parseTrainOutput(opts.out, project.target, opts.cwd);
+  const tmp = out.kind === 'file' ? reserveTempFile(out) : undefined;
+  const staged = stagingName(project.target);
+  let events: StagedEvents | undefined;
+  try {
+    log.progress('reading feature tables');
+    const tables = new Map<string, Column[]>();
+    for (const { view, features } of wanted) tables.set(view.name, await describeView(wh, project, view, features));
+
+    log.progress(`staging events from ${source.display}`);
+    const ev = (events = await stageEvents(wh, source, staged));
+    const eventColumns = ((await wh.describe(staged)) ?? []).filter((col) => ev.orderColumn || col.name.toLowerCase() !== ROW_COLUMN);
+    const tsName = opts.timestampColumn ?? DEFAULT_EVENT_TIMESTAMP;
+    const plan = planPointInTime({
+      manifest: c.manifest,
+      service: opts.service,
+      events: { relation: ev.relation, timestamp: findColumn(eventColumns, tsName)?.name ?? tsName, orderColumn: ev.orderColumn },
+      eventColumns: eventColumns.map((col) => col.name),
+      featuresOf: (view) => featuresOf(project.views.get(view.name)!, tables.get(view.name)!.map((col) => col.name)),
+      eventTimes: 'dynamic',
+    });
+    checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
+
+    log.progress('joining');
+    plan.eventTimes = await eventTimes(wh, plan);
+    const strategy = opts.strategy ?? strategyFor(d);
+    const select = renderPointInTime(plan, d, { strategy });
+    const [counted] = await wh.query(`select count(*) as n from ${ev.relation}`, { label: source.display });
+    const outputColumns = (): Column[] => [
+      ...eventColumns,
+      ...plan.views.flatMap((v) => v.features.map((f) => ({ name: f.output, type: findColumn(tables.get(v.view)!, f.column)!.type }))),
+    ];
+    await writeTrainOutput(wh, select, out, tmp, outputColumns);
+    log.endProgress();
+    return {
+      service: opts.service,
+      output: out.display,
+      rows: Number(Object.values(counted ?? {})[0] ?? 0),
+      views: plan.views.map((v) => v.view),
+      columns: outputColumns().map((col) => col.name),
+      strategy,
+      elapsed: (Date.now() - t0) / 1000,
+    };
+  } catch (e) {
+    log.endProgress();
+    discardTempFile(tmp);
+    throw e;
+  } finally {
+    // A failed staging statement may still have left its table behind.
+    const drop = dropStaged(d, events ?? { relation: d.relation(staged), kind: 'table' });
+    await wh.execute(drop).catch((e: Error) => log.warn(`could not drop the staged events ${d.relation(staged)}: ${e.message}`));
+  }
+}
+
+/** The columns of a view's offline table; checks that it exists and has the service's features. */
+async function describeView(wh: Warehouse, project: Project, view: CompiledView, features: string[] | null): Promise<Column[]> {
+  const t = project.target;
+  const columns = await wh.describe({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name: view.name });
+  if (!columns) {
+    throw new ProjectError(view.file, `feature view '${view.name}' has no offline table ${view.relation} in target '${t.name}'; build it with \`fsql run --select ${view.name}\`.`);
+  }
+  const have = columns.map((col) => col.name);
+  const missing = [...view.join_keys, view.config.timestamp, ...(features ?? [])].filter((f) => !findColumn(columns, f));
+  if (missing.length > 0) {
+    throw new ProjectError(view.file, `the offline table ${view.relation} lacks ${missing.join(', ')} (it has ${have.join(', ')}); rebuild it with \`fsql run --select ${view.name}\`.`);
+  }
+  return columns;
+}
+
+/** The range of event times, read from the staged events. */
+async function eventTimes(wh: Warehouse, plan: PointInTimePlan): Promise<EventTimes> {
+  const [row] = await wh.query(renderEventTimes(plan, wh.dialect), { label: 'event time range' });
+  const [min, max] = Object.values(row ?? {});
+  return min instanceof Timestamp && max instanceof Timestamp ? { min, max } : 'empty';
+}

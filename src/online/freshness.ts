@@ -1,0 +1,64 @@
+/**
+ * `fsql freshness`: per online view, the newest offline timestamp, the sync watermark (the newest
+ * timestamp pushed online) and its age against the view's TTL.
+ */
+import { compileProject } from '../compiler/compile.js';
+import { selectViews } from '../compiler/select.js';
+import type { Project } from '../project/types.js';
+import { Timestamp } from '../values.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { OnlineStore } from './store.js';
+import { offlineRelation } from './sync.js';
+
+export type FreshnessStatus = 'OK' | 'PAST_TTL' | 'NO_DATA';
+
+export interface ViewFreshness {
+  view: string;
+  ttlSeconds?: number;
+  /** undefined when the offline table is empty or not built */
+  newestOffline?: Timestamp;
+  offlineBuilt: boolean;
+  watermark?: Timestamp;
+  /** now − watermark */
+  ageSeconds?: number;
+  /** newest offline − watermark: how far the online store trails the offline table */
+  lagSeconds?: number;
+  status: FreshnessStatus;
+  /** older than the TTL (or never synced, for a view with a TTL) */
+  pastTtl: boolean;
+}
+
+export async function checkFreshness(project: Project, wh: Warehouse, store: OnlineStore, opts: { select?: string[]; now?: Timestamp } = {}): Promise<ViewFreshness[]> {
+  const c = await compileProject(project);
+  const now = opts.now ?? Timestamp.fromMillis(Date.now());
+  await store.ping();
+  const out: ViewFreshness[] = [];
+  for (const name of selectViews(project.views, c.dag, opts.select)) {
+    const view = project.views.get(name)!;
+    if (!view.config.online) continue;
+    const columns = await wh.describe(offlineRelation(wh.target, name));
+    let newestOffline: Timestamp | undefined;
+    if (columns) {
+      const tsCol = columns.find((col) => col.name.toLowerCase() === view.config.timestamp.toLowerCase())?.name ?? view.config.timestamp;
+      const [row] = await wh.query(`select max(${wh.dialect.quoteIdent(tsCol)}) as newest from ${c.manifest.views[name].relation}`, { label: view.file });
+      const v = row ? Object.values(row)[0] : null;
+      if (v instanceof Timestamp) newestOffline = v;
+    }
+    const watermark = await store.getWatermark(name);
+    const ttl = view.config.ttlSeconds;
+    const ageSeconds = watermark ? Number(now.micros - watermark.micros) / 1e6 : undefined;
+    const pastTtl = ttl !== undefined && (ageSeconds === undefined || ageSeconds > ttl);
+    out.push({
+      view: name,
+      ttlSeconds: ttl,
+      newestOffline,
+      offlineBuilt: columns !== undefined,
+      watermark,
+      ageSeconds,
+      lagSeconds: watermark && newestOffline ? Number(newestOffline.micros - watermark.micros) / 1e6 : undefined,
+      status: !watermark ? 'NO_DATA' : pastTtl ? 'PAST_TTL' : 'OK',
+      pastTtl,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * How online rows are addressed. Every name and value is escaped before it joins a key, so
+ * separators inside values can never make two different rows share a key (Feast built row ids
+ * without a delimiter), and keys of different projects and targets never collide.
+ *
+ * Redis keys (one string key per (view, entity), so a TTL belongs to one view's value):
+ *   fsql:<project>:<target>:r:<view>:{<entity>}   a row; the entity is the hash tag, so in a
+ *                                                  Redis Cluster every view of an entity shares a slot
+ *   fsql:<project>:<target>:layouts               hash view -> ViewLayout JSON
+ *   fsql:<project>:<target>:watermarks            hash view -> microseconds since the epoch
+ *   fsql:<project>:<target>:apikeys               hash key hash -> ApiKeyRecord JSON
+ */
+import type { DataType } from '../values.js';
+import { coerceValue } from './codec.js';
+import type { ViewLayout } from './store.js';
+
+export interface Namespace {
+  project: string;
+  target: string;
+}
+
+const PLAIN = /^[A-Za-z0-9_.-]*$/;
+
+/** Percent-encodes every character outside [A-Za-z0-9_.-] (so no ':', '{', '}', ',', '=', glob characters). */
+export function escapePart(text: string): string {
+  if (PLAIN.test(text)) return text;
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += byte < 0x80 && /[A-Za-z0-9_.-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** The canonical text of one join key value of a given type; undefined for NULL (a NULL key matches nothing). */
+export function keyText(type: DataType, value: unknown, what: string): string | undefined {
+  const v = coerceValue(type, value, what);
+  if (v === null) return undefined;
+  if (typeof v === 'object' && 'micros' in v) return String(v.micros);
+  if (Array.isArray(v)) return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return String(v);
+}
+
+/**
+ * The entity part of a row's address: `name=value` per join key, in the layout's order.
+ * Undefined when a key value is NULL.
+ */
+export function entityId(layout: Pick<ViewLayout, 'joinKeys' | 'view'>, key: readonly unknown[]): string | undefined {
+  const keys = layout.joinKeys;
+  if (key.length !== keys.length) {
+    throw new TypeError(`view '${layout.view}' has join keys ${keys.map((k) => k.name).join(', ')}; got ${key.length} value(s)`);
+  }
+  let out = '';
+  for (let i = 0; i < keys.length; i++) {
+    const text = keyText(keys[i].type, key[i], `join key '${keys[i].name}' of view '${layout.view}'`);
+    if (text === undefined) return undefined;
+    out += `${i > 0 ? ',' : ''}${escapePart(keys[i].name)}=${escapePart(text)}`;
+  }
+  return out;
+}
+
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(ns: Namespace) {
+    this.prefix = `fsql:${escapePart(ns.project)}:${escapePart(ns.target)}:`;
+  }
+
+  viewPrefix(view: string): string {
+    return `${this.prefix}r:${escapePart(view)}:`;
+  }
+
+  row(view: string, entity: string): string {
+    return `${this.viewPrefix(view)}{${entity}}`;
+  }
+
+  /** A SCAN MATCH pattern for every row of a view (the parts are escaped, so no glob characters). */
+  viewPattern(view: string): string {
+    return `${this.viewPrefix(view)}*`;
+  }
+
+  get layouts(): string {
+    return `${this.prefix}layouts`;
+  }
+
+  get watermarks(): string {
+    return `${this.prefix}watermarks`;
+  }
+
+  get apiKeys(): string {
+    return `${this.prefix}apikeys`;
+  }
+}
+
+/** The Redis Cluster hash slot of a key (CRC16/XMODEM of the hash tag, or of the key), 0..16383. */
+export function hashSlot(key: string): number {
+  let s = key;
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) s = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(s, 'utf8')) {
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff];
+  }
+  return crc & 16383;
+}
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    table[i] = c;
+  }
+  return table;
+})();

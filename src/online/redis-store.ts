@@ -1,0 +1,319 @@
+/**
+ * The Redis online store (a single server, or a Redis Cluster with `cluster: true`).
+ *
+ * One string key per (view, entity) holding sort key + features (codec.ts), with PEXPIREAT at
+ * ts + ttl, so Redis itself removes a view's value when it stops being valid: the TTL belongs to
+ * the view, not to the entity (Feast #3596). Writes go through one Lua script that compares the
+ * stored (ts, created) with the new one and writes only a newer row, so racing syncs and pushes
+ * cannot regress a value. Rows travel many per script call, many calls per pipeline: one round
+ * trip per few thousand rows (Feast #1969 wrote row by row).
+ */
+import { Cluster, Redis } from 'ioredis';
+import { FsqlError, OnlineStoreError } from '../errors.js';
+import { safeUrl } from '../secrets.js';
+import { Timestamp } from '../values.js';
+import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
+import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
+import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
+
+/**
+ * KEYS: row keys. ARGV: per key, the encoded row and its expiry in Unix ms (0: none; -1: already
+ * expired, so the key is deleted). A row is written when no value is stored, when its first 32
+ * characters (ts, created) sort after the stored ones, or when they are equal and the features
+ * differ (the offline table recomputed that row). Returns how many rows were written.
+ */
+const PUT_SCRIPT = `
+local written = 0
+local call, sub = redis.call, string.sub
+for i = 1, #KEYS do
+  local new = ARGV[2 * i - 1]
+  local old = call('GET', KEYS[i])
+  local newer = not old
+  if not newer then
+    local a, b = sub(old, 1, 32), sub(new, 1, 32)
+    newer = a < b or (a == b and old ~= new)
+  end
+  if newer then
+    local at = tonumber(ARGV[2 * i])
+    if at > 0 then
+      call('SET', KEYS[i], new, 'PXAT', at)
+    elseif at == 0 then
+      call('SET', KEYS[i], new)
+    else
+      call('DEL', KEYS[i])
+    end
+    written = written + 1
+  end
+end
+return written
+`;
+
+/** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
+const ROWS_PER_CALL = 500;
+const SCAN_COUNT = 1000;
+
+type Client = Redis | Cluster;
+type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<number>;
+
+export interface RedisStoreConfig {
+  url: string;
+  cluster?: boolean;
+}
+
+export class RedisStore implements OnlineStore {
+  readonly location: string;
+  private readonly keys: RedisKeys;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly cluster: boolean,
+    url: string,
+    ns: Namespace,
+  ) {
+    this.location = safeUrl(url) + (cluster ? ' (cluster)' : '');
+    this.keys = new RedisKeys(ns);
+    client.defineCommand('fsqlPut', { lua: PUT_SCRIPT });
+    // Without a listener ioredis prints connection errors itself; commands report them instead.
+    client.on('error', () => undefined);
+  }
+
+  /** Creates the client; it connects on first use, so a server can start while Redis is down. */
+  static open(config: RedisStoreConfig, ns: Namespace): RedisStore {
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new OnlineStoreError(`online_store url ${safeUrl(config.url)} is not a URL; write redis://[:password@]host:port[/db] (rediss:// for TLS).`);
+    }
+    const common = {
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      connectTimeout: 5000,
+      maxRetriesPerRequest: 1,
+    };
+    const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const port = Number(url.port || 6379);
+    const retry = (times: number) => Math.min(times * 200, 2000);
+    let client: Client;
+    if (config.cluster) {
+      client = new Cluster([{ host, port }], {
+        lazyConnect: true,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: retry,
+        redisOptions: common,
+      });
+    } else {
+      const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+      if (!Number.isInteger(db) || db < 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: the path must be a database number such as /0.`);
+      client = new Redis({ ...common, host, port, db, lazyConnect: true, retryStrategy: retry });
+    }
+    return new RedisStore(client, Boolean(config.cluster), config.url, ns);
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.client.ping());
+  }
+
+  async putLayout(layout: ViewLayout): Promise<void> {
+    await this.guard(() => this.client.hset(this.keys.layouts, layout.view, JSON.stringify(layout)));
+  }
+
+  async getLayouts(): Promise<ViewLayout[]> {
+    const texts = await this.guard(() => this.client.hvals(this.keys.layouts));
+    return texts.map((t) => JSON.parse(t) as ViewLayout).sort((a, b) => a.view.localeCompare(b.view));
+  }
+
+  write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
+    let batch: { keys: string[]; args: string[]; total: number };
+    try {
+      batch = this.encode(layout, rows);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Only the encoded batch waits for Redis: the caller's row objects can be collected meanwhile.
+    return this.send(batch);
+  }
+
+  private encode(layout: ViewLayout, rows: OnlineRow[]): { keys: string[]; args: string[]; total: number } {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const row of rows) {
+      const entity = entityId(layout, row.key);
+      if (entity === undefined) continue;
+      keys.push(this.keys.row(layout.view, entity));
+      args.push(encodeStored(layout, row), expiryArg(layout, row.ts));
+    }
+    return { keys, args, total: rows.length };
+  }
+
+  private async send({ keys, args, total }: { keys: string[]; args: string[]; total: number }): Promise<WriteResult> {
+    const written = await this.guard(() => (this.cluster ? this.writeCluster(keys, args) : this.writeSingle(keys, args)));
+    return { written, stale: total - written };
+  }
+
+  private async writeSingle(keys: string[], args: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const pipeline = this.client.pipeline();
+    const put = (pipeline as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(pipeline);
+    for (let i = 0; i < keys.length; i += ROWS_PER_CALL) {
+      const end = Math.min(keys.length, i + ROWS_PER_CALL);
+      put(end - i, ...keys.slice(i, end), ...args.slice(2 * i, 2 * end));
+    }
+    let written = 0;
+    for (const [err, n] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      written += Number(n);
+    }
+    return written;
+  }
+
+  /** In a cluster one script call may only touch one slot: rows are grouped by slot, calls auto-pipelined per node. */
+  private async writeCluster(keys: string[], args: string[]): Promise<number> {
+    const bySlot = new Map<number, number[]>();
+    keys.forEach((k, i) => {
+      const slot = hashSlot(k);
+      const list = bySlot.get(slot);
+      if (list) list.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    const put = (this.client as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(this.client);
+    const calls: Promise<number>[] = [];
+    for (const idx of bySlot.values()) {
+      for (let i = 0; i < idx.length; i += ROWS_PER_CALL) {
+        const part = idx.slice(i, i + ROWS_PER_CALL);
+        calls.push(put(part.length, ...part.map((j) => keys[j]), ...part.flatMap((j) => [args[2 * j], args[2 * j + 1]])));
+      }
+    }
+    const results = await Promise.allSettled(calls);
+    let written = 0;
+    for (const r of results) {
+      if (r.status === 'rejected') throw r.reason;
+      written += Number(r.value);
+    }
+    return written;
+  }
+
+  async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
+    const keys = requests.map(({ layout, key }) => {
+      const entity = entityId(layout, key);
+      return entity === undefined ? undefined : this.keys.row(layout.view, entity);
+    });
+    const wanted = keys.filter((k): k is string => k !== undefined);
+    const values = new Map<string, string | null>();
+    if (wanted.length > 0) {
+      await this.guard(async () => {
+        if (!this.cluster) {
+          const got = await this.client.mget(...wanted);
+          wanted.forEach((k, i) => values.set(k, got[i]));
+          return;
+        }
+        const bySlot = new Map<number, string[]>();
+        for (const k of wanted) {
+          const slot = hashSlot(k);
+          bySlot.set(slot, [...(bySlot.get(slot) ?? []), k]);
+        }
+        await Promise.all(
+          [...bySlot.values()].map(async (group) => {
+            const got = await this.client.mget(...group);
+            group.forEach((k, i) => values.set(k, got[i]));
+          }),
+        );
+      });
+    }
+    const now = Timestamp.fromMillis(Date.now()).micros;
+    return requests.map(({ layout }, i) => {
+      const text = keys[i] === undefined ? null : values.get(keys[i]!);
+      if (!text) return undefined;
+      const row = decodeStored(layout, text);
+      const expires = expiresAtMicros(layout, row.ts);
+      return expires !== undefined && expires < now ? undefined : row;
+    });
+  }
+
+  async getWatermark(view: string): Promise<Timestamp | undefined> {
+    const text = await this.guard(() => this.client.hget(this.keys.watermarks, view));
+    return text === null ? undefined : new Timestamp(BigInt(text));
+  }
+
+  async setWatermark(view: string, ts: Timestamp): Promise<void> {
+    await this.guard(() => this.client.hset(this.keys.watermarks, view, ts.micros.toString()));
+  }
+
+  /**
+   * The watermark goes first, so a crash part-way leaves a store the next sync fills from scratch;
+   * then the rows (SCAN on every primary), then the layout.
+   */
+  async dropView(view: string): Promise<void> {
+    await this.guard(async () => {
+      await this.client.hdel(this.keys.watermarks, view);
+      const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', this.keys.viewPattern(view), 'COUNT', SCAN_COUNT);
+          cursor = next;
+          if (found.length > 0) {
+            const p = node.pipeline();
+            for (const k of found) p.unlink(k);
+            for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+          }
+        } while (cursor !== '0');
+      }
+      await this.client.hdel(this.keys.layouts, view);
+    });
+  }
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.guard(() => this.client.hset(this.keys.apiKeys, record.hash, JSON.stringify(record)));
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const texts = await this.guard(() => this.client.hvals(this.keys.apiKeys));
+    return texts.map((t) => JSON.parse(t) as ApiKeyRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const text = await this.guard(() => this.client.hget(this.keys.apiKeys, hash));
+    return text === null ? undefined : (JSON.parse(text) as ApiKeyRecord);
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'ready') {
+      await this.client.quit().catch(() => this.client.disconnect());
+    } else {
+      this.client.disconnect();
+    }
+  }
+
+  /** Every Redis failure becomes an OnlineStoreError naming the URL (without its password). */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof FsqlError) throw e;
+      throw new OnlineStoreError(describeRedisError(this.location, e as Error));
+    }
+  }
+}
+
+/** The PXAT argument: expiry in Unix ms; '0' for no TTL, '-1' for already expired before 1970. */
+function expiryArg(layout: ViewLayout, ts: Timestamp): string {
+  if (layout.ttlSeconds === undefined) return '0';
+  const micros = Number(ts.micros) + Math.round(layout.ttlSeconds * 1e6);
+  if (Number.isSafeInteger(micros)) return micros < 1000 ? '-1' : String(Math.floor(micros / 1000));
+  const ms = expiresAtMicros(layout, ts)! / 1000n;
+  return ms <= 0n ? '-1' : ms.toString();
+}
+
+export function describeRedisError(location: string, e: Error): string {
+  const msg = e?.message ?? String(e);
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed/i.test(msg)) {
+    return `Redis at ${location} refused the credentials (${msg.split('.')[0]}). Check the user and password in the online_store url of profiles.yml.`;
+  }
+  const detail = msg.replace(/\.\s*$/, '');
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|max retries per request|None of startup nodes|Connection is closed|Failed to refresh slots cache/i.test(msg)) {
+    return `cannot reach Redis at ${location} (${detail}). Start Redis or fix the online_store url in profiles.yml.`;
+  }
+  return `Redis at ${location}: ${detail}`;
+}

@@ -1,0 +1,233 @@
+/**
+ * The embedded online store: one SQLite file in WAL mode, so `fsql sync` (or a push) writes while
+ * `fsql serve` reads from another process. The monotonic rule is one conditional upsert
+ * (ON CONFLICT ... DO UPDATE ... WHERE newer), atomic per row whoever races. Expired rows are
+ * deleted by the store (after every write and on a timer) and never returned by reads.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { FsqlError, OnlineStoreError } from '../errors.js';
+import { Timestamp } from '../values.js';
+import { decodeFeatures, encodeFeatures, expiresAtMicros, NO_CREATED } from './codec.js';
+import { entityId, type Namespace } from './keys.js';
+import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** how often expired rows are deleted while the store is open (default 60 s; 0 turns the timer off) */
+  purgeIntervalMs?: number;
+  /** how long a write waits for another process's write lock (default 30 s) */
+  busyTimeoutMs?: number;
+}
+
+/** Rows per transaction: long enough to be fast, short enough not to starve another writer. */
+const ROWS_PER_TRANSACTION = 5000;
+
+const SCHEMA = `
+create table if not exists fsql_namespaces (
+  id integer primary key,
+  project text not null,
+  target text not null,
+  unique (project, target)
+);
+create table if not exists fsql_rows (
+  ns integer not null,
+  view text not null,
+  entity text not null,
+  ts integer not null,
+  created integer not null,
+  features text not null,
+  expires_at integer,
+  primary key (ns, view, entity)
+) without rowid;
+create index if not exists fsql_rows_expires_at on fsql_rows (expires_at) where expires_at is not null;
+create table if not exists fsql_layouts (ns integer not null, view text not null, layout text not null, primary key (ns, view)) without rowid;
+create table if not exists fsql_watermarks (ns integer not null, view text not null, ts integer not null, primary key (ns, view)) without rowid;
+create table if not exists fsql_api_keys (ns integer not null, hash text not null, id text not null, record text not null, primary key (ns, hash)) without rowid;
+`;
+
+const UPSERT = `
+insert into fsql_rows (ns, view, entity, ts, created, features, expires_at) values (?, ?, ?, ?, ?, ?, ?)
+on conflict (ns, view, entity) do update set
+  ts = excluded.ts, created = excluded.created, features = excluded.features, expires_at = excluded.expires_at
+where excluded.ts > fsql_rows.ts
+   or (excluded.ts = fsql_rows.ts and (excluded.created > fsql_rows.created
+       or (excluded.created = fsql_rows.created and excluded.features <> fsql_rows.features)))`;
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+export class SqliteStore implements OnlineStore {
+  readonly location: string;
+  private readonly stmts: Record<'upsert' | 'read' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
+  private readonly timer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly ns: number,
+    readonly path: string,
+    opts: SqliteStoreOptions,
+  ) {
+    this.location = `sqlite:${path}`;
+    const p = (sql: string) => db.prepare(sql) as Stmt;
+    this.stmts = {
+      upsert: p(UPSERT),
+      read: p('select ts, created, features from fsql_rows where ns = ? and view = ? and entity = ? and (expires_at is null or expires_at >= ?)').safeIntegers(true),
+      purge: p('delete from fsql_rows where expires_at is not null and expires_at < ?'),
+      putLayout: p('insert into fsql_layouts (ns, view, layout) values (?, ?, ?) on conflict (ns, view) do update set layout = excluded.layout'),
+      layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
+      getWatermark: p('select ts from fsql_watermarks where ns = ? and view = ?').pluck().safeIntegers(true),
+      setWatermark: p('insert into fsql_watermarks (ns, view, ts) values (?, ?, ?) on conflict (ns, view) do update set ts = excluded.ts'),
+      putKey: p('insert into fsql_api_keys (ns, hash, id, record) values (?, ?, ?, ?) on conflict (ns, hash) do update set id = excluded.id, record = excluded.record'),
+      listKeys: p('select record from fsql_api_keys where ns = ?').pluck(),
+      findKey: p('select record from fsql_api_keys where ns = ? and hash = ?').pluck(),
+    };
+    const every = opts.purgeIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.timer = setInterval(() => {
+        try {
+          this.purge();
+        } catch {
+          // another process holds the write lock; the next write or tick purges
+        }
+      }, every);
+      this.timer.unref();
+    }
+  }
+
+  static open(path: string, namespace: Namespace, opts: SqliteStoreOptions = {}): SqliteStore {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        db.prepare('insert or ignore into fsql_namespaces (project, target) values (?, ?)').run(namespace.project, namespace.target);
+      }).immediate();
+      const ns = db.prepare('select id from fsql_namespaces where project = ? and target = ?').pluck().get(namespace.project, namespace.target) as number;
+      const store = new SqliteStore(db, ns, path, opts);
+      store.purge();
+      return store;
+    } catch (e) {
+      if (e instanceof FsqlError) throw e;
+      throw new OnlineStoreError(`cannot open the SQLite online store ${path}: ${(e as Error).message}. Check that the folder is writable (online_store: path in profiles.yml).`);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.guard(() => this.db.prepare('select 1').get());
+  }
+
+  async putLayout(layout: ViewLayout): Promise<void> {
+    this.guard(() => this.stmts.putLayout.run(this.ns, layout.view, JSON.stringify(layout)));
+  }
+
+  async getLayouts(): Promise<ViewLayout[]> {
+    return this.guard(() => (this.stmts.layouts.all(this.ns) as string[]).map((text) => JSON.parse(text) as ViewLayout));
+  }
+
+  async write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
+    return this.guard(() => {
+      const result: WriteResult = { written: 0, stale: 0 };
+      const upsert = this.stmts.upsert;
+      const batch = this.db.transaction((from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          const row = rows[i];
+          const entity = entityId(layout, row.key);
+          if (entity === undefined) {
+            result.stale++;
+            continue;
+          }
+          const changes = upsert.run(
+            this.ns,
+            layout.view,
+            entity,
+            row.ts.micros,
+            row.created ? row.created.micros : NO_CREATED,
+            encodeFeatures(layout, row.values),
+            expiresAtMicros(layout, row.ts) ?? null,
+          ).changes;
+          if (changes > 0) result.written++;
+          else result.stale++;
+        }
+      });
+      for (let from = 0; from < rows.length; from += ROWS_PER_TRANSACTION) batch.immediate(from, Math.min(rows.length, from + ROWS_PER_TRANSACTION));
+      if (layout.ttlSeconds !== undefined) this.purge();
+      return result;
+    });
+  }
+
+  async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
+    return this.guard(() => {
+      const now = Timestamp.fromMillis(Date.now()).micros;
+      const readAll = this.db.transaction(() =>
+        requests.map(({ layout, key }) => {
+          const entity = entityId(layout, key);
+          if (entity === undefined) return undefined;
+          const r = this.stmts.read.get(this.ns, layout.view, entity, now) as { ts: bigint; created: bigint; features: string } | undefined;
+          if (!r) return undefined;
+          return { ts: new Timestamp(r.ts), created: r.created === NO_CREATED ? undefined : new Timestamp(r.created), values: decodeFeatures(layout, r.features) };
+        }),
+      );
+      return readAll.deferred();
+    });
+  }
+
+  async getWatermark(view: string): Promise<Timestamp | undefined> {
+    return this.guard(() => {
+      const micros = this.stmts.getWatermark.get(this.ns, view) as bigint | undefined;
+      return micros === undefined ? undefined : new Timestamp(micros);
+    });
+  }
+
+  async setWatermark(view: string, ts: Timestamp): Promise<void> {
+    this.guard(() => this.stmts.setWatermark.run(this.ns, view, ts.micros));
+  }
+
+  async dropView(view: string): Promise<void> {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          for (const table of ['fsql_rows', 'fsql_layouts', 'fsql_watermarks']) this.db.prepare(`delete from ${table} where ns = ? and view = ?`).run(this.ns, view);
+        })
+        .immediate(),
+    );
+  }
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    this.guard(() => this.stmts.putKey.run(this.ns, record.hash, record.id, JSON.stringify(record)));
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.guard(() =>
+      (this.stmts.listKeys.all(this.ns) as string[]).map((t) => JSON.parse(t) as ApiKeyRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)),
+    );
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.guard(() => {
+      const t = this.stmts.findKey.get(this.ns, hash) as string | undefined;
+      return t === undefined ? undefined : (JSON.parse(t) as ApiKeyRecord);
+    });
+  }
+
+  /** Deletes every expired row (of every namespace in the file); returns how many. */
+  purge(): number {
+    return this.stmts.purge.run(Timestamp.fromMillis(Date.now()).micros).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.db.open) this.db.close();
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof FsqlError) throw e;
+      if (!(e instanceof Error) || !('code' in e) || !String((e as { code: unknown }).code).startsWith('SQLITE')) throw e;
+      throw new OnlineStoreError(`SQLite online store ${this.path}: ${e.message}`);
+    }
+  }
+}

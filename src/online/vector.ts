@@ -1,0 +1,154 @@
+/**
+ * Reading a feature service's vector for one entity (or a batch of them) from the online store,
+ * with names, types, effective times and statuses. Shared by `fsql get` and the HTTP server.
+ *
+ *   const plan = planService(service, await store.getLayouts());   // once per service / layout change
+ *   const [vector] = await readVectors(store, plan, [{ user_id: 'u_1', merchant_id: 'm_7' }]);
+ *
+ * One store read per call, whatever the batch size: one round trip.
+ */
+import { OnlineStoreError, RequestError } from '../errors.js';
+import { Timestamp, type DataType, type Value } from '../values.js';
+import { coerceValue } from './codec.js';
+import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
+
+export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
+
+export interface FeatureValue {
+  /** `<view>.<feature>` */
+  name: string;
+  view: string;
+  feature: string;
+  type: DataType;
+  /** null when MISSING_DATA */
+  value: Value;
+  /** the feature timestamp of the row served; undefined when no row was found */
+  effectiveTime?: Timestamp;
+  status: FeatureStatus;
+  /** why MISSING_DATA: no row for this entity, or the row is older than the view's TTL (or dated after now) */
+  reason?: 'not_found' | 'expired' | 'future';
+}
+
+/** A service as the project or the manifest describes it; `features` undefined or null: all of the view's. */
+export interface ServiceSpec {
+  name: string;
+  features: { view: string; features?: string[] | null }[];
+}
+
+export interface ServicePlan {
+  service: string;
+  /** every join key the service's views need, in first-seen order, with its type */
+  joinKeys: { name: string; type: DataType }[];
+  /** the features in response order: alphabetical by `<view>.<feature>` */
+  features: { name: string; view: string; feature: string; type: DataType }[];
+  /** one entry per view read */
+  views: { layout: ViewLayout; featureIndexes: number[] }[];
+}
+
+/** Resolves a service against the stored layouts. Throws OnlineStoreError when a view was never synced. */
+export function planService(service: ServiceSpec, layouts: ViewLayout[] | ReadonlyMap<string, ViewLayout>): ServicePlan {
+  const byView: ReadonlyMap<string, ViewLayout> = Array.isArray(layouts) ? new Map(layouts.map((l) => [l.view, l])) : (layouts as ReadonlyMap<string, ViewLayout>);
+  const joinKeys: ServicePlan['joinKeys'] = [];
+  const features: ServicePlan['features'] = [];
+  for (const ref of service.features) {
+    const layout = byView.get(ref.view);
+    if (!layout) {
+      throw new OnlineStoreError(`feature service '${service.name}': view '${ref.view}' has never been synced to this online store; run: fsql sync --select ${ref.view}`);
+    }
+    for (const k of layout.joinKeys) {
+      const seen = joinKeys.find((j) => j.name === k.name);
+      if (!seen) joinKeys.push({ name: k.name, type: k.type });
+    }
+    const wanted = ref.features ?? layout.features.map((f) => f.name);
+    for (const f of wanted) {
+      const feature = layout.features.find((x) => x.name === f);
+      if (!feature) {
+        throw new OnlineStoreError(`feature service '${service.name}': feature '${f}' of view '${ref.view}' is not in the online store (it holds ${layout.features.map((x) => x.name).join(', ')}); run: fsql sync --select ${ref.view}`);
+      }
+      if (!features.some((x) => x.view === ref.view && x.feature === f)) features.push({ name: `${ref.view}.${f}`, view: ref.view, feature: f, type: feature.type });
+    }
+  }
+  features.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const views = [...new Set(features.map((f) => f.view))].map((v) => ({
+    layout: byView.get(v)!,
+    featureIndexes: features.flatMap((f, i) => (f.view === v ? [i] : [])),
+  }));
+  return { service: service.name, joinKeys, features, views };
+}
+
+/**
+ * Checks a join key map against the plan and converts each value to its key's type: an int64
+ * key takes a decimal string or an integral number, a string key takes a string or a number.
+ * Throws RequestError 400 (gRPC 3) for a missing or unknown key or a value of the wrong type.
+ */
+export function parseJoinKeyMap(plan: ServicePlan, map: Record<string, unknown>): Map<string, Value> {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new RequestError(400, 3, 'join_key_map must be an object of join key names to values');
+  const known = new Set(plan.joinKeys.map((k) => k.name));
+  for (const name of Object.keys(map)) {
+    if (!known.has(name)) throw new RequestError(400, 3, `unknown join key '${name}' for feature service '${plan.service}'; it takes ${[...known].join(', ')}`);
+  }
+  const out = new Map<string, Value>();
+  for (const k of plan.joinKeys) {
+    if (!(k.name in map)) throw new RequestError(400, 3, `join key '${k.name}' is missing; feature service '${plan.service}' needs ${[...known].join(', ')}`);
+    const raw = map[k.name];
+    if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'bigint' && typeof raw !== 'boolean') {
+      throw new RequestError(400, 3, `join key '${k.name}' must be a string or a number`);
+    }
+    if (k.type.type === 'int64' && typeof raw === 'number' && !Number.isSafeInteger(raw)) {
+      throw new RequestError(400, 3, `join key '${k.name}' is an int64: pass ${raw} as a decimal string to keep it exact`);
+    }
+    try {
+      out.set(k.name, coerceValue(k.type, raw, `join key '${k.name}'`));
+    } catch (e) {
+      throw new RequestError(400, 3, (e as Error).message);
+    }
+  }
+  return out;
+}
+
+export interface ReadOptions {
+  /** the request time TTLs are checked against (default: now) */
+  now?: Timestamp;
+}
+
+/** Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map, in order. */
+export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
+  const keyed = joinKeyMaps.map((m) => parseJoinKeyMap(plan, m));
+  const requests = keyed.flatMap((keys) => plan.views.map((v) => ({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) })));
+  const rows = requests.length > 0 ? await store.read(requests) : [];
+  const now = opts.now ?? Timestamp.fromMillis(Date.now());
+  return keyed.map((_, e) => {
+    const out = new Array<FeatureValue>(plan.features.length);
+    plan.views.forEach((v, j) => {
+      const row = rows[e * plan.views.length + j];
+      const state = rowState(v.layout, row, now);
+      for (const i of v.featureIndexes) {
+        const f = plan.features[i];
+        const present = state === undefined;
+        out[i] = {
+          name: f.name,
+          view: f.view,
+          feature: f.feature,
+          type: f.type,
+          value: present ? (row!.values[f.feature] ?? null) : null,
+          effectiveTime: row?.ts,
+          status: present ? 'PRESENT' : 'MISSING_DATA',
+          ...(present ? {} : { reason: state }),
+        };
+      }
+    });
+    return out;
+  });
+}
+
+export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {
+  return (await readVectors(store, plan, [joinKeyMap], opts))[0];
+}
+
+/** undefined when the row is served; else why not (SPEC section 4 with t = now: ts <= now and, with a TTL, ts >= now - ttl). */
+function rowState(layout: ViewLayout, row: StoredRow | undefined, now: Timestamp): FeatureValue['reason'] {
+  if (!row) return 'not_found';
+  if (row.ts.micros > now.micros) return 'future';
+  if (layout.ttlSeconds !== undefined && row.ts.plusSeconds(layout.ttlSeconds).micros < now.micros) return 'expired';
+  return undefined;
+}

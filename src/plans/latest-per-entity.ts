@@ -1,0 +1,22 @@
+/**
+ * LatestPerEntity(view, since, until): for each entity of a view's offline table, its latest row
+ * with timestamp in [since, until] — greatest timestamp, then greatest created_timestamp (NULL
+ * lowest). What `fsql sync` reads; rendered per dialect by dialects/latest-per-entity.ts.
+ */
+import type { Timestamp } from '../values.js';
+
+export interface LatestPerEntityPlan {
+  view: string;
+  /** the offline table, already rendered for the dialect */
+  relation: string;
+  /** column names as the warehouse spells them */
+  joinKeys: string[];
+  timestamp: string;
+  createdTimestamp?: string;
+  /** every column to return (join keys, timestamps and features), in order; empty: all */
+  columns: string[];
+  /** inclusive lower bound: the sync watermark minus the view's lookback, or now minus the TTL */
+  since?: Timestamp;
+  /** inclusive upper bound: the sync's start, so a row dated in the future waits until it is due */
+  until?: Timestamp;
+}

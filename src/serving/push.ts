@@ -1,0 +1,92 @@
+/**
+ * Feast's `POST /push` for fsql views: `{"feature_view": name, "df": {column: [values...]}, "to":
+ * "online"}` (Feast's `push_source_name` is accepted as the view's name). Rows go through the
+ * store's write(), so the monotonic rule of sync holds: an older row never replaces a newer one,
+ * whichever of a push and a sync comes last.
+ */
+import { FsqlError, OnlineStoreError } from '../errors.js';
+import type { OnlineRow } from '../online/store.js';
+import { Timestamp, type Value } from '../values.js';
+import { forbidden } from './auth.js';
+import {
+  badRequest, expectObject, featureValue, field, isObject, jsonTypeOf, keyValue, notFound, optionalString, quote,
+} from './request.js';
+import type { Reply, RequestContext, ServerState } from './server.js';
+
+export const MAX_PUSH_ROWS = 10000;
+/** A pushed row may be at most this far ahead of the server's clock (clock skew), not further. */
+export const FUTURE_SKEW_SECONDS = 60;
+
+export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Reply> {
+  if (!isObject(ctx.body)) throw badRequest(`the request body must be a JSON object {"feature_view": ..., "df": {...}}, not ${jsonTypeOf(ctx.body)}.`);
+  const body = ctx.body;
+  const name = optionalString(body, 'feature_view') ?? optionalString(body, 'push_source_name');
+  if (!name) throw badRequest("'feature_view' is required: the name of the feature view to write to.");
+  const to = optionalString(body, 'to') ?? 'online';
+  if (to !== 'online') {
+    throw badRequest(`'to' is ${quote(to)}; fsql pushes to the online store only ("to": "online"). Offline tables are built by fsql run from the sources.`);
+  }
+  if (ctx.principal.services.size > 0) throw forbidden('this API key is limited to some feature services and may not push; use a key created without --service.');
+  const view = s.catalog.views.get(name);
+  if (!view) throw notFound(`feature view ${quote(name)} is not in the online store; views: ${[...s.catalog.views.keys()].join(', ') || '(none)'} (run fsql sync first).`);
+  const layout = view.layout;
+  const df = expectObject(field(body, 'df') ?? null, "'df'");
+
+  const tsColumn = Object.hasOwn(df, view.timestampColumn) ? view.timestampColumn : 'event_timestamp';
+  const known = new Set([...layout.joinKeys.map((k) => k.name), ...layout.features.map((f) => f.name), tsColumn, ...(view.createdColumn ? [view.createdColumn] : [])]);
+  for (const col of Object.keys(df)) {
+    if (!known.has(col)) throw badRequest(`'df' has column ${quote(col)}, which feature view '${name}' does not have; its columns: ${[...known].join(', ')}.`);
+  }
+  let rows = -1;
+  const column = (col: string, required: boolean): unknown[] | undefined => {
+    if (!Object.hasOwn(df, col)) {
+      if (required) throw badRequest(`'df' lacks column '${col}' of feature view '${name}'; send every join key, '${view.timestampColumn}' and every feature.`);
+      return undefined;
+    }
+    const values = df[col];
+    if (!Array.isArray(values)) throw badRequest(`df['${col}'] must be a list of values, not ${jsonTypeOf(values)}.`);
+    if (rows >= 0 && values.length !== rows) throw badRequest(`the columns of 'df' differ in length (${rows} and ${values.length}).`);
+    rows = values.length;
+    return values;
+  };
+  const keyCols = layout.joinKeys.map((k) => column(k.name, true)!);
+  const tsCol = column(tsColumn, true)!;
+  const createdCol = view.createdColumn ? column(view.createdColumn, false) : undefined;
+  const featureCols = layout.features.map((f) => column(f.name, true)!);
+  if (rows <= 0) throw badRequest("'df' holds no rows.");
+  if (rows > MAX_PUSH_ROWS) throw badRequest(`'df' holds ${rows} rows; push at most ${MAX_PUSH_ROWS} per request.`);
+
+  const latest = Timestamp.fromMillis(Date.now() + FUTURE_SKEW_SECONDS * 1000);
+  const out: OnlineRow[] = [];
+  for (let r = 0; r < rows; r++) {
+    const key: Value[] = layout.joinKeys.map((k, i) => {
+      const v = keyValue(keyCols[i][r], k.type, k.name);
+      if (v === null) throw badRequest(`row ${r}: join key '${k.name}' is null; every pushed row needs its keys.`);
+      return v;
+    });
+    const ts = timestampOf(tsCol[r], `row ${r}: '${tsColumn}'`);
+    if (ts.micros > latest.micros) {
+      throw badRequest(`row ${r}: '${tsColumn}' ${ts.toISOString()} is in the future; a value cannot be served before it becomes true. Push it when it is.`);
+    }
+    const created = createdCol && createdCol[r] !== null ? timestampOf(createdCol[r], `row ${r}: '${view.createdColumn}'`) : undefined;
+    const values: Record<string, Value> = {};
+    layout.features.forEach((f, i) => (values[f.name] = featureValue(featureCols[i][r], f.type, `row ${r}: '${f.name}'`)));
+    out.push(created ? { key, ts, created, values } : { key, ts, values });
+  }
+  let result;
+  try {
+    result = await s.store.write(layout, out);
+  } catch (e) {
+    s.metrics.inc('fsql_online_store_errors_total', { endpoint: ctx.endpoint });
+    throw e instanceof FsqlError ? e : new OnlineStoreError(`the online store did not take the rows: ${(e as Error)?.message ?? String(e)}`);
+  }
+  s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome: 'written' }, result.written);
+  s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome: 'stale' }, result.stale);
+  return { body: JSON.stringify({ feature_view: name, rows, written: result.written, stale: result.stale }) };
+}
+
+function timestampOf(raw: unknown, what: string): Timestamp {
+  const ts = typeof raw === 'string' ? Timestamp.parse(raw) : undefined;
+  if (!ts) throw badRequest(`${what} must be an ISO 8601 timestamp string such as 2024-01-31T12:00:00Z, not ${raw === null ? 'null' : quote(raw)}.`);
+  return ts;
+}

@@ -1,0 +1,312 @@
+/**
+ * The feature server: node:http with no framework (the request path is short and measured, see
+ * bench/serve.ts). One exact-path route table; per request: route, auth (headers only), body with
+ * a 1 MiB limit, JSON, a handler that does at most one online store round trip, one JSON answer.
+ * Every failure is a JSON error `{error, message, code}` with its HTTP status and gRPC code; no
+ * request can take the process down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
+import { LayoutMismatchError } from '../online/codec.js';
+import type { Logger } from '../log.js';
+import type { OnlineStore } from '../online/store.js';
+import type { Project } from '../project/types.js';
+import { redact } from '../secrets.js';
+import { ANONYMOUS, Authenticator, type Principal } from './auth.js';
+import { buildCatalog, type Catalog } from './catalog.js';
+import { feastGetOnlineFeatures } from './feast.js';
+import { Metrics, renderMetrics, seriesKey, type Gauge, type MetricsSnapshot } from './metrics.js';
+import { pushRows } from './push.js';
+import { GRPC, parseJsonBody } from './request.js';
+import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
+import { TimedReader } from './timed-read.js';
+
+export const DEFAULT_PORT = 6566;
+export const DEFAULT_HOST = '127.0.0.1';
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  project: Project;
+  store: OnlineStore;
+  log: Logger;
+  /** require an API key on every feature endpoint */
+  auth: boolean;
+  /** how long a key lookup is cached (revocation delay); default 5 s */
+  authCacheMs?: number;
+  bodyLimit?: number;
+  /** with `serve --workers N`: the metrics of all workers (asked of the primary); default: this process's */
+  clusterMetrics?: () => Promise<MetricsSnapshot>;
+  workers?: number;
+}
+
+/** What a handler gets. */
+export interface RequestContext {
+  body: unknown;
+  principal: Principal;
+  /** process.hrtime.bigint() when the request arrived */
+  started: bigint;
+  /** the route's endpoint label, for store latency metrics */
+  endpoint: string;
+}
+
+export interface Reply {
+  status?: number;
+  body: string;
+  contentType?: string;
+}
+
+/** Everything a handler may use: the catalogue, the store reader, auth, metrics. */
+export interface ServerState {
+  project: Project;
+  /** replaced only when the store's layouts change under a running server (see reloadCatalog) */
+  catalog: Catalog;
+  reader: TimedReader;
+  store: OnlineStore;
+  metrics: Metrics;
+  auth: boolean;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  /** needs an API key when auth is on */
+  auth: boolean;
+  body: boolean;
+  handler: (state: ServerState, ctx: RequestContext) => Promise<Reply>;
+}
+
+const JSON_TYPE = 'application/json';
+
+export function errorBody(status: number, grpcCode: number, message: string): string {
+  return JSON.stringify({ error: message, message, code: grpcCode });
+}
+
+export class FeatureServer {
+  readonly state: ServerState;
+  private readonly http: Server;
+  private readonly authenticator: Authenticator;
+  private readonly routes: Map<string, Route>;
+  private readonly bodyLimit: number;
+  private readonly seriesCache = new Map<string, [string, string]>();
+
+  private constructor(
+    private readonly opts: ServerOptions,
+    catalog: Catalog,
+  ) {
+    const metrics = new Metrics();
+    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics) };
+    this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
+    this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
+    const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
+    this.routes = new Map<string, Route>([
+      ['/api/v1/feature-service/get-features', feature(tectonGetFeatures)],
+      ['/api/v1/feature-service/get-features-batch', feature(tectonGetFeaturesBatch)],
+      ['/api/v1/feature-service/metadata', feature(tectonMetadata)],
+      ['/api/v1/feature-services', { method: 'GET', auth: true, body: false, handler: featureServicesList }],
+      ['/get-online-features', feature(feastGetOnlineFeatures)],
+      ['/push', feature(pushRows)],
+      ['/health', { method: 'GET', auth: false, body: false, handler: (s) => this.health(s) }],
+      ['/metrics', { method: 'GET', auth: false, body: false, handler: () => this.metricsText() }],
+    ]);
+    this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }, (req, res) => {
+      this.handle(req, res).catch((e) => this.fail(res, e));
+    });
+    this.http.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: ${JSON_TYPE}\r\nconnection: close\r\n\r\n${errorBody(400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request')}`);
+      else socket.destroy();
+    });
+  }
+
+  /** Loads the service catalogue once (from the project and the layouts sync recorded). */
+  static async create(opts: ServerOptions): Promise<FeatureServer> {
+    const layouts = await opts.store.getLayouts();
+    const catalog = buildCatalog(opts.project, layouts);
+    for (const s of catalog.services.values()) if (s.unavailable && s.online) opts.log.warn(`${s.unavailable} Requests for it answer 503 until the server restarts after a sync.`);
+    return new FeatureServer(opts, catalog);
+  }
+
+  get catalog(): Catalog {
+    return this.state.catalog;
+  }
+
+  private lastReload = 0;
+
+  /** Rebuilds the catalogue from the store's layouts; at most once per 5 s. True when it did. */
+  private async reloadCatalog(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.lastReload < 5000) return false;
+    this.lastReload = now;
+    this.state.catalog = buildCatalog(this.opts.project, await this.opts.store.getLayouts());
+    this.opts.log.info('the online store\'s layouts changed (fsql sync --full-refresh?); reloaded the service catalogue');
+    return true;
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve(this.http.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, lets requests in flight finish, closes idle connections. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeIdleConnections();
+    });
+  }
+
+  metricsSnapshot(): MetricsSnapshot {
+    return this.state.metrics.snapshot();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = this.routes.get(path);
+    let reply: Reply;
+    let endpoint = route ? path : 'other';
+    try {
+      if (!route) throw new RequestError(404, GRPC.NOT_FOUND, `no endpoint ${req.method} ${path.slice(0, 100)}; see GET /api/v1/feature-services and the README's HTTP API section.`);
+      if (req.method !== route.method) {
+        res.setHeader('allow', route.method);
+        throw new RequestError(405, GRPC.UNIMPLEMENTED, `${path} takes ${route.method}, not ${String(req.method).slice(0, 10)}.`);
+      }
+      const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(req.headers.authorization) : ANONYMOUS;
+      const body = route.body ? parseJsonBody(await this.readBody(req, res)) : undefined;
+      const ctx = { body, principal, started, endpoint };
+      try {
+        reply = await route.handler(this.state, ctx);
+      } catch (e) {
+        // a sync --full-refresh changed a view's features after start-up: reload the layouts once, retry once
+        if (!(e instanceof LayoutMismatchError) || !(await this.reloadCatalog())) throw e;
+        reply = await route.handler(this.state, ctx);
+      }
+    } catch (e) {
+      reply = this.errorReply(e, res);
+      if (!route) endpoint = 'other';
+    }
+    const status = reply.status ?? 200;
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+    }
+    this.record(endpoint, status, started);
+  }
+
+  private record(endpoint: string, status: number, started: bigint): void {
+    const id = `${endpoint}|${status}`;
+    let keys = this.seriesCache.get(id);
+    if (!keys) {
+      const labels = { endpoint, status: String(status) };
+      keys = [seriesKey('fsql_http_requests_total', labels), seriesKey('fsql_http_request_duration_seconds', labels)];
+      this.seriesCache.set(id, keys);
+    }
+    this.state.metrics.incKey(keys[0]);
+    this.state.metrics.observeKey(keys[1], Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private errorReply(e: unknown, res: ServerResponse): Reply {
+    if (e instanceof RequestError) {
+      if (e.status === 413) res.setHeader('connection', 'close');
+      return { status: e.status, body: errorBody(e.status, e.grpcCode, e.message) };
+    }
+    if (e instanceof OnlineStoreError) {
+      return { status: 503, body: errorBody(503, GRPC.UNAVAILABLE, `the online store is unavailable: ${e.message}`) };
+    }
+    this.opts.log.error(`internal error answering a request: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
+    return { status: 500, body: errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.') };
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    this.opts.log.error(`internal error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
+    if (!res.headersSent && !res.destroyed) {
+      const body = errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.');
+      res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    }
+  }
+
+  /**
+   * Reads the body up to the limit. Past it: a 413 and `connection: close`; the rest of the body is
+   * read and dropped (up to 16 times the limit, then the socket is cut) so the client sees the answer
+   * instead of a reset.
+   */
+  private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+    const limit = this.bodyLimit;
+    const tooLarge = () => new RequestError(413, GRPC.RESOURCE_EXHAUSTED, `the request body is larger than ${limit} bytes; send fewer entities per request.`);
+    const drain = () => {
+      let dropped = 0;
+      req.removeAllListeners('data');
+      req.on('data', (c: Buffer) => {
+        dropped += c.length;
+        if (dropped > 16 * limit) req.socket.destroy();
+      });
+      res.on('finish', () => req.resume());
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      drain();
+      return Promise.reject(tooLarge());
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      req.on('data', (c: Buffer) => {
+        if (done) return;
+        size += c.length;
+        if (size > limit) {
+          done = true;
+          drain();
+          reject(tooLarge());
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => {
+        if (done) return;
+        done = true;
+        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      });
+      req.on('error', (e) => {
+        if (done) return;
+        done = true;
+        reject(new RequestError(400, GRPC.INVALID_ARGUMENT, `the request body could not be read: ${e.message}`));
+      });
+    });
+  }
+
+  private async health(s: ServerState): Promise<Reply> {
+    try {
+      await s.store.ping();
+      return { body: JSON.stringify({ status: 'ok', store: s.store.location }) };
+    } catch (e) {
+      const msg = e instanceof FsqlError ? e.message : 'the online store does not answer';
+      return { status: 503, body: errorBody(503, GRPC.UNAVAILABLE, `the online store is unavailable: ${msg}`) };
+    }
+  }
+
+  private async metricsText(): Promise<Reply> {
+    const snap = this.opts.clusterMetrics ? await this.opts.clusterMetrics() : this.metricsSnapshot();
+    const gauges: Gauge[] = [{ name: 'fsql_serve_workers', labels: {}, value: this.opts.workers ?? 1 }];
+    const nowMs = Date.now();
+    for (const cv of this.state.catalog.views.values()) {
+      const view = cv.layout.view;
+      if (cv.layout.ttlSeconds !== undefined) gauges.push({ name: 'fsql_feature_view_ttl_seconds', labels: { feature_view: view }, value: cv.layout.ttlSeconds });
+      try {
+        const wm = await this.state.store.getWatermark(view);
+        if (wm) gauges.push({ name: 'fsql_feature_freshness_seconds', labels: { feature_view: view }, value: (nowMs - wm.millis) / 1000 });
+      } catch {
+        // an unreachable store leaves the gauge out; fsql_online_store_errors_total and /health say why
+        this.state.metrics.inc('fsql_online_store_errors_total', { endpoint: '/metrics' });
+      }
+    }
+    return { body: renderMetrics(snap, gauges), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * Tecton's HTTP API (SPEC section 6): get-features, get-features-batch, metadata, and the list of
+ * services. Field names are accepted in snake_case and camelCase; fields fsql does not use
+ * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
+ * clients send them. `result` holds exactly `features`.
+ */
+import { toJsonValue } from '../online/codec.js';
+import type { FeatureValue } from '../online/vector.js';
+import type { Timestamp, Value } from '../values.js';
+import { forbidden, mayRead, type Principal } from './auth.js';
+import type { CatalogFeature, CatalogService } from './catalog.js';
+import { dataTypeJson } from './encode.js';
+import {
+  badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
+} from './request.js';
+import { RequestError } from '../errors.js';
+import { GRPC } from './request.js';
+import type { Reply, RequestContext, ServerState } from './server.js';
+
+export interface MetadataOptions {
+  names: boolean;
+  effectiveTimes: boolean;
+  dataTypes: boolean;
+  sloInfo: boolean;
+  servingStatus: boolean;
+  descriptions: boolean;
+  tags: boolean;
+}
+
+const OPTION_FIELDS: [keyof MetadataOptions, string, string][] = [
+  ['names', 'include_names', 'includeNames'],
+  ['effectiveTimes', 'include_effective_times', 'includeEffectiveTimes'],
+  ['dataTypes', 'include_data_types', 'includeDataTypes'],
+  ['sloInfo', 'include_slo_info', 'includeSloInfo'],
+  ['servingStatus', 'include_serving_status', 'includeServingStatus'],
+  ['descriptions', 'include_feature_descriptions', 'includeFeatureDescriptions'],
+  ['tags', 'include_feature_tags', 'includeFeatureTags'],
+];
+
+/** The `params` object of a Tecton request. */
+export function paramsOf(body: unknown): JsonObject {
+  if (!isObject(body)) throw badRequest(`the request body must be a JSON object {"params": {...}}, not ${jsonTypeOf(body)}.`);
+  const params = field(body, 'params');
+  if (params === undefined) throw badRequest('the request body has no "params" object; send {"params": {"feature_service_name": ..., "join_key_map": {...}}}.');
+  return expectObject(params, "'params'");
+}
+
+/** Resolves feature_service_name (or featureServiceId) and workspace_name, and checks the key may read it. */
+export function serviceOf(s: ServerState, params: JsonObject, principal: Principal): CatalogService {
+  const name = optionalString(params, 'feature_service_name', 'featureServiceName');
+  const id = optionalString(params, 'feature_service_id', 'featureServiceId');
+  if (name !== undefined && id !== undefined && name !== id) throw badRequest('send feature_service_name or feature_service_id, not both.');
+  const wanted = name ?? id;
+  if (wanted === undefined || wanted === '') throw badRequest("'feature_service_name' is required.");
+  const workspace = optionalString(params, 'workspace_name', 'workspaceName');
+  if (workspace !== undefined && workspace !== '' && !s.catalog.isWorkspace(workspace)) {
+    throw notFound(`workspace ${quote(workspace)} not found; this server serves workspace '${s.catalog.projectName}' (or '${s.catalog.targetName}').`);
+  }
+  return serviceByName(s, wanted, principal);
+}
+
+export function serviceByName(s: ServerState, wanted: string, principal: Principal): CatalogService {
+  const service = s.catalog.services.get(wanted);
+  if (!service) {
+    throw notFound(`feature service ${quote(wanted)} not found; services: ${[...s.catalog.services.keys()].join(', ') || '(none)'}.`);
+  }
+  if (!mayRead(principal, service.name)) throw forbidden(`this API key may not read feature service '${service.name}'.`);
+  if (!service.online) throw notFound(`feature service '${service.name}' is not online (online: false in its YAML).`);
+  if (!service.plan) throw new RequestError(503, GRPC.UNAVAILABLE, service.unavailable ?? `feature service '${service.name}' cannot be served.`);
+  return service;
+}
+
+function metadataOptionsOf(params: JsonObject): MetadataOptions {
+  const raw = optionalObject(params, 'metadata_options', 'metadataOptions');
+  const opts: MetadataOptions = { names: false, effectiveTimes: false, dataTypes: false, sloInfo: false, servingStatus: false, descriptions: false, tags: false };
+  if (raw) for (const [k, snake, camel] of OPTION_FIELDS) opts[k] = optionalBoolean(raw, snake, camel) ?? false;
+  return opts;
+}
+
+/** Checks the fields fsql accepts but does not use, so a wrong type is still a 400. */
+function checkUnusedFields(params: JsonObject): void {
+  optionalBoolean(params, 'allow_partial_results', 'allowPartialResults');
+  optionalObject(params, 'request_options', 'requestOptions');
+}
+
+/**
+ * A join_key_map, its key names checked against the service (messages quote at most 64 characters
+ * of a name); the values are converted by readVectors, by each key's type.
+ */
+export function joinKeyMapOf(service: CatalogService, row: JsonObject, what: string): JsonObject {
+  const map = optionalObject(row, 'join_key_map', 'joinKeyMap');
+  optionalObject(row, 'request_context_map', 'requestContextMap');
+  const expected = () => service.joinKeys.map((k) => k.name).join(', ');
+  if (!map) throw badRequest(`${what}: 'join_key_map' is required; feature service '${service.name}' takes join keys ${expected()}.`);
+  for (const k of Object.keys(map)) {
+    if (!service.joinKeys.some((j) => j.name === k)) throw badRequest(`${what}: unknown join key ${quote(k)}; feature service '${service.name}' takes ${expected()}.`);
+  }
+  for (const k of service.joinKeys) {
+    if (!Object.hasOwn(map, k.name)) throw badRequest(`${what}: join key '${k.name}' is missing; feature service '${service.name}' takes ${expected()}.`);
+  }
+  return map;
+}
+
+/** One entity's vector in response order, as JSON texts; effective times only where PRESENT and asked for. */
+interface Vector {
+  features: string[];
+  statuses: string[];
+  /** JSON texts: an ISO 8601 string, or null */
+  times: string[];
+}
+
+/** A value as JSON text, as toJsonValue shapes it, without building an intermediate object. */
+function jsonValue(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'bigint':
+      return `"${v}"`;
+    case 'number':
+      return Number.isFinite(v) ? String(v) : JSON.stringify(toJsonValue(v));
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      return JSON.stringify(toJsonValue(v));
+  }
+}
+
+function vectorOf(values: FeatureValue[], withTimes: boolean): Vector {
+  const n = values.length;
+  const features: string[] = new Array(n);
+  const statuses: string[] = new Array(n);
+  const times: string[] = new Array(n);
+  let lastTs: Timestamp | undefined;
+  let lastText = 'null';
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    statuses[i] = v.status;
+    if (v.status === 'PRESENT') {
+      features[i] = jsonValue(v.value);
+      if (withTimes && v.effectiveTime) {
+        if (v.effectiveTime !== lastTs) {
+          lastTs = v.effectiveTime;
+          lastText = `"${v.effectiveTime.toISOString()}"`;
+        }
+        times[i] = lastText;
+      } else times[i] = 'null';
+    } else {
+      features[i] = 'null';
+      times[i] = 'null';
+    }
+  }
+  return { features, statuses, times };
+}
+
+/**
+ * The fixed part of each feature's metadata object for a service and a set of options (name,
+ * dataType, description, tags), as JSON text without its closing brace; built once per combination.
+ */
+const prefixCache = new WeakMap<CatalogService, Map<number, string[]>>();
+
+function metaPrefixes(service: CatalogService, o: MetadataOptions): string[] {
+  const mask = (o.names ? 1 : 0) | (o.dataTypes ? 2 : 0) | (o.descriptions ? 4 : 0) | (o.tags ? 8 : 0);
+  let byMask = prefixCache.get(service);
+  if (!byMask) prefixCache.set(service, (byMask = new Map()));
+  let prefixes = byMask.get(mask);
+  if (!prefixes) {
+    prefixes = service.features.map((f: CatalogFeature) => {
+      const m: Record<string, unknown> = {};
+      if (o.names) m.name = f.name;
+      if (o.dataTypes) m.dataType = dataTypeJson(f.type);
+      if (o.descriptions && f.description) m.description = f.description;
+      if (o.tags && f.tags) m.tags = f.tags;
+      return JSON.stringify(m).slice(0, -1);
+    });
+    byMask.set(mask, prefixes);
+  }
+  return prefixes;
+}
+
+/** `"features":[...]` of the metadata: per feature its fixed part, then effectiveTime and status texts. */
+function metaFeatures(service: CatalogService, o: MetadataOptions, time: (i: number) => string | undefined, status: (i: number) => string): string {
+  const prefixes = metaPrefixes(service, o);
+  let out = '"features":[';
+  for (let i = 0; i < prefixes.length; i++) {
+    let m = prefixes[i];
+    let sep = m.length > 1 ? ',' : '';
+    if (o.effectiveTimes) {
+      const t = time(i);
+      if (t !== undefined) {
+        m += `${sep}"effectiveTime":${t}`;
+        sep = ',';
+      }
+    }
+    if (o.servingStatus) m += `${sep}"status":${status(i)}`;
+    out += (i ? ',' : '') + m + '}';
+  }
+  return out + ']';
+}
+
+function wantsFeatureMeta(o: MetadataOptions): boolean {
+  return o.names || o.dataTypes || o.effectiveTimes || o.servingStatus || o.descriptions || o.tags;
+}
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+function sloInfo(ctx: RequestContext, storeSeconds: number): string {
+  const server = seconds(ctx.started);
+  return JSON.stringify({ sloEligible: true, sloServerTimeSeconds: server, serverTimeSeconds: server, storeMaxLatency: storeSeconds });
+}
+
+export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Promise<Reply> {
+  const params = paramsOf(ctx.body);
+  const service = serviceOf(s, params, ctx.principal);
+  const options = metadataOptionsOf(params);
+  checkUnusedFields(params);
+  const map = joinKeyMapOf(service, params, 'params');
+  const { vectors, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, service.plan!, [map]);
+  const v = vectorOf(vectors[0], options.effectiveTimes);
+  const metadata: string[] = [];
+  if (wantsFeatureMeta(options)) metadata.push(metaFeatures(service, options, (i) => (v.times[i] === 'null' ? undefined : v.times[i]), (i) => `"${v.statuses[i]}"`));
+  if (options.sloInfo) metadata.push(`"sloInfo":${sloInfo(ctx, storeSeconds)}`);
+  const body = `{"result":{"features":[${v.features.join(',')}]}${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}`;
+  return { body };
+}
+
+/** Requests per get-features-batch call (Tecton's clients send micro-batches of up to 10). */
+export const MAX_BATCH = 1000;
+
+export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext): Promise<Reply> {
+  const params = paramsOf(ctx.body);
+  const service = serviceOf(s, params, ctx.principal);
+  const options = metadataOptionsOf(params);
+  checkUnusedFields(params);
+  const list = field(params, 'request_data', 'requestData');
+  if (!Array.isArray(list)) throw badRequest(`'request_data' must be a list of {"join_key_map": {...}}, not ${jsonTypeOf(list ?? null)}.`);
+  if (list.length === 0) throw badRequest("'request_data' is empty; send at least one {\"join_key_map\": {...}}.");
+  if (list.length > MAX_BATCH) throw badRequest(`'request_data' holds ${list.length} entries; send at most ${MAX_BATCH} per request.`);
+  const maps = list.map((row, i) => joinKeyMapOf(service, expectObject(row, `request_data[${i}]`), `request_data[${i}]`));
+  const read = await s.reader.read(ctx.endpoint, service.plan!, maps);
+  const vectors = read.vectors.map((v) => vectorOf(v, options.effectiveTimes));
+  const metadata: string[] = [];
+  if (wantsFeatureMeta(options)) {
+    // per feature, one status and one effective time per row, in request order
+    const column = (i: number, pick: (v: Vector) => string) => `[${vectors.map(pick).join(',')}]`;
+    metadata.push(metaFeatures(service, options, (i) => column(i, (v) => v.times[i]), (i) => column(i, (v) => `"${v.statuses[i]}"`)));
+  }
+  if (options.sloInfo) {
+    const slo = sloInfo(ctx, read.seconds);
+    metadata.push(`"sloInfo":[${vectors.map(() => slo).join(',')}]`, `"batchSloInfo":${slo}`);
+  }
+  const result = vectors.map((v) => `{"features":[${v.features.join(',')}]}`).join(',');
+  return { body: `{"result":[${result}]${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}` };
+}
+
+function serviceMetadata(service: CatalogService): Record<string, unknown> {
+  return {
+    inputJoinKeys: service.joinKeys.map((k) => ({ name: k.name, dataType: dataTypeJson(k.type) })),
+    inputRequestContextKeys: [],
+    featureValues: service.features.map((f) => {
+      const m: Record<string, unknown> = { name: f.name, dataType: dataTypeJson(f.type) };
+      if (f.description) m.description = f.description;
+      if (f.tags) m.tags = f.tags;
+      return m;
+    }),
+  };
+}
+
+export async function tectonMetadata(s: ServerState, ctx: RequestContext): Promise<Reply> {
+  const params = paramsOf(ctx.body);
+  const service = serviceOf(s, params, ctx.principal);
+  return { body: JSON.stringify(serviceMetadata(service)) };
+}
+
+/** GET /api/v1/feature-services: every service this key may read, with its features and types. */
+export async function featureServicesList(s: ServerState, ctx: RequestContext): Promise<Reply> {
+  const services = [...s.catalog.services.values()]
+    .filter((svc) => mayRead(ctx.principal, svc.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((svc) => ({
+      name: svc.name,
+      description: svc.description,
+      online: svc.online,
+      ...(svc.unavailable ? { unavailable: svc.unavailable } : {}),
+      ...serviceMetadata(svc),
+    }));
+  return { body: JSON.stringify({ workspaceName: s.catalog.projectName, featureServices: services }) };
+}

@@ -1,0 +1,36 @@
+/**
+ * The server's one way to read vectors: online/vector.ts's readVectors (one store round trip for
+ * any number of entities, the TTL rule at request time), timed into the store latency histogram.
+ */
+import type { OnlineStore } from '../online/store.js';
+import { readVectors, type FeatureValue, type ServicePlan } from '../online/vector.js';
+import { seriesKey, type Metrics } from './metrics.js';
+
+export class TimedReader {
+  private readonly series = new Map<string, string>();
+
+  constructor(
+    private readonly store: OnlineStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** One FeatureValue[] per join key map, in order; also returns the seconds the read took. */
+  async read(endpoint: string, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[]): Promise<{ vectors: FeatureValue[][]; seconds: number }> {
+    const t0 = process.hrtime.bigint();
+    let vectors: FeatureValue[][];
+    try {
+      vectors = await readVectors(this.store, plan, joinKeyMaps);
+    } catch (e) {
+      if ((e as Error)?.name !== 'RequestError') this.metrics.inc('fsql_online_store_errors_total', { endpoint });
+      throw e;
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    let key = this.series.get(endpoint);
+    if (!key) {
+      key = seriesKey('fsql_online_store_read_duration_seconds', { endpoint });
+      this.series.set(endpoint, key);
+    }
+    this.metrics.observeKey(key, seconds);
+    return { vectors, seconds };
+  }
+}

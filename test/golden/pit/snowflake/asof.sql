@@ -1,0 +1,40 @@
+with fsql_events as (
+  select *, cast("EVENT_TIMESTAMP" as TIMESTAMP_NTZ) as "__FSQL_TS"
+  from "ANALYTICS"."FEATURES"."FSQL_EVENTS_GOLDEN"
+)
+select
+  e.* exclude ("__FSQL_ROW", "__FSQL_TS"),
+  case when f1."FEATURE_TS" <= e."__FSQL_TS" and f1."FEATURE_TS" >= dateadd(hour, -1, e."__FSQL_TS") then f1."SCORE" end as "USER_STATS__SCORE",
+  case when f1."FEATURE_TS" <= e."__FSQL_TS" and f1."FEATURE_TS" >= dateadd(hour, -1, e."__FSQL_TS") then f1."TIER" end as "USER_STATS__TIER",
+  case when f2."FEATURE_TS" <= e."__FSQL_TS" then f2."RISK" end as "MERCHANT_PROFILE__RISK",
+  case when f3."FEATURE_TS" <= e."__FSQL_TS" and f3."FEATURE_TS" >= dateadd(day, -1, e."__FSQL_TS") then f3."PAIR_COUNT" end as "PAIR_STATS__PAIR_COUNT"
+from fsql_events as e
+asof join (
+  select f."USER_ID", f."FEATURE_TS", f."SCORE", f."TIER"
+  from "ANALYTICS"."FEATURES"."USER_STATS" as f
+  where f."USER_ID" is not null
+    and f."FEATURE_TS" >= '2024-03-01 08:00:00.000000'::timestamp_ntz
+    and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
+  qualify row_number() over (partition by f."USER_ID", f."FEATURE_TS" order by f."LOADED_AT" desc nulls last) = 1
+) as f1
+  match_condition (e."__FSQL_TS" >= f1."FEATURE_TS")
+  on e."USER_ID" = f1."USER_ID"
+asof join (
+  select f."MERCHANT_ID", f."FEATURE_TS", f."RISK"
+  from "ANALYTICS"."FEATURES"."MERCHANT_PROFILE" as f
+  where f."MERCHANT_ID" is not null
+    and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
+) as f2
+  match_condition (e."__FSQL_TS" >= f2."FEATURE_TS")
+  on e."MERCHANT_ID" = f2."MERCHANT_ID"
+asof join (
+  select f."USER_ID", f."MERCHANT_ID", f."FEATURE_TS", f."PAIR_COUNT"
+  from "ANALYTICS"."FEATURES"."PAIR_STATS" as f
+  where f."USER_ID" is not null
+    and f."MERCHANT_ID" is not null
+    and f."FEATURE_TS" >= '2024-02-29 09:00:00.000000'::timestamp_ntz
+    and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
+) as f3
+  match_condition (e."__FSQL_TS" >= f3."FEATURE_TS")
+  on e."USER_ID" = f3."USER_ID" and e."MERCHANT_ID" = f3."MERCHANT_ID"
+order by e."__FSQL_ROW"
