@@ -266,6 +266,17 @@ test('transient errors are retried with growing backoff, job_retries times, then
   assert.equal(fx.fake.jobs.size, jobsBefore + 1, 'the query ran once');
   assert.deepEqual(since(from).map((r) => r.route).slice(0, 3), ['jobs.insert', 'jobs.insert', 'jobs.get']);
 
+  // jobs.insert slower than job_creation_timeout_seconds: given up on, sent again under the same id; the query runs once
+  const impatient = await openFor(fx, { job_creation_timeout_seconds: 0.1 });
+  fx.fake.onQuery(/select 'slow insert'/, { result: { schema: [{ name: 'x', type: 'INTEGER' }], rows: [[7n]] } });
+  fx.fake.delay('jobs.insert', 400);
+  from = fx.fake.requests.length;
+  assert.deepEqual(await impatient.query("select 'slow insert'"), [{ x: 7n }]);
+  const slowIds = since(from, 'jobs.insert').map((r) => (r.body as { jobReference: { jobId: string } }).jobReference.jobId);
+  assert.ok(slowIds.length >= 2 && new Set(slowIds).size === 1, `resent under one id: ${slowIds.join(', ')}`);
+  await new Promise((r) => setTimeout(r, 450)); // let the first, delayed insert land too
+  assert.equal([...fx.fake.jobs.values()].filter((j) => j.configuration.query?.query === "select 'slow insert'").length, 1);
+
   // a job that ran and failed with a transient error is replaced by a new job
   fx.fake.onQuery(/select 'flaky job'/, { result: { schema: [{ name: 'x', type: 'INTEGER' }], rows: [[1n]] } });
   fx.fake.onQuery(/select 'flaky job'/, { error: { reason: 'backendError', message: 'Error encountered during execution. Retrying may solve the problem.' } }, 1);

@@ -134,3 +134,14 @@ test('fsql test reports duplicate (key, timestamp) rows and failing column tests
   assert.match(r.stderr, /FAIL  accepted_range_spend_spend_1d: 2 failing rows/);
   assert.match(r.stderr, /PASS  not_null_spend_user_id/);
 });
+
+test('incremental: changed columns are refused until a full refresh, never written by position', async () => {
+  const dir = makeProject(mini({ 'models/spend.sql': INCREMENTAL }));
+  run(dir);
+  writeFileSync(join(dir, 'models', 'spend.sql'), INCREMENTAL.replace('as spend_1d', 'as spend_1d,\n  amount as last_amount'));
+  const r = fsql(['--project-dir', dir, 'run']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /models\/spend\.sql: the SELECT's columns \(user_id, event_ts, spend_1d, last_amount\) differ from the existing table's \(user_id, event_ts, spend_1d\); run with --full-refresh --select spend/);
+  run(dir, '--full-refresh');
+  assert.deepEqual(await rows(dir, 'select count(last_amount) from spend'), [[4n]]);
+});

@@ -16,6 +16,7 @@ import type { Project } from '../src/project/types.js';
 import { Timestamp } from '../src/values.js';
 import { fsql } from './helpers/project.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
+import { fuzzCases, seedFuzz, sendAll } from './helpers/fuzz.js';
 import { fsqlAsync, newestEntity, recentEntities, recentExample, startServer, type TestServer } from './helpers/serve.js';
 
 const GET = '/api/v1/feature-service/get-features';
@@ -149,6 +150,20 @@ test('pushes racing older rows: the newer row wins whichever lands last, also ag
   assert.equal(r.json.metadata.features[12].effectiveTime, pushed);
 });
 
+test('join key values with Redis key syntax in them stay apart and never touch other keys', async () => {
+  // none of them is a merchant of the example (the skew check below compares every synced one)
+  const tricky = ['q_7', 'q_7 ', 'q:{7}*', 'q_7}', '{q_7}', 'merchant_id=q_7', 'q_7,user_id=u_1', '\r\nFLUSHALL\r\n', '*', 'q%5F7', '💳'];
+  const before = await client.dbsize();
+  const ts = new Date(Date.now() - 60_000).toISOString();
+  const n = tricky.length;
+  const push = await srv.post('/push', { feature_view: 'merchant_risk', df: { merchant_id: tricky, feature_ts: new Array(n).fill(ts), txn_count_30d: tricky.map((_, i) => i), volume_30d: new Array(n).fill(1), chargeback_rate: new Array(n).fill(0), risk_score: tricky.map((_, i) => i) } });
+  assert.equal(push.status, 200, push.text);
+  assert.equal(push.json.written, n);
+  const r = await srv.post('/get-online-features', { features: ['merchant_risk:risk_score'], entities: { merchant_id: tricky } });
+  assert.deepEqual(r.json.results[1].values, tricky.map((_, i) => i));
+  assert.equal(await client.dbsize(), before + n, 'one new key per entity, nothing else touched');
+});
+
 test('skew-check passes on the synced example and fails when a value is tampered with in Redis', async () => {
   // a fresh sync of the pushed user (the previous test pushed a value the offline table lacks)
   const full = cli('sync', '--full-refresh', '--select', 'user_transaction_stats');
@@ -174,6 +189,17 @@ test('skew-check passes on the synced example and fails when a value is tampered
   assert.equal(diffs.length, 1, bad.stdout);
   assert.match(diffs[0], new RegExp(`^DIFF user_id="${e.user_id}", merchant_id="${e.merchant_id}"  user_transaction_stats\\.txn_count_7d: online (\\d+) at \\S+; training (\\d+) at \\S+$`));
   assert.match(bad.stderr, /1 difference\(s\)/);
+});
+
+test('malformed and mutated requests on the real store: never a 5xx, and the server answers normally afterwards', async () => {
+  seedFuzz(7);
+  const cases = fuzzCases({ mutations: 60, cuts: 10, randomJson: 10, randomBytes: 5 });
+  const wrong = await sendAll((c) => srv.raw('POST', c.path, c.body, { 'content-type': 'application/json' }), cases);
+  assert.deepEqual(wrong, []);
+  const ok = await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: newestEntity(dir), metadata_options: { include_serving_status: true } } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.ok(ok.json.metadata.features.every((f: { status: string }) => f.status === 'PRESENT'));
+  assert.ok(!srv.logs.join('').includes('internal error'), srv.logs.join(''));
 });
 
 test('Redis gone: get-features and /health answer 503 with gRPC 14, and the server stays up', async () => {

@@ -18,6 +18,7 @@ import { loadProject } from '../src/project/load.js';
 import type { Project } from '../src/project/types.js';
 import { Timestamp } from '../src/values.js';
 import { FSQL_BIN, fsql } from './helpers/project.js';
+import { fuzzCases, seedFuzz, sendAll } from './helpers/fuzz.js';
 import { fsqlAsync, newestEntity, rawRequest, recentEntities, recentExample, startServer, type TestServer } from './helpers/serve.js';
 
 const GET = '/api/v1/feature-service/get-features';
@@ -125,6 +126,17 @@ test('skew-check passes on SQLite and fails when a stored row is tampered with',
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
   assert.match(bad.stdout, new RegExp(`^DIFF user_id="${e.user_id}", merchant_id="${e.merchant_id}"  merchant_risk\\.risk_score: online \\S+ at \\S+; training \\S+ at \\S+$`, 'm'));
   assert.ok(bad.stdout.trim().split('\n').every((l) => l.includes('merchant_risk.risk_score')), bad.stdout);
+});
+
+test('malformed and mutated requests on the real store: never a 5xx, and the server answers normally afterwards', async () => {
+  seedFuzz(11);
+  const cases = fuzzCases({ mutations: 60, cuts: 10, randomJson: 10, randomBytes: 5 });
+  const wrong = await sendAll((c) => srv.raw('POST', c.path, c.body, { 'content-type': 'application/json' }), cases);
+  assert.deepEqual(wrong, []);
+  const ok = await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: newestEntity(dir), metadata_options: { include_serving_status: true } } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.ok(ok.json.metadata.features.every((f: { status: string }) => f.status === 'PRESENT'));
+  assert.ok(!srv.logs.join('').includes('internal error'), srv.logs.join(''));
 });
 
 /** Starts `fsql serve` as a user would; resolves with its URL once every worker listens. */

@@ -97,7 +97,7 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
     ),
     entities: Object.fromEntries([...project.entities.values()].map((e) => [e.name, { join_keys: e.joinKeys, description: e.description }])),
     sources: Object.fromEntries(
-      [...project.sources.entries()].map(([k, s]) => [k, { relation: s.path && dialect.readsFiles ? dialect.readFile(relative(project.dir, s.path)) : dialect.relation({ database: s.database, schema: s.schema, name: s.identifier }), timestamp: s.timestamp, description: s.description }]),
+      [...project.sources.entries()].map(([k, s]) => [k, { relation: renderer.sourceRelation(s), timestamp: s.timestamp, description: s.description }]),
     ),
   };
   checkServices(project, manifest);

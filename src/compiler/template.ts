@@ -9,7 +9,7 @@ import { parseDuration, DURATION_HELP } from '../duration.js';
 import type { Dialect, TimeRange } from '../dialects/dialect.js';
 import { TRUNC_UNITS, type TruncUnit } from '../dialects/dialect.js';
 import { envVar, renderErrorMessage } from '../project/env-var.js';
-import { sourceKey, type Project, type ViewDef } from '../project/types.js';
+import { sourceKey, type Project, type SourceTable, type ViewDef } from '../project/types.js';
 import { Timestamp, type ScalarType } from '../values.js';
 
 export interface RenderRequest {
@@ -47,6 +47,18 @@ export class TemplateRenderer {
   relationOf(viewName: string): string {
     const t = this.project.target;
     return this.dialect.relation({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name: viewName });
+  }
+
+  /**
+   * A source's relation. On DuckDB a `path:` source reads its file (relative to the project, which
+   * the adapter sets as DuckDB's file_search_path); on warehouses a missing database or schema is
+   * the target's, as in dbt.
+   */
+  sourceRelation(s: SourceTable): string {
+    const t = this.project.target;
+    if (s.path && this.dialect.readsFiles) return this.dialect.readFile(relativeToProject(this.project.dir, s.path));
+    if (t.type === 'duckdb') return this.dialect.relation({ database: s.database, schema: s.schema, name: s.identifier });
+    return this.dialect.relation({ database: s.database ?? t.database, schema: s.schema ?? t.schema, name: s.identifier });
   }
 
   render(req: RenderRequest): Rendered {
@@ -90,8 +102,7 @@ export class TemplateRenderer {
           throw new TemplateError(`source('${source}', '${table}') is not defined; add it under sources: in a YAML file. Sources: ${known}`);
         }
         this.state.sources.add(sourceKey(source, table));
-        if (s.path && d.readsFiles) return d.readFile(relativeToProject(p.dir, s.path));
-        return d.relation({ database: s.database, schema: s.schema, name: s.identifier });
+        return this.sourceRelation(s);
       },
       ref: (name: string) => {
         if (!p.views.has(name)) throw new TemplateError(`ref('${name}') names no feature view. Views: ${[...p.views.keys()].join(', ')}`);

@@ -113,7 +113,9 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
   try {
     const relation = { database: wh.target.type === 'duckdb' ? undefined : wh.target.database, schema: wh.target.schema, name: view.name };
     let range: MaterializePlan['range'];
-    if (view.config.materialized === 'incremental' && !opts.fullRefresh && (await wh.describe(relation))) {
+    const existing = view.config.materialized === 'incremental' && !opts.fullRefresh ? await wh.describe(relation) : undefined;
+    if (existing) {
+      checkSameColumns(view, existing, c.manifest.views[view.name].columns);
       range = await incrementalRange(c, wh, view, opts);
     }
     const plan = planFor(c, view, range);
@@ -144,6 +146,19 @@ async function incrementalRange(c: Compilation, wh: Warehouse, view: ViewDef, op
   const newest = row ? Object.values(row)[0] : null;
   if (!(newest instanceof Timestamp)) return undefined;
   return { start: newest.plusSeconds(-view.config.lookbackSeconds), end: opts.end };
+}
+
+/**
+ * BigQuery's MERGE and Snowflake's INSERT write columns by position: an incremental run on a
+ * table whose columns differ from the SELECT's would put values in the wrong columns.
+ */
+function checkSameColumns(view: ViewDef, existing: Column[], selected: string[] | null): void {
+  if (!selected) return;
+  const have = existing.map((col) => col.name.toLowerCase()).join(', ');
+  const want = selected.map((col) => col.toLowerCase()).join(', ');
+  if (have !== want) {
+    throw new FsqlError(`${view.file}: the SELECT's columns (${want}) differ from the existing table's (${have}); run with --full-refresh --select ${view.name} to rebuild it.`);
+  }
 }
 
 function checkBuiltColumns(view: ViewDef, columns: Column[]): void {

@@ -15,7 +15,7 @@ export type FreshnessStatus = 'OK' | 'PAST_TTL' | 'NO_DATA';
 export interface ViewFreshness {
   view: string;
   ttlSeconds?: number;
-  /** undefined when the offline table is empty or not built */
+  /** the newest offline timestamp sync could push now (a non-NULL key, not after now); undefined when none or not built */
   newestOffline?: Timestamp;
   offlineBuilt: boolean;
   watermark?: Timestamp;
@@ -39,8 +39,10 @@ export async function checkFreshness(project: Project, wh: Warehouse, store: Onl
     const columns = await wh.describe(offlineRelation(wh.target, name));
     let newestOffline: Timestamp | undefined;
     if (columns) {
-      const tsCol = columns.find((col) => col.name.toLowerCase() === view.config.timestamp.toLowerCase())?.name ?? view.config.timestamp;
-      const [row] = await wh.query(`select max(${wh.dialect.quoteIdent(tsCol)}) as newest from ${c.manifest.views[name].relation}`, { label: view.file });
+      const col = (n: string) => wh.dialect.quoteIdent(columns.find((x) => x.name.toLowerCase() === n.toLowerCase())?.name ?? n);
+      // The newest row sync could push now: a key, and not dated in the future.
+      const where = [...view.joinKeys.map((k) => `${col(k)} is not null`), `${col(view.config.timestamp)} <= ${wh.dialect.timestampLiteral(now)}`].join(' and ');
+      const [row] = await wh.query(`select max(${col(view.config.timestamp)}) as newest from ${c.manifest.views[name].relation} where ${where}`, { label: view.file });
       const v = row ? Object.values(row)[0] : null;
       if (v instanceof Timestamp) newestOffline = v;
     }

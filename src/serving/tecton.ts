@@ -4,6 +4,7 @@
  * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
  * clients send them. `result` holds exactly `features`.
  */
+import { RequestError } from '../errors.js';
 import { toJsonValue } from '../online/codec.js';
 import type { FeatureValue } from '../online/vector.js';
 import type { Timestamp, Value } from '../values.js';
@@ -11,10 +12,8 @@ import { forbidden, mayRead, type Principal } from './auth.js';
 import type { CatalogFeature, CatalogService } from './catalog.js';
 import { dataTypeJson } from './encode.js';
 import {
-  badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
+  badRequest, expectObject, field, GRPC, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
 } from './request.js';
-import { RequestError } from '../errors.js';
-import { GRPC } from './request.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
 
 export interface MetadataOptions {

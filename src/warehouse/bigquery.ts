@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
 import type { RelationName } from '../dialects/dialect.js';
 import { BigQueryDialect } from '../dialects/bigquery.js';
-import { WarehouseError } from '../errors.js';
+import { FsqlError, WarehouseError } from '../errors.js';
 import type { Target } from '../project/types.js';
 import type { Column, Row } from '../values.js';
 import { BIGQUERY_SCOPES, credentialsFor, readSettings, type BigQuerySettings, type Credentials } from './bigquery-auth.js';
@@ -108,7 +108,7 @@ export class BigQueryWarehouse implements Warehouse {
     try {
       credentials = await credentialsFor(target, settings, opts.projectDir, { iamEndpoint: opts.iamEndpoint });
     } catch (e) {
-      if (e instanceof WarehouseError || (e as Error).name === 'ProjectError') throw e;
+      if (e instanceof FsqlError) throw e;
       throw warehouseError(e, { settings, profileFile: target.profileFile, credentialSource: 'application default credentials', attempts: 1, endpoint: settings.apiEndpoint ?? 'https://bigquery.googleapis.com' });
     }
     const bq = new BigQuery({
@@ -281,7 +281,7 @@ export class BigQueryWarehouse implements Warehouse {
     configuration: Record<string, unknown>,
     opts: ExecuteOptions & { sql?: string },
     insert: (jobId: string) => Promise<JobResource> = (jobId) =>
-      this.request<JobResource>({ method: 'POST', uri: '/jobs', json: { jobReference: this.jobReference(jobId), configuration }, ...(this.settings.jobCreationTimeoutMs ? { timeout: this.settings.jobCreationTimeoutMs } : {}) }),
+      this.creationDeadline(this.request<JobResource>({ method: 'POST', uri: '/jobs', json: { jobReference: this.jobReference(jobId), configuration } })),
   ): Promise<JobResource> {
     const started = Date.now();
     let jobId = this.newJobId(opts.label);
@@ -302,6 +302,22 @@ export class BigQueryWarehouse implements Warehouse {
         await sleep(this.backoff(attempt));
       }
     }
+  }
+
+  /**
+   * job_creation_timeout_seconds: an insert that takes longer is given up on and, being
+   * transient, sent again under the same job id. (The SDK's own `timeout` does not reach its
+   * HTTP client, so fsql keeps the time itself.)
+   */
+  private creationDeadline<T>(insert: Promise<T>): Promise<T> {
+    const ms = this.settings.jobCreationTimeoutMs;
+    if (!ms) return insert;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`jobs.insert took longer than job_creation_timeout_seconds (${ms / 1000} s)`), { code: 'TIMEOUT' })), ms);
+    });
+    insert.catch(() => undefined); // its late answer, if any, is not waited for
+    return Promise.race([insert, late]).finally(() => clearTimeout(timer));
   }
 
   private async waitForJob(job: JobResource): Promise<JobResource> {

@@ -27,7 +27,9 @@ export class DuckDbWarehouse implements Warehouse {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, target.threads)) });
+      // dbt-duckdb's `settings:` (memory_limit, temp_directory, ...) are DuckDB configuration options.
+      const settings = Object.fromEntries(Object.entries((target.settings.settings as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+      instance = await DuckDBInstance.create(path, { ...settings, threads: String(Math.max(1, target.threads)) });
     } catch (e) {
       throw new WarehouseError(`cannot open DuckDB database ${path}: ${(e as Error).message}. Another fsql process may hold it; wait for it or use another path.`);
     }

@@ -147,6 +147,7 @@ export class FakeBigQuery {
   private server?: Server;
   private readonly scripts: Script[] = [];
   private readonly failures: Failure[] = [];
+  private readonly delays: { route: Route; ms: number; times: number }[] = [];
   private readonly datasets = new Map<string, string>();
   private readonly tables = new Map<string, Field[]>();
   private readonly keys = new Map<string, string>();
@@ -213,6 +214,11 @@ export class FakeBigQuery {
     this.scripts.unshift({ pattern, outcome, times });
   }
 
+  /** The next `times` requests of `route` are answered only after `ms` milliseconds. */
+  delay(route: Route, ms: number, times = 1): void {
+    this.delays.push({ route, ms, times });
+  }
+
   /** The next `times` requests of `route` fail with `error`. */
   fail(route: Route, error: FakeError, opts: { times?: number; afterHandling?: boolean } = {}): void {
     this.failures.push({ route, error, times: opts.times ?? 1, afterHandling: opts.afterHandling ?? false });
@@ -257,6 +263,11 @@ export class FakeBigQuery {
     }
     if (route === 'iam') return this.impersonate(res, principal, url.pathname);
 
+    const delay = this.delays.find((d) => d.route === route && d.times > 0);
+    if (delay) {
+      delay.times--;
+      await new Promise((r) => setTimeout(r, delay.ms));
+    }
     const failure = this.takeFailure(route);
     if (failure && !failure.afterHandling) return sendError(res, failure.error);
     const answer = this.answer(route, url, body, principal, upload);

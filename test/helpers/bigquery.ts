@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Target } from '../../src/project/types.js';
 import { BigQueryWarehouse, type BigQueryOpenOptions } from '../../src/warehouse/bigquery.js';
-import { FakeBigQuery } from '../fakes/bigquery-server.js';
+import { FakeBigQuery, type Field } from '../fakes/bigquery-server.js';
 import { copyExample, FSQL_BIN } from './project.js';
 
 export const SA_EMAIL = 'fsql-runner@acme-ml.iam.gserviceaccount.com';
@@ -103,3 +103,32 @@ export function dryRunBlocks(text: string): Map<string, { kind: string; sql: str
   }
   return out;
 }
+
+/** Offline table schemas of the example project's views, as BigQuery would hold them. */
+export const STATS: Field[] = [
+  { name: 'user_id', type: 'STRING' },
+  { name: 'event_ts', type: 'TIMESTAMP' },
+  ...['1h', '1d', '7d'].flatMap((w): Field[] => [
+    { name: `txn_count_${w}`, type: 'INTEGER' },
+    { name: `spend_${w}`, type: 'FLOAT' },
+  ]),
+  { name: 'avg_amount_7d', type: 'FLOAT' },
+  { name: 'max_amount_7d', type: 'FLOAT' },
+  { name: 'large_txn_count_1d', type: 'INTEGER' },
+];
+export const RISK: Field[] = [
+  { name: 'merchant_id', type: 'STRING' },
+  { name: 'feature_ts', type: 'TIMESTAMP' },
+  { name: 'txn_count_30d', type: 'INTEGER' },
+  { name: 'volume_30d', type: 'FLOAT' },
+  { name: 'chargeback_rate', type: 'FLOAT' },
+  { name: 'risk_score', type: 'FLOAT' },
+];
+export const PAIR: Field[] = [
+  { name: 'user_id', type: 'STRING' },
+  { name: 'merchant_id', type: 'STRING' },
+  { name: 'event_ts', type: 'TIMESTAMP' },
+  { name: 'pair_txn_count_30d', type: 'INTEGER' },
+  { name: 'pair_spend_30d', type: 'FLOAT' },
+];
+

@@ -14,7 +14,7 @@ export function register(program: Command): void {
       const log = loggerFor(cmd);
       const project = projectFor(cmd);
       const sample = Number(flags.sample);
-      if (!Number.isInteger(sample) || sample < 1 || sample > 100000) throw new ProjectError('--sample', `'${flags.sample}' is not a whole number from 1 to 100000.`);
+      if (!Number.isInteger(sample) || sample < 1 || sample > 10000) throw new ProjectError('--sample', `'${flags.sample}' is not a whole number from 1 to 10000.`);
       const r = await withWarehouse(project, (wh) => withOnlineStore(project, (store) => skewCheck(project, wh, store, log, { service: flags.service, sample })));
       for (const d of r.differences) {
         const entity = Object.entries(d.entity).map(([k, v]) => `${k}=${showValue(v)}`).join(', ');

@@ -7,7 +7,7 @@ with daily as (
     count(*) as txn_count,
     sum(case when is_chargeback then 1 else 0 end) as chargebacks,
     sum(amount) as volume
-  from `raw.transactions`
+  from `acme-ml.raw.transactions`
   group by 1, 2
 ),
 rolling as (
@@ -38,7 +38,7 @@ select distinct
   ts as event_ts,
   count(*) over (partition by user_id, merchant_id order by unix_micros(ts) range between 2592000000000 preceding and current row) as pair_txn_count_30d,
   sum(amount) over (partition by user_id, merchant_id order by unix_micros(ts) range between 2592000000000 preceding and current row) as pair_spend_30d
-from `raw.transactions`
+from `acme-ml.raw.transactions`
 ;
 
 -- user_transaction_stats: incremental
@@ -58,7 +58,7 @@ select distinct
   avg(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as avg_amount_7d,
   max(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as max_amount_7d,
   sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as large_txn_count_1d
-from `raw.transactions`
+from `acme-ml.raw.transactions`
 
 where ts >= timestamp '2024-03-25 00:00:00.000000+00'
 

@@ -7,7 +7,7 @@ with daily as (
     count(*) as txn_count,
     sum(case when is_chargeback then 1 else 0 end) as chargebacks,
     sum(amount) as volume
-  from "RAW"."TRANSACTIONS"
+  from "ANALYTICS"."RAW"."TRANSACTIONS"
   group by 1, 2
 ),
 rolling as (
@@ -38,7 +38,7 @@ select distinct
   ts as event_ts,
   count(*) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_txn_count_30d,
   sum(amount) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_spend_30d
-from "RAW"."TRANSACTIONS"
+from "ANALYTICS"."RAW"."TRANSACTIONS"
 ;
 
 -- user_transaction_stats: incremental
@@ -59,7 +59,7 @@ select distinct
   avg(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as avg_amount_7d,
   max(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as max_amount_7d,
   sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as large_txn_count_1d
-from "RAW"."TRANSACTIONS"
+from "ANALYTICS"."RAW"."TRANSACTIONS"
 
 where ts >= '2024-03-25 00:00:00.000000'::timestamp_ntz
 

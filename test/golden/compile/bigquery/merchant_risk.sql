@@ -5,7 +5,7 @@ with daily as (
     count(*) as txn_count,
     sum(case when is_chargeback then 1 else 0 end) as chargebacks,
     sum(amount) as volume
-  from `raw.transactions`
+  from `acme-ml.raw.transactions`
   group by 1, 2
 ),
 rolling as (

@@ -11,4 +11,4 @@ select distinct
   avg(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as avg_amount_7d,
   max(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as max_amount_7d,
   sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as large_txn_count_1d
-from `raw.transactions`
+from `acme-ml.raw.transactions`

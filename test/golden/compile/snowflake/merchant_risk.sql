@@ -5,7 +5,7 @@ with daily as (
     count(*) as txn_count,
     sum(case when is_chargeback then 1 else 0 end) as chargebacks,
     sum(amount) as volume
-  from "RAW"."TRANSACTIONS"
+  from "ANALYTICS"."RAW"."TRANSACTIONS"
   group by 1, 2
 ),
 rolling as (

@@ -1,0 +1,21 @@
+/** `fsql compile --validate` on DuckDB: EXPLAIN binds every name without running the views. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyExample, fsql } from './helpers/project.js';
+
+test('compile --validate on DuckDB checks each view with EXPLAIN and names the file of a view that does not bind', () => {
+  const dir = copyExample();
+  const ok = fsql(['--project-dir', dir, 'compile', '--validate']);
+  assert.equal(ok.code, 0, ok.stderr);
+  for (const view of ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']) assert.match(ok.stderr, new RegExp(`OK {3}${view} \\(EXPLAIN\\)`));
+  assert.match(ok.stderr, /Validated 3 views on dev \(duckdb\): PASS=3 ERROR=0\n/);
+
+  const file = join(dir, 'models', 'pair', 'user_merchant_pair.sql');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('sum(amount)', 'sum(amount_typo)'));
+  const bad = fsql(['--project-dir', dir, 'compile', '--validate']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /FAIL user_merchant_pair: models\/pair\/user_merchant_pair\.sql: DuckDB: Binder Error: .*amount_typo/);
+  assert.match(bad.stderr, /PASS=2 ERROR=1/);
+});

@@ -1,0 +1,190 @@
+/**
+ * The pure parts of the online store: typed value encoding, row ordering, key escaping and hash
+ * slots, the LatestPerEntity SQL per dialect, and resolving a service against stored layouts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeFeatures, decodeStored, encodeFeatures, encodeStored, hex64, LayoutMismatchError, sortKey, toJsonValue, ValueTypeError } from '../src/online/codec.js';
+import { entityId, escapePart, hashSlot, RedisKeys } from '../src/online/keys.js';
+import type { ViewLayout } from '../src/online/store.js';
+import { parseJoinKeyMap, planService } from '../src/online/vector.js';
+import { renderLatestPerEntity } from '../src/dialects/latest-per-entity.js';
+import { dialectFor } from '../src/dialects/index.js';
+import { RequestError } from '../src/errors.js';
+import { Timestamp, type Value } from '../src/values.js';
+
+const LAYOUT: ViewLayout = {
+  view: 'v',
+  joinKeys: [{ name: 'user_id', type: { type: 'string' } }],
+  features: [
+    { name: 'i', type: { type: 'int64' } },
+    { name: 'f', type: { type: 'float64' } },
+    { name: 'b', type: { type: 'boolean' } },
+    { name: 's', type: { type: 'string' } },
+    { name: 't', type: { type: 'timestamp' } },
+    { name: 'ai', type: { type: 'array', elementType: { type: 'int64' } } },
+    { name: 'af', type: { type: 'array', elementType: { type: 'float64' } } },
+    { name: 'aa', type: { type: 'array', elementType: { type: 'array', elementType: { type: 'string' } } } },
+  ],
+  ttlSeconds: 60,
+};
+
+test('every type survives a round trip exactly: int64 as bigint, float64 to the bit, UTC microseconds, nested arrays', () => {
+  const cases: Record<string, Value>[] = [
+    { i: 9223372036854775807n, f: 0.1 + 0.2, b: true, s: 'ünïcode "quoted" \\ {}', t: new Timestamp(-1n), ai: [1n, null, -9223372036854775808n], af: [NaN, -0, Infinity], aa: [['a'], [], null] },
+    { i: -9223372036854775808n, f: -Infinity, b: false, s: '', t: new Timestamp(1795317823154321n), ai: [], af: [5e-324], aa: [] },
+    { i: null, f: NaN, b: null, s: null, t: null, ai: null, af: null, aa: null },
+    { i: 0n, f: -0, b: true, s: 'x', t: Timestamp.parse('1969-07-20T20:17:40.123456Z')!, ai: [0n], af: [1.7976931348623157e308], aa: [['', 'b']] },
+  ];
+  for (const values of cases) {
+    const back = decodeFeatures(LAYOUT, encodeFeatures(LAYOUT, values));
+    for (const [k, v] of Object.entries(values)) {
+      if (typeof v === 'number') assert.ok(Object.is(back[k], v), `${k}: ${String(back[k])} !== ${v}`);
+      else assert.deepEqual(back[k], v, k);
+    }
+    assert.equal(typeof back.i, values.i === null ? 'object' : 'bigint');
+  }
+  const ts = new Timestamp(1700000000123456n);
+  const created = new Timestamp(1700000000000001n);
+  const stored = decodeStored(LAYOUT, encodeStored(LAYOUT, { key: ['u'], ts, created, values: cases[1] }));
+  assert.equal(stored.ts.micros, ts.micros);
+  assert.equal(stored.created?.micros, created.micros);
+  assert.equal(decodeStored(LAYOUT, encodeStored(LAYOUT, { key: ['u'], ts, values: cases[1] })).created, undefined);
+});
+
+test('values are coerced to the declared type or refused with the feature named', () => {
+  const back = decodeFeatures(LAYOUT, encodeFeatures(LAYOUT, { i: '42', f: 3n, s: 7, t: '2024-01-02T03:04:05.000006Z', ai: [1, '2'] }));
+  assert.deepEqual([back.i, back.f, back.s, (back.t as Timestamp).toISOString(), back.ai], [42n, 3, '7', '2024-01-02T03:04:05.000006Z', [1n, 2n]]);
+  assert.throws(() => encodeFeatures(LAYOUT, { i: 1.5 }), (e: Error) => e instanceof ValueTypeError && /feature 'i' of view 'v'.*int64/.test(e.message));
+  assert.throws(() => encodeFeatures(LAYOUT, { i: '9223372036854775808' }), ValueTypeError);
+  assert.throws(() => encodeFeatures(LAYOUT, { b: 'yes' }), ValueTypeError);
+  assert.throws(() => encodeFeatures(LAYOUT, { t: 'tomorrow' }), ValueTypeError);
+  assert.throws(() => encodeFeatures(LAYOUT, { ai: 5n }), ValueTypeError);
+});
+
+test('a row written with other features is refused, not misread', () => {
+  const text = encodeFeatures(LAYOUT, { i: 1n });
+  const other: ViewLayout = { ...LAYOUT, features: [...LAYOUT.features.slice(1), LAYOUT.features[0]] };
+  assert.throws(() => decodeFeatures(other, text), LayoutMismatchError);
+});
+
+test('the 32-character sort key orders rows exactly as (ts, created) do, with no created lowest', () => {
+  const micros = [-(1n << 63n) + 1n, -86400000000n, -1n, 0n, 1n, 4503599627370495n, 4503599627370496n, 1795317823154000n, (1n << 63n) - 1n];
+  for (const v of micros) assert.equal(hex64(v), (v + (1n << 63n)).toString(16).padStart(16, '0'));
+  const rows: { ts: Timestamp; created?: Timestamp }[] = [];
+  for (const t of micros) {
+    rows.push({ ts: new Timestamp(t) });
+    for (const c of [-5n, 0n, 7n]) rows.push({ ts: new Timestamp(t), created: new Timestamp(c) });
+  }
+  const cmp = (a: { ts: Timestamp; created?: Timestamp }, b: typeof a) =>
+    a.ts.micros !== b.ts.micros ? (a.ts.micros < b.ts.micros ? -1 : 1) : (a.created?.micros ?? -(1n << 63n)) < (b.created?.micros ?? -(1n << 63n)) ? -1 : (a.created?.micros ?? -(1n << 63n)) > (b.created?.micros ?? -(1n << 63n)) ? 1 : 0;
+  for (const a of rows) {
+    for (const b of rows) {
+      const byKey = sortKey(a.ts, a.created) < sortKey(b.ts, b.created) ? -1 : sortKey(a.ts, a.created) > sortKey(b.ts, b.created) ? 1 : 0;
+      assert.equal(byKey, cmp(a, b));
+    }
+  }
+});
+
+test('keys: names and values are escaped, so separators in values never make two entities collide', () => {
+  const two: ViewLayout = { view: 'v', joinKeys: [{ name: 'a', type: { type: 'string' } }, { name: 'b', type: { type: 'string' } }], features: [] };
+  const ids = new Set([
+    entityId(two, ['x,b=y', 'z']),
+    entityId(two, ['x', 'y,b=z']),
+    entityId(two, ['x}', '{y']),
+    entityId(two, ['x', '}{y']),
+    entityId(two, ['x:1', '2']),
+    entityId(two, ['x', ':12']),
+  ]);
+  assert.equal(ids.size, 6);
+  for (const id of ids) assert.doesNotMatch(id!, /[{}:*?[\]\s]/);
+  assert.equal(entityId(two, ['x', null]), undefined, 'a NULL key matches nothing');
+  const ints: ViewLayout = { view: 'v', joinKeys: [{ name: 'id', type: { type: 'int64' } }], features: [] };
+  assert.equal(entityId(ints, [42n]), entityId(ints, ['42']));
+  assert.equal(entityId(ints, [42]), 'id=42');
+  assert.equal(escapePart('ü:{x}'), '%C3%BC%3A%7Bx%7D');
+  const k = new RedisKeys({ project: 'fraud', target: 'prod:eu' });
+  assert.equal(k.row('user_stats', 'user_id=u_1'), 'fsql:fraud:prod%3Aeu:r:user_stats:{user_id=u_1}');
+  assert.notEqual(new RedisKeys({ project: 'a', target: 'b:c' }).layouts, new RedisKeys({ project: 'a:b', target: 'c' }).layouts);
+});
+
+test('hash slots match Redis Cluster (CRC16/XMODEM of the hash tag), so one entity shares a slot across views', () => {
+  assert.equal(hashSlot('foo'), 12182);
+  assert.equal(hashSlot('123456789'), 0x31c3 & 16383);
+  assert.equal(hashSlot('{user1000}.following'), hashSlot('{user1000}.followers'));
+  assert.equal(hashSlot('foo{bar}{zap}'), hashSlot('bar'));
+  assert.equal(hashSlot('foo{{bar}}zap'), hashSlot('{bar'));
+  const k = new RedisKeys({ project: 'p', target: 't' });
+  assert.equal(hashSlot(k.row('view_a', 'user_id=u_1')), hashSlot(k.row('view_b', 'user_id=u_1')));
+  assert.equal(hashSlot(k.row('view_a', 'user_id=u_1')), hashSlot('user_id=u_1'));
+});
+
+test('LatestPerEntity renders for DuckDB, BigQuery and Snowflake with the same meaning', () => {
+  const plan = {
+    view: 'v',
+    relation: '',
+    joinKeys: ['user_id', 'merchant_id'],
+    timestamp: 'event_ts',
+    createdTimestamp: 'created_ts',
+    columns: ['user_id', 'merchant_id', 'event_ts', 'created_ts', 'amount'],
+    since: Timestamp.parse('2024-01-01T00:00:00Z'),
+    until: Timestamp.parse('2024-02-01T12:30:00.5Z'),
+  };
+  const sql = (name: 'duckdb' | 'bigquery' | 'snowflake', relation: string) => renderLatestPerEntity({ ...plan, relation }, dialectFor(name));
+  assert.equal(
+    sql('duckdb', '"main"."v"'),
+    `select "user_id", "merchant_id", "event_ts", "created_ts", "amount"
+from "main"."v"
+where "user_id" is not null
+  and "merchant_id" is not null
+  and "event_ts" is not null
+  and "event_ts" >= timestamp '2024-01-01 00:00:00.000000'
+  and "event_ts" <= timestamp '2024-02-01 12:30:00.500000'
+qualify row_number() over (partition by "user_id", "merchant_id" order by "event_ts" desc, "created_ts" desc nulls last) = 1`,
+  );
+  assert.equal(
+    sql('bigquery', '`acme.features.v`'),
+    `select \`user_id\`, \`merchant_id\`, \`event_ts\`, \`created_ts\`, \`amount\`
+from \`acme.features.v\`
+where \`user_id\` is not null
+  and \`merchant_id\` is not null
+  and \`event_ts\` is not null
+  and \`event_ts\` >= timestamp '2024-01-01 00:00:00.000000+00'
+  and \`event_ts\` <= timestamp '2024-02-01 12:30:00.500000+00'
+qualify row_number() over (partition by \`user_id\`, \`merchant_id\` order by \`event_ts\` desc, \`created_ts\` desc nulls last) = 1`,
+  );
+  assert.equal(
+    sql('snowflake', '"ANALYTICS"."FEATURES"."V"'),
+    `select "USER_ID", "MERCHANT_ID", "EVENT_TS", "CREATED_TS", "AMOUNT"
+from "ANALYTICS"."FEATURES"."V"
+where "USER_ID" is not null
+  and "MERCHANT_ID" is not null
+  and "EVENT_TS" is not null
+  and "EVENT_TS" >= '2024-01-01 00:00:00.000000'::timestamp_ntz
+  and "EVENT_TS" <= '2024-02-01 12:30:00.500000'::timestamp_ntz
+qualify row_number() over (partition by "USER_ID", "MERCHANT_ID" order by "EVENT_TS" desc, "CREATED_TS" desc nulls last) = 1`,
+  );
+});
+
+test('a service resolves against stored layouts: alphabetical features, join keys typed and checked', () => {
+  const user: ViewLayout = { view: 'user_stats', joinKeys: [{ name: 'user_id', type: { type: 'int64' } }], features: [{ name: 'z_count', type: { type: 'int64' } }, { name: 'a_spend', type: { type: 'float64' } }] };
+  const pair: ViewLayout = { view: 'pair', joinKeys: [{ name: 'user_id', type: { type: 'int64' } }, { name: 'merchant_id', type: { type: 'string' } }], features: [{ name: 'n', type: { type: 'int64' } }] };
+  const plan = planService({ name: 'svc', features: [{ view: 'user_stats' }, { view: 'pair', features: ['n'] }] }, [user, pair]);
+  assert.deepEqual(plan.features.map((f) => f.name), ['pair.n', 'user_stats.a_spend', 'user_stats.z_count']);
+  assert.deepEqual(plan.joinKeys.map((k) => k.name), ['user_id', 'merchant_id']);
+  assert.deepEqual([...parseJoinKeyMap(plan, { user_id: '12', merchant_id: 7 }).values()], [12n, '7']);
+  assert.deepEqual([...parseJoinKeyMap(plan, { user_id: 12, merchant_id: null }).values()], [12n, null]);
+  const bad = (map: Record<string, unknown>, re: RegExp) => assert.throws(() => parseJoinKeyMap(plan, map), (e: Error) => e instanceof RequestError && e.status === 400 && e.grpcCode === 3 && re.test(e.message));
+  bad({ user_id: '1' }, /join key 'merchant_id' is missing/);
+  bad({ user_id: '1', merchant_id: 'm', extra: 1 }, /unknown join key 'extra'/);
+  bad({ user_id: 'u_1', merchant_id: 'm' }, /int64/);
+  bad({ user_id: 1.5, merchant_id: 'm' }, /int64/);
+  bad({ user_id: 2 ** 60, merchant_id: 'm' }, /decimal string/);
+  bad({ user_id: { x: 1 }, merchant_id: 'm' }, /string or a number/);
+  assert.throws(() => planService({ name: 'svc', features: [{ view: 'never' }] }, [user]), /view 'never' has never been synced.*fsql sync --select never/);
+  assert.throws(() => planService({ name: 'svc', features: [{ view: 'pair', features: ['gone'] }] }, [pair]), /feature 'gone' of view 'pair' is not in the online store/);
+});
+
+test('JSON values: int64 as strings, non-finite floats as strings, timestamps ISO UTC', () => {
+  assert.deepEqual(toJsonValue([9007199254740993n, NaN, -Infinity, 1.5, new Timestamp(1n), null, true]), ['9007199254740993', 'NaN', '-Infinity', 1.5, '1970-01-01T00:00:00.000001Z', null, true]);
+});

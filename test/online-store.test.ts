@@ -1,0 +1,316 @@
+/**
+ * Both online stores against real servers: a redis-server started here and a SQLite file. The same
+ * contract for each: typed round trips, the monotonic rule (also between processes racing), TTL
+ * expiry done by the store itself, namespaces, layouts, watermarks, API keys, one-round-trip reads
+ * and errors that name the store without its password.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import { OnlineStoreError } from '../src/errors.js';
+import { openStore } from '../src/online/open.js';
+import type { OnlineRow, OnlineStore, ViewLayout } from '../src/online/store.js';
+import { planService, readVector } from '../src/online/vector.js';
+import type { OnlineStoreConfig } from '../src/project/types.js';
+import { Timestamp } from '../src/values.js';
+import { freePort, startRedis, type RedisServer } from './helpers/redis.js';
+import { rowsFor, type WriterJob } from './helpers/online-writer.js';
+import { REPO_ROOT } from './helpers/project.js';
+
+const NS = { project: 'proj', target: 'dev' };
+const now = () => Timestamp.fromMillis(Date.now());
+const sec = (s: number) => now().plusSeconds(s);
+
+const USER: ViewLayout = {
+  view: 'user_stats',
+  joinKeys: [{ name: 'user_id', type: { type: 'string' } }],
+  features: [
+    { name: 'count', type: { type: 'int64' } },
+    { name: 'spend', type: { type: 'float64' } },
+    { name: 'tags', type: { type: 'array', elementType: { type: 'string' } } },
+    { name: 'last_seen', type: { type: 'timestamp' } },
+  ],
+  ttlSeconds: 3600,
+};
+const MERCHANT: ViewLayout = {
+  view: 'merchant_risk',
+  joinKeys: [{ name: 'merchant_id', type: { type: 'int64' } }],
+  features: [{ name: 'risk', type: { type: 'float64' } }, { name: 'flagged', type: { type: 'boolean' } }],
+};
+const row = (key: unknown[], ts: Timestamp, values: Record<string, unknown>, created?: Timestamp): OnlineRow => ({ key: key as OnlineRow['key'], ts, created, values: values as OnlineRow['values'] });
+
+let redis: RedisServer;
+let sqliteDir: string;
+
+before(async () => {
+  redis = await startRedis();
+  sqliteDir = mkdtempSync(join(tmpdir(), 'fsql-online-'));
+});
+
+after(async () => {
+  await redis?.stop();
+});
+
+const kinds: { name: string; config: () => OnlineStoreConfig }[] = [
+  { name: 'sqlite', config: () => ({ type: 'sqlite', path: join(sqliteDir, 'online.sqlite') }) },
+  { name: 'redis', config: () => ({ type: 'redis', url: redis.url }) },
+];
+
+for (const kind of kinds) {
+  describe(`${kind.name} store`, () => {
+    let store: OnlineStore;
+    before(async () => {
+      store = await openStore(kind.config(), NS, { purgeIntervalMs: 100 });
+      await store.ping();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    test('typed values round trip; layouts, watermarks and API keys are kept; dropView removes a view only', async () => {
+      await store.putLayout(USER);
+      await store.putLayout(MERCHANT);
+      assert.deepEqual((await store.getLayouts()).map((l) => l.view).sort(), ['merchant_risk', 'user_stats']);
+      assert.deepEqual((await store.getLayouts()).find((l) => l.view === 'user_stats'), USER);
+      const ts = new Timestamp(now().micros - 123457n);
+      const seen = Timestamp.parse('2024-02-29T23:59:59.999999Z')!;
+      const w = await store.write(USER, [row(['u:1{odd}'], ts, { count: 9007199254740993n, spend: -0.1, tags: ['a', 'ü'], last_seen: seen })]);
+      assert.deepEqual(w, { written: 1, stale: 0 });
+      await store.write(MERCHANT, [row([77n], ts, { risk: NaN, flagged: false })]);
+      const [u, m, none] = await store.read([
+        { layout: USER, key: ['u:1{odd}'] },
+        { layout: MERCHANT, key: [77n] },
+        { layout: USER, key: ['nobody'] },
+      ]);
+      assert.equal(u!.ts.micros, ts.micros);
+      assert.deepEqual(u!.values, { count: 9007199254740993n, spend: -0.1, tags: ['a', 'ü'], last_seen: seen });
+      assert.ok(Number.isNaN(m!.values.risk));
+      assert.equal(m!.values.flagged, false);
+      assert.equal(none, undefined);
+
+      assert.equal(await store.getWatermark('user_stats'), undefined);
+      await store.setWatermark('user_stats', ts);
+      assert.equal((await store.getWatermark('user_stats'))!.micros, ts.micros);
+
+      const key = { id: 'k1', hash: 'ab'.repeat(32), description: 'ci', services: ['fraud'], createdAt: '2024-01-01T00:00:00Z', revoked: false };
+      await store.putApiKey(key);
+      await store.putApiKey({ ...key, id: 'k2', hash: 'cd'.repeat(32), createdAt: '2024-01-02T00:00:00Z' });
+      await store.putApiKey({ ...key, revoked: true });
+      assert.deepEqual((await store.listApiKeys()).map((k) => [k.id, k.revoked]), [['k1', true], ['k2', false]]);
+      assert.equal((await store.findApiKeyByHash('cd'.repeat(32)))?.id, 'k2');
+      assert.equal(await store.findApiKeyByHash('ef'.repeat(32)), undefined);
+
+      await store.dropView('user_stats');
+      assert.deepEqual((await store.getLayouts()).map((l) => l.view), ['merchant_risk']);
+      assert.equal(await store.getWatermark('user_stats'), undefined);
+      const [u2, m2] = await store.read([{ layout: USER, key: ['u:1{odd}'] }, { layout: MERCHANT, key: [77n] }]);
+      assert.equal(u2, undefined);
+      assert.ok(m2, 'the other view is untouched');
+    });
+
+    test('monotonic: an older row never replaces a newer one; equal rows are no-ops; created breaks ties', async () => {
+      const layout: ViewLayout = { ...MERCHANT, view: 'mono' };
+      const t = sec(-100);
+      assert.equal((await store.write(layout, [row([1n], t, { risk: 1, flagged: true })])).written, 1);
+      assert.deepEqual(await store.write(layout, [row([1n], t.plusSeconds(-1), { risk: 0, flagged: false })]), { written: 0, stale: 1 });
+      assert.deepEqual(await store.write(layout, [row([1n], t, { risk: 1, flagged: true })]), { written: 0, stale: 1 }, 'the same row again changes nothing');
+      assert.deepEqual(await store.write(layout, [row([1n], t, { risk: 2, flagged: true })]), { written: 1, stale: 0 }, 'a recomputed row at the same time replaces');
+      const c1 = sec(-50);
+      assert.equal((await store.write(layout, [row([1n], t, { risk: 3, flagged: true }, c1)])).written, 1, 'a created timestamp beats none');
+      assert.equal((await store.write(layout, [row([1n], t, { risk: 4, flagged: true }, c1.plusSeconds(-1))])).written, 0, 'an older created loses');
+      // Within one batch the newest row of an entity wins, whatever the order.
+      const batch = [row([2n], t, { risk: 6, flagged: true }), row([2n], t.plusSeconds(5), { risk: 5, flagged: true }), row([2n], t.plusSeconds(2), { risk: 7, flagged: true })];
+      assert.deepEqual(await store.write(layout, batch), { written: 2, stale: 1 });
+      const [one, two] = await store.read([{ layout, key: [1n] }, { layout, key: [2n] }]);
+      assert.equal(one!.values.risk, 3);
+      assert.equal(one!.created!.micros, c1.micros);
+      assert.equal(two!.values.risk, 5);
+      assert.deepEqual(await store.write(layout, [row([null], t, { risk: 1 })]), { written: 0, stale: 1 }, 'a NULL key is never stored');
+    });
+
+    test('processes racing each other with shuffled rows leave each entity at its newest row', async () => {
+      const layout: ViewLayout = { view: 'race', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'who', type: { type: 'int64' } }, { name: 'step', type: { type: 'int64' } }] };
+      await store.putLayout(layout);
+      const base: Omit<WriterJob, 'writer' | 'seed'> = { config: kind.config(), ns: NS, layout, writers: 3, entities: 400, rowsPerEntity: 6, baseMicros: String(sec(-1000).micros) };
+      const jobs: WriterJob[] = [0, 1, 2].map((writer) => ({ ...base, writer, seed: 1000 + writer }));
+      const script = join(REPO_ROOT, 'dist', 'test', 'helpers', 'online-writer.js');
+      await Promise.all(
+        jobs.map(
+          (job) =>
+            new Promise<void>((resolve, reject) => {
+              const child = spawn(process.execPath, [script, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+              let err = '';
+              child.stderr.on('data', (d) => (err += d));
+              child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${job.writer} exited ${code}: ${err}`))));
+            }),
+        ),
+      );
+      const newest = new Map<string, { step: bigint; who: bigint }>();
+      for (const job of jobs) {
+        for (const r of rowsFor(job)) {
+          const k = r.key[0] as string;
+          const have = newest.get(k);
+          if (!have || (r.values.step as bigint) > have.step) newest.set(k, { step: r.values.step as bigint, who: r.values.who as bigint });
+        }
+      }
+      const keys = [...newest.keys()];
+      const got = await store.read(keys.map((k) => ({ layout, key: [k] })));
+      keys.forEach((k, i) => assert.deepEqual(got[i]!.values, newest.get(k), `entity ${k}`));
+    });
+
+    test('TTL belongs to the view: a value stops being served after ts + ttl and the store deletes it', async () => {
+      // Its own Redis database, so the count of keys underneath is this test's alone.
+      const config = kind.name === 'redis' ? { type: 'redis' as const, url: `${redis.url}/5` } : kind.config();
+      const ttlStore = await openStore(config, NS, { purgeIntervalMs: 100 });
+      try {
+        const layout: ViewLayout = { view: 'short', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'x', type: { type: 'int64' } }], ttlSeconds: 2 };
+        const forever: ViewLayout = { ...layout, view: 'forever', ttlSeconds: undefined };
+        await ttlStore.write(layout, [row(['a'], sec(-0.5), { x: 1n }), row(['b'], sec(-10), { x: 2n })]);
+        await ttlStore.write(forever, [row(['a'], sec(-86400 * 365), { x: 3n })]);
+        const [a, b, f] = await ttlStore.read([{ layout, key: ['a'] }, { layout, key: ['b'] }, { layout: forever, key: ['a'] }]);
+        assert.equal(a!.values.x, 1n);
+        assert.equal(b, undefined, 'a row already past its TTL is never served');
+        assert.equal(f!.values.x, 3n, 'a view without TTL keeps its values');
+        await new Promise((r) => setTimeout(r, 2000));
+        assert.deepEqual(await ttlStore.read([{ layout, key: ['a'] }]), [undefined]);
+        // Removed, not only hidden: count what is stored underneath, without reading the keys.
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          const left = await physicalRows(config, 'short');
+          if (left === 0) break;
+          if (Date.now() > deadline) assert.fail(`${left} expired row(s) still stored`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(await physicalRows(config, 'forever'), 1);
+        // An older row arriving after expiry cannot bring the entity back.
+        await ttlStore.write(layout, [row(['a'], sec(-5), { x: 0n })]);
+        assert.deepEqual(await ttlStore.read([{ layout, key: ['a'] }]), [undefined]);
+      } finally {
+        await ttlStore.close();
+      }
+    });
+
+    test('keys are namespaced: another project or target on the same store sees nothing of this one', async () => {
+      const other = await openStore(kind.config(), { project: 'proj', target: 'prod' }, { purgeIntervalMs: 0 });
+      const third = await openStore(kind.config(), { project: 'other', target: 'dev' }, { purgeIntervalMs: 0 });
+      try {
+        const layout: ViewLayout = { ...MERCHANT, view: 'shared' };
+        const t = sec(-10);
+        await store.write(layout, [row([5n], t, { risk: 1, flagged: true })]);
+        await other.write(layout, [row([5n], t.plusSeconds(-5), { risk: 2, flagged: false })]);
+        assert.equal((await third.read([{ layout, key: [5n] }]))[0], undefined);
+        assert.equal((await other.read([{ layout, key: [5n] }]))[0]!.values.risk, 2, 'an older row in another namespace is not stale');
+        await other.setWatermark('shared', t);
+        assert.equal(await third.getWatermark('shared'), undefined);
+        await other.dropView('shared');
+        assert.equal((await store.read([{ layout, key: [5n] }]))[0]!.values.risk, 1);
+      } finally {
+        await other.close();
+        await third.close();
+      }
+    });
+
+    test("a service's vector: PRESENT with effective times, MISSING_DATA past the TTL or for an unknown entity", async () => {
+      const user: ViewLayout = { ...USER, view: 'vec_user', ttlSeconds: 60 };
+      const merchant: ViewLayout = { ...MERCHANT, view: 'vec_merchant' };
+      await store.putLayout(user);
+      await store.putLayout(merchant);
+      const t = sec(-30);
+      await store.write(user, [row(['u1'], t, { count: 3n, spend: 1.5, tags: [], last_seen: t })]);
+      await store.write(merchant, [row([9n], t, { risk: 0.25, flagged: true })]);
+      const plan = planService({ name: 'svc', features: [{ view: 'vec_user', features: ['count', 'spend'] }, { view: 'vec_merchant' }] }, await store.getLayouts());
+      const v = await readVector(store, plan, { user_id: 'u1', merchant_id: '9' });
+      assert.deepEqual(v.map((f) => [f.name, f.value, f.status]), [
+        ['vec_merchant.flagged', true, 'PRESENT'],
+        ['vec_merchant.risk', 0.25, 'PRESENT'],
+        ['vec_user.count', 3n, 'PRESENT'],
+        ['vec_user.spend', 1.5, 'PRESENT'],
+      ]);
+      assert.ok(v.every((f) => f.effectiveTime!.micros === t.micros));
+      const later = await readVector(store, plan, { user_id: 'u1', merchant_id: 9 }, { now: sec(45) });
+      assert.deepEqual(later.map((f) => f.status), ['PRESENT', 'PRESENT', 'MISSING_DATA', 'MISSING_DATA']);
+      assert.deepEqual(later.map((f) => f.value).slice(2), [null, null]);
+      const unknown = await readVector(store, plan, { user_id: 'nobody', merchant_id: 9 });
+      assert.deepEqual(unknown.map((f) => [f.status, f.reason ?? null]).slice(2), [['MISSING_DATA', 'not_found'], ['MISSING_DATA', 'not_found']]);
+    });
+  });
+}
+
+test('redis: a vector of several views is one round trip (one MGET, nothing else)', async () => {
+  const store = await openStore({ type: 'redis', url: redis.url }, NS);
+  const spy = new Redis(redis.port, '127.0.0.1');
+  try {
+    const a: ViewLayout = { view: 'rt_a', joinKeys: [{ name: 'user_id', type: { type: 'string' } }], features: [{ name: 'x', type: { type: 'int64' } }] };
+    const b: ViewLayout = { ...a, view: 'rt_b' };
+    const c: ViewLayout = { view: 'rt_c', joinKeys: [{ name: 'merchant_id', type: { type: 'string' } }], features: [{ name: 'y', type: { type: 'int64' } }] };
+    for (const l of [a, b, c]) {
+      await store.putLayout(l);
+      await store.write(l, [row(l.view === 'rt_c' ? ['m'] : ['u'], sec(-1), { x: 1n, y: 2n })]);
+    }
+    const plan = planService({ name: 's', features: [{ view: 'rt_a' }, { view: 'rt_b' }, { view: 'rt_c' }] }, await store.getLayouts());
+    const calls = async () => {
+      const stats = String(await spy.info('commandstats'));
+      const total = [...stats.matchAll(/cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/g)].filter(([, name]) => name !== 'info').reduce((n, m) => n + Number(m[2]), 0);
+      return { total, mget: Number(/cmdstat_mget:calls=(\d+)/.exec(stats)?.[1] ?? 0) };
+    };
+    const before = await calls();
+    const v = await readVector(store, plan, { user_id: 'u', merchant_id: 'm' });
+    const afterRead = await calls();
+    assert.deepEqual(v.map((f) => f.status), ['PRESENT', 'PRESENT', 'PRESENT']);
+    assert.equal(afterRead.mget - before.mget, 1);
+    assert.equal(afterRead.total - before.total, 1);
+  } finally {
+    spy.disconnect();
+    await store.close();
+  }
+});
+
+test('redis errors name the URL without its password: unreachable, and refused credentials', async () => {
+  const port = await freePort();
+  const down = await openStore({ type: 'redis', url: `redis://:hunter22secret@127.0.0.1:${port}` }, NS);
+  await assert.rejects(down.ping(), (e: Error) => e instanceof OnlineStoreError && e.message.includes(`cannot reach Redis at redis://:****@127.0.0.1:${port}`) && !e.message.includes('hunter22secret'));
+  await down.close();
+  const locked = await startRedis(['--requirepass', 'right-password']);
+  try {
+    const wrong = await openStore({ type: 'redis', url: `redis://:wrong-password@127.0.0.1:${locked.port}` }, NS);
+    await assert.rejects(wrong.ping(), (e: Error) => e instanceof OnlineStoreError && /refused the credentials/.test(e.message) && !e.message.includes('wrong-password'));
+    await wrong.close();
+    const none = await openStore({ type: 'redis', url: locked.url }, NS);
+    await assert.rejects(none.getLayouts(), (e: Error) => e instanceof OnlineStoreError && /refused the credentials/.test(e.message));
+    await none.close();
+    const right = await openStore({ type: 'redis', url: `redis://:right-password@127.0.0.1:${locked.port}` }, NS);
+    await right.ping();
+    await right.close();
+  } finally {
+    await locked.stop();
+  }
+});
+
+/**
+ * Rows of a view physically stored underneath, expired or not. Redis: the key count INFO reports
+ * for the test's database (one view per TTL state there), which reading does not change.
+ */
+async function physicalRows(config: OnlineStoreConfig, view: string): Promise<number> {
+  if (config.type === 'sqlite') {
+    const db = new Database(config.path!, { readonly: true });
+    try {
+      return (db.prepare('select count(*) as n from fsql_rows where view = ?').get(view) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new Redis(config.url!);
+  try {
+    const keyspace = String(await client.info('keyspace'));
+    const keys = Number(/db5:keys=(\d+)/.exec(keyspace)?.[1] ?? 0);
+    const expiring = Number(/db5:keys=\d+,expires=(\d+)/.exec(keyspace)?.[1] ?? 0);
+    return view === 'forever' ? keys - expiring : expiring;
+  } finally {
+    client.disconnect();
+  }
+}
