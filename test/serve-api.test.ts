@@ -375,6 +375,34 @@ describe('push', () => {
 });
 
 describe('layout changes', () => {
+  test('a view synced only after start-up: 503/14 naming it until then, served after a reload', async () => {
+    const s = new MemoryStore();
+    await s.putLayout(USER);
+    await s.putLayout(PAIR);
+    const server = await startServer(project, s);
+    try {
+      assert.match(server.logs.join(''), /view 'merchant_risk' has never been synced/);
+      const ask = () => server.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1001', merchant_id: 'm_7' } } });
+      await s.putLayout(MERCHANT);
+      await s.write(MERCHANT, [{ key: ['m_7'], ts: hoursAgo(1), values: { risk_score: 2, chargeback_rate: 0.25 } }]);
+      const r = await ask();
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.result.features.slice(0, 2), [0.25, 2]);
+      await s.dropView('merchant_risk');
+      const server2 = await startServer(project, s);
+      try {
+        const gone = await server2.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1001', merchant_id: 'm_7' } } });
+        assert.equal(gone.status, 503);
+        assert.equal(gone.json.code, 14);
+        assert.match(gone.json.message, /view 'merchant_risk' has never been synced to this online store; run: fsql sync --select merchant_risk/);
+      } finally {
+        await server2.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a view re-synced with other features after start-up: the catalogue is reloaded once and the request answered', async () => {
     const s = new MemoryStore();
     await seed(s);

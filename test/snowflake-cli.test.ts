@@ -32,8 +32,10 @@ const TABLES: Record<string, [string, string, string | null][]> = {
   USER_TRANSACTION_STATS: [
     ['USER_ID', 'TEXT', null],
     ['EVENT_TS', 'TIMESTAMP_NTZ', null],
-    ...['TXN_COUNT_1H', 'TXN_COUNT_1D', 'TXN_COUNT_7D', 'LARGE_TXN_COUNT_1D'].map((c): [string, string, string] => [c, 'NUMBER', '0']),
-    ...['SPEND_1H', 'SPEND_1D', 'SPEND_7D', 'AVG_AMOUNT_7D', 'MAX_AMOUNT_7D'].map((c): [string, string, string] => [c, 'NUMBER', '2']),
+    // in the SELECT's order: incremental runs refuse a table whose columns differ
+    ...['TXN_COUNT_1H', 'SPEND_1H', 'TXN_COUNT_1D', 'SPEND_1D', 'TXN_COUNT_7D', 'SPEND_7D', 'AVG_AMOUNT_7D', 'MAX_AMOUNT_7D', 'LARGE_TXN_COUNT_1D'].map(
+      (c): [string, string, string] => [c, 'NUMBER', c.includes('COUNT') ? '0' : '2'],
+    ),
   ],
 };
 /** The events file as INFER_SCHEMA would type it, with the row number train adds. */

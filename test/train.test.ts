@@ -197,3 +197,15 @@ test('a run that fails while writing leaves the previous file and table as they 
   assert.deepEqual(await lines('select * from training_set', join(dir, 'target', 'dev.duckdb')), ['previous']);
   assert.deepEqual(await stagingTables(dir), []);
 });
+
+test("the profile's DuckDB settings (dbt-duckdb `settings:`) reach DuckDB, so memory_limit bounds a big train", async () => {
+  const project = loadProject({ projectDir: trainProject() });
+  const target = { ...project.target, settings: { ...project.target.settings, path: ':memory:', settings: { memory_limit: '300MB' } } };
+  const wh = await DuckDbWarehouse.open(target, project.dir);
+  try {
+    const [row] = await wh.query("select current_setting('memory_limit') as m");
+    assert.match(String(row.m), /^(286\.1 MiB|300\.0 MB)$/);
+  } finally {
+    await wh.close();
+  }
+});

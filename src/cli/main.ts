@@ -1,19 +1,38 @@
 /** The fsql command line: thin wiring from flags to one operation per command. */
 import { Command, CommanderError } from 'commander';
-import { FSQL_VERSION } from '../compiler/compile.js';
+import { FSQL_VERSION } from '../version.js';
 import { exitCodeFor, reportError } from './exit.js';
-import * as compile from './commands/compile.js';
-import * as init from './commands/init.js';
-import * as ls from './commands/ls.js';
-import * as run from './commands/run.js';
-import * as test from './commands/test.js';
-import * as train from './commands/train.js';
-import * as sync from './commands/sync.js';
-import * as get from './commands/get.js';
-import * as freshness from './commands/freshness.js';
-import * as serve from './commands/serve.js';
-import * as apiKey from './commands/api-key.js';
-import * as skewCheck from './commands/skew-check.js';
+
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/** Each command's module, loaded only when needed: `fsql run` never loads the HTTP server or Redis client. */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  init: () => import('./commands/init.js'),
+  ls: () => import('./commands/ls.js'),
+  compile: () => import('./commands/compile.js'),
+  run: () => import('./commands/run.js'),
+  test: () => import('./commands/test.js'),
+  train: () => import('./commands/train.js'),
+  sync: () => import('./commands/sync.js'),
+  get: () => import('./commands/get.js'),
+  freshness: () => import('./commands/freshness.js'),
+  serve: () => import('./commands/serve.js'),
+  'api-key': () => import('./commands/api-key.js'),
+  'skew-check': () => import('./commands/skew-check.js'),
+};
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--project-dir', '--profiles-dir', '-t', '--target', '--vars', '--log-format']);
+
+/** The command named on the command line, or undefined (help, a typo): then every command is loaded. */
+function invokedCommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg in COMMANDS ? arg : undefined;
+  }
+  return undefined;
+}
 
 const program = new Command('fsql')
   .version(FSQL_VERSION)
@@ -27,9 +46,10 @@ const program = new Command('fsql')
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [init, ls, compile, run, test, train, sync, get, freshness, serve, apiKey, skewCheck]) command.register(program);
-
 try {
+  const name = invokedCommand(process.argv.slice(2));
+  const modules = await Promise.all((name ? [COMMANDS[name]] : Object.values(COMMANDS)).map((load) => load()));
+  for (const m of modules) m.register(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

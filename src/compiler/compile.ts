@@ -7,6 +7,7 @@ import type { Project, ViewConfig, ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
 import { DuckDbParser, parseForeign } from './sql-check.js';
 import { TemplateRenderer } from './template.js';
+import { FSQL_VERSION } from '../version.js';
 
 export interface CompiledView {
   name: string;
@@ -39,7 +40,6 @@ export interface Compilation {
   warnings: string[];
 }
 
-export const FSQL_VERSION = '0.1.0';
 
 export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: string[]): string[] {
   const reserved = new Set([...view.joinKeys, view.config.timestamp, view.config.createdTimestamp].filter(Boolean).map((c) => c!.toLowerCase()));

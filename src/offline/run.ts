@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { compileProject, FSQL_VERSION, type Compilation } from '../compiler/compile.js';
+import { compileProject, type Compilation } from '../compiler/compile.js';
+import { FSQL_VERSION } from '../version.js';
 import { selectViews } from '../compiler/select.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -8,12 +8,14 @@
  * cannot regress a value. Rows travel many per script call, many calls per pipeline: one round
  * trip per few thousand rows (Feast #1969 wrote row by row).
  */
+import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { safeUrl } from '../secrets.js';
 import { Timestamp } from '../values.js';
 import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
 import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
+import { encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
 import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
 
 /**
@@ -48,6 +50,8 @@ end
 return written
 `;
 
+const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
+
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 const ROWS_PER_CALL = 500;
 const SCAN_COUNT = 1000;
@@ -63,12 +67,15 @@ export interface RedisStoreConfig {
 export class RedisStore implements OnlineStore {
   readonly location: string;
   private readonly keys: RedisKeys;
+  /** single server: the connection bulk writes go through (resp-connection.ts), opened on first write */
+  private bulk?: Promise<RespConnection>;
 
   private constructor(
     private readonly client: Client,
     private readonly cluster: boolean,
     url: string,
     ns: Namespace,
+    private readonly bulkOptions: RespOptions,
   ) {
     this.location = safeUrl(url) + (cluster ? ' (cluster)' : '');
     this.keys = new RedisKeys(ns);
@@ -99,7 +106,6 @@ export class RedisStore implements OnlineStore {
     if (config.cluster) {
       client = new Cluster([{ host, port }], {
         lazyConnect: true,
-        enableAutoPipelining: true,
         clusterRetryStrategy: retry,
         redisOptions: common,
       });
@@ -108,7 +114,8 @@ export class RedisStore implements OnlineStore {
       if (!Number.isInteger(db) || db < 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: the path must be a database number such as /0.`);
       client = new Redis({ ...common, host, port, db, lazyConnect: true, retryStrategy: retry });
     }
-    return new RedisStore(client, Boolean(config.cluster), config.url, ns);
+    const bulk: RespOptions = { host, port, tls: url.protocol === 'rediss:', username: common.username, password: common.password, db: config.cluster ? 0 : Number(url.pathname.slice(1) || 0) };
+    return new RedisStore(client, Boolean(config.cluster), config.url, ns, bulk);
   }
 
   async ping(): Promise<void> {
@@ -154,21 +161,64 @@ export class RedisStore implements OnlineStore {
 
   private async writeSingle(keys: string[], args: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const pipeline = this.client.pipeline();
-    const put = (pipeline as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(pipeline);
+    let payload = '';
+    let calls = 0;
     for (let i = 0; i < keys.length; i += ROWS_PER_CALL) {
       const end = Math.min(keys.length, i + ROWS_PER_CALL);
-      put(end - i, ...keys.slice(i, end), ...args.slice(2 * i, 2 * end));
+      const n = String(end - i);
+      payload += `*${3 + 3 * (end - i)}\r\n$7\r\nEVALSHA\r\n$40\r\n${PUT_SHA}\r\n$${n.length}\r\n${n}\r\n`;
+      for (let j = i; j < end; j++) payload += `$${keys[j].length}\r\n${keys[j]}\r\n`;
+      for (let j = 2 * i; j < 2 * end; j++) payload += `$${Buffer.byteLength(args[j])}\r\n${args[j]}\r\n`;
+      calls++;
+    }
+    const conn = await this.bulkConnection();
+    let replies = await conn.send(payload, calls);
+    if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
+      // The server lost its scripts (restart, SCRIPT FLUSH): load it and send the batch again. Rows
+      // that did land are equal now, so the second pass leaves them alone.
+      await this.loadScript(conn);
+      replies = await conn.send(payload, calls);
     }
     let written = 0;
-    for (const [err, n] of (await pipeline.exec()) ?? []) {
-      if (err) throw err;
-      written += Number(n);
+    for (const r of replies) {
+      if (r instanceof ReplyError) throw r;
+      written += Number(r);
     }
     return written;
   }
 
-  /** In a cluster one script call may only touch one slot: rows are grouped by slot, calls auto-pipelined per node. */
+  private bulkConnection(): Promise<RespConnection> {
+    const current = this.bulk;
+    if (current) {
+      return current.then(
+        (conn) => {
+          if (!conn.broken) return conn;
+          this.bulk = undefined;
+          return this.bulkConnection();
+        },
+        (e) => {
+          this.bulk = undefined;
+          throw e;
+        },
+      );
+    }
+    const opened = RespConnection.connect(this.bulkOptions).then(async (conn) => {
+      await this.loadScript(conn);
+      return conn;
+    });
+    this.bulk = opened;
+    return opened;
+  }
+
+  private async loadScript(conn: RespConnection): Promise<void> {
+    const [sha] = await conn.send(encodeCommand(['SCRIPT', 'LOAD', PUT_SCRIPT]), 1);
+    if (sha instanceof ReplyError) throw sha;
+  }
+
+  /**
+   * In a cluster one script call may only touch one slot: rows are grouped by slot, and the calls
+   * are all sent at once (each node's connection writes them back to back, without waiting).
+   */
   private async writeCluster(keys: string[], args: string[]): Promise<number> {
     const bySlot = new Map<number, number[]>();
     keys.forEach((k, i) => {
@@ -279,6 +329,9 @@ export class RedisStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    const bulk = this.bulk;
+    this.bulk = undefined;
+    if (bulk) await bulk.then((c) => c.close()).catch(() => undefined);
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {

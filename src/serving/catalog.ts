@@ -5,7 +5,7 @@
  * lookups, never resolution. Built from the project and the layouts `fsql sync` recorded in the
  * online store: the server needs no warehouse.
  */
-import { OnlineStoreError } from '../errors.js';
+import { OnlineStoreError, RequestError } from '../errors.js';
 import type { ViewLayout } from '../online/store.js';
 import { planService, type ServicePlan } from '../online/vector.js';
 import type { Project, ServiceDef } from '../project/types.js';
@@ -40,6 +40,13 @@ export interface CatalogService {
   joinKeys: { name: string; type: DataType }[];
   /** why the service cannot be served (a view never synced, a feature missing) */
   unavailable?: string;
+}
+
+/** 503/14 for a service whose views were not synced when the catalogue was built (the server reloads it, at most every 5 s). */
+export class UnavailableService extends RequestError {
+  constructor(message: string) {
+    super(503, 14, message);
+  }
 }
 
 export class Catalog {

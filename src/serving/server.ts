@@ -14,7 +14,7 @@ import type { OnlineStore } from '../online/store.js';
 import type { Project } from '../project/types.js';
 import { redact } from '../secrets.js';
 import { ANONYMOUS, Authenticator, type Principal } from './auth.js';
-import { buildCatalog, type Catalog } from './catalog.js';
+import { buildCatalog, UnavailableService, type Catalog } from './catalog.js';
 import { feastGetOnlineFeatures } from './feast.js';
 import { Metrics, renderMetrics, seriesKey, type Gauge, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
@@ -121,7 +121,7 @@ export class FeatureServer {
   static async create(opts: ServerOptions): Promise<FeatureServer> {
     const layouts = await opts.store.getLayouts();
     const catalog = buildCatalog(opts.project, layouts);
-    for (const s of catalog.services.values()) if (s.unavailable && s.online) opts.log.warn(`${s.unavailable} Requests for it answer 503 until the server restarts after a sync.`);
+    for (const s of catalog.services.values()) if (s.unavailable && s.online) opts.log.warn(`${s.unavailable} Requests for it answer 503 until then (the server looks again at most every 5 s).`);
     return new FeatureServer(opts, catalog);
   }
 
@@ -137,7 +137,7 @@ export class FeatureServer {
     if (now - this.lastReload < 5000) return false;
     this.lastReload = now;
     this.state.catalog = buildCatalog(this.opts.project, await this.opts.store.getLayouts());
-    this.opts.log.info('the online store\'s layouts changed (fsql sync --full-refresh?); reloaded the service catalogue');
+    this.opts.log.info('the online store\'s layouts changed since start-up (fsql sync); reloaded the service catalogue');
     return true;
   }
 
@@ -183,8 +183,9 @@ export class FeatureServer {
       try {
         reply = await route.handler(this.state, ctx);
       } catch (e) {
-        // a sync --full-refresh changed a view's features after start-up: reload the layouts once, retry once
-        if (!(e instanceof LayoutMismatchError) || !(await this.reloadCatalog())) throw e;
+        // a sync after start-up changed a view's features, or synced a view the catalogue lacked:
+        // reload the layouts (at most every 5 s) and retry once
+        if (!(e instanceof LayoutMismatchError || e instanceof UnavailableService) || !(await this.reloadCatalog())) throw e;
         reply = await route.handler(this.state, ctx);
       }
     } catch (e) {

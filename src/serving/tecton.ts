@@ -4,15 +4,14 @@
  * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
  * clients send them. `result` holds exactly `features`.
  */
-import { RequestError } from '../errors.js';
 import { toJsonValue } from '../online/codec.js';
 import type { FeatureValue } from '../online/vector.js';
 import type { Timestamp, Value } from '../values.js';
 import { forbidden, mayRead, type Principal } from './auth.js';
-import type { CatalogFeature, CatalogService } from './catalog.js';
+import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
 import { dataTypeJson } from './encode.js';
 import {
-  badRequest, expectObject, field, GRPC, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
+  badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
 } from './request.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
 
@@ -65,7 +64,7 @@ export function serviceByName(s: ServerState, wanted: string, principal: Princip
   }
   if (!mayRead(principal, service.name)) throw forbidden(`this API key may not read feature service '${service.name}'.`);
   if (!service.online) throw notFound(`feature service '${service.name}' is not online (online: false in its YAML).`);
-  if (!service.plan) throw new RequestError(503, GRPC.UNAVAILABLE, service.unavailable ?? `feature service '${service.name}' cannot be served.`);
+  if (!service.plan) throw new UnavailableService(service.unavailable ?? `feature service '${service.name}' cannot be served.`);
   return service;
 }
 
