@@ -145,3 +145,11 @@ test('incremental: changed columns are refused until a full refresh, never writt
   run(dir, '--full-refresh');
   assert.deepEqual(await rows(dir, 'select count(last_amount) from spend'), [[4n]]);
 });
+
+test("source files are read from the project, whatever the working directory", async () => {
+  const dir = makeProject(mini());
+  const elsewhere = makeProject(mini({ 'data/payments.csv': 'user_id,amount,ts\nzz,1,2024-01-01 00:00:00\n' }));
+  const r = fsql(['--project-dir', dir, 'run'], { cwd: elsewhere });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await rows(dir, 'select distinct user_id from spend order by 1'), [['u1'], ['u2']]);
+});

@@ -127,13 +127,14 @@ function sqliteCommits(path: string): Counter {
   };
 }
 
-/** Redis: calls of the write script so far (one call = up to 500 rows). */
+/** Redis: write script calls (up to 500 rows each) plus SET ... NX calls (one row each) / 500, so far. */
 function redisScriptCalls(port: number): Counter {
   const client = new Redis({ port, host: '127.0.0.1' });
   return {
     async progress() {
       const stats = String(await client.info('commandstats'));
-      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls('evalsha') + calls('eval') + Math.floor(calls('set') / 500);
     },
     async close() {
       client.disconnect();

@@ -109,7 +109,7 @@ function features(r: Rng, view: number, row: number): Cell[] {
 
 async function openDuckDb(): Promise<Warehouse> {
   const target: Target = { name: 'test', type: 'duckdb', schema: 'main', threads: 2, settings: { path: ':memory:' }, onlineStore: { type: 'sqlite' }, serve: { auth: false }, profileFile: 'test' };
-  return DuckDbWarehouse.open(target, process.cwd());
+  return DuckDbWarehouse.open(target);
 }
 
 function literal(wh: Warehouse, v: Cell | Timestamp): string {

@@ -43,7 +43,7 @@ test('csv fields: NULL is empty, the empty string is "", separators and quotes a
 
 test('streamed csv and parquet hold the same rows and types as DuckDB writes itself', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fsql-stream-'));
-  const wh = await DuckDbWarehouse.open(TARGET, dir);
+  const wh = await DuckDbWarehouse.open(TARGET);
   try {
     const d = wh.dialect;
     await wh.execute(`create table expected as ${QUERY}`);

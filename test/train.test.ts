@@ -36,7 +36,7 @@ const EXPECTED_ROWS = EXPECTED_TRAINING.trim().split('\n').slice(1);
 async function builtProject(overrides: Record<string, string> = {}): Promise<string> {
   const dir = trainProject(overrides);
   const project = loadProject({ projectDir: dir });
-  const wh = await DuckDbWarehouse.open(project.target, project.dir);
+  const wh = await DuckDbWarehouse.open(project.target);
   try {
     const results = await runViews(project, wh, new Logger('text', true));
     assert.deepEqual(results.results.map((r) => r.status), ['success', 'success', 'success']);
@@ -49,7 +49,7 @@ async function builtProject(overrides: Record<string, string> = {}): Promise<str
 /** Runs train in this process (faster than the binary); returns the error, if any. */
 async function trainIn(dir: string, opts: Omit<TrainOptions, 'cwd'>): Promise<FsqlError | undefined> {
   const project = loadProject({ projectDir: dir });
-  const wh = await DuckDbWarehouse.open(project.target, project.dir);
+  const wh = await DuckDbWarehouse.open(project.target);
   try {
     await train(project, wh, new Logger('text', true), { ...opts, cwd: dir });
     return undefined;
@@ -201,7 +201,7 @@ test('a run that fails while writing leaves the previous file and table as they 
 test("the profile's DuckDB settings (dbt-duckdb `settings:`) reach DuckDB, so memory_limit bounds a big train", async () => {
   const project = loadProject({ projectDir: trainProject() });
   const target = { ...project.target, settings: { ...project.target.settings, path: ':memory:', settings: { memory_limit: '300MB' } } };
-  const wh = await DuckDbWarehouse.open(target, project.dir);
+  const wh = await DuckDbWarehouse.open(target);
   try {
     const [row] = await wh.query("select current_setting('memory_limit') as m");
     assert.match(String(row.m), /^(286\.1 MiB|300\.0 MB)$/);

@@ -50,13 +50,13 @@ export class TemplateRenderer {
   }
 
   /**
-   * A source's relation. On DuckDB a `path:` source reads its file (relative to the project, which
-   * the adapter sets as DuckDB's file_search_path); on warehouses a missing database or schema is
-   * the target's, as in dbt.
+   * A source's relation. On DuckDB a `path:` source reads its file by absolute path (DuckDB would
+   * resolve a relative one against the working directory, not the project); on warehouses a
+   * missing database or schema is the target's, as in dbt.
    */
   sourceRelation(s: SourceTable): string {
     const t = this.project.target;
-    if (s.path && this.dialect.readsFiles) return this.dialect.readFile(relativeToProject(this.project.dir, s.path));
+    if (s.path && this.dialect.readsFiles) return this.dialect.readFile(s.path);
     if (t.type === 'duckdb') return this.dialect.relation({ database: s.database, schema: s.schema, name: s.identifier });
     return this.dialect.relation({ database: s.database ?? t.database, schema: s.schema ?? t.schema, name: s.identifier });
   }
@@ -163,8 +163,4 @@ function getExported(tmpl: nunjucks.Template): Record<string, unknown> {
   });
   if (error) throw error;
   return result;
-}
-
-function relativeToProject(dir: string, path: string): string {
-  return path.startsWith(dir + '/') ? path.slice(dir.length + 1) : path;
 }

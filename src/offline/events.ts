@@ -103,7 +103,7 @@ async function uploadNumbered(wh: Warehouse, path: string, staged: RelationName)
   const dir = mkdtempSync(join(tmpdir(), 'fsql-events-'));
   try {
     const numbered = join(dir, 'events.parquet');
-    await withLocalDuckDb(dir, async (local) => {
+    await withLocalDuckDb(async (local) => {
       const d = local.dialect;
       await local.execute(d.copyToFile(`select *, row_number() over () as ${d.quoteIdent(ROW_COLUMN)} from ${d.readFile(path)}`, numbered, 'parquet'));
     });

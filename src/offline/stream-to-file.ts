@@ -17,7 +17,7 @@ export async function streamToFile(wh: Warehouse, select: string, columns: Colum
   try {
     const csv = join(dir, 'rows.csv');
     const count = await writeCsv(rows, columns.map((c) => c.name), csv);
-    await withLocalDuckDb(dir, async (local) => {
+    await withLocalDuckDb(async (local) => {
       const d = local.dialect;
       // Lists travel as JSON text, which DuckDB casts to typed lists.
       const types = columns.map((c) => `${d.stringLiteral(c.name)}: ${d.stringLiteral(c.type.type === 'array' ? 'VARCHAR' : duckDbType(c.type))}`).join(', ');

@@ -22,16 +22,18 @@ import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, Write
  * KEYS: row keys. ARGV: per key, the encoded row and its expiry in Unix ms (0: none; -1: already
  * expired, so the key is deleted). A row is written when no value is stored, when its first 32
  * characters (ts, created) sort after the stored ones, or when they are equal and the features
- * differ (the offline table recomputed that row). Returns how many rows were written.
+ * differ (the offline table recomputed that row). Returns {rows written, keys that were absent}.
  */
 const PUT_SCRIPT = `
-local written = 0
+local written, absent = 0, 0
 local call, sub = redis.call, string.sub
 for i = 1, #KEYS do
   local new = ARGV[2 * i - 1]
   local old = call('GET', KEYS[i])
   local newer = not old
-  if not newer then
+  if newer then
+    absent = absent + 1
+  else
     local a, b = sub(old, 1, 32), sub(new, 1, 32)
     newer = a < b or (a == b and old ~= new)
   end
@@ -47,7 +49,7 @@ for i = 1, #KEYS do
     written = written + 1
   end
 end
-return written
+return {written, absent}
 `;
 
 const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
@@ -57,7 +59,15 @@ const ROWS_PER_CALL = 500;
 const SCAN_COUNT = 1000;
 
 type Client = Redis | Cluster;
-type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<number>;
+type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<[number, number]>;
+
+/**
+ * A batch whose keys are mostly new (a first sync, a full refresh) is written with plain
+ * `SET key value PXAT t NX` — half the server CPU of the script — and only the rows whose key
+ * already exists go through the script. While the share of new keys stays below this, batches go
+ * to the script directly.
+ */
+const NX_WORTH_IT = 0.5;
 
 export interface RedisStoreConfig {
   url: string;
@@ -69,6 +79,8 @@ export class RedisStore implements OnlineStore {
   private readonly keys: RedisKeys;
   /** single server: the connection bulk writes go through (resp-connection.ts), opened on first write */
   private bulk?: Promise<RespConnection>;
+  /** per view: the share of new keys in its last batch, which picks the write path of the next */
+  private readonly newKeyShare = new Map<string, number>();
 
   private constructor(
     private readonly client: Client,
@@ -132,7 +144,7 @@ export class RedisStore implements OnlineStore {
   }
 
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
-    let batch: { keys: string[]; args: string[]; total: number };
+    let batch: { view: string; keys: string[]; args: string[]; total: number };
     try {
       batch = this.encode(layout, rows);
     } catch (e) {
@@ -142,7 +154,7 @@ export class RedisStore implements OnlineStore {
     return this.send(batch);
   }
 
-  private encode(layout: ViewLayout, rows: OnlineRow[]): { keys: string[]; args: string[]; total: number } {
+  private encode(layout: ViewLayout, rows: OnlineRow[]): { view: string; keys: string[]; args: string[]; total: number } {
     const keys: string[] = [];
     const args: string[] = [];
     for (const row of rows) {
@@ -151,27 +163,66 @@ export class RedisStore implements OnlineStore {
       keys.push(this.keys.row(layout.view, entity));
       args.push(encodeStored(layout, row), expiryArg(layout, row.ts));
     }
-    return { keys, args, total: rows.length };
+    return { view: layout.view, keys, args, total: rows.length };
   }
 
-  private async send({ keys, args, total }: { keys: string[]; args: string[]; total: number }): Promise<WriteResult> {
-    const written = await this.guard(() => (this.cluster ? this.writeCluster(keys, args) : this.writeSingle(keys, args)));
+  private async send({ view, keys, args, total }: { view: string; keys: string[]; args: string[]; total: number }): Promise<WriteResult> {
+    const written = await this.guard(() => (this.cluster ? this.writeCluster(keys, args) : this.writeSingle(view, keys, args)));
     return { written, stale: total - written };
   }
 
-  private async writeSingle(keys: string[], args: string[]): Promise<number> {
+  private async writeSingle(view: string, keys: string[], args: string[]): Promise<number> {
     if (keys.length === 0) return 0;
+    const conn = await this.bulkConnection();
+    let written = 0;
+    let absent = 0;
+    let rest = keys.map((_, i) => i);
+    if ((this.newKeyShare.get(view) ?? 1) >= NX_WORTH_IT) {
+      // SET ... NX writes a row only where its key is absent: atomic, so no newer row is replaced.
+      // Rows already expired ('-1') and rows whose key exists go to the script below.
+      let payload = '';
+      const tried: number[] = [];
+      for (const i of rest) {
+        const at = args[2 * i + 1];
+        if (at === '-1') continue;
+        const value = args[2 * i];
+        payload += `*${at === '0' ? 4 : 6}\r\n$3\r\nSET\r\n$${keys[i].length}\r\n${keys[i]}\r\n$${Buffer.byteLength(value)}\r\n${value}\r\n`;
+        payload += at === '0' ? '$2\r\nNX\r\n' : `$4\r\nPXAT\r\n$${at.length}\r\n${at}\r\n$2\r\nNX\r\n`;
+        tried.push(i);
+      }
+      const replies = tried.length > 0 ? await conn.send(payload, tried.length) : [];
+      const left = new Set(rest);
+      replies.forEach((r, j) => {
+        if (r instanceof ReplyError) throw r;
+        if (r === 'OK') {
+          written++;
+          absent++;
+          left.delete(tried[j]);
+        }
+      });
+      rest = [...left];
+    }
+    if (rest.length > 0) {
+      const [w, a] = await this.putScript(conn, keys, args, rest);
+      written += w;
+      absent += a;
+    }
+    this.newKeyShare.set(view, absent / keys.length);
+    return written;
+  }
+
+  /** The script over rows `idx`, up to ROWS_PER_CALL per call, all calls in one write: [written, absent]. */
+  private async putScript(conn: RespConnection, keys: string[], args: string[], idx: number[]): Promise<[number, number]> {
     let payload = '';
     let calls = 0;
-    for (let i = 0; i < keys.length; i += ROWS_PER_CALL) {
-      const end = Math.min(keys.length, i + ROWS_PER_CALL);
-      const n = String(end - i);
-      payload += `*${3 + 3 * (end - i)}\r\n$7\r\nEVALSHA\r\n$40\r\n${PUT_SHA}\r\n$${n.length}\r\n${n}\r\n`;
-      for (let j = i; j < end; j++) payload += `$${keys[j].length}\r\n${keys[j]}\r\n`;
-      for (let j = 2 * i; j < 2 * end; j++) payload += `$${Buffer.byteLength(args[j])}\r\n${args[j]}\r\n`;
+    for (let c = 0; c < idx.length; c += ROWS_PER_CALL) {
+      const part = idx.slice(c, c + ROWS_PER_CALL);
+      const n = String(part.length);
+      payload += `*${3 + 3 * part.length}\r\n$7\r\nEVALSHA\r\n$40\r\n${PUT_SHA}\r\n$${n.length}\r\n${n}\r\n`;
+      for (const i of part) payload += `$${keys[i].length}\r\n${keys[i]}\r\n`;
+      for (const i of part) payload += `$${Buffer.byteLength(args[2 * i])}\r\n${args[2 * i]}\r\n$${args[2 * i + 1].length}\r\n${args[2 * i + 1]}\r\n`;
       calls++;
     }
-    const conn = await this.bulkConnection();
     let replies = await conn.send(payload, calls);
     if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
       // The server lost its scripts (restart, SCRIPT FLUSH): load it and send the batch again. Rows
@@ -180,11 +231,14 @@ export class RedisStore implements OnlineStore {
       replies = await conn.send(payload, calls);
     }
     let written = 0;
+    let absent = 0;
     for (const r of replies) {
       if (r instanceof ReplyError) throw r;
-      written += Number(r);
+      const [w, a] = r as number[];
+      written += w;
+      absent += a;
     }
-    return written;
+    return [written, absent];
   }
 
   private bulkConnection(): Promise<RespConnection> {
@@ -228,7 +282,7 @@ export class RedisStore implements OnlineStore {
       else bySlot.set(slot, [i]);
     });
     const put = (this.client as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(this.client);
-    const calls: Promise<number>[] = [];
+    const calls: Promise<[number, number]>[] = [];
     for (const idx of bySlot.values()) {
       for (let i = 0; i < idx.length; i += ROWS_PER_CALL) {
         const part = idx.slice(i, i + ROWS_PER_CALL);
@@ -239,7 +293,7 @@ export class RedisStore implements OnlineStore {
     let written = 0;
     for (const r of results) {
       if (r.status === 'rejected') throw r.reason;
-      written += Number(r.value);
+      written += Number(r.value[0]);
     }
     return written;
   }

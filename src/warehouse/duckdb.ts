@@ -19,10 +19,9 @@ export class DuckDbWarehouse implements Warehouse {
   private constructor(
     readonly target: Target,
     private readonly instance: DuckDBInstance,
-    private readonly projectDir: string,
   ) {}
 
-  static async open(target: Target, projectDir: string): Promise<DuckDbWarehouse> {
+  static async open(target: Target): Promise<DuckDbWarehouse> {
     const path = String(target.settings.path ?? ':memory:');
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let instance: DuckDBInstance;
@@ -33,7 +32,7 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (e) {
       throw new WarehouseError(`cannot open DuckDB database ${path}: ${(e as Error).message}. Another fsql process may hold it; wait for it or use another path.`);
     }
-    const wh = new DuckDbWarehouse(target, instance, projectDir);
+    const wh = new DuckDbWarehouse(target, instance);
     const conn = await wh.acquire();
     try {
       for (const ext of (target.settings.extensions as string[] | undefined) ?? []) await conn.run(`load ${ext}`);
@@ -152,8 +151,8 @@ export class DuckDbWarehouse implements Warehouse {
     const idle = this.idle.pop();
     if (idle) return idle;
     const conn = await this.instance.connect();
-    // Relative source paths resolve against the project; timestamps are UTC.
-    await conn.run(`set file_search_path = ${this.dialect.stringLiteral(this.projectDir)}; set TimeZone = 'UTC'; set schema = ${this.dialect.stringLiteral(this.target.schema)}`);
+    // Timestamps are UTC.
+    await conn.run(`set TimeZone = 'UTC'; set schema = ${this.dialect.stringLiteral(this.target.schema)}`);
     return conn;
   }
 

@@ -6,7 +6,7 @@ import type { Warehouse } from './warehouse.js';
 export async function openWarehouse(project: Project): Promise<Warehouse> {
   switch (project.target.type) {
     case 'duckdb':
-      return DuckDbWarehouse.open(project.target, project.dir);
+      return DuckDbWarehouse.open(project.target);
     case 'snowflake': {
       // loaded on demand: DuckDB users never load snowflake-sdk
       const { SnowflakeWarehouse } = await import('./snowflake.js');

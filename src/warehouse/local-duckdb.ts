@@ -18,8 +18,8 @@ const LOCAL: Target = {
   profileFile: '(local in-memory DuckDB)',
 };
 
-export async function withLocalDuckDb<T>(dir: string, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
-  const wh = await DuckDbWarehouse.open(LOCAL, dir);
+export async function withLocalDuckDb<T>(fn: (wh: Warehouse) => Promise<T>): Promise<T> {
+  const wh = await DuckDbWarehouse.open(LOCAL);
   try {
     return await fn(wh);
   } finally {
