@@ -11,6 +11,7 @@ import type { PitView, PointInTimePlan } from '../src/plans/point-in-time.js';
 import type { Target } from '../src/project/types.js';
 import { Timestamp, type Row, type Value } from '../src/values.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
+import { seededRandom } from '../src/seeded-random.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
 import { allowedRows, type Cell, type RefEvent, type RefFeatureRow, type RefView } from './helpers/pit-reference.js';
 
@@ -18,16 +19,9 @@ const CASES = 200;
 const BASE = Timestamp.parse('2024-01-01T00:00:00Z')!.micros;
 const SECOND = 1_000_000n;
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
+/** Seeded, so a failing case can be replayed from its seed. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -3,6 +3,7 @@
  * merchants, amounts with a per-user habit, bursts of fraud with chargebacks.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { seededRandom } from '../seeded-random.js';
 
 export interface ExampleDataOptions {
   transactions: number;
@@ -16,20 +17,8 @@ export interface ExampleDataOptions {
 
 export const EXAMPLE_DATA: ExampleDataOptions = { transactions: 40000, users: 2000, merchants: 300, start: '2024-03-01', days: 60, seed: 7 };
 
-/** mulberry32: small, fast, and the same on every machine */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateTransactions(o: ExampleDataOptions): string {
-  const rand = rng(o.seed);
+  const rand = seededRandom(o.seed);
   const start = Date.parse(`${o.start}T00:00:00Z`);
   const span = o.days * 86400;
   const habit = Array.from({ length: o.users }, () => 10 + rand() * 140);

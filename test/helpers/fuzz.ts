@@ -5,24 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import type { HttpReply } from './serve.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
-/** mulberry32: the same sequence on every run, so a failure can be reproduced */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-let rand = rng(20240531);
+let rand = seededRandom(20240531);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
 /** Restarts the generator (each test file its own reproducible sequence). */
 export function seedFuzz(seed: number): void {
-  rand = rng(seed);
+  rand = seededRandom(seed);
 }
 
 export function random(): number {
