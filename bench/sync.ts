@@ -51,7 +51,7 @@ select
   'u_' || i as user_id,
   timestamp '${base}' + to_seconds(i % 86400) as event_ts,
   i as f_count, (i * 7) % 1000 as f_bucket, i % 97 as f_mod, i * 1000003 as f_big,
-  i * 0.5 as f_half, (i % 1000) / 7.0 as f_ratio, sqrt(i) as f_sqrt, ln(i + 1) as f_log,
+  cast(i * 0.5 as double) as f_half, (i % 1000) / 7.0 as f_ratio, sqrt(i) as f_sqrt, ln(i + 1) as f_log,
   i % 2 = 0 as f_even, 'segment_' || (i % 50) as f_segment
 from range(${N}) t(i)
 `,
@@ -94,7 +94,7 @@ async function measureSync(dir: string): Promise<Measured> {
       inflight,
       onProgress: (_v, read) => {
         if (read >= nextMark * N) {
-          samples.push(`${Math.round((read / N) * 100)}%: ${MB(process.memoryUsage().rss)}`);
+          samples.push(`${Math.round((read / N) * 100)}%: ${MB(process.memoryUsage().rss)} (JS heap ${MB(process.memoryUsage().heapUsed)})`);
           nextMark += 0.2;
         }
       },
@@ -151,7 +151,7 @@ async function benchRedis(): Promise<void> {
     const rps = m.rows / m.seconds;
     console.log(`  fsql sync:        ${m.rows.toLocaleString('en-US')} entity rows in ${m.seconds.toFixed(2)}s = ${rate(m.rows, m.seconds)}; peak RSS ${MB(m.peakRss)}; redis used_memory ${mem}`);
     console.log(`  RSS as it goes:   ${m.samples.join(', ')}`);
-    console.log(`  CPU per row:      fsql ${perRow(m.cpu, m.rows)}, redis-server ${perRow(redisCpu, m.rows)} (load-independent: the 2 cores are shared)`);
+    console.log(`  CPU per row:      fsql ${perRow(m.cpu, m.rows)}, redis-server ${perRow(redisCpu, m.rows)} (CPU time varies less than wall time with the other work on the 2 cores)`);
     console.log(`  ceiling:          redis-benchmark -P 100 -t hset: ${rate(ceilingRps, 1)} (one small field per command)`);
     console.log(`  ratio:            fsql sync / ceiling = ${(rps / ceilingRps).toFixed(2)}`);
   } finally {
@@ -186,6 +186,7 @@ async function plainSqliteBaseline(dir: string): Promise<{ rows: number; seconds
   const db = new Database(join(dir, 'target', 'baseline.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
   db.exec('create table kv (k text primary key, ts integer, v text) without rowid');
   const insert = db.prepare('insert or replace into kv (k, ts, v) values (?, ?, ?)');
   const tx = db.transaction((rows: Record<string, unknown>[]) => {

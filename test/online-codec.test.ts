@@ -44,6 +44,7 @@ test('every type survives a round trip exactly: int64 as bigint, float64 to the 
     }
     assert.equal(typeof back.i, values.i === null ? 'object' : 'bigint');
   }
+  assert.doesNotMatch(encodeFeatures(LAYOUT, cases[0]), /[^\x00-\x7f]/, 'stored text is ASCII (non-ASCII as JSON escapes)');
   const ts = new Timestamp(1700000000123456n);
   const created = new Timestamp(1700000000000001n);
   const stored = decodeStored(LAYOUT, encodeStored(LAYOUT, { key: ['u'], ts, created, values: cases[1] }));

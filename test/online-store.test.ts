@@ -270,6 +270,26 @@ test('redis: a vector of several views is one round trip (one MGET, nothing else
   }
 });
 
+test('redis: a server that lost its scripts (restart, SCRIPT FLUSH) gets the script again, rows intact', async () => {
+  const store = await openStore({ type: 'redis', url: redis.url }, { project: 'noscript', target: 't' });
+  const admin = new Redis(redis.port, '127.0.0.1');
+  try {
+    const layout: ViewLayout = { ...MERCHANT, view: 'ns' };
+    const t = sec(-60);
+    const rows = (dt: number, risk: number) => Array.from({ length: 1200 }, (_, i) => row([BigInt(i)], t.plusSeconds(dt), { risk, flagged: true }));
+    assert.equal((await store.write(layout, rows(0, 1))).written, 1200);
+    assert.equal((await store.write(layout, rows(1, 2))).written, 1200, 'existing keys: through the script');
+    await admin.script('FLUSH');
+    assert.deepEqual(await store.write(layout, rows(2, 3)), { written: 1200, stale: 0 });
+    assert.deepEqual(await store.write(layout, rows(-5, 4)), { written: 0, stale: 1200 });
+    const got = await store.read([{ layout, key: [0n] }, { layout, key: [1199n] }]);
+    assert.deepEqual(got.map((g) => g!.values.risk), [3, 3]);
+  } finally {
+    admin.disconnect();
+    await store.close();
+  }
+});
+
 test('redis errors name the URL without its password: unreachable, and refused credentials', async () => {
   const port = await freePort();
   const down = await openStore({ type: 'redis', url: `redis://:hunter22secret@127.0.0.1:${port}` }, NS);

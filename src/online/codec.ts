@@ -2,7 +2,7 @@
  * Typed values in the online store. A stored row is
  *   <ts: 16 hex><created: 16 hex><layout fingerprint: 8 hex><features: JSON array>
  * The first 32 characters order rows by (ts, created) as plain strings, which is what the Redis
- * Lua script compares; SQLite keeps ts and created in integer columns and the rest as text.
+ * Lua script compares; the whole text is ASCII (non-ASCII characters are JSON \u escapes); SQLite keeps ts and created in integer columns and the rest as text.
  * In the JSON array, int64 and timestamps (UTC microseconds) are decimal strings so they stay
  * exact, and float64 is the 16 hex digits of its IEEE 754 bits: exact to the bit (NaN, ±Infinity
  * and -0 included) and several times faster to write than a decimal rendering.
@@ -118,6 +118,17 @@ function decoderFor(type: DataType): Decode {
   }
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * JSON text with every non-ASCII character as a \uXXXX escape (JSON.parse reads it back the same),
+ * so a stored row is pure ASCII: its length is its byte length and it can be sent without UTF-8
+ * encoding (redis-batch.ts).
+ */
+function asciiJson(json: string): string {
+  return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+}
+
 /** A non-null value straight to its JSON text (the hot path of sync: no intermediate array). */
 type ToText = (v: unknown) => string;
 
@@ -130,12 +141,12 @@ function textEncoderFor(type: DataType, what: string): ToText {
     case 'boolean':
       return (v) => ((typeof v === 'boolean' ? v : coerceValue(type, v, what)) ? 'true' : 'false');
     case 'string':
-      return (v) => JSON.stringify(typeof v === 'string' ? v : coerceValue(type, v, what));
+      return (v) => asciiJson(JSON.stringify(typeof v === 'string' ? v : coerceValue(type, v, what)));
     case 'timestamp':
       return (v) => `"${(v instanceof Timestamp ? v : (coerceValue(type, v, what) as Timestamp)).micros}"`;
     case 'array': {
       const encode = encoderFor(type, what);
-      return (v) => JSON.stringify(encode(v));
+      return (v) => asciiJson(JSON.stringify(encode(v)));
     }
   }
 }

@@ -50,13 +50,26 @@ export function entityId(layout: Pick<ViewLayout, 'joinKeys' | 'view'>, key: rea
   if (key.length !== keys.length) {
     throw new TypeError(`view '${layout.view}' has join keys ${keys.map((k) => k.name).join(', ')}; got ${key.length} value(s)`);
   }
+  // The common case, one string key: no coercion, and the escape check only.
+  if (keys.length === 1 && keys[0].type.type === 'string' && typeof key[0] === 'string') return `${escapedName(keys[0].name)}=${escapePart(key[0])}`;
   let out = '';
   for (let i = 0; i < keys.length; i++) {
     const text = keyText(keys[i].type, key[i], `join key '${keys[i].name}' of view '${layout.view}'`);
     if (text === undefined) return undefined;
-    out += `${i > 0 ? ',' : ''}${escapePart(keys[i].name)}=${escapePart(text)}`;
+    out += `${i > 0 ? ',' : ''}${escapedName(keys[i].name)}=${escapePart(text)}`;
   }
   return out;
+}
+
+const escapedNames = new Map<string, string>();
+
+function escapedName(name: string): string {
+  let e = escapedNames.get(name);
+  if (e === undefined) {
+    e = escapePart(name);
+    escapedNames.set(name, e);
+  }
+  return e;
 }
 
 export class RedisKeys {

@@ -1,12 +1,14 @@
 /**
  * The Redis online store (a single server, or a Redis Cluster with `cluster: true`).
  *
- * One string key per (view, entity) holding sort key + features (codec.ts), with PEXPIREAT at
- * ts + ttl, so Redis itself removes a view's value when it stops being valid: the TTL belongs to
- * the view, not to the entity (Feast #3596). Writes go through one Lua script that compares the
- * stored (ts, created) with the new one and writes only a newer row, so racing syncs and pushes
- * cannot regress a value. Rows travel many per script call, many calls per pipeline: one round
- * trip per few thousand rows (Feast #1969 wrote row by row).
+ * One string key per (view, entity) holding sort key + features (codec.ts), expiring at ts + ttl
+ * (PXAT), so Redis itself removes a view's value when it stops being valid: the TTL belongs to the
+ * view, not to the entity (Feast #3596). Every write is atomic and never replaces a newer row, so
+ * racing syncs and pushes cannot regress a value: a Lua script compares the stored (ts, created)
+ * with the new one, and batches of mostly new keys use `SET ... NX` (write only where absent),
+ * sending the rest to the script. A batch of thousands of rows is one write and one round trip
+ * (Feast #1969 wrote row by row); on a single server it goes over resp-connection.ts, in a
+ * cluster over ioredis, grouped by slot. Reads (one MGET per slot) and metadata use ioredis.
  */
 import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
@@ -15,7 +17,8 @@ import { safeUrl } from '../secrets.js';
 import { Timestamp } from '../values.js';
 import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
 import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
-import { encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
+import { BufferPool, NxBuilder, nxEntry, ROWS_PER_CALL, scriptPayload, type Entry, type NxBatch, type Payload } from './redis-batch.js';
+import { encodeCommand, ReplyError, RespConnection, type Reply, type RespOptions } from './resp-connection.js';
 import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
 
 /**
@@ -54,11 +57,18 @@ return {written, absent}
 
 const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 
-/** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
-const ROWS_PER_CALL = 500;
 const SCAN_COUNT = 1000;
 
 type Client = Redis | Cluster;
+
+interface SingleBatch {
+  view: string;
+  /** rows with a non-NULL key */
+  rows: number;
+  nx?: NxBatch;
+  script?: Payload;
+}
+
 type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<[number, number]>;
 
 /**
@@ -81,6 +91,7 @@ export class RedisStore implements OnlineStore {
   private bulk?: Promise<RespConnection>;
   /** per view: the share of new keys in its last batch, which picks the write path of the next */
   private readonly newKeyShare = new Map<string, number>();
+  private readonly buffers = new BufferPool();
 
   private constructor(
     private readonly client: Client,
@@ -144,17 +155,21 @@ export class RedisStore implements OnlineStore {
   }
 
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
-    let batch: { view: string; keys: string[]; args: string[]; total: number };
+    const total = rows.length;
     try {
-      batch = this.encode(layout, rows);
+      if (this.cluster) {
+        const { keys, args } = this.encodeForCluster(layout, rows);
+        return this.guard(() => this.writeCluster(keys, args)).then((written) => ({ written, stale: total - written }));
+      }
+      // Encoded synchronously: from here on only the batch's bytes wait for Redis, not the rows.
+      const batch = this.encodeSingle(layout, rows);
+      return this.guard(() => this.writeSingle(batch)).then((written) => ({ written, stale: total - written }));
     } catch (e) {
       return Promise.reject(e);
     }
-    // Only the encoded batch waits for Redis: the caller's row objects can be collected meanwhile.
-    return this.send(batch);
   }
 
-  private encode(layout: ViewLayout, rows: OnlineRow[]): { view: string; keys: string[]; args: string[]; total: number } {
+  private encodeForCluster(layout: ViewLayout, rows: OnlineRow[]): { keys: string[]; args: string[] } {
     const keys: string[] = [];
     const args: string[] = [];
     for (const row of rows) {
@@ -163,72 +178,82 @@ export class RedisStore implements OnlineStore {
       keys.push(this.keys.row(layout.view, entity));
       args.push(encodeStored(layout, row), expiryArg(layout, row.ts));
     }
-    return { view: layout.view, keys, args, total: rows.length };
+    return { keys, args };
   }
 
-  private async send({ view, keys, args, total }: { view: string; keys: string[]; args: string[]; total: number }): Promise<WriteResult> {
-    const written = await this.guard(() => (this.cluster ? this.writeCluster(keys, args) : this.writeSingle(view, keys, args)));
-    return { written, stale: total - written };
+  private encodeSingle(layout: ViewLayout, rows: OnlineRow[]): SingleBatch {
+    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new NxBuilder(rows.length, this.buffers) : undefined;
+    const scripted: Entry[] = [];
+    let rowsWithKey = 0;
+    for (const row of rows) {
+      const entity = entityId(layout, row.key);
+      if (entity === undefined) continue;
+      rowsWithKey++;
+      const key = this.keys.row(layout.view, entity);
+      const value = encodeStored(layout, row);
+      const at = expiryArg(layout, row.ts);
+      // An already expired row ('-1') must delete an older value: only the script does that.
+      if (nx && at !== '-1') nx.add(key, value, at);
+      else scripted.push([key, value, at]);
+    }
+    return { view: layout.view, rows: rowsWithKey, nx: nx?.build(), script: scripted.length > 0 ? scriptPayload(PUT_SHA, scripted, this.buffers) : undefined };
   }
 
-  private async writeSingle(view: string, keys: string[], args: string[]): Promise<number> {
-    if (keys.length === 0) return 0;
-    const conn = await this.bulkConnection();
-    let written = 0;
-    let absent = 0;
-    let rest = keys.map((_, i) => i);
-    if ((this.newKeyShare.get(view) ?? 1) >= NX_WORTH_IT) {
-      // SET ... NX writes a row only where its key is absent: atomic, so no newer row is replaced.
-      // Rows already expired ('-1') and rows whose key exists go to the script below.
-      let payload = '';
-      const tried: number[] = [];
-      for (const i of rest) {
-        const at = args[2 * i + 1];
-        if (at === '-1') continue;
-        const value = args[2 * i];
-        payload += `*${at === '0' ? 4 : 6}\r\n$3\r\nSET\r\n$${keys[i].length}\r\n${keys[i]}\r\n$${Buffer.byteLength(value)}\r\n${value}\r\n`;
-        payload += at === '0' ? '$2\r\nNX\r\n' : `$4\r\nPXAT\r\n$${at.length}\r\n${at}\r\n$2\r\nNX\r\n`;
-        tried.push(i);
-      }
-      const replies = tried.length > 0 ? await conn.send(payload, tried.length) : [];
-      const left = new Set(rest);
-      replies.forEach((r, j) => {
-        if (r instanceof ReplyError) throw r;
-        if (r === 'OK') {
-          written++;
-          absent++;
-          left.delete(tried[j]);
+  private async writeSingle(batch: SingleBatch): Promise<number> {
+    let nxReplies: Promise<Reply[]> | undefined;
+    let scripted: Promise<[number, number]> | undefined;
+    try {
+      if (batch.rows === 0) return 0;
+      const conn = await this.bulkConnection();
+      nxReplies = batch.nx ? conn.send(batch.nx.bytes, batch.nx.count) : undefined;
+      scripted = batch.script ? this.runScript(conn, batch.script) : undefined;
+      nxReplies?.catch(() => undefined);
+      scripted?.catch(() => undefined);
+      let written = 0;
+      let absent = 0;
+      if (batch.nx && nxReplies) {
+        const taken: Entry[] = [];
+        (await nxReplies).forEach((r, i) => {
+          if (r instanceof ReplyError) throw r;
+          if (r === 'OK') written++;
+          else taken.push(nxEntry(batch.nx!, i));
+        });
+        absent += written;
+        if (taken.length > 0) {
+          const retry = scriptPayload(PUT_SHA, taken, this.buffers);
+          try {
+            const [w, a] = await this.runScript(conn, retry);
+            written += w;
+            absent += a;
+          } finally {
+            this.buffers.give(retry);
+          }
         }
-      });
-      rest = [...left];
+      }
+      if (scripted) {
+        const [w, a] = await scripted;
+        written += w;
+        absent += a;
+      }
+      this.newKeyShare.set(batch.view, absent / batch.rows);
+      return written;
+    } finally {
+      // A buffer goes back to the pool only once its replies are in (or its connection failed):
+      // before that the socket may still be sending it.
+      await Promise.allSettled([nxReplies, scripted]);
+      this.buffers.give(batch.nx);
+      this.buffers.give(batch.script);
     }
-    if (rest.length > 0) {
-      const [w, a] = await this.putScript(conn, keys, args, rest);
-      written += w;
-      absent += a;
-    }
-    this.newKeyShare.set(view, absent / keys.length);
-    return written;
   }
 
-  /** The script over rows `idx`, up to ROWS_PER_CALL per call, all calls in one write: [written, absent]. */
-  private async putScript(conn: RespConnection, keys: string[], args: string[], idx: number[]): Promise<[number, number]> {
-    let payload = '';
-    let calls = 0;
-    for (let c = 0; c < idx.length; c += ROWS_PER_CALL) {
-      const part = idx.slice(c, c + ROWS_PER_CALL);
-      const n = String(part.length);
-      payload += `*${3 + 3 * part.length}\r\n$7\r\nEVALSHA\r\n$40\r\n${PUT_SHA}\r\n$${n.length}\r\n${n}\r\n`;
-      for (const i of part) payload += `$${keys[i].length}\r\n${keys[i]}\r\n`;
-      for (const i of part) payload += `$${Buffer.byteLength(args[2 * i])}\r\n${args[2 * i]}\r\n$${args[2 * i + 1].length}\r\n${args[2 * i + 1]}\r\n`;
-      calls++;
-    }
-    let replies = await conn.send(payload, calls);
+  /** Sends script calls; returns [rows written, keys that were absent]. */
+  private async runScript(conn: RespConnection, payload: Payload): Promise<[number, number]> {
+    let replies = await conn.send(payload.bytes, payload.count);
     if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
-      // The server lost its scripts (restart, SCRIPT FLUSH): load it and send the batch again. Rows
+      // The server lost its scripts (restart, SCRIPT FLUSH): load it and send the calls again. Rows
       // that did land are equal now, so the second pass leaves them alone.
       await this.loadScript(conn);
-      replies = await conn.send(payload, calls);
+      replies = await conn.send(payload.bytes, payload.count);
     }
     let written = 0;
     let absent = 0;

@@ -81,8 +81,8 @@ export class RespConnection {
     return conn;
   }
 
-  /** Writes pre-encoded commands and resolves with their `count` replies, in order. */
-  send(payload: string, count: number): Promise<Reply[]> {
+  /** Writes pre-encoded commands (text as UTF-8, or bytes) and resolves with their `count` replies, in order. */
+  send(payload: string | Uint8Array, count: number): Promise<Reply[]> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ replies: [], count, resolve, reject });

@@ -59,7 +59,8 @@ export interface OnlineStore {
   /**
    * Writes rows in batches. Atomic per row: a row never replaces a stored row with a greater
    * (ts, created); equal or older rows count as stale. Values expire `ttlSeconds` after `ts`,
-   * removed by the store itself.
+   * removed by the store itself. (A row equal in (ts, created) but with other feature values — the
+   * offline table recomputed it — does replace the stored one and counts as written.)
    */
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
