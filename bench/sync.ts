@@ -21,6 +21,14 @@ import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
 import { freePort } from '../test/helpers/redis.js';
+import { FSQL_BIN } from '../test/helpers/project.js';
+
+// The sync runs in this process: run it with the Node flags bin/fsql.js's shebang gives the CLI.
+const cliFlags = readFileSync(FSQL_BIN, 'utf8').split('\n')[0].replace(/^#!.*?\bnode\b/, '').split(/\s+/).filter(Boolean);
+if (cliFlags.some((f) => !process.execArgv.includes(f))) {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...cliFlags, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
