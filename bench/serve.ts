@@ -170,7 +170,8 @@ function median(runs: Figures[]): Figures {
 
 function startChild(args: string[], ready: (text: string) => boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // bin/fsql.js runs as an executable, so with the Node flags of its shebang, as users run it
+    const child = args[0] === FSQL_BIN ? spawn(FSQL_BIN, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let text = '';
     const check = (c: unknown) => {
       text += String(c);
