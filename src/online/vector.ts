@@ -39,6 +39,8 @@ export interface ServicePlan {
   service: string;
   /** every join key the service's views need, in first-seen order, with its type */
   joinKeys: { name: string; type: DataType }[];
+  /** the join key names, for checking requests without rebuilding a set per request */
+  joinKeyNames: ReadonlySet<string>;
   /** the features in response order: alphabetical by `<view>.<feature>` */
   features: { name: string; view: string; feature: string; type: DataType }[];
   /** one entry per view read */
@@ -73,7 +75,7 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
     layout: byView.get(v)!,
     featureIndexes: features.flatMap((f, i) => (f.view === v ? [i] : [])),
   }));
-  return { service: service.name, joinKeys, features, views };
+  return { service: service.name, joinKeys, joinKeyNames: new Set(joinKeys.map((k) => k.name)), features, views };
 }
 
 /**
@@ -83,7 +85,7 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
  */
 export function parseJoinKeyMap(plan: ServicePlan, map: Record<string, unknown>): Map<string, Value> {
   if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new RequestError(400, 3, 'join_key_map must be an object of join key names to values');
-  const known = new Set(plan.joinKeys.map((k) => k.name));
+  const known = plan.joinKeyNames;
   for (const name of Object.keys(map)) {
     if (!known.has(name)) throw new RequestError(400, 3, `unknown join key '${name}' for feature service '${plan.service}'; it takes ${[...known].join(', ')}`);
   }

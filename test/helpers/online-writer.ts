@@ -7,6 +7,7 @@ import { openStore } from '../../src/online/open.js';
 import type { OnlineRow, ViewLayout } from '../../src/online/store.js';
 import type { OnlineStoreConfig } from '../../src/project/types.js';
 import { Timestamp } from '../../src/values.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 export interface WriterJob {
   config: OnlineStoreConfig;
@@ -21,17 +22,8 @@ export interface WriterJob {
   baseMicros: string;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers. */
+export const random = seededRandom;
 
 /** This writer's rows, shuffled: feature `who` names the writer, `step` the row's timestamp step. */
 export function rowsFor(job: WriterJob): OnlineRow[] {
