@@ -97,7 +97,12 @@ test('batch of 50 entities, Feast and metadata agree with get-features', async (
   assert.equal(list.json.featureServices[0].featureValues.length, 13);
   assert.equal((await srv.get('/health')).status, 200);
   const metrics = (await srv.get('/metrics')).text;
-  for (const v of ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']) assert.match(metrics, new RegExp(`^fsql_feature_freshness_seconds\\{feature_view="${v}"\\} \\d`, 'm'));
+  for (const v of ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']) {
+    assert.match(metrics, new RegExp(`^fsql_feature_freshness_seconds\\{feature_view="${v}"\\} \\d`, 'm'));
+    // sync runs and rows, kept in the store by every sync process
+    assert.match(metrics, new RegExp(`^fsql_sync_runs_total\\{feature_view="${v}"\\} [1-9]\\d*$`, 'm'));
+    assert.match(metrics, new RegExp(`^fsql_sync_rows_total\\{feature_view="${v}"\\} [1-9]\\d*$`, 'm'));
+  }
 });
 
 test('TTL on Redis: PRESENT until the value passes its TTL, then MISSING_DATA, and Redis has removed the key', async () => {

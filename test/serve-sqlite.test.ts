@@ -193,6 +193,7 @@ test('fsql api-key + fsql serve --auth --workers 2: 401, 403, Tecton-key and Bea
     const metrics = await rawRequest(url, 'GET', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.text, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} 21$/m);
+    assert.match(metrics.text, /^# TYPE fsql_sync_runs_total counter\nfsql_sync_runs_total\{feature_view="merchant_risk"\} [1-9]/m);
     assert.match(metrics.text, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="401"\} 2$/m);
     assert.match(metrics.text, /^fsql_serve_workers 2$/m);
 

@@ -8,6 +8,7 @@
  *                                                  Redis Cluster every view of an entity shares a slot
  *   fsql:<project>:<target>:layouts               hash view -> ViewLayout JSON
  *   fsql:<project>:<target>:watermarks            hash view -> microseconds since the epoch
+ *   fsql:<project>:<target>:syncstats             hash <view>:runs / <view>:rows -> counts
  *   fsql:<project>:<target>:apikeys               hash key hash -> ApiKeyRecord JSON
  */
 import type { DataType } from '../values.js';
@@ -98,6 +99,10 @@ export class RedisKeys {
 
   get watermarks(): string {
     return `${this.prefix}watermarks`;
+  }
+
+  get syncStats(): string {
+    return `${this.prefix}syncstats`;
   }
 
   get apiKeys(): string {

@@ -19,7 +19,8 @@ import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
 import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
 import { BufferPool, NxBuilder, nxEntry, ROWS_PER_CALL, scriptPayload, type Entry, type NxBatch, type Payload } from './redis-batch.js';
 import { encodeCommand, ReplyError, RespConnection, type Reply, type RespOptions } from './resp-connection.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
+import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
+import { syncStatsFrom } from './sync-stats.js';
 
 /**
  * KEYS: row keys. ARGV: per key, the encoded row and its expiry in Unix ms (0: none; -1: already
@@ -367,6 +368,15 @@ export class RedisStore implements OnlineStore {
 
   async setWatermark(view: string, ts: Timestamp): Promise<void> {
     await this.guard(() => this.client.hset(this.keys.watermarks, view, ts.micros.toString()));
+  }
+
+  async recordSync(view: string, rowsWritten: number): Promise<void> {
+    await this.guard(() => this.client.multi().hincrby(this.keys.syncStats, `${view}:runs`, 1).hincrby(this.keys.syncStats, `${view}:rows`, rowsWritten).exec());
+  }
+
+  async getSyncStats(): Promise<SyncStats[]> {
+    const all = await this.guard(() => this.client.hgetall(this.keys.syncStats));
+    return syncStatsFrom(Object.entries(all));
   }
 
   /**

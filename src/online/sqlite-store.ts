@@ -11,7 +11,7 @@ import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { decodeFeatures, encodeFeatures, expiresAtMicros, NO_CREATED } from './codec.js';
 import { entityId, type Namespace } from './keys.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from './store.js';
+import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 
 export interface SqliteStoreOptions {
   /** how often expired rows are deleted while the store is open (default 60 s; 0 turns the timer off) */
@@ -43,6 +43,7 @@ create table if not exists fsql_rows (
 create index if not exists fsql_rows_expires_at on fsql_rows (expires_at) where expires_at is not null;
 create table if not exists fsql_layouts (ns integer not null, view text not null, layout text not null, primary key (ns, view)) without rowid;
 create table if not exists fsql_watermarks (ns integer not null, view text not null, ts integer not null, primary key (ns, view)) without rowid;
+create table if not exists fsql_sync_stats (ns integer not null, view text not null, runs integer not null, rows integer not null, primary key (ns, view)) without rowid;
 create table if not exists fsql_api_keys (ns integer not null, hash text not null, id text not null, record text not null, primary key (ns, hash)) without rowid;
 `;
 
@@ -58,7 +59,7 @@ type Stmt = Database.Statement<unknown[], unknown>;
 
 export class SqliteStore implements OnlineStore {
   readonly location: string;
-  private readonly stmts: Record<'upsert' | 'read' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
+  private readonly stmts: Record<'upsert' | 'read' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
   private readonly timer?: NodeJS.Timeout;
 
   private constructor(
@@ -77,6 +78,8 @@ export class SqliteStore implements OnlineStore {
       layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
       getWatermark: p('select ts from fsql_watermarks where ns = ? and view = ?').pluck().safeIntegers(true),
       setWatermark: p('insert into fsql_watermarks (ns, view, ts) values (?, ?, ?) on conflict (ns, view) do update set ts = excluded.ts'),
+      recordSync: p('insert into fsql_sync_stats (ns, view, runs, rows) values (?, ?, 1, ?) on conflict (ns, view) do update set runs = runs + 1, rows = rows + excluded.rows'),
+      syncStats: p('select view, runs, rows from fsql_sync_stats where ns = ? order by view'),
       putKey: p('insert into fsql_api_keys (ns, hash, id, record) values (?, ?, ?, ?) on conflict (ns, hash) do update set id = excluded.id, record = excluded.record'),
       listKeys: p('select record from fsql_api_keys where ns = ?').pluck(),
       findKey: p('select record from fsql_api_keys where ns = ? and hash = ?').pluck(),
@@ -184,6 +187,14 @@ export class SqliteStore implements OnlineStore {
 
   async setWatermark(view: string, ts: Timestamp): Promise<void> {
     this.guard(() => this.stmts.setWatermark.run(this.ns, view, ts.micros));
+  }
+
+  async recordSync(view: string, rowsWritten: number): Promise<void> {
+    this.guard(() => this.stmts.recordSync.run(this.ns, view, rowsWritten));
+  }
+
+  async getSyncStats(): Promise<SyncStats[]> {
+    return this.guard(() => this.stmts.syncStats.all(this.ns) as SyncStats[]);
   }
 
   async dropView(view: string): Promise<void> {

@@ -37,6 +37,12 @@ export interface WriteResult {
   stale: number;
 }
 
+export interface SyncStats {
+  view: string;
+  runs: number;
+  rows: number;
+}
+
 export interface ApiKeyRecord {
   id: string;
   /** sha256 of the key, hex; the key itself is never stored */
@@ -68,6 +74,10 @@ export interface OnlineStore {
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */
   getWatermark(view: string): Promise<Timestamp | undefined>;
   setWatermark(view: string, ts: Timestamp): Promise<void>;
+  /** Counts one finished sync run of a view and the rows it wrote (for /metrics). */
+  recordSync(view: string, rowsWritten: number): Promise<void>;
+  /** Sync runs and rows written per view, over the store's life. */
+  getSyncStats(): Promise<SyncStats[]>;
   /** Removes a view's rows, layout and watermark (sync --full-refresh). */
   dropView(view: string): Promise<void>;
   putApiKey(record: ApiKeyRecord): Promise<void>;

@@ -199,6 +199,7 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   }
   // Every row up to `newest` is acknowledged: only now may the watermark move.
   if (newest) await store.setWatermark(view.name, newest);
+  await store.recordSync(view.name, result.written);
   result.watermark = newest ?? previous;
   result.seconds = (Date.now() - t0) / 1000;
   return result;

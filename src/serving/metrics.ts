@@ -31,6 +31,8 @@ export const HELP: MetricHelp[] = [
   { name: 'fsql_online_store_read_duration_seconds', type: 'histogram', help: 'Latency of one online store read (one round trip) by endpoint.' },
   { name: 'fsql_online_store_errors_total', type: 'counter', help: 'Online store calls that failed.' },
   { name: 'fsql_push_rows_total', type: 'counter', help: 'Rows received by /push by feature view and outcome (written or stale).' },
+  { name: 'fsql_sync_runs_total', type: 'counter', help: 'Finished fsql sync runs per feature view (from the online store, across all sync processes).' },
+  { name: 'fsql_sync_rows_total', type: 'counter', help: 'Rows fsql sync wrote per feature view (from the online store).' },
   { name: 'fsql_feature_freshness_seconds', type: 'gauge', help: 'Seconds since the newest synced feature timestamp (the sync watermark) per feature view.' },
   { name: 'fsql_feature_view_ttl_seconds', type: 'gauge', help: 'TTL of each online feature view (absent: values never expire).' },
   { name: 'fsql_serve_workers', type: 'gauge', help: 'Worker processes answering on this port.' },
@@ -102,6 +104,7 @@ export function mergeSnapshots(snaps: MetricsSnapshot[]): MetricsSnapshot {
   return out;
 }
 
+/** A value read at scrape time (a gauge, or a counter the online store keeps). */
 export interface Gauge {
   name: string;
   labels: Record<string, string>;
@@ -117,6 +120,7 @@ export function renderMetrics(snap: MetricsSnapshot, gauges: Gauge[]): string {
     const body: string[] = [];
     if (help.type === 'counter') {
       for (const [k, v] of Object.entries(snap.counters).sort()) if (matches(k)) body.push(`${k} ${v}`);
+      for (const g of gauges) if (g.name === help.name) body.push(`${seriesKey(g.name, g.labels)} ${formatNumber(g.value)}`);
     } else if (help.type === 'histogram') {
       for (const [k, h] of Object.entries(snap.histograms).sort()) {
         if (!matches(k)) continue;

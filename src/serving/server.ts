@@ -308,6 +308,14 @@ export class FeatureServer {
         this.state.metrics.inc('fsql_online_store_errors_total', { endpoint: '/metrics' });
       }
     }
+    try {
+      for (const s of await this.state.store.getSyncStats()) {
+        gauges.push({ name: 'fsql_sync_runs_total', labels: { feature_view: s.view }, value: s.runs });
+        gauges.push({ name: 'fsql_sync_rows_total', labels: { feature_view: s.view }, value: s.rows });
+      }
+    } catch {
+      this.state.metrics.inc('fsql_online_store_errors_total', { endpoint: '/metrics' });
+    }
     return { body: renderMetrics(snap, gauges), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
   }
 }

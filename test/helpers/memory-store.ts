@@ -5,7 +5,7 @@
  */
 import { OnlineStoreError } from '../../src/errors.js';
 import { LayoutMismatchError } from '../../src/online/codec.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, ViewLayout, WriteResult } from '../../src/online/store.js';
+import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../../src/online/store.js';
 import { Timestamp, type Value } from '../../src/values.js';
 
 function keyText(key: Value[]): string {
@@ -26,6 +26,7 @@ export class MemoryStore implements OnlineStore {
   private layouts = new Map<string, ViewLayout>();
   private rows = new Map<string, Map<string, StoredRow>>();
   private watermarks = new Map<string, Timestamp>();
+  private syncStats = new Map<string, SyncStats>();
   private keys = new Map<string, ApiKeyRecord>();
 
   private check(): void {
@@ -90,6 +91,16 @@ export class MemoryStore implements OnlineStore {
 
   async setWatermark(view: string, ts: Timestamp): Promise<void> {
     this.watermarks.set(view, ts);
+  }
+
+  async recordSync(view: string, rowsWritten: number): Promise<void> {
+    const s = this.syncStats.get(view) ?? { view, runs: 0, rows: 0 };
+    this.syncStats.set(view, { view, runs: s.runs + 1, rows: s.rows + rowsWritten });
+  }
+
+  async getSyncStats(): Promise<SyncStats[]> {
+    this.check();
+    return [...this.syncStats.values()];
   }
 
   async dropView(view: string): Promise<void> {
