@@ -133,6 +133,28 @@ for (const kind of kinds) {
       assert.deepEqual(await store.write(layout, [row([null], t, { risk: 1 })]), { written: 0, stale: 1 }, 'a NULL key is never stored');
     });
 
+    test('values of every size round trip on every write path: new keys, updates, updates after updates', async () => {
+      // Stored values from 46 bytes to over 100 KB (their RESP lengths have 2 to 6 digits), some
+      // with non-ASCII text; a row with no TTL and one with a TTL; the three rounds take the
+      // paths a sync takes: SET NX for new keys, the script for keys that exist, then the script
+      // directly once a batch found no new keys.
+      const flagOnly: ViewLayout = { view: 'sizes_flag', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'b', type: { type: 'boolean' } }] };
+      const text: ViewLayout = { view: 'sizes_text', joinKeys: [{ name: 'id', type: { type: 'int64' } }], features: [{ name: 's', type: { type: 'string' } }, { name: 'n', type: { type: 'int64' } }], ttlSeconds: 86400 };
+      const lengths = [0, 1, 20, 60, 900, 950, 1000, 9990, 100_000];
+      for (const round of [0, 1, 2]) {
+        const t = sec(-100 + round);
+        const flags = lengths.map((_, i) => row([`f${i}`], t, { b: (i + round) % 2 === 0 }));
+        const texts = lengths.map((len, i) => row([BigInt(i)], t, { s: (i % 2 ? 'ü' : 'a').repeat(len) + round, n: BigInt(-round * 1e15 - i) }));
+        assert.deepEqual(await store.write(flagOnly, flags), { written: lengths.length, stale: 0 }, `round ${round}`);
+        assert.deepEqual(await store.write(text, texts), { written: lengths.length, stale: 0 }, `round ${round}`);
+        const got = await store.read([...flags.map((r) => ({ layout: flagOnly, key: r.key })), ...texts.map((r) => ({ layout: text, key: r.key }))]);
+        [...flags, ...texts].forEach((r, i) => {
+          assert.equal(got[i]?.ts.micros, t.micros, `round ${round}, row ${i}`);
+          assert.deepEqual(got[i]!.values, r.values, `round ${round}, row ${i}`);
+        });
+      }
+    });
+
     test('processes racing each other with shuffled rows leave each entity at its newest row', async () => {
       const layout: ViewLayout = { view: 'race', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'who', type: { type: 'int64' } }, { name: 'step', type: { type: 'int64' } }] };
       await store.putLayout(layout);

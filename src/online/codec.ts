@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp, typeName, type DataType, type Value } from '../values.js';
+import { AsciiWriter } from './ascii-writer.js';
 import type { OnlineRow, StoredRow, ViewLayout } from './store.js';
 
 /** A value that does not fit the type its view declares (a bad push, an unexpected warehouse type). */
@@ -129,32 +130,51 @@ function asciiJson(json: string): string {
   return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
-/** A non-null value straight to its JSON text (the hot path of sync: no intermediate array). */
-type ToText = (v: unknown) => string;
+/** Writes a non-null value's JSON text (the hot path of sync: no intermediate string or array). */
+type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
-function textEncoderFor(type: DataType, what: string): ToText {
+const QUOTE = 34;
+const TRUE = Buffer.from('true', 'latin1');
+const FALSE = Buffer.from('false', 'latin1');
+const NULL = Buffer.from('null', 'latin1');
+
+function valueWriterFor(type: DataType, what: string): WriteValue {
   switch (type.type) {
     case 'int64':
-      return (v) => `"${typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v : (coerceValue(type, v, what) as bigint)}"`;
+      return (w, v) => {
+        w.byte(QUOTE);
+        w.bigint(typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v : (coerceValue(type, v, what) as bigint));
+        w.byte(QUOTE);
+      };
     case 'float64':
-      return (v) => `"${floatHex(typeof v === 'number' ? v : (coerceValue(type, v, what) as number))}"`;
+      return (w, v) => {
+        w.byte(QUOTE);
+        w.floatHex(typeof v === 'number' ? v : (coerceValue(type, v, what) as number));
+        w.byte(QUOTE);
+      };
     case 'boolean':
-      return (v) => ((typeof v === 'boolean' ? v : coerceValue(type, v, what)) ? 'true' : 'false');
+      return (w, v) => w.all((typeof v === 'boolean' ? v : coerceValue(type, v, what)) ? TRUE : FALSE);
     case 'string':
-      return (v) => asciiJson(JSON.stringify(typeof v === 'string' ? v : coerceValue(type, v, what)));
+      return (w, v) => w.text(asciiJson(JSON.stringify(typeof v === 'string' ? v : coerceValue(type, v, what))));
     case 'timestamp':
-      return (v) => `"${(v instanceof Timestamp ? v : (coerceValue(type, v, what) as Timestamp)).micros}"`;
+      return (w, v) => {
+        w.byte(QUOTE);
+        w.bigint((v instanceof Timestamp ? v : (coerceValue(type, v, what) as Timestamp)).micros);
+        w.byte(QUOTE);
+      };
     case 'array': {
       const encode = encoderFor(type, what);
-      return (v) => asciiJson(JSON.stringify(encode(v)));
+      return (w, v) => w.text(asciiJson(JSON.stringify(encode(v))));
     }
   }
 }
 
 interface Compiled {
   fingerprint: string;
+  /** the fingerprint and the opening bracket, as bytes */
+  head: Buffer;
   names: string[];
-  texts: ToText[];
+  writers: WriteValue[];
   decoders: Decode[];
 }
 
@@ -163,10 +183,12 @@ const compiled = new WeakMap<ViewLayout, Compiled>();
 function compile(layout: ViewLayout): Compiled {
   let c = compiled.get(layout);
   if (!c) {
+    const fingerprint = layoutFingerprint(layout);
     c = {
-      fingerprint: layoutFingerprint(layout),
+      fingerprint,
+      head: Buffer.from(`${fingerprint}[`, 'latin1'),
       names: layout.features.map((f) => f.name),
-      texts: layout.features.map((f) => textEncoderFor(f.type, `feature '${f.name}' of view '${layout.view}'`)),
+      writers: layout.features.map((f) => valueWriterFor(f.type, `feature '${f.name}' of view '${layout.view}'`)),
       decoders: layout.features.map((f) => decoderFor(f.type)),
     };
     compiled.set(layout, c);
@@ -185,15 +207,32 @@ export function sameLayout(a: ViewLayout, b: ViewLayout): boolean {
   return shape(a) === shape(b);
 }
 
-const NO_CREATED_HEX = '0000000000000000';
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const F64 = new DataView(new ArrayBuffer(8));
+/** A scratch writer for the string forms below; a nested call (an array's float) gets its own. */
+const scratch = new AsciiWriter();
+let scratchInUse = false;
+
+function written(write: (w: AsciiWriter) => void): string {
+  if (scratchInUse) {
+    const w = new AsciiWriter(undefined, 64);
+    write(w);
+    return w.toString();
+  }
+  scratchInUse = true;
+  try {
+    scratch.at = 0;
+    write(scratch);
+    return scratch.toString();
+  } finally {
+    scratchInUse = false;
+  }
+}
 
 /** The IEEE 754 bits of a double, big-endian, as 16 hex digits. */
 export function floatHex(n: number): string {
-  F64.setFloat64(0, n);
-  return HEX2[F64.getUint8(0)] + HEX2[F64.getUint8(1)] + HEX2[F64.getUint8(2)] + HEX2[F64.getUint8(3)] + HEX2[F64.getUint8(4)] + HEX2[F64.getUint8(5)] + HEX2[F64.getUint8(6)] + HEX2[F64.getUint8(7)];
+  return written((w) => w.floatHex(n));
 }
+
+const F64 = new DataView(new ArrayBuffer(8));
 
 export function hexFloat(hex: string): number {
   F64.setUint32(0, parseInt(hex.slice(0, 8), 16));
@@ -203,16 +242,7 @@ export function hexFloat(hex: string): number {
 
 /** v + 2^63 as 16 hex digits, so string order is numeric order. */
 export function hex64(v: bigint): string {
-  if (v === NO_CREATED) return NO_CREATED_HEX;
-  // Fast path for 0 <= v < 2^52 (every timestamp from 1970 to 2112 in microseconds): '8', then
-  // 15 digits from two 32-bit halves, without BigInt arithmetic or a radix conversion.
-  if (v >= 0n && v < 4503599627370496n) {
-    const n = Number(v);
-    const hi = Math.floor(n / 4294967296);
-    const lo = n >>> 0;
-    return `8${(hi >>> 24).toString(16)}${HEX2[(hi >>> 16) & 255]}${HEX2[(hi >>> 8) & 255]}${HEX2[hi & 255]}${HEX2[lo >>> 24]}${HEX2[(lo >>> 16) & 255]}${HEX2[(lo >>> 8) & 255]}${HEX2[lo & 255]}`;
-  }
-  return (v + OFFSET).toString(16).padStart(16, '0');
+  return written((w) => w.hex64(v));
 }
 
 function fromHex64(text: string): bigint {
@@ -221,19 +251,36 @@ function fromHex64(text: string): bigint {
 
 /** 32 characters whose string order is the (ts, created) order. */
 export function sortKey(ts: Timestamp, created?: Timestamp): string {
-  return hex64(ts.micros) + hex64(created ? created.micros : NO_CREATED);
+  return written((w) => writeSortKey(w, ts, created));
 }
 
-/** The features of a row as stored: fingerprint + JSON array in layout order. */
-export function encodeFeatures(layout: ViewLayout, values: Record<string, unknown>): string {
+function writeSortKey(w: AsciiWriter, ts: Timestamp, created: Timestamp | undefined): void {
+  w.hex64(ts.micros);
+  if (created) w.hex64(created.micros);
+  else w.all(NO_CREATED_HEX);
+}
+
+/** hex64(NO_CREATED) */
+const NO_CREATED_HEX = Buffer.from('0000000000000000', 'latin1');
+
+/** Writes the features of a row as stored: fingerprint + JSON array in layout order. */
+export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record<string, unknown>): void {
   const c = compile(layout);
-  let out = `${c.fingerprint}[`;
+  w.bytes(c.head, 0, c.head.length);
   for (let i = 0; i < c.names.length; i++) {
     const v = values[c.names[i]];
-    if (i > 0) out += ',';
-    out += v === undefined || v === null ? 'null' : c.texts[i](v);
+    if (i > 0) w.byte(COMMA);
+    if (v === undefined || v === null) w.all(NULL);
+    else c.writers[i](w, v);
   }
-  return `${out}]`;
+  w.byte(CLOSE);
+}
+
+const COMMA = 44;
+const CLOSE = 93;
+
+export function encodeFeatures(layout: ViewLayout, values: Record<string, unknown>): string {
+  return written((w) => writeFeatures(w, layout, values));
 }
 
 export function decodeFeatures(layout: ViewLayout, text: string): Record<string, Value> {
@@ -249,9 +296,14 @@ export function decodeFeatures(layout: ViewLayout, text: string): Record<string,
   return out;
 }
 
-/** The whole stored value of a row (Redis): sort key, then features. */
+/** Writes the whole stored value of a row (Redis): sort key, then features. */
+export function writeStored(w: AsciiWriter, layout: ViewLayout, row: OnlineRow): void {
+  writeSortKey(w, row.ts, row.created);
+  writeFeatures(w, layout, row.values);
+}
+
 export function encodeStored(layout: ViewLayout, row: OnlineRow): string {
-  return sortKey(row.ts, row.created) + encodeFeatures(layout, row.values);
+  return written((w) => writeStored(w, layout, row));
 }
 
 export function decodeStored(layout: ViewLayout, text: string): StoredRow {

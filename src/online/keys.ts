@@ -47,17 +47,26 @@ export function keyText(type: DataType, value: unknown, what: string): string | 
  * Undefined when a key value is NULL.
  */
 export function entityId(layout: Pick<ViewLayout, 'joinKeys' | 'view'>, key: readonly unknown[]): string | undefined {
+  const rest = entityAfterName(layout, key);
+  return rest === undefined ? undefined : `${escapedName(layout.joinKeys[0].name)}=${rest}`;
+}
+
+/**
+ * The entity id after its first `name=`: what varies from row to row, so the bulk writer can copy
+ * the rest once per view (RedisKeys.rowHead). For one string key it is the key value itself.
+ */
+export function entityAfterName(layout: Pick<ViewLayout, 'joinKeys' | 'view'>, key: readonly unknown[]): string | undefined {
   const keys = layout.joinKeys;
   if (key.length !== keys.length) {
     throw new TypeError(`view '${layout.view}' has join keys ${keys.map((k) => k.name).join(', ')}; got ${key.length} value(s)`);
   }
   // The common case, one string key: no coercion, and the escape check only.
-  if (keys.length === 1 && keys[0].type.type === 'string' && typeof key[0] === 'string') return `${escapedName(keys[0].name)}=${escapePart(key[0])}`;
+  if (keys.length === 1 && keys[0].type.type === 'string' && typeof key[0] === 'string') return escapePart(key[0]);
   let out = '';
   for (let i = 0; i < keys.length; i++) {
     const text = keyText(keys[i].type, key[i], `join key '${keys[i].name}' of view '${layout.view}'`);
     if (text === undefined) return undefined;
-    out += `${i > 0 ? ',' : ''}${escapedName(keys[i].name)}=${escapePart(text)}`;
+    out += i > 0 ? `,${escapedName(keys[i].name)}=${escapePart(text)}` : escapePart(text);
   }
   return out;
 }
@@ -75,6 +84,7 @@ function escapedName(name: string): string {
 
 export class RedisKeys {
   readonly prefix: string;
+  private readonly heads = new Map<string, Buffer>();
 
   constructor(ns: Namespace) {
     this.prefix = `fsql:${escapePart(ns.project)}:${escapePart(ns.target)}:`;
@@ -86,6 +96,16 @@ export class RedisKeys {
 
   row(view: string, entity: string): string {
     return `${this.viewPrefix(view)}{${entity}}`;
+  }
+
+  /** A row key's bytes before entityAfterName(): the key is these, that, then '}'. */
+  rowHead(layout: Pick<ViewLayout, 'joinKeys' | 'view'>): Buffer {
+    let head = this.heads.get(layout.view);
+    if (!head) {
+      head = Buffer.from(`${this.viewPrefix(layout.view)}{${escapedName(layout.joinKeys[0].name)}=`, 'latin1');
+      this.heads.set(layout.view, head);
+    }
+    return head;
   }
 
   /** A SCAN MATCH pattern for every row of a view (the parts are escaped, so no glob characters). */

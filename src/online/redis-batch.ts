@@ -1,25 +1,28 @@
 /**
  * The RESP bytes of one batch of rows for a single Redis server, built in one synchronous pass.
  *
- * Each row's text goes straight into a pooled Buffer: while Redis works, only Buffers (outside the
- * JS heap, reused) and an Int32Array of offsets stay alive, never per-row strings. Keeping those alive across the wait made the garbage collector copy them
+ * Each row is written straight into a pooled Buffer (ascii-writer.ts, codec.ts writeStored): while
+ * Redis works, only Buffers (outside the JS heap, reused) and typed arrays of offsets stay alive,
+ * never per-row strings. Keeping those alive across the wait made the garbage collector copy them
  * from scavenge to scavenge, the largest single cost of a sync (measured: over a third of its CPU).
  *
- * Two forms:
- *  - `nx`: `SET key value [PXAT t] NX` per row. Atomic "write only where absent", so it can never
- *    replace a newer row; the rows whose key exists are cut back out of the bytes by their offsets
- *    and go through the script (`scriptPayload`).
- *  - script: `EVALSHA <put script> n keys... (value, expiry)...` per ROWS_PER_CALL rows.
+ * A batch (`Staged`) holds each row's key and stored value as byte ranges, and its expiry, in one of
+ * two forms:
+ *  - `nx`: the bytes are `SET key value [PXAT t] NX` per row, ready to send. Atomic "write only where
+ *    absent", so it can never replace a newer row; the rows whose key exists are copied out by their
+ *    ranges into script calls (`scriptPayload`).
+ *  - plain: just keys and values back to back, for `scriptPayload` to frame as
+ *    `EVALSHA <put script> n keys... (value, expiry)...`, ROWS_PER_CALL rows per call.
  *
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
- * length is its byte length and it is copied as latin1, without UTF-8 encoding.
+ * length is its byte length.
  */
+import { AsciiWriter } from './ascii-writer.js';
+import { writeStored } from './codec.js';
+import type { OnlineRow, ViewLayout } from './store.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 export const ROWS_PER_CALL = 500;
-
-/** A row as it travels: key, stored value, expiry argument ('0' none, '-1' expired, else Unix ms). */
-export type Entry = [key: string, value: string, at: string];
 
 /** Commands ready to send: `bytes` is a view of a pooled buffer; `count` replies are expected. */
 export interface Payload {
@@ -28,120 +31,190 @@ export interface Payload {
   count: number;
 }
 
-export interface NxBatch extends Payload {
-  /** per SET: start and end of key, value and expiry in `bytes` (expiry 0,0 when none) */
-  offsets: Int32Array;
+export interface Staged extends Payload {
+  /** per row: start and end of its key, then of its value, in `bytes` */
+  ranges: Int32Array;
+  /** per row: its expiry argument (Unix ms; 0 none; -1 already expired) */
+  expiries: Float64Array;
 }
 
-/** Reusable write buffers; a sync has a few batches in flight at most. */
+/**
+ * Reusable write buffers; a sync has a few batches in flight at most. Reusing them matters: each
+ * new Buffer is external memory, and allocating megabytes per batch made V8 run full collections.
+ */
 export class BufferPool {
   private readonly free: Buffer[] = [];
 
   constructor(private readonly keep = 8) {}
 
   take(bytes: number): Buffer {
-    const buf = this.free.pop();
-    return buf && buf.length >= bytes ? buf : Buffer.allocUnsafeSlow(Math.max(bytes, 1 << 20));
+    const i = this.free.findIndex((b) => b.length >= bytes);
+    if (i >= 0) return this.free.splice(i, 1)[0];
+    return Buffer.allocUnsafeSlow(Math.max(bytes, 1 << 20));
   }
 
-  /** Call once the payload's replies have arrived (so every byte has been sent). */
-  give(payload: Payload | undefined): void {
-    if (payload && this.free.length < this.keep) this.free.push(payload.buf);
-  }
-}
-
-/**
- * Appends ASCII strings to a pooled buffer, growing it when needed. Rows are gathered into ~16 KB
- * of text and then copied in one call: measured faster than one batch-sized string, and than one
- * copy per row.
- */
-class ByteWriter {
-  private buf: Buffer;
-  private written = 0;
-  private pending = '';
-
-  constructor(private readonly pool: BufferPool) {
-    this.buf = pool.take(1 << 20);
-  }
-
-  /** Bytes so far, including text not yet copied. */
-  get at(): number {
-    return this.written + this.pending.length;
-  }
-
-  write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 16384) this.flush();
-  }
-
-  done(count: number): Payload {
-    this.flush();
-    return { buf: this.buf, bytes: this.buf.subarray(0, this.written), count };
-  }
-
-  private flush(): void {
-    const text = this.pending;
-    this.pending = '';
-    if (this.written + text.length > this.buf.length) {
-      const bigger = this.pool.take(Math.max(this.buf.length * 2, this.written + text.length));
-      this.buf.copy(bigger, 0, 0, this.written);
-      this.buf = bigger;
-    }
-    this.written += this.buf.write(text, this.written, 'latin1');
+  /** Returns a buffer no longer in use (a payload's once its replies have arrived, so every byte has been sent). */
+  give(buf: Buffer | undefined): void {
+    if (!buf) return;
+    this.free.push(buf);
+    // Keep the largest.
+    if (this.free.length > this.keep) this.free.splice(this.free.indexOf(this.free.reduce((a, b) => (a.length <= b.length ? a : b))), 1);
   }
 }
 
-export class NxBuilder {
-  private readonly out: ByteWriter;
+const SET_NX = Buffer.from('*4\r\n$3\r\nSET\r\n$', 'latin1');
+const SET_PXAT_NX = Buffer.from('*6\r\n$3\r\nSET\r\n$', 'latin1');
+const PXAT = Buffer.from('$4\r\nPXAT\r\n', 'latin1');
+const NX = Buffer.from('$2\r\nNX\r\n', 'latin1');
+const CLOSE_BRACE = 0x7d;
+const CR = 13;
+const LF = 10;
+const DOLLAR = 36;
+/** Digits reserved for the length of a value written in place: values of 100 to 999 bytes need no move. */
+const RESERVED_DIGITS = 3;
+
+function crlf(w: AsciiWriter): void {
+  w.room(2);
+  w.buf[w.at++] = CR;
+  w.buf[w.at++] = LF;
+}
+
+/** `$<length>\r\n<text>\r\n` */
+function bulkText(w: AsciiWriter, text: string): void {
+  w.byte(DOLLAR);
+  w.int(text.length);
+  crlf(w);
+  w.text(text);
+  crlf(w);
+}
+
+/** `$<length>\r\n<bytes>\r\n` */
+function bulkBytes(w: AsciiWriter, src: Buffer, start: number, end: number): void {
+  w.byte(DOLLAR);
+  w.int(end - start);
+  crlf(w);
+  w.bytes(src, start, end);
+  crlf(w);
+}
+
+/** `$<digits>\r\n<digits>\r\n` for an integer argument. */
+function bulkInt(w: AsciiWriter, n: number): void {
+  const start = beginBulk(w);
+  w.int(n);
+  endBulk(w, start);
+}
+
+/** Starts `$<length>\r\n<content>\r\n` whose length is known only once the content is written; returns where the content starts. */
+function beginBulk(w: AsciiWriter): number {
+  w.room(RESERVED_DIGITS + 3);
+  w.buf[w.at] = DOLLAR;
+  w.at += RESERVED_DIGITS + 3;
+  return w.at;
+}
+
+/** Fills in the length (moving the content when it needs other than RESERVED_DIGITS digits); returns where the content now starts. */
+function endBulk(w: AsciiWriter, start: number): number {
+  const length = w.at - start;
+  let digits = 1;
+  for (let m = length; m >= 10; m = Math.floor(m / 10)) digits++;
+  const shift = digits - RESERVED_DIGITS;
+  if (shift !== 0) {
+    w.room(shift);
+    w.buf.copyWithin(start + shift, start, w.at);
+    w.at += shift;
+    start += shift;
+  }
+  const buf = w.buf;
+  buf[start - 2] = CR;
+  buf[start - 1] = LF;
+  let p = start - 2;
+  let n = length;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--p] = 48 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  crlf(w);
+  return start;
+}
+
+export class BatchBuilder {
+  private readonly out: AsciiWriter;
   private count = 0;
-  private readonly offsets: Int32Array;
+  private readonly ranges: Int32Array;
+  private readonly expiries: Float64Array;
 
-  constructor(rows: number, pool: BufferPool) {
-    this.out = new ByteWriter(pool);
-    this.offsets = new Int32Array(rows * 6);
+  /** `nx`: write SET ... NX commands; else plain keys and values for scriptPayload. */
+  constructor(
+    rows: number,
+    pool: BufferPool,
+    private readonly nx: boolean,
+  ) {
+    this.out = new AsciiWriter(pool, 1 << 20);
+    this.ranges = new Int32Array(rows * 4);
+    this.expiries = new Float64Array(rows);
   }
 
-  add(key: string, value: string, at: string): void {
-    const o = this.count * 6;
-    const head = `*${at === '0' ? 4 : 6}\r\n$3\r\nSET\r\n$${key.length}\r\n`;
-    const mid = `\r\n$${value.length}\r\n`;
-    const tail = at === '0' ? '' : `\r\n$4\r\nPXAT\r\n$${at.length}\r\n`;
-    const start = this.out.at;
-    this.offsets[o] = start + head.length;
-    this.offsets[o + 1] = this.offsets[o] + key.length;
-    this.offsets[o + 2] = this.offsets[o + 1] + mid.length;
-    this.offsets[o + 3] = this.offsets[o + 2] + value.length;
-    if (at !== '0') {
-      this.offsets[o + 4] = this.offsets[o + 3] + tail.length;
-      this.offsets[o + 5] = this.offsets[o + 4] + at.length;
+  /** A row whose key is `keyHead` (RedisKeys.rowHead), `entity` (entityAfterName), then '}'. */
+  add(keyHead: Uint8Array, entity: string, layout: ViewLayout, row: OnlineRow, expiry: number): void {
+    const w = this.out;
+    const r = this.count * 4;
+    if (this.nx) {
+      w.all(expiry > 0 ? SET_PXAT_NX : SET_NX);
+      w.int(keyHead.length + entity.length + 1);
+      crlf(w);
     }
-    this.out.write(`${head}${key}${mid}${value}${tail}${at === '0' ? '' : at}\r\n$2\r\nNX\r\n`);
+    this.ranges[r] = w.at;
+    w.all(keyHead);
+    w.text(entity);
+    w.byte(CLOSE_BRACE);
+    this.ranges[r + 1] = w.at;
+    if (this.nx) {
+      crlf(w);
+      const start = beginBulk(w);
+      writeStored(w, layout, row);
+      this.ranges[r + 2] = endBulk(w, start);
+      this.ranges[r + 3] = w.at - 2;
+      if (expiry > 0) {
+        w.all(PXAT);
+        bulkInt(w, expiry);
+      }
+      w.all(NX);
+    } else {
+      this.ranges[r + 2] = w.at;
+      writeStored(w, layout, row);
+      this.ranges[r + 3] = w.at;
+    }
+    this.expiries[this.count] = expiry;
     this.count++;
   }
 
-  build(): NxBatch | undefined {
-    return this.count === 0 ? undefined : { ...this.out.done(this.count), offsets: this.offsets };
+  build(): Staged | undefined {
+    if (this.count === 0) return undefined;
+    return { buf: this.out.buf, bytes: this.out.buf.subarray(0, this.out.at), count: this.count, ranges: this.ranges, expiries: this.expiries };
   }
 }
 
-/** The entry of the i-th SET of an NX batch, cut back out of its bytes. */
-export function nxEntry(batch: NxBatch, i: number): Entry {
-  const o = i * 6;
-  const cut = (a: number, b: number) => batch.bytes.toString('latin1', batch.offsets[a], batch.offsets[b]);
-  return [cut(o, o + 1), cut(o + 2, o + 3), batch.offsets[o + 5] > 0 ? cut(o + 4, o + 5) : '0'];
-}
-
-/** EVALSHA calls of the put script over `entries`, ROWS_PER_CALL rows per call. */
-export function scriptPayload(sha: string, entries: readonly Entry[], pool: BufferPool): Payload {
-  const out = new ByteWriter(pool);
+/** EVALSHA calls of the put script over the given rows of a batch (all of them by default), ROWS_PER_CALL rows per call. */
+export function scriptPayload(sha: string, batch: Staged, rows: readonly number[] | undefined, pool: BufferPool): Payload {
+  const pick = rows ?? Array.from({ length: batch.count }, (_, i) => i);
+  const w = new AsciiWriter(pool, 1 << 20);
+  const { bytes, ranges, expiries } = batch;
   let calls = 0;
-  for (let c = 0; c < entries.length; c += ROWS_PER_CALL) {
-    const end = Math.min(entries.length, c + ROWS_PER_CALL);
-    const n = String(end - c);
-    out.write(`*${3 + 3 * (end - c)}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${n.length}\r\n${n}\r\n`);
-    for (let i = c; i < end; i++) out.write(`$${entries[i][0].length}\r\n${entries[i][0]}\r\n`);
-    for (let i = c; i < end; i++) out.write(`$${entries[i][1].length}\r\n${entries[i][1]}\r\n$${entries[i][2].length}\r\n${entries[i][2]}\r\n`);
+  for (let c = 0; c < pick.length; c += ROWS_PER_CALL) {
+    const end = Math.min(pick.length, c + ROWS_PER_CALL);
+    w.byte(0x2a); // '*'
+    w.int(3 + 3 * (end - c));
+    crlf(w);
+    bulkText(w, 'EVALSHA');
+    bulkText(w, sha);
+    bulkInt(w, end - c);
+    for (let i = c; i < end; i++) bulkBytes(w, bytes, ranges[pick[i] * 4], ranges[pick[i] * 4 + 1]);
+    for (let i = c; i < end; i++) {
+      bulkBytes(w, bytes, ranges[pick[i] * 4 + 2], ranges[pick[i] * 4 + 3]);
+      bulkInt(w, expiries[pick[i]]);
+    }
     calls++;
   }
-  return out.done(calls);
+  return { buf: w.buf, bytes: w.buf.subarray(0, w.at), count: calls };
 }

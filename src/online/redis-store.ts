@@ -16,8 +16,8 @@ import { FsqlError, OnlineStoreError } from '../errors.js';
 import { safeUrl } from '../secrets.js';
 import { Timestamp } from '../values.js';
 import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
-import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
-import { BufferPool, NxBuilder, nxEntry, ROWS_PER_CALL, scriptPayload, type Entry, type NxBatch, type Payload } from './redis-batch.js';
+import { entityAfterName, entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
+import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './redis-batch.js';
 import { encodeCommand, ReplyError, RespConnection, type Reply, type RespOptions } from './resp-connection.js';
 import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 import { syncStatsFrom } from './sync-stats.js';
@@ -66,8 +66,10 @@ interface SingleBatch {
   view: string;
   /** rows with a non-NULL key */
   rows: number;
-  nx?: NxBatch;
-  script?: Payload;
+  /** SET ... NX commands */
+  nx?: Staged;
+  /** rows for the script (when new keys are few, and rows already expired) */
+  scripted?: Staged;
 }
 
 type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<[number, number]>;
@@ -177,58 +179,58 @@ export class RedisStore implements OnlineStore {
       const entity = entityId(layout, row.key);
       if (entity === undefined) continue;
       keys.push(this.keys.row(layout.view, entity));
-      args.push(encodeStored(layout, row), expiryArg(layout, row.ts));
+      args.push(encodeStored(layout, row), String(expiryArg(layout, row.ts)));
     }
     return { keys, args };
   }
 
   private encodeSingle(layout: ViewLayout, rows: OnlineRow[]): SingleBatch {
-    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new NxBuilder(rows.length, this.buffers) : undefined;
-    const scripted: Entry[] = [];
+    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new BatchBuilder(rows.length, this.buffers, true) : undefined;
+    let scripted: BatchBuilder | undefined;
     let rowsWithKey = 0;
+    const head = this.keys.rowHead(layout);
     for (const row of rows) {
-      const entity = entityId(layout, row.key);
+      const entity = entityAfterName(layout, row.key);
       if (entity === undefined) continue;
       rowsWithKey++;
-      const key = this.keys.row(layout.view, entity);
-      const value = encodeStored(layout, row);
-      const at = expiryArg(layout, row.ts);
-      // An already expired row ('-1') must delete an older value: only the script does that.
-      if (nx && at !== '-1') nx.add(key, value, at);
-      else scripted.push([key, value, at]);
+      const expiry = expiryArg(layout, row.ts);
+      // An already expired row (-1) must delete an older value: only the script does that.
+      if (nx && expiry !== -1) nx.add(head, entity, layout, row, expiry);
+      else (scripted ??= new BatchBuilder(rows.length, this.buffers, false)).add(head, entity, layout, row, expiry);
     }
-    return { view: layout.view, rows: rowsWithKey, nx: nx?.build(), script: scripted.length > 0 ? scriptPayload(PUT_SHA, scripted, this.buffers) : undefined };
+    return { view: layout.view, rows: rowsWithKey, nx: nx?.build(), scripted: scripted?.build() };
   }
 
   private async writeSingle(batch: SingleBatch): Promise<number> {
-    let nxReplies: Promise<Reply[]> | undefined;
-    let scripted: Promise<[number, number]> | undefined;
+    const sent: Promise<unknown>[] = [];
+    const payloads: (Payload | undefined)[] = [batch.nx, batch.scripted];
     try {
       if (batch.rows === 0) return 0;
       const conn = await this.bulkConnection();
-      nxReplies = batch.nx ? conn.send(batch.nx.bytes, batch.nx.count) : undefined;
-      scripted = batch.script ? this.runScript(conn, batch.script) : undefined;
-      nxReplies?.catch(() => undefined);
-      scripted?.catch(() => undefined);
+      const run = (payload: Payload) => {
+        payloads.push(payload);
+        const p = this.runScript(conn, payload);
+        sent.push(p);
+        return p;
+      };
+      const nxReplies = batch.nx ? conn.send(batch.nx.bytes, batch.nx.count) : undefined;
+      if (nxReplies) sent.push(nxReplies);
+      const scripted = batch.scripted ? run(scriptPayload(PUT_SHA, batch.scripted, undefined, this.buffers)) : undefined;
+      for (const p of sent) p.catch(() => undefined);
       let written = 0;
       let absent = 0;
       if (batch.nx && nxReplies) {
-        const taken: Entry[] = [];
+        const taken: number[] = [];
         (await nxReplies).forEach((r, i) => {
           if (r instanceof ReplyError) throw r;
           if (r === 'OK') written++;
-          else taken.push(nxEntry(batch.nx!, i));
+          else taken.push(i);
         });
         absent += written;
         if (taken.length > 0) {
-          const retry = scriptPayload(PUT_SHA, taken, this.buffers);
-          try {
-            const [w, a] = await this.runScript(conn, retry);
-            written += w;
-            absent += a;
-          } finally {
-            this.buffers.give(retry);
-          }
+          const [w, a] = await run(scriptPayload(PUT_SHA, batch.nx, taken, this.buffers));
+          written += w;
+          absent += a;
         }
       }
       if (scripted) {
@@ -241,9 +243,8 @@ export class RedisStore implements OnlineStore {
     } finally {
       // A buffer goes back to the pool only once its replies are in (or its connection failed):
       // before that the socket may still be sending it.
-      await Promise.allSettled([nxReplies, scripted]);
-      this.buffers.give(batch.nx);
-      this.buffers.give(batch.script);
+      await Promise.allSettled(sent);
+      for (const p of payloads) this.buffers.give(p?.buf);
     }
   }
 
@@ -439,13 +440,13 @@ export class RedisStore implements OnlineStore {
   }
 }
 
-/** The PXAT argument: expiry in Unix ms; '0' for no TTL, '-1' for already expired before 1970. */
-function expiryArg(layout: ViewLayout, ts: Timestamp): string {
-  if (layout.ttlSeconds === undefined) return '0';
+/** The PXAT argument: expiry in Unix ms; 0 for no TTL, -1 for already expired before 1970. */
+function expiryArg(layout: ViewLayout, ts: Timestamp): number {
+  if (layout.ttlSeconds === undefined) return 0;
   const micros = Number(ts.micros) + Math.round(layout.ttlSeconds * 1e6);
-  if (Number.isSafeInteger(micros)) return micros < 1000 ? '-1' : String(Math.floor(micros / 1000));
+  if (Number.isSafeInteger(micros)) return micros < 1000 ? -1 : Math.floor(micros / 1000);
   const ms = expiresAtMicros(layout, ts)! / 1000n;
-  return ms <= 0n ? '-1' : ms.toString();
+  return ms <= 0n ? -1 : Number(ms);
 }
 
 export function describeRedisError(location: string, e: Error): string {

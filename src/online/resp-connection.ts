@@ -37,6 +37,11 @@ export function encodeCommand(args: readonly string[]): string {
   return out;
 }
 
+const PLUS = 0x2b;
+const DOLLAR = 0x24;
+const MINUS = 0x2d;
+const CR = 13;
+
 export class RespConnection {
   private buffer: Buffer = Buffer.alloc(0);
   private offset = 0;
@@ -125,6 +130,9 @@ export class RespConnection {
   /** One reply starting at `at`, or undefined when it has not fully arrived. */
   private parse(at: number): { reply: Reply; end: number } | undefined {
     const buf = this.buffer;
+    // The replies a bulk write gets by the million: +OK, and $-1 (SET NX on a key that exists).
+    if (buf[at] === PLUS && buf[at + 1] === 0x4f && buf[at + 2] === 0x4b && buf[at + 3] === CR && at + 4 < buf.length) return { reply: 'OK', end: at + 5 };
+    if (buf[at] === DOLLAR && buf[at + 1] === MINUS && buf[at + 2] === 0x31 && buf[at + 3] === CR && at + 4 < buf.length) return { reply: null, end: at + 5 };
     const nl = buf.indexOf('\r\n', at);
     if (nl < 0) return undefined;
     const type = String.fromCharCode(buf[at]);

@@ -1,15 +1,13 @@
 /** The DuckDB adapter: a file (or in-memory) database, one connection per concurrent caller. */
 import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import {
-  DuckDBArrayValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBListValue, DuckDBTimestampTZValue,
-  DuckDBTimestampValue, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue,
-} from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { WarehouseError } from '../errors.js';
 import type { RelationName } from '../dialects/dialect.js';
 import { DuckDbDialect } from '../dialects/duckdb.js';
 import type { Target } from '../project/types.js';
-import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
+import type { Column, DataType, Row } from '../values.js';
+import { chunkReader } from './duckdb-chunk.js';
 import type { ExecuteOptions, Validation, Warehouse } from './warehouse.js';
 
 export class DuckDbWarehouse implements Warehouse {
@@ -76,19 +74,15 @@ export class DuckDbWarehouse implements Warehouse {
       } catch (e) {
         throw this.error(e, sql, opts);
       }
-      const names = result.columnNames();
-      const convert = result.columnTypes().map(converterFor);
+      const read = chunkReader(result.columnNames(), result.columnTypes());
       const want = opts.chunkRows ?? 2048;
       let batch: Row[] = [];
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        const cols = chunk.getColumns();
-        for (let r = 0; r < chunk.rowCount; r++) {
-          const row: Row = {};
-          for (let c = 0; c < names.length; c++) row[names[c]] = convert[c](cols[c][r]);
-          batch.push(row);
-        }
+        const rows = read(chunk);
+        if (batch.length === 0 && rows.length >= want) batch = rows;
+        else for (const row of rows) batch.push(row);
         if (batch.length >= want) {
           yield batch;
           batch = [];
@@ -158,49 +152,6 @@ export class DuckDbWarehouse implements Warehouse {
 
   private release(conn: DuckDBConnection): void {
     this.idle.push(conn);
-  }
-}
-
-type Convert = (v: DuckDBValue) => Value;
-
-function converterFor(type: DuckDBType): Convert {
-  switch (type.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-      return (v) => (v === null ? null : Boolean(v));
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
-      return (v) => (v === null ? null : BigInt(v as number | bigint));
-    case DuckDBTypeId.FLOAT:
-    case DuckDBTypeId.DOUBLE:
-      return (v) => (v === null ? null : Number(v));
-    case DuckDBTypeId.DECIMAL:
-      return (v) => (v === null ? null : (v as DuckDBDecimalValue).toDouble());
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      return (v) => (v === null ? null : new Timestamp((v as DuckDBTimestampValue | DuckDBTimestampTZValue).micros));
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return (v) => (v === null ? null : Timestamp.parse(String(v)) ?? null);
-    case DuckDBTypeId.DATE:
-      return (v) => (v === null ? null : new Timestamp(BigInt((v as DuckDBDateValue).days) * 86400000000n));
-    case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY: {
-      const inner = converterFor((type as unknown as { valueType: DuckDBType }).valueType);
-      return (v) => (v === null ? null : (v as DuckDBListValue | DuckDBArrayValue).items.map(inner));
-    }
-    case DuckDBTypeId.VARCHAR:
-      return (v) => (v === null ? null : (v as string));
-    default:
-      return (v) => (v === null ? null : String(v));
   }
 }
 

@@ -1,0 +1,151 @@
+/**
+ * ASCII text written byte by byte into a growing Buffer: how stored rows and Redis commands are
+ * built on the hot path of `fsql sync`. Numbers go in as digits without an intermediate string,
+ * and nothing per row stays on the JS heap, which measured about 40% less CPU than building each
+ * row as a string and copying it (the strings were many small pieces V8 had to join first).
+ *
+ * Every method writes ASCII only (codec.ts escapes non-ASCII text), so a byte count is a length.
+ */
+/** Where a writer gets its buffers (redis-batch.ts BufferPool). */
+export interface BufferSource {
+  take(bytes: number): Buffer;
+  give(buf: Buffer): void;
+}
+
+export class AsciiWriter {
+  buf: Buffer;
+  /** bytes written so far */
+  at = 0;
+
+  /** Buffers come from `pool` when given (and outgrown ones go back to it). */
+  constructor(
+    private readonly pool?: BufferSource,
+    initialBytes = 1 << 16,
+  ) {
+    this.buf = pool ? pool.take(initialBytes) : Buffer.allocUnsafeSlow(initialBytes);
+  }
+
+  /** Makes room for n more bytes. */
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const size = Math.max(this.buf.length * 2, this.at + n);
+    const bigger = this.pool ? this.pool.take(size) : Buffer.allocUnsafeSlow(size);
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.pool?.give(this.buf);
+    this.buf = bigger;
+  }
+
+  /** Characters of an ASCII string, one byte each. */
+  text(s: string): void {
+    const n = s.length;
+    this.room(n);
+    if (n > 32) {
+      this.at += this.buf.write(s, this.at, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
+    this.at = at;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.at++] = c;
+  }
+
+  /** Bytes of `src` from start to end (short runs copied here: cheaper than a native call). */
+  bytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.room(n);
+    if (n > 64) {
+      this.buf.set(src.subarray(start, end), this.at);
+      this.at += n;
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = start; i < end; i++) buf[at++] = src[i];
+    this.at = at;
+  }
+
+  /** All of `src`. */
+  all(src: Uint8Array): void {
+    this.bytes(src, 0, src.length);
+  }
+
+  /** A safe integer in decimal. */
+  int(n: number): void {
+    this.room(17);
+    if (n < 0) {
+      this.buf[this.at++] = MINUS;
+      n = -n;
+    }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    const buf = this.buf;
+    let p = this.at + digits;
+    this.at = p;
+    do {
+      const q = Math.floor(n / 10);
+      buf[--p] = ZERO + (n - q * 10);
+      n = q;
+    } while (n > 0);
+  }
+
+  /** A bigint in decimal. */
+  bigint(v: bigint): void {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) this.int(n);
+    else this.text(v.toString());
+  }
+
+  /** Two hex digits per byte value 0..255. */
+  hexByte(b: number): void {
+    this.buf[this.at++] = HEX[b >>> 4];
+    this.buf[this.at++] = HEX[b & 15];
+  }
+
+  /** The IEEE 754 bits of a double, big-endian, as 16 hex digits. */
+  floatHex(n: number): void {
+    this.room(16);
+    F64.setFloat64(0, n);
+    for (let i = 0; i < 8; i++) this.hexByte(F64.getUint8(i));
+  }
+
+  /** v + 2^63 as 16 hex digits, so that byte order is numeric order. */
+  hex64(v: bigint): void {
+    this.room(16);
+    // Fast path for 0 <= v < 2^52 (every timestamp from 1970 to 2112 in microseconds): '8', then
+    // 15 digits from two 32-bit halves, without BigInt arithmetic.
+    if (v >= 0n && v < 4503599627370496n) {
+      const n = Number(v);
+      const hi = Math.floor(n / 4294967296);
+      const lo = n >>> 0;
+      this.buf[this.at++] = EIGHT;
+      this.buf[this.at++] = HEX[(hi >>> 24) & 15];
+      this.hexByte((hi >>> 16) & 255);
+      this.hexByte((hi >>> 8) & 255);
+      this.hexByte(hi & 255);
+      this.hexByte(lo >>> 24);
+      this.hexByte((lo >>> 16) & 255);
+      this.hexByte((lo >>> 8) & 255);
+      this.hexByte(lo & 255);
+      return;
+    }
+    F64.setBigUint64(0, BigInt.asUintN(64, v + OFFSET));
+    for (let i = 0; i < 8; i++) this.hexByte(F64.getUint8(i));
+  }
+
+  /** What was written, as a string. */
+  toString(): string {
+    return this.buf.toString('latin1', 0, this.at);
+  }
+}
+
+const OFFSET = 1n << 63n;
+const F64 = new DataView(new ArrayBuffer(8));
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const ZERO = 48;
+const MINUS = 45;
+const EIGHT = 56;
