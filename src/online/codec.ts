@@ -234,9 +234,24 @@ export function floatHex(n: number): string {
 
 const F64 = new DataView(new ArrayBuffer(8));
 
+/** The value of each hex digit's character code (-1 for others). */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** 8 hex digits of `text` from `at` as an unsigned 32-bit number; NaN when one is not a hex digit. */
+function hex32(text: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 8; i++) {
+    const d = HEX_VALUE[text.charCodeAt(i)] ?? -1;
+    if (d < 0) return NaN;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
 export function hexFloat(hex: string): number {
-  F64.setUint32(0, parseInt(hex.slice(0, 8), 16));
-  F64.setUint32(4, parseInt(hex.slice(8, 16), 16));
+  F64.setUint32(0, hex32(hex, 0));
+  F64.setUint32(4, hex32(hex, 8));
   return F64.getFloat64(0);
 }
 
@@ -245,8 +260,12 @@ export function hex64(v: bigint): string {
   return written((w) => w.hex64(v));
 }
 
-function fromHex64(text: string): bigint {
-  return BigInt(`0x${text}`) - OFFSET;
+/** The inverse of hex64; without BigInt parsing for values below 2^53 in magnitude (every timestamp in use). */
+/** The inverse of hex64 for the 16 characters of `text` from `at`; without BigInt parsing below 2^53 in magnitude (every timestamp in use). */
+function fromHex64(text: string, at: number): bigint {
+  const hi = hex32(text, at) - 0x80000000;
+  if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * 4294967296 + hex32(text, at + 8));
+  return BigInt(`0x${text.slice(at, at + 16)}`) - OFFSET;
 }
 
 /** 32 characters whose string order is the (ts, created) order. */
@@ -261,7 +280,8 @@ function writeSortKey(w: AsciiWriter, ts: Timestamp, created: Timestamp | undefi
 }
 
 /** hex64(NO_CREATED) */
-const NO_CREATED_HEX = Buffer.from('0000000000000000', 'latin1');
+const NO_CREATED_TEXT = '0000000000000000';
+const NO_CREATED_HEX = Buffer.from(NO_CREATED_TEXT, 'latin1');
 
 /** Writes the features of a row as stored: fingerprint + JSON array in layout order. */
 export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record<string, unknown>): void {
@@ -283,14 +303,15 @@ export function encodeFeatures(layout: ViewLayout, values: Record<string, unknow
   return written((w) => writeFeatures(w, layout, values));
 }
 
-export function decodeFeatures(layout: ViewLayout, text: string): Record<string, Value> {
+/** The features stored in `text` from `at` (where encodeFeatures' text starts). */
+export function decodeFeatures(layout: ViewLayout, text: string, at = 0): Record<string, Value> {
   const c = compile(layout);
-  if (text.slice(0, 8) !== c.fingerprint) {
+  if (!text.startsWith(c.fingerprint, at)) {
     throw new LayoutMismatchError(
-      `view '${layout.view}': a stored row was written with other features than the layout being read (fingerprint ${text.slice(0, 8)}, expected ${c.fingerprint}); reload the layouts with getLayouts(), or re-run fsql sync.`,
+      `view '${layout.view}': a stored row was written with other features than the layout being read (fingerprint ${text.slice(at, at + 8)}, expected ${c.fingerprint}); reload the layouts with getLayouts(), or re-run fsql sync.`,
     );
   }
-  const arr = JSON.parse(text.slice(8)) as unknown[];
+  const arr = JSON.parse(text.slice(at + 8)) as unknown[];
   const out: Record<string, Value> = {};
   for (let i = 0; i < c.names.length; i++) out[c.names[i]] = c.decoders[i](arr[i] ?? null);
   return out;
@@ -307,9 +328,9 @@ export function encodeStored(layout: ViewLayout, row: OnlineRow): string {
 }
 
 export function decodeStored(layout: ViewLayout, text: string): StoredRow {
-  const ts = new Timestamp(fromHex64(text.slice(0, 16)));
-  const c = fromHex64(text.slice(16, 32));
-  return { ts, created: c === NO_CREATED ? undefined : new Timestamp(c), values: decodeFeatures(layout, text.slice(32)) };
+  const ts = new Timestamp(fromHex64(text, 0));
+  const c = text.startsWith(NO_CREATED_TEXT, 16) ? NO_CREATED : fromHex64(text, 16);
+  return { ts, created: c === NO_CREATED ? undefined : new Timestamp(c), values: decodeFeatures(layout, text, 32) };
 }
 
 /** When a row stops being valid: ts + ttl (inclusive), in microseconds; undefined for no TTL. */

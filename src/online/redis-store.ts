@@ -326,35 +326,36 @@ export class RedisStore implements OnlineStore {
   }
 
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
+    // keys[i] is request i's key, or undefined for a NULL key (nothing to read)
     const keys = requests.map(({ layout, key }) => {
       const entity = entityId(layout, key);
       return entity === undefined ? undefined : this.keys.row(layout.view, entity);
     });
-    const wanted = keys.filter((k): k is string => k !== undefined);
-    const values = new Map<string, string | null>();
+    const texts = new Array<string | null>(requests.length).fill(null);
+    const wanted: number[] = [];
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== undefined) wanted.push(i);
     if (wanted.length > 0) {
       await this.guard(async () => {
-        if (!this.cluster) {
-          const got = await this.client.mget(...wanted);
-          wanted.forEach((k, i) => values.set(k, got[i]));
-          return;
-        }
-        const bySlot = new Map<number, string[]>();
-        for (const k of wanted) {
-          const slot = hashSlot(k);
-          bySlot.set(slot, [...(bySlot.get(slot) ?? []), k]);
+        // one MGET, or one per slot in a cluster
+        const groups = new Map<number, number[]>();
+        if (!this.cluster) groups.set(0, wanted);
+        else for (const i of wanted) {
+          const slot = hashSlot(keys[i]!);
+          const group = groups.get(slot);
+          if (group) group.push(i);
+          else groups.set(slot, [i]);
         }
         await Promise.all(
-          [...bySlot.values()].map(async (group) => {
-            const got = await this.client.mget(...group);
-            group.forEach((k, i) => values.set(k, got[i]));
+          [...groups.values()].map(async (group) => {
+            const got = await this.client.mget(group.map((i) => keys[i]!));
+            group.forEach((i, n) => (texts[i] = got[n]));
           }),
         );
       });
     }
     const now = Timestamp.fromMillis(Date.now()).micros;
     return requests.map(({ layout }, i) => {
-      const text = keys[i] === undefined ? null : values.get(keys[i]!);
+      const text = texts[i];
       if (!text) return undefined;
       const row = decodeStored(layout, text);
       const expires = expiresAtMicros(layout, row.ts);

@@ -116,31 +116,34 @@ export interface ReadOptions {
 /** Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map, in order. */
 export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
   const keyed = joinKeyMaps.map((m) => parseJoinKeyMap(plan, m));
-  const requests = keyed.flatMap((keys) => plan.views.map((v) => ({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) })));
+  const requests: { layout: ViewLayout; key: Value[] }[] = [];
+  for (const keys of keyed) for (const v of plan.views) requests.push({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) });
   const rows = requests.length > 0 ? await store.read(requests) : [];
   const now = opts.now ?? Timestamp.fromMillis(Date.now());
-  return keyed.map((_, e) => {
-    const out = new Array<FeatureValue>(plan.features.length);
-    plan.views.forEach((v, j) => {
+  const out = new Array<FeatureValue[]>(keyed.length);
+  for (let e = 0; e < keyed.length; e++) {
+    const vector = new Array<FeatureValue>(plan.features.length);
+    for (let j = 0; j < plan.views.length; j++) {
+      const v = plan.views[j];
       const row = rows[e * plan.views.length + j];
-      const state = rowState(v.layout, row, now);
+      const reason = rowState(v.layout, row, now);
       for (const i of v.featureIndexes) {
         const f = plan.features[i];
-        const present = state === undefined;
-        out[i] = {
+        vector[i] = {
           name: f.name,
           view: f.view,
           feature: f.feature,
           type: f.type,
-          value: present ? (row!.values[f.feature] ?? null) : null,
+          value: reason === undefined ? (row!.values[f.feature] ?? null) : null,
           effectiveTime: row?.ts,
-          status: present ? 'PRESENT' : 'MISSING_DATA',
-          ...(present ? {} : { reason: state }),
+          status: reason === undefined ? 'PRESENT' : 'MISSING_DATA',
+          reason,
         };
       }
-    });
-    return out;
-  });
+    }
+    out[e] = vector;
+  }
+  return out;
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {
