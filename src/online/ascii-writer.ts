@@ -81,16 +81,8 @@ export class AsciiWriter {
       this.buf[this.at++] = MINUS;
       n = -n;
     }
-    let digits = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-    const buf = this.buf;
-    let p = this.at + digits;
-    this.at = p;
-    do {
-      const q = Math.floor(n / 10);
-      buf[--p] = ZERO + (n - q * 10);
-      n = q;
-    } while (n > 0);
+    this.at += digitCount(n);
+    putDigits(this.buf, this.at, n);
   }
 
   /** A bigint in decimal. */
@@ -100,8 +92,8 @@ export class AsciiWriter {
     else this.text(v.toString());
   }
 
-  /** Two hex digits per byte value 0..255. */
-  hexByte(b: number): void {
+  /** Two hex digits per byte value 0..255 (the caller made room). */
+  private hexByte(b: number): void {
     this.buf[this.at++] = HEX[b >>> 4];
     this.buf[this.at++] = HEX[b & 15];
   }
@@ -141,6 +133,23 @@ export class AsciiWriter {
   toString(): string {
     return this.buf.toString('latin1', 0, this.at);
   }
+}
+
+/** Decimal digits of a non-negative integer. */
+export function digitCount(n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  return digits;
+}
+
+/** Writes a non-negative integer's digits into `buf` so that they end just before `end`. */
+export function putDigits(buf: Uint8Array, end: number, n: number): void {
+  let p = end;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--p] = ZERO + (n - q * 10);
+    n = q;
+  } while (n > 0);
 }
 
 const OFFSET = 1n << 63n;

@@ -73,33 +73,7 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }
 
-type Encode = (v: unknown) => unknown;
 type Decode = (v: unknown) => Value;
-
-function encoderFor(type: DataType, what: string): Encode {
-  switch (type.type) {
-    case 'int64':
-      return (v) => (typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX ? v.toString() : v == null ? null : (coerceValue(type, v, what) as bigint).toString());
-    case 'float64':
-      return (v) => {
-        const n = typeof v === 'number' ? v : (coerceValue(type, v, what) as number | null);
-        return n === null ? null : floatHex(n);
-      };
-    case 'timestamp':
-      return (v) => (v instanceof Timestamp ? v.micros.toString() : v == null ? null : (coerceValue(type, v, what) as Timestamp).micros.toString());
-    case 'boolean':
-    case 'string':
-      return (v) => (typeof v === (type.type === 'string' ? 'string' : 'boolean') ? v : coerceValue(type, v, what));
-    case 'array': {
-      const inner = encoderFor(type.elementType ?? { type: 'string' }, `${what}[]`);
-      return (v) => {
-        if (v == null) return null;
-        if (!Array.isArray(v)) throw new ValueTypeError(`${what}: expected an array, got ${describe(v)}`);
-        return v.map(inner);
-      };
-    }
-  }
-}
 
 function decoderFor(type: DataType): Decode {
   switch (type.type) {
@@ -163,8 +137,17 @@ function valueWriterFor(type: DataType, what: string): WriteValue {
         w.byte(QUOTE);
       };
     case 'array': {
-      const encode = encoderFor(type, what);
-      return (w, v) => w.text(asciiJson(JSON.stringify(encode(v))));
+      const element = valueWriterFor(type.elementType ?? { type: 'string' }, `${what}[]`);
+      return (w, v) => {
+        if (!Array.isArray(v)) throw new ValueTypeError(`${what}: expected an array, got ${describe(v)}`);
+        w.byte(OPEN);
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) w.byte(COMMA);
+          if (v[i] == null) w.all(NULL);
+          else element(w, v[i]);
+        }
+        w.byte(CLOSE);
+      };
     }
   }
 }
@@ -207,29 +190,13 @@ export function sameLayout(a: ViewLayout, b: ViewLayout): boolean {
   return shape(a) === shape(b);
 }
 
-/** A scratch writer for the string forms below; a nested call (an array's float) gets its own. */
+/** A scratch writer for the string forms below (nothing they write calls back into one). */
 const scratch = new AsciiWriter();
-let scratchInUse = false;
 
 function written(write: (w: AsciiWriter) => void): string {
-  if (scratchInUse) {
-    const w = new AsciiWriter(undefined, 64);
-    write(w);
-    return w.toString();
-  }
-  scratchInUse = true;
-  try {
-    scratch.at = 0;
-    write(scratch);
-    return scratch.toString();
-  } finally {
-    scratchInUse = false;
-  }
-}
-
-/** The IEEE 754 bits of a double, big-endian, as 16 hex digits. */
-export function floatHex(n: number): string {
-  return written((w) => w.floatHex(n));
+  scratch.at = 0;
+  write(scratch);
+  return scratch.toString();
 }
 
 const F64 = new DataView(new ArrayBuffer(8));
@@ -260,7 +227,6 @@ export function hex64(v: bigint): string {
   return written((w) => w.hex64(v));
 }
 
-/** The inverse of hex64; without BigInt parsing for values below 2^53 in magnitude (every timestamp in use). */
 /** The inverse of hex64 for the 16 characters of `text` from `at`; without BigInt parsing below 2^53 in magnitude (every timestamp in use). */
 function fromHex64(text: string, at: number): bigint {
   const hi = hex32(text, at) - 0x80000000;
@@ -296,6 +262,7 @@ export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record
   w.byte(CLOSE);
 }
 
+const OPEN = 91;
 const COMMA = 44;
 const CLOSE = 93;
 

@@ -17,7 +17,7 @@
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
  * length is its byte length.
  */
-import { AsciiWriter } from './ascii-writer.js';
+import { AsciiWriter, digitCount, putDigits } from './ascii-writer.js';
 import { writeStored } from './codec.js';
 import type { OnlineRow, ViewLayout } from './store.js';
 
@@ -115,25 +115,16 @@ function beginBulk(w: AsciiWriter): number {
 /** Fills in the length (moving the content when it needs other than RESERVED_DIGITS digits); returns where the content now starts. */
 function endBulk(w: AsciiWriter, start: number): number {
   const length = w.at - start;
-  let digits = 1;
-  for (let m = length; m >= 10; m = Math.floor(m / 10)) digits++;
-  const shift = digits - RESERVED_DIGITS;
+  const shift = digitCount(length) - RESERVED_DIGITS;
   if (shift !== 0) {
     w.room(shift);
     w.buf.copyWithin(start + shift, start, w.at);
     w.at += shift;
     start += shift;
   }
-  const buf = w.buf;
-  buf[start - 2] = CR;
-  buf[start - 1] = LF;
-  let p = start - 2;
-  let n = length;
-  do {
-    const q = Math.floor(n / 10);
-    buf[--p] = 48 + (n - q * 10);
-    n = q;
-  } while (n > 0);
+  putDigits(w.buf, start - 2, length);
+  w.buf[start - 2] = CR;
+  w.buf[start - 1] = LF;
   crlf(w);
   return start;
 }

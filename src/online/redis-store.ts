@@ -18,7 +18,7 @@ import { Timestamp } from '../values.js';
 import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
 import { entityAfterName, entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
 import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './redis-batch.js';
-import { encodeCommand, ReplyError, RespConnection, type Reply, type RespOptions } from './resp-connection.js';
+import { encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
 import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 import { syncStatsFrom } from './sync-stats.js';
 
