@@ -92,41 +92,43 @@ export class AsciiWriter {
     else this.text(v.toString());
   }
 
-  /** Two hex digits per byte value 0..255 (the caller made room). */
-  private hexByte(b: number): void {
-    this.buf[this.at++] = HEX[b >>> 4];
-    this.buf[this.at++] = HEX[b & 15];
+  /** An unsigned 32-bit number as 8 hex digits. */
+  hex32(n: number): void {
+    this.room(8);
+    const buf = this.buf;
+    let at = this.at + 8;
+    for (let i = 0; i < 8; i++) {
+      buf[--at] = HEX[n & 15];
+      n >>>= 4;
+    }
+    this.at += 8;
   }
 
   /** The IEEE 754 bits of a double, big-endian, as 16 hex digits. */
   floatHex(n: number): void {
-    this.room(16);
     F64.setFloat64(0, n);
-    for (let i = 0; i < 8; i++) this.hexByte(F64.getUint8(i));
+    this.hex32(F64.getUint32(0));
+    this.hex32(F64.getUint32(4));
   }
 
   /** v + 2^63 as 16 hex digits, so that byte order is numeric order. */
   hex64(v: bigint): void {
-    this.room(16);
-    // Fast path for 0 <= v < 2^52 (every timestamp from 1970 to 2112 in microseconds): '8', then
-    // 15 digits from two 32-bit halves, without BigInt arithmetic.
-    if (v >= 0n && v < 4503599627370496n) {
-      const n = Number(v);
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      // every timestamp in use: the two 32-bit halves without BigInt arithmetic
       const hi = Math.floor(n / 4294967296);
-      const lo = n >>> 0;
-      this.buf[this.at++] = EIGHT;
-      this.buf[this.at++] = HEX[(hi >>> 24) & 15];
-      this.hexByte((hi >>> 16) & 255);
-      this.hexByte((hi >>> 8) & 255);
-      this.hexByte(hi & 255);
-      this.hexByte(lo >>> 24);
-      this.hexByte((lo >>> 16) & 255);
-      this.hexByte((lo >>> 8) & 255);
-      this.hexByte(lo & 255);
+      this.hex64Words(n - hi * 4294967296, hi);
       return;
     }
     F64.setBigUint64(0, BigInt.asUintN(64, v + OFFSET));
-    for (let i = 0; i < 8; i++) this.hexByte(F64.getUint8(i));
+    this.hex32(F64.getUint32(0));
+    this.hex32(F64.getUint32(4));
+  }
+
+  /** hex64 of the 64-bit two's complement value with these 32-bit halves (lo unsigned, hi signed or unsigned). */
+  hex64Words(lo: number, hi: number): void {
+    this.hex32((hi ^ 0x80000000) >>> 0);
+    this.hex32(lo);
   }
 
   /** What was written, as a string. */
@@ -157,4 +159,3 @@ const F64 = new DataView(new ArrayBuffer(8));
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const ZERO = 48;
 const MINUS = 45;
-const EIGHT = 56;

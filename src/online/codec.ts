@@ -105,14 +105,14 @@ function asciiJson(json: string): string {
 }
 
 /** Writes a non-null value's JSON text (the hot path of sync: no intermediate string or array). */
-type WriteValue = (w: AsciiWriter, v: unknown) => void;
+export type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
-const QUOTE = 34;
-const TRUE = Buffer.from('true', 'latin1');
-const FALSE = Buffer.from('false', 'latin1');
-const NULL = Buffer.from('null', 'latin1');
+export const QUOTE = 34;
+export const TRUE = Buffer.from('true', 'latin1');
+export const FALSE = Buffer.from('false', 'latin1');
+export const NULL = Buffer.from('null', 'latin1');
 
-function valueWriterFor(type: DataType, what: string): WriteValue {
+export function valueWriterFor(type: DataType, what: string): WriteValue {
   switch (type.type) {
     case 'int64':
       return (w, v) => {
@@ -162,6 +162,11 @@ interface Compiled {
 }
 
 const compiled = new WeakMap<ViewLayout, Compiled>();
+
+/** The stored row's fingerprint and opening bracket, as bytes: what the features follow. */
+export function featuresHead(layout: ViewLayout): Buffer {
+  return compile(layout).head;
+}
 
 function compile(layout: ViewLayout): Compiled {
   let c = compiled.get(layout);
@@ -247,7 +252,7 @@ function writeSortKey(w: AsciiWriter, ts: Timestamp, created: Timestamp | undefi
 
 /** hex64(NO_CREATED) */
 const NO_CREATED_TEXT = '0000000000000000';
-const NO_CREATED_HEX = Buffer.from(NO_CREATED_TEXT, 'latin1');
+export const NO_CREATED_HEX = Buffer.from(NO_CREATED_TEXT, 'latin1');
 
 /** Writes the features of a row as stored: fingerprint + JSON array in layout order. */
 export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record<string, unknown>): void {
@@ -263,8 +268,8 @@ export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record
 }
 
 const OPEN = 91;
-const COMMA = 44;
-const CLOSE = 93;
+export const COMMA = 44;
+export const CLOSE = 93;
 
 export function encodeFeatures(layout: ViewLayout, values: Record<string, unknown>): string {
   return written((w) => writeFeatures(w, layout, values));

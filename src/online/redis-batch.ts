@@ -17,8 +17,10 @@
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
  * length is its byte length.
  */
+import type { Timestamp } from '../values.js';
 import { AsciiWriter, digitCount, putDigits } from './ascii-writer.js';
-import { writeStored } from './codec.js';
+import { expiresAtMicros, writeStored } from './codec.js';
+import { entityAfterName } from './keys.js';
 import type { OnlineRow, ViewLayout } from './store.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
@@ -62,8 +64,8 @@ export class BufferPool {
   }
 }
 
-const SET_NX = Buffer.from('*4\r\n$3\r\nSET\r\n$', 'latin1');
-const SET_PXAT_NX = Buffer.from('*6\r\n$3\r\nSET\r\n$', 'latin1');
+const SET_NX = Buffer.from('*4\r\n$3\r\nSET\r\n', 'latin1');
+const SET_PXAT_NX = Buffer.from('*6\r\n$3\r\nSET\r\n', 'latin1');
 const PXAT = Buffer.from('$4\r\nPXAT\r\n', 'latin1');
 const NX = Buffer.from('$2\r\nNX\r\n', 'latin1');
 const CLOSE_BRACE = 0x7d;
@@ -71,7 +73,55 @@ const CR = 13;
 const LF = 10;
 const DOLLAR = 36;
 /** Digits reserved for the length of a value written in place: values of 100 to 999 bytes need no move. */
-const RESERVED_DIGITS = 3;
+const VALUE_DIGITS = 3;
+/** The same for keys: 10 to 99 bytes. */
+const KEY_DIGITS = 2;
+
+/** The rows of one write as the batch builder reads them: OnlineRows (rowSource) or a warehouse batch (column-codec.ts). */
+export interface RowSource {
+  readonly length: number;
+  /** false when row i has a NULL join key: it is never stored */
+  hasKey(i: number): boolean;
+  /** row i's entity id after its first `name=` (keys.ts entityAfterName) */
+  writeEntity(w: AsciiWriter, i: number): void;
+  /** row i's stored value (codec.ts writeStored) */
+  writeStored(w: AsciiWriter, i: number): void;
+  /** row i's PXAT argument (expiryArg) */
+  expiry(i: number): number;
+}
+
+export function rowSource(layout: ViewLayout, rows: readonly OnlineRow[]): RowSource {
+  const entities = rows.map((r) => entityAfterName(layout, r.key));
+  return {
+    length: rows.length,
+    hasKey: (i) => entities[i] !== undefined,
+    writeEntity: (w, i) => w.text(entities[i]!),
+    writeStored: (w, i) => writeStored(w, layout, rows[i]),
+    expiry: (i) => expiryArg(layout, rows[i].ts),
+  };
+}
+
+/** The PXAT argument: expiry in Unix ms; 0 for no TTL, -1 for already expired before 1970. */
+export function expiryArg(layout: ViewLayout, ts: Timestamp): number {
+  if (layout.ttlSeconds === undefined) return 0;
+  const fast = expiryFromMicros(layout.ttlSeconds, Number(ts.micros));
+  if (fast !== undefined) return fast;
+  const ms = expiresAtMicros(layout, ts)! / 1000n;
+  return ms <= 0n ? -1 : Number(ms);
+}
+
+/** expiryArg for a TTL and a timestamp's microseconds as a number; undefined unless both it and the expiry are exact (below 2^53). */
+export function expiryFromMicros(ttlSeconds: number, micros: number): number | undefined {
+  const at = micros + Math.round(ttlSeconds * 1e6);
+  if (!Number.isSafeInteger(micros) || !Number.isSafeInteger(at)) return undefined;
+  return at < 1000 ? -1 : Math.floor(at / 1000);
+}
+
+function writeKey(w: AsciiWriter, keyHead: Uint8Array, src: RowSource, i: number): void {
+  w.all(keyHead);
+  src.writeEntity(w, i);
+  w.byte(CLOSE_BRACE);
+}
 
 function crlf(w: AsciiWriter): void {
   w.room(2);
@@ -99,23 +149,23 @@ function bulkBytes(w: AsciiWriter, src: Buffer, start: number, end: number): voi
 
 /** `$<digits>\r\n<digits>\r\n` for an integer argument. */
 function bulkInt(w: AsciiWriter, n: number): void {
-  const start = beginBulk(w);
+  const start = beginBulk(w, VALUE_DIGITS);
   w.int(n);
-  endBulk(w, start);
+  endBulk(w, start, VALUE_DIGITS);
 }
 
 /** Starts `$<length>\r\n<content>\r\n` whose length is known only once the content is written; returns where the content starts. */
-function beginBulk(w: AsciiWriter): number {
-  w.room(RESERVED_DIGITS + 3);
+function beginBulk(w: AsciiWriter, digits: number): number {
+  w.room(digits + 3);
   w.buf[w.at] = DOLLAR;
-  w.at += RESERVED_DIGITS + 3;
+  w.at += digits + 3;
   return w.at;
 }
 
-/** Fills in the length (moving the content when it needs other than RESERVED_DIGITS digits); returns where the content now starts. */
-function endBulk(w: AsciiWriter, start: number): number {
+/** Fills in the length (moving the content when it needs other than the `digits` reserved); returns where the content now starts. */
+function endBulk(w: AsciiWriter, start: number, digits: number): number {
   const length = w.at - start;
-  const shift = digitCount(length) - RESERVED_DIGITS;
+  const shift = digitCount(length) - digits;
   if (shift !== 0) {
     w.room(shift);
     w.buf.copyWithin(start + shift, start, w.at);
@@ -146,25 +196,19 @@ export class BatchBuilder {
     this.expiries = new Float64Array(rows);
   }
 
-  /** A row whose key is `keyHead` (RedisKeys.rowHead), `entity` (entityAfterName), then '}'. */
-  add(keyHead: Uint8Array, entity: string, layout: ViewLayout, row: OnlineRow, expiry: number): void {
+  /** Row i of `src`, whose key is `keyHead` (RedisKeys.rowHead), its entity (entityAfterName), then '}'. */
+  add(keyHead: Uint8Array, src: RowSource, i: number, expiry: number): void {
     const w = this.out;
     const r = this.count * 4;
     if (this.nx) {
       w.all(expiry > 0 ? SET_PXAT_NX : SET_NX);
-      w.int(keyHead.length + entity.length + 1);
-      crlf(w);
-    }
-    this.ranges[r] = w.at;
-    w.all(keyHead);
-    w.text(entity);
-    w.byte(CLOSE_BRACE);
-    this.ranges[r + 1] = w.at;
-    if (this.nx) {
-      crlf(w);
-      const start = beginBulk(w);
-      writeStored(w, layout, row);
-      this.ranges[r + 2] = endBulk(w, start);
+      const key = beginBulk(w, KEY_DIGITS);
+      writeKey(w, keyHead, src, i);
+      this.ranges[r] = endBulk(w, key, KEY_DIGITS);
+      this.ranges[r + 1] = w.at - 2;
+      const value = beginBulk(w, VALUE_DIGITS);
+      src.writeStored(w, i);
+      this.ranges[r + 2] = endBulk(w, value, VALUE_DIGITS);
       this.ranges[r + 3] = w.at - 2;
       if (expiry > 0) {
         w.all(PXAT);
@@ -172,8 +216,11 @@ export class BatchBuilder {
       }
       w.all(NX);
     } else {
+      this.ranges[r] = w.at;
+      writeKey(w, keyHead, src, i);
+      this.ranges[r + 1] = w.at;
       this.ranges[r + 2] = w.at;
-      writeStored(w, layout, row);
+      src.writeStored(w, i);
       this.ranges[r + 3] = w.at;
     }
     this.expiries[this.count] = expiry;

@@ -16,10 +16,12 @@ import { FsqlError, OnlineStoreError } from '../errors.js';
 import { safeUrl } from '../secrets.js';
 import { Timestamp } from '../values.js';
 import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
-import { entityAfterName, entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
-import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './redis-batch.js';
+import { columnSource } from './column-codec.js';
+import { toOnlineRows } from './column-rows.js';
+import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
+import { BatchBuilder, BufferPool, expiryArg, rowSource, ROWS_PER_CALL, scriptPayload, type Payload, type RowSource, type Staged } from './redis-batch.js';
 import { encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 import { syncStatsFrom } from './sync-stats.js';
 
 /**
@@ -158,18 +160,29 @@ export class RedisStore implements OnlineStore {
   }
 
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
-    const total = rows.length;
     try {
       if (this.cluster) {
         const { keys, args } = this.encodeForCluster(layout, rows);
-        return this.guard(() => this.writeCluster(keys, args)).then((written) => ({ written, stale: total - written }));
+        return this.guard(() => this.writeCluster(keys, args)).then((written) => ({ written, stale: rows.length - written }));
       }
-      // Encoded synchronously: from here on only the batch's bytes wait for Redis, not the rows.
-      const batch = this.encodeSingle(layout, rows);
-      return this.guard(() => this.writeSingle(batch)).then((written) => ({ written, stale: total - written }));
+      return this.writeSource(layout, rowSource(layout, rows));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult> {
+    try {
+      return this.cluster ? this.write(layout, toOnlineRows(layout, rows)) : this.writeSource(layout, columnSource(layout, rows));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** A single server's write: encoded synchronously, so from here on only the batch's bytes wait for Redis, not the rows. */
+  private writeSource(layout: ViewLayout, src: RowSource): Promise<WriteResult> {
+    const batch = this.encodeSingle(layout, src);
+    return this.guard(() => this.writeSingle(batch)).then((written) => ({ written, stale: src.length - written }));
   }
 
   private encodeForCluster(layout: ViewLayout, rows: OnlineRow[]): { keys: string[]; args: string[] } {
@@ -184,19 +197,19 @@ export class RedisStore implements OnlineStore {
     return { keys, args };
   }
 
-  private encodeSingle(layout: ViewLayout, rows: OnlineRow[]): SingleBatch {
-    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new BatchBuilder(rows.length, this.buffers, true) : undefined;
+  private encodeSingle(layout: ViewLayout, src: RowSource): SingleBatch {
+    const n = src.length;
+    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new BatchBuilder(n, this.buffers, true) : undefined;
     let scripted: BatchBuilder | undefined;
     let rowsWithKey = 0;
     const head = this.keys.rowHead(layout);
-    for (const row of rows) {
-      const entity = entityAfterName(layout, row.key);
-      if (entity === undefined) continue;
+    for (let i = 0; i < n; i++) {
+      if (!src.hasKey(i)) continue;
       rowsWithKey++;
-      const expiry = expiryArg(layout, row.ts);
+      const expiry = src.expiry(i);
       // An already expired row (-1) must delete an older value: only the script does that.
-      if (nx && expiry !== -1) nx.add(head, entity, layout, row, expiry);
-      else (scripted ??= new BatchBuilder(rows.length, this.buffers, false)).add(head, entity, layout, row, expiry);
+      if (nx && expiry !== -1) nx.add(head, src, i, expiry);
+      else (scripted ??= new BatchBuilder(n, this.buffers, false)).add(head, src, i, expiry);
     }
     return { view: layout.view, rows: rowsWithKey, nx: nx?.build(), scripted: scripted?.build() };
   }
@@ -439,15 +452,6 @@ export class RedisStore implements OnlineStore {
       throw new OnlineStoreError(describeRedisError(this.location, e as Error));
     }
   }
-}
-
-/** The PXAT argument: expiry in Unix ms; 0 for no TTL, -1 for already expired before 1970. */
-function expiryArg(layout: ViewLayout, ts: Timestamp): number {
-  if (layout.ttlSeconds === undefined) return 0;
-  const micros = Number(ts.micros) + Math.round(layout.ttlSeconds * 1e6);
-  if (Number.isSafeInteger(micros)) return micros < 1000 ? -1 : Math.floor(micros / 1000);
-  const ms = expiresAtMicros(layout, ts)! / 1000n;
-  return ms <= 0n ? -1 : Number(ms);
 }
 
 export function describeRedisError(location: string, e: Error): string {

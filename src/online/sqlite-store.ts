@@ -11,7 +11,8 @@ import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { decodeFeatures, encodeFeatures, expiresAtMicros, NO_CREATED } from './codec.js';
 import { entityId, type Namespace } from './keys.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
+import { toOnlineRows } from './column-rows.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 
 export interface SqliteStoreOptions {
   /** how often expired rows are deleted while the store is open (default 60 s; 0 turns the timer off) */
@@ -129,6 +130,10 @@ export class SqliteStore implements OnlineStore {
 
   async getLayouts(): Promise<ViewLayout[]> {
     return this.guard(() => (this.stmts.layouts.all(this.ns) as string[]).map((text) => JSON.parse(text) as ViewLayout));
+  }
+
+  writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult> {
+    return this.write(layout, toOnlineRows(layout, rows));
   }
 
   async write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {

@@ -3,6 +3,7 @@
  * Values are typed (values.ts): int64 as bigint, float64 as number, booleans, strings,
  * Timestamp, arrays. Every stored row carries its feature timestamp.
  */
+import type { ColumnBatch } from '../column-batch.js';
 import type { DataType, Timestamp, Value } from '../values.js';
 
 /** What the store needs to know about one online feature view; written by sync, read by serve. */
@@ -22,6 +23,21 @@ export interface OnlineRow {
   /** created_timestamp, when the view has one: breaks ties on equal `ts` (latest wins) */
   created?: Timestamp;
   values: Record<string, Value>;
+}
+
+/**
+ * Rows of one view as a warehouse batch, what `fsql sync` writes: which columns hold the join keys
+ * (ViewLayout.joinKeys order), the timestamps, and each feature (ViewLayout.features order).
+ */
+export interface ColumnRows {
+  batch: ColumnBatch;
+  keys: number[];
+  ts: number;
+  created?: number;
+  features: number[];
+  /** how messages name the timestamp columns: `<file>: timestamp '<column>'` */
+  tsWhat: string;
+  createdWhat: string;
 }
 
 export interface StoredRow {
@@ -69,6 +85,11 @@ export interface OnlineStore {
    * offline table recomputed it — does replace the stored one and counts as written.)
    */
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult>;
+  /**
+   * The same for a warehouse batch (sync). The batch is read before this returns (its memory may
+   * belong to the warehouse and not outlive the call); only encoded bytes wait for the store.
+   */
+  writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
   read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */

@@ -16,10 +16,12 @@ import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LatestPerEntityPlan } from '../plans/latest-per-entity.js';
 import type { Project, Target, ViewDef } from '../project/types.js';
-import { Timestamp, typeName, type Column, type Row } from '../values.js';
+import type { ColumnBatch } from '../column-batch.js';
+import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { coerceValue, sameLayout } from './codec.js';
-import type { OnlineRow, OnlineStore, ViewLayout, WriteResult } from './store.js';
+import { sameLayout } from './codec.js';
+import { newestTimestamp } from './column-rows.js';
+import type { ColumnRows, OnlineStore, ViewLayout, WriteResult } from './store.js';
 
 export interface SyncOptions {
   select?: string[];
@@ -28,7 +30,7 @@ export interface SyncOptions {
   fullRefresh?: boolean;
   /** the sync's clock (default: now); rows dated after it wait for a later run */
   now?: Timestamp;
-  /** rows per warehouse chunk and per store write batch */
+  /** rows per warehouse page and per store write batch (DuckDB: its own chunks, up to 2,048 rows) */
   chunkRows?: number;
   /** write batches in flight at once */
   inflight?: number;
@@ -160,8 +162,15 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
     result.written += w.written;
     result.stale += w.stale;
   });
-  let toRow: ((r: Row) => OnlineRow) | undefined;
-  const chunks = wh.stream(sql, { chunkRows: opts.chunkRows ?? DEFAULT_CHUNK_ROWS, label: view.file })[Symbol.asyncIterator]();
+  let reader: ((batch: ColumnBatch) => ColumnRows) | undefined;
+  /** Writes one batch and forgets it: from then on only its encoded form waits for the store. */
+  const writeBatch = (rows: ColumnRows) => {
+    const batchNewest = newestTimestamp(rows);
+    if (batchNewest && (!newest || batchNewest.micros > newest.micros)) newest = batchNewest;
+    result.rowsRead += rows.batch.rows;
+    return store.writeColumns(layout, rows);
+  };
+  const chunks = wh.streamColumns(sql, { chunkRows: opts.chunkRows ?? DEFAULT_CHUNK_ROWS, label: view.file })[Symbol.asyncIterator]();
   try {
     let next = chunks.next();
     for (;;) {
@@ -169,19 +178,9 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
       if (step.done) break;
       next = chunks.next();
       next.catch(() => undefined);
-      let chunk: Row[] | undefined = step.value;
-      toRow ??= rowReader(view, layout, shape, chunk[0]);
-      let rows: OnlineRow[] | undefined = new Array<OnlineRow>(chunk.length);
-      for (let i = 0; i < chunk.length; i++) {
-        const row = toRow(chunk[i]);
-        if (!newest || row.ts.micros > newest.micros) newest = row.ts;
-        rows[i] = row;
-      }
-      result.rowsRead += rows.length;
+      reader ??= columnRowsReader(view, shape, step.value.names);
+      const written = writeBatch(reader(step.value));
       const read = result.rowsRead;
-      const written = store.write(layout, rows);
-      // Drop this chunk's rows before waiting: the store keeps only their encoded form in flight.
-      chunk = rows = undefined;
       await inflight.add(
         written.then((w) => {
           opts.onProgress?.(view.name, read);
@@ -215,8 +214,8 @@ interface Shape {
   tsColumn: string;
   createdColumn?: string;
   selectColumns: string[];
-  /** warehouse column name -> layout feature name, where they differ */
-  featureColumns: { column: string; name: string }[];
+  /** the feature columns, in layout order */
+  featureColumns: string[];
 }
 
 /** The view's layout from the offline table's columns; names follow the SQL (the warehouse may fold case). */
@@ -246,32 +245,25 @@ export function layoutFor(view: ViewDef, columns: Column[], sqlColumns: string[]
     tsColumn: ts.name,
     createdColumn: created?.name,
     selectColumns: [...keys, ts, ...(created ? [created] : []), ...featureCols].map((x) => x.name),
-    featureColumns: featureCols.map((col) => ({ column: col.name, name: nameOf(col.name) })),
+    featureColumns: featureCols.map((col) => col.name),
   };
 }
 
-/** Turns a streamed row into an OnlineRow; property names are resolved once, from the first row. */
-function rowReader(view: ViewDef, layout: ViewLayout, shape: Shape, sample: Row): (r: Row) => OnlineRow {
-  const props = Object.keys(sample);
-  const prop = (column: string) => props.find((p) => p === column) ?? props.find((p) => p.toLowerCase() === column.toLowerCase()) ?? column;
-  const keyProps = shape.keyColumns.map(prop);
-  const tsProp = prop(shape.tsColumn);
-  const createdProp = shape.createdColumn ? prop(shape.createdColumn) : undefined;
-  const renames = shape.featureColumns.map((f) => ({ from: prop(f.column), to: f.name })).filter((f) => f.from !== f.to);
+/** Finds the view's columns in a streamed batch by name (exactly, else ignoring case); resolved once, from the first batch's names. */
+function columnRowsReader(view: ViewDef, shape: Shape, names: string[]): (batch: ColumnBatch) => ColumnRows {
+  const index = (column: string) => {
+    const exact = names.indexOf(column);
+    const i = exact >= 0 ? exact : names.findIndex((n) => n.toLowerCase() === column.toLowerCase());
+    if (i < 0) throw new FsqlError(`${view.file}: the sync query returned no column '${column}' (columns: ${names.join(', ')}); run fsql run --select ${view.name} again.`);
+    return i;
+  };
+  const keys = shape.keyColumns.map(index);
+  const ts = index(shape.tsColumn);
+  const created = shape.createdColumn ? index(shape.createdColumn) : undefined;
+  const features = shape.featureColumns.map(index);
   const tsWhat = `${view.file}: timestamp '${view.config.timestamp}'`;
   const createdWhat = `${view.file}: created_timestamp '${view.config.createdTimestamp}'`;
-  const asTs = (v: unknown, what: string) => (v instanceof Timestamp ? v : (coerceValue({ type: 'timestamp' }, v, what) as Timestamp | null));
-  return (r) => {
-    const ts = asTs(r[tsProp], tsWhat);
-    if (!ts) throw new FsqlError(`${tsWhat} is NULL in a row the sync query returned`);
-    const created = createdProp ? asTs(r[createdProp], createdWhat) ?? undefined : undefined;
-    let values = r;
-    if (renames.length > 0) {
-      values = { ...r };
-      for (const { from, to } of renames) values[to] = r[from];
-    }
-    return { key: keyProps.map((p) => r[p]), ts, created, values };
-  };
+  return (batch) => ({ batch, keys, ts, created, features, tsWhat, createdWhat });
 }
 
 /** Keeps at most `limit` writes in flight; the first failure is rethrown once the rest have settled. */

@@ -15,6 +15,7 @@ import type { RelationName } from '../dialects/dialect.js';
 import { BigQueryDialect } from '../dialects/bigquery.js';
 import { FsqlError, WarehouseError } from '../errors.js';
 import type { Target } from '../project/types.js';
+import { batchesFromRows, type ColumnBatch } from '../column-batch.js';
 import type { Column, Row } from '../values.js';
 import { BIGQUERY_SCOPES, credentialsFor, readSettings, type BigQuerySettings, type Credentials } from './bigquery-auth.js';
 import { failureInfo, isTransient, JobFailed, JobTimedOut, warehouseError, type ErrorContext } from './bigquery-errors.js';
@@ -147,6 +148,10 @@ export class BigQueryWarehouse implements Warehouse {
    * Page by page: one page in hand and the next one on its way, never the whole result. With
    * `chunkRows`, pages hold at most that many rows; otherwise BigQuery sizes them (up to 10 MB).
    */
+  streamColumns(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<ColumnBatch> {
+    return batchesFromRows(this.stream(sql, opts));
+  }
+
   async *stream(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<Row[]> {
     const job = await this.runQuery(sql, opts);
     const ref = job.jobReference;

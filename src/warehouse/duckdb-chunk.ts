@@ -14,6 +14,7 @@ import {
   DuckDBTypeId, type DuckDBDataChunk, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+import type { BatchColumn, ColumnBatch } from '../column-batch.js';
 import { Timestamp, type Row, type Value } from '../values.js';
 
 /** One column of a chunk as fsql values. */
@@ -36,6 +37,49 @@ export function chunkReader(names: readonly string[], types: readonly DuckDBType
     }
     return out;
   };
+}
+
+/**
+ * Reads whole chunks as column batches: BIGINT, TIMESTAMP, DOUBLE, BOOLEAN and VARCHAR as views over
+ * the vectors' memory, other types as values. The batch keeps its chunk alive.
+ */
+export function chunkColumns(names: readonly string[], types: readonly DuckDBType[]): (chunk: DuckDBDataChunk) => ColumnBatch {
+  const readers = types.map(rawColumnReader);
+  return (chunk) => {
+    const rows = chunk.rowCount;
+    return { rows, names: [...names], columns: readers.map((read, c) => read(chunk, c, rows)), owner: chunk };
+  };
+}
+
+type RawReader = (chunk: DuckDBDataChunk, column: number, rows: number) => BatchColumn;
+
+function rawColumnReader(type: DuckDBType): RawReader {
+  const raw = (bytesPerItem: number, make: (data: Uint8Array, valid: Uint8Array | null) => BatchColumn): RawReader => (chunk, column, rows) => {
+    const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
+    return make(duckdb.vector_get_data(vector, rows * bytesPerItem), validityOf(vector, rows));
+  };
+  const words = (d: Uint8Array) => new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4);
+  if (RAW) {
+    switch (type.typeId) {
+      case DuckDBTypeId.BIGINT:
+        return raw(8, (d, valid) => ({ kind: 'int64', words: words(d), big: i64(d, d.byteLength / 8), valid }));
+      case DuckDBTypeId.TIMESTAMP:
+      case DuckDBTypeId.TIMESTAMP_TZ:
+        return raw(8, (d, valid) => ({ kind: 'timestamp', words: words(d), big: i64(d, d.byteLength / 8), valid }));
+      case DuckDBTypeId.DOUBLE:
+        return raw(8, (d, valid) => ({ kind: 'float64', words: words(d), floats: f64(d, d.byteLength / 8), valid }));
+      case DuckDBTypeId.BOOLEAN:
+        return raw(1, (d, valid) => ({ kind: 'boolean', bytes: d, valid }));
+      case DuckDBTypeId.VARCHAR:
+        return raw(16, (d, valid) => {
+          const lengths = new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4);
+          const outOfLine = (i: number) => duckdb.get_data_from_pointer(d.buffer as ArrayBuffer, d.byteOffset + i * 16 + 8, lengths[i * 4]);
+          return { kind: 'varchar', slots: d, lengths, outOfLine, valid };
+        });
+    }
+  }
+  const read = columnReader(type);
+  return (chunk, column, rows) => ({ kind: 'values', values: read(chunk, column, rows) });
 }
 
 /** The validity bitmap of a vector as bytes (bit i of byte i/8: row i is not NULL), or null when every row is valid. */

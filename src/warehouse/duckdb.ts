@@ -1,13 +1,14 @@
 /** The DuckDB adapter: a file (or in-memory) database, one connection per concurrent caller. */
 import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
+import type { ColumnBatch } from '../column-batch.js';
 import { WarehouseError } from '../errors.js';
 import type { RelationName } from '../dialects/dialect.js';
 import { DuckDbDialect } from '../dialects/duckdb.js';
 import type { Target } from '../project/types.js';
 import type { Column, DataType, Row } from '../values.js';
-import { chunkReader } from './duckdb-chunk.js';
+import { chunkColumns, chunkReader } from './duckdb-chunk.js';
 import type { ExecuteOptions, Validation, Warehouse } from './warehouse.js';
 
 export class DuckDbWarehouse implements Warehouse {
@@ -66,6 +67,26 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async *stream(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<Row[]> {
+    const want = opts.chunkRows ?? 2048;
+    let batch: Row[] = [];
+    for await (const rows of this.chunks(sql, opts, chunkReader)) {
+      if (batch.length === 0 && rows.length >= want) batch = rows;
+      else for (const row of rows) batch.push(row);
+      if (batch.length >= want) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  /** DuckDB's own chunks (up to 2,048 rows each), as column batches over their memory. */
+  streamColumns(sql: string, opts: ExecuteOptions = {}): AsyncIterable<ColumnBatch> {
+    return this.chunks(sql, opts, chunkColumns);
+  }
+
+  /** The result's chunks as DuckDB returns them, each read by a reader made once from the columns' names and types. */
+  private async *chunks<T>(sql: string, opts: ExecuteOptions, reader: (names: string[], types: DuckDBType[]) => (chunk: DuckDBDataChunk) => T): AsyncIterable<T> {
     const conn = await this.acquire();
     try {
       let result;
@@ -74,21 +95,12 @@ export class DuckDbWarehouse implements Warehouse {
       } catch (e) {
         throw this.error(e, sql, opts);
       }
-      const read = chunkReader(result.columnNames(), result.columnTypes());
-      const want = opts.chunkRows ?? 2048;
-      let batch: Row[] = [];
+      const read = reader(result.columnNames(), result.columnTypes());
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
-        const rows = read(chunk);
-        if (batch.length === 0 && rows.length >= want) batch = rows;
-        else for (const row of rows) batch.push(row);
-        if (batch.length >= want) {
-          yield batch;
-          batch = [];
-        }
+        yield read(chunk);
       }
-      if (batch.length > 0) yield batch;
     } finally {
       this.release(conn);
     }

@@ -13,6 +13,7 @@ import { WarehouseError } from '../errors.js';
 import type { RelationName } from '../dialects/dialect.js';
 import { SnowflakeDialect } from '../dialects/snowflake.js';
 import type { Target } from '../project/types.js';
+import { batchesFromRows, type ColumnBatch } from '../column-batch.js';
 import type { Column, Row } from '../values.js';
 import { ConnectTimeout, isDatabaseError, isTransient, toWarehouseError } from './snowflake-errors.js';
 import { snowflakeSettings, type SnowflakeSettings } from './snowflake-options.js';
@@ -100,6 +101,10 @@ export class SnowflakeWarehouse implements Warehouse {
     const rows: Row[] = [];
     for await (const chunk of this.stream(sql, opts)) rows.push(...chunk);
     return rows;
+  }
+
+  streamColumns(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<ColumnBatch> {
+    return batchesFromRows(this.stream(sql, opts));
   }
 
   async *stream(sql: string, opts: ExecuteOptions & { chunkRows?: number } = {}): AsyncIterable<Row[]> {

@@ -4,6 +4,7 @@
  */
 import type { Dialect, RelationName } from '../dialects/dialect.js';
 import type { Target } from '../project/types.js';
+import type { ColumnBatch } from '../column-batch.js';
 import type { Column, Row } from '../values.js';
 
 export interface ExecuteOptions {
@@ -30,6 +31,8 @@ export interface Warehouse {
   query(sql: string, opts?: ExecuteOptions): Promise<Row[]>;
   /** A large result, chunk by chunk: never the whole result in memory. */
   stream(sql: string, opts?: ExecuteOptions & { chunkRows?: number }): AsyncIterable<Row[]>;
+  /** The same, column by column (what `fsql sync` reads); DuckDB's batches are views over its memory. */
+  streamColumns(sql: string, opts?: ExecuteOptions & { chunkRows?: number }): AsyncIterable<ColumnBatch>;
   /** Columns of a table or view with their common types; undefined when it does not exist. */
   describe(relation: RelationName): Promise<Column[] | undefined>;
   /** Loads a local .csv or .parquet file into a new table (replacing any of that name). */

@@ -5,7 +5,8 @@
  */
 import { OnlineStoreError } from '../../src/errors.js';
 import { LayoutMismatchError } from '../../src/online/codec.js';
-import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../../src/online/store.js';
+import { toOnlineRows } from '../../src/online/column-rows.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../../src/online/store.js';
 import { Timestamp, type Value } from '../../src/values.js';
 
 function keyText(key: Value[]): string {
@@ -45,6 +46,10 @@ export class MemoryStore implements OnlineStore {
   async getLayouts(): Promise<ViewLayout[]> {
     this.check();
     return [...this.layouts.values()];
+  }
+
+  writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult> {
+    return this.write(layout, toOnlineRows(layout, rows));
   }
 
   async write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
