@@ -13,7 +13,7 @@ import { valueAt, type ColumnBatch } from '../src/column-batch.js';
 import { AsciiWriter } from '../src/online/ascii-writer.js';
 import { columnSource } from '../src/online/column-codec.js';
 import { toOnlineRows } from '../src/online/column-rows.js';
-import { rowSource, type RowSource } from '../src/online/redis-batch.js';
+import { rowSource, type RowSource } from '../src/online/row-source.js';
 import type { ColumnRows, ViewLayout } from '../src/online/store.js';
 import type { Target } from '../src/project/types.js';
 import { Timestamp, type Row, type Value } from '../src/values.js';

@@ -299,9 +299,14 @@ export function encodeStored(layout: ViewLayout, row: OnlineRow): string {
   return written((w) => writeStored(w, layout, row));
 }
 
+/** The (ts, created) microseconds a stored row's sort key holds; created is NO_CREATED for none. */
+export function storedTimes(text: string): [ts: bigint, created: bigint] {
+  return [fromHex64(text, 0), text.startsWith(NO_CREATED_TEXT, 16) ? NO_CREATED : fromHex64(text, 16)];
+}
+
 export function decodeStored(layout: ViewLayout, text: string): StoredRow {
-  const ts = new Timestamp(fromHex64(text, 0));
-  const c = text.startsWith(NO_CREATED_TEXT, 16) ? NO_CREATED : fromHex64(text, 16);
+  const [micros, c] = storedTimes(text);
+  const ts = new Timestamp(micros);
   return { ts, created: c === NO_CREATED ? undefined : new Timestamp(c), values: decodeFeatures(layout, text, 32) };
 }
 

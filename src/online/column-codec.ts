@@ -12,7 +12,7 @@ import type { AsciiWriter } from './ascii-writer.js';
 import { CLOSE, COMMA, FALSE, featuresHead, NO_CREATED_HEX, NULL, QUOTE, TRUE, valueWriterFor } from './codec.js';
 import { timestampAt, rowTimestamp } from './column-rows.js';
 import { entityAfterName } from './keys.js';
-import { expiryArg, expiryFromMicros, type RowSource } from './redis-batch.js';
+import { expiryArg, expiryFromMicros, type RowSource } from './row-source.js';
 import type { ColumnRows, ViewLayout } from './store.js';
 
 type CellWriter = (w: AsciiWriter, i: number) => void;

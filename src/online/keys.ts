@@ -48,7 +48,12 @@ export function keyText(type: DataType, value: unknown, what: string): string | 
  */
 export function entityId(layout: Pick<ViewLayout, 'joinKeys' | 'view'>, key: readonly unknown[]): string | undefined {
   const rest = entityAfterName(layout, key);
-  return rest === undefined ? undefined : `${escapedName(layout.joinKeys[0].name)}=${rest}`;
+  return rest === undefined ? undefined : entityPrefix(layout) + rest;
+}
+
+/** What an entity id holds before entityAfterName(): the first join key's escaped name and '='. */
+export function entityPrefix(layout: Pick<ViewLayout, 'joinKeys'>): string {
+  return `${escapedName(layout.joinKeys[0].name)}=`;
 }
 
 /**
@@ -102,7 +107,7 @@ export class RedisKeys {
   rowHead(layout: Pick<ViewLayout, 'joinKeys' | 'view'>): Buffer {
     let head = this.heads.get(layout.view);
     if (!head) {
-      head = Buffer.from(`${this.viewPrefix(layout.view)}{${escapedName(layout.joinKeys[0].name)}=`, 'latin1');
+      head = Buffer.from(`${this.viewPrefix(layout.view)}{${entityPrefix(layout)}`, 'latin1');
       this.heads.set(layout.view, head);
     }
     return head;

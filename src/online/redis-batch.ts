@@ -17,11 +17,8 @@
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
  * length is its byte length.
  */
-import type { Timestamp } from '../values.js';
 import { AsciiWriter, digitCount, putDigits } from './ascii-writer.js';
-import { expiresAtMicros, writeStored } from './codec.js';
-import { entityAfterName } from './keys.js';
-import type { OnlineRow, ViewLayout } from './store.js';
+import type { RowSource } from './row-source.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 export const ROWS_PER_CALL = 500;
@@ -76,46 +73,6 @@ const DOLLAR = 36;
 const VALUE_DIGITS = 3;
 /** The same for keys: 10 to 99 bytes. */
 const KEY_DIGITS = 2;
-
-/** The rows of one write as the batch builder reads them: OnlineRows (rowSource) or a warehouse batch (column-codec.ts). */
-export interface RowSource {
-  readonly length: number;
-  /** false when row i has a NULL join key: it is never stored */
-  hasKey(i: number): boolean;
-  /** row i's entity id after its first `name=` (keys.ts entityAfterName) */
-  writeEntity(w: AsciiWriter, i: number): void;
-  /** row i's stored value (codec.ts writeStored) */
-  writeStored(w: AsciiWriter, i: number): void;
-  /** row i's PXAT argument (expiryArg) */
-  expiry(i: number): number;
-}
-
-export function rowSource(layout: ViewLayout, rows: readonly OnlineRow[]): RowSource {
-  const entities = rows.map((r) => entityAfterName(layout, r.key));
-  return {
-    length: rows.length,
-    hasKey: (i) => entities[i] !== undefined,
-    writeEntity: (w, i) => w.text(entities[i]!),
-    writeStored: (w, i) => writeStored(w, layout, rows[i]),
-    expiry: (i) => expiryArg(layout, rows[i].ts),
-  };
-}
-
-/** The PXAT argument: expiry in Unix ms; 0 for no TTL, -1 for already expired before 1970. */
-export function expiryArg(layout: ViewLayout, ts: Timestamp): number {
-  if (layout.ttlSeconds === undefined) return 0;
-  const fast = expiryFromMicros(layout.ttlSeconds, Number(ts.micros));
-  if (fast !== undefined) return fast;
-  const ms = expiresAtMicros(layout, ts)! / 1000n;
-  return ms <= 0n ? -1 : Number(ms);
-}
-
-/** expiryArg for a TTL and a timestamp's microseconds as a number; undefined unless both it and the expiry are exact (below 2^53). */
-export function expiryFromMicros(ttlSeconds: number, micros: number): number | undefined {
-  const at = micros + Math.round(ttlSeconds * 1e6);
-  if (!Number.isSafeInteger(micros) || !Number.isSafeInteger(at)) return undefined;
-  return at < 1000 ? -1 : Math.floor(at / 1000);
-}
 
 function writeKey(w: AsciiWriter, keyHead: Uint8Array, src: RowSource, i: number): void {
   w.all(keyHead);

@@ -32,7 +32,7 @@ export interface SyncOptions {
   now?: Timestamp;
   /** rows per warehouse page and per store write batch (DuckDB: its own chunks, up to 2,048 rows) */
   chunkRows?: number;
-  /** write batches in flight at once */
+  /** write batches in flight at once (DuckDB batches hold up to 2,048 rows: about 20,000 rows in flight by default) */
   inflight?: number;
   /** called after every acknowledged batch */
   onProgress?: (view: string, rowsRead: number) => void;
@@ -53,7 +53,7 @@ export interface ViewSyncResult {
 }
 
 const DEFAULT_CHUNK_ROWS = 5000;
-const DEFAULT_INFLIGHT = 4;
+const DEFAULT_INFLIGHT = 10;
 
 /** The SQL each selected online view's sync would run (full form); connects to nothing. */
 export async function planSync(project: Project, opts: SyncOptions = {}): Promise<string[]> {
