@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AsciiWriter } from '../src/online/ascii-writer.js';
 import { decodeFeatures, decodeStored, encodeFeatures, encodeStored, hex64, LayoutMismatchError, sortKey, toJsonValue, ValueTypeError } from '../src/online/codec.js';
 import { entityId, escapePart, hashSlot, RedisKeys } from '../src/online/keys.js';
 import type { ViewLayout } from '../src/online/store.js';
@@ -67,6 +68,20 @@ test('a row written with other features is refused, not misread', () => {
   const text = encodeFeatures(LAYOUT, { i: 1n });
   const other: ViewLayout = { ...LAYOUT, features: [...LAYOUT.features.slice(1), LAYOUT.features[0]] };
   assert.throws(() => decodeFeatures(other, text), LayoutMismatchError);
+});
+
+test('integers and hex are written as String() and toString(16) write them, across the 32-bit and 2^53 edges', () => {
+  const ints = [0, 1, 9, 10, 99, 100, 999999999, 1e9, 2147483647, 2147483648, 4294967295, 4294967296, 1e15, 2 ** 53 - 1, 2 ** 53];
+  for (const n of [...ints, ...ints.map((n) => -n)]) {
+    const w = new AsciiWriter();
+    w.int(n);
+    assert.equal(w.toString(), String(n === 0 ? 0 : n));
+  }
+  for (const n of [0, 1, 15, 16, 0x7fffffff, 0x80000000, 0xdeadbeef, 0xffffffff]) {
+    const w = new AsciiWriter();
+    w.hex32(n);
+    assert.equal(w.toString(), n.toString(16).padStart(8, '0'));
+  }
 });
 
 test('the 32-character sort key orders rows exactly as (ts, created) do, with no created lowest', () => {

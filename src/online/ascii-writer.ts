@@ -96,12 +96,16 @@ export class AsciiWriter {
   hex32(n: number): void {
     this.room(8);
     const buf = this.buf;
-    let at = this.at + 8;
-    for (let i = 0; i < 8; i++) {
-      buf[--at] = HEX[n & 15];
-      n >>>= 4;
-    }
-    this.at += 8;
+    const at = this.at;
+    buf[at] = HEX[n >>> 28];
+    buf[at + 1] = HEX[(n >>> 24) & 15];
+    buf[at + 2] = HEX[(n >>> 20) & 15];
+    buf[at + 3] = HEX[(n >>> 16) & 15];
+    buf[at + 4] = HEX[(n >>> 12) & 15];
+    buf[at + 5] = HEX[(n >>> 8) & 15];
+    buf[at + 6] = HEX[(n >>> 4) & 15];
+    buf[at + 7] = HEX[n & 15];
+    this.at = at + 8;
   }
 
   /** The IEEE 754 bits of a double, big-endian, as 16 hex digits. */
@@ -139,19 +143,25 @@ export class AsciiWriter {
 
 /** Decimal digits of a non-negative integer. */
 export function digitCount(n: number): number {
-  let digits = 1;
-  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-  return digits;
+  let digits = 0;
+  for (; n >= 1e9; n = Math.floor(n / 1e9)) digits += 9;
+  return digits + (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9);
 }
 
-/** Writes a non-negative integer's digits into `buf` so that they end just before `end`. */
+/** Writes a non-negative integer's digits into `buf` so that they end just before `end` (32-bit arithmetic below 2^31). */
 export function putDigits(buf: Uint8Array, end: number, n: number): void {
   let p = end;
-  do {
+  for (; n >= 0x80000000; p--) {
     const q = Math.floor(n / 10);
-    buf[--p] = ZERO + (n - q * 10);
+    buf[p - 1] = ZERO + (n - q * 10);
     n = q;
-  } while (n > 0);
+  }
+  let m = n | 0;
+  do {
+    const q = (m / 10) | 0;
+    buf[--p] = ZERO + (m - q * 10);
+    m = q;
+  } while (m > 0);
 }
 
 const OFFSET = 1n << 63n;

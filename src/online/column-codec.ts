@@ -6,7 +6,7 @@
  * else (other column kinds, strings that need escaping, values beyond 2^53) goes through the value
  * writers of codec.ts, so there is one definition of every stored form.
  */
-import { INLINE_BYTES, isNull, valueAt, type BatchColumn } from '../column-batch.js';
+import { INLINE_BYTES, isNull, valueAt, type BatchColumn, type Validity } from '../column-batch.js';
 import type { DataType } from '../values.js';
 import type { AsciiWriter } from './ascii-writer.js';
 import { CLOSE, COMMA, FALSE, featuresHead, NO_CREATED_HEX, NULL, QUOTE, TRUE, valueWriterFor } from './codec.js';
@@ -40,7 +40,7 @@ export function columnSource(layout: ViewLayout, rows: ColumnRows): RowSource {
     : (w: AsciiWriter) => w.all(NO_CREATED_HEX);
   return {
     length: batch.rows,
-    hasKey: keyColumns.length === 1 ? (i) => !isNull(keyColumns[0], i) : (i) => keyColumns.every((c) => !isNull(c, i)),
+    hasKey: keyColumns.every((c) => validity(c) === null) ? () => true : (i) => keyColumns.every((c) => !isNull(c, i)),
     writeEntity: entityWriter(layout, keyColumns),
     writeStored: (w, i) => {
       writeTs(w, i);
@@ -59,8 +59,18 @@ export function columnSource(layout: ViewLayout, rows: ColumnRows): RowSource {
 /** A timestamp column's half of the sort key: its words in hex, or `other` for NULL and other kinds. */
 function sortKeyWriter(col: BatchColumn, other: CellWriter): CellWriter {
   if (col.kind !== 'timestamp') return other;
-  const words = col.words;
-  return (w, i) => (isNull(col, i) ? other(w, i) : w.hex64Words(words[2 * i], words[2 * i + 1]));
+  const { words, valid } = col;
+  const write: CellWriter = (w, i) => w.hex64Words(words[2 * i], words[2 * i + 1]);
+  return valid === null ? write : (w, i) => (notNull(valid, i) ? write(w, i) : other(w, i));
+}
+
+/** The column's validity bitmap; null when no cell is NULL, and for value columns (whose NULLs are values). */
+function validity(col: BatchColumn): Validity {
+  return col.kind === 'values' ? null : col.valid;
+}
+
+function notNull(valid: Uint8Array, i: number): boolean {
+  return ((valid[i >> 3] >> (i & 7)) & 1) === 1;
 }
 
 function expiryReader(layout: ViewLayout, rows: ColumnRows, ts: BatchColumn): (i: number) => number {
@@ -68,10 +78,10 @@ function expiryReader(layout: ViewLayout, rows: ColumnRows, ts: BatchColumn): (i
   if (ttl === undefined) return () => 0;
   const slow = (i: number) => expiryArg(layout, rowTimestamp(rows, i));
   if (ts.kind !== 'timestamp') return slow;
-  const words = ts.words;
+  const { words, valid } = ts;
   return (i) => {
     const hi = words[2 * i + 1] | 0;
-    if (isNull(ts, i) || hi < -SAFE_HI || hi >= SAFE_HI) return slow(i);
+    if ((valid !== null && !notNull(valid, i)) || hi < -SAFE_HI || hi >= SAFE_HI) return slow(i);
     return expiryFromMicros(ttl, hi * TWO_32 + words[2 * i]) ?? slow(i);
   };
 }
@@ -119,7 +129,9 @@ function featureWriter(type: DataType, col: BatchColumn, what: string): CellWrit
     else write(w, v);
   };
   const fast = fastWriter(type, col, write);
-  return fast ? (w, i) => (isNull(col, i) ? w.all(NULL) : fast(w, i)) : viaValue;
+  const valid = validity(col);
+  if (!fast) return viaValue;
+  return valid === null ? fast : (w, i) => (notNull(valid, i) ? fast(w, i) : w.all(NULL));
 }
 
 /** The byte-level writer for a non-NULL cell where the column's kind is the feature's type; undefined for the others. */
