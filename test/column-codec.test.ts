@@ -29,6 +29,7 @@ const QUERY = `
 select
   ${nul(pick(KEYS), 11)} as k,
   ${nul('i * 37 - 50000', 13)}::bigint as k2,
+  ${nul('i * 3', 19)}::integer as k3,
   timestamp '1969-12-31 23:59:59' + to_microseconds(i * 987654321) as ts,
   ${nul("timestamp '2024-01-01' + to_seconds(i % 5)")} as created,
   ${nul("case i % 6 when 0 then 9223372036854775807 when 1 then -9223372036854775808 when 2 then 9007199254740993 when 3 then -9007199254740992 else i * 1000003 - 1000000 end")}::bigint as f_int,
@@ -101,6 +102,7 @@ const LAYOUTS: { layout: ViewLayout; keys: string[]; created: boolean }[] = [
   { layout: { view: 'one_key', joinKeys: [{ name: 'k', type: { type: 'string' } }], features: FEATURES, ttlSeconds: 86400 * 30 }, keys: ['k'], created: true },
   { layout: { view: 'two_keys', joinKeys: [{ name: 'k', type: { type: 'string' } }, { name: 'k2', type: { type: 'int64' } }], features: FEATURES }, keys: ['k', 'k2'], created: false },
   { layout: { view: 'int_key', joinKeys: [{ name: 'k2', type: { type: 'int64' } }], features: FEATURES, ttlSeconds: 1.5 }, keys: ['k2'], created: true },
+  { layout: { view: 'value_key', joinKeys: [{ name: 'k3', type: { type: 'int64' } }], features: FEATURES }, keys: ['k3'], created: false },
 ];
 
 for (const { layout, keys, created } of LAYOUTS) {

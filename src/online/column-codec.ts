@@ -40,7 +40,7 @@ export function columnSource(layout: ViewLayout, rows: ColumnRows): RowSource {
     : (w: AsciiWriter) => w.all(NO_CREATED_HEX);
   return {
     length: batch.rows,
-    hasKey: keyColumns.every((c) => validity(c) === null) ? () => true : (i) => keyColumns.every((c) => !isNull(c, i)),
+    hasKey: keyColumns.every((c) => c.kind !== 'values' && c.valid === null) ? () => true : (i) => keyColumns.every((c) => !isNull(c, i)),
     writeEntity: entityWriter(layout, keyColumns),
     writeStored: (w, i) => {
       writeTs(w, i);
