@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
-import { decodeFeatures, encodeFeatures, expiresAtMicros, NO_CREATED } from './codec.js';
+import { EncodedRow, encodeFeatures, expiresAtMicros, NO_CREATED } from './codec.js';
 import { entityId, type Namespace } from './keys.js';
 import type { ApiKeyRecord, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 
@@ -171,7 +171,7 @@ export class SqliteStore implements OnlineStore {
           if (entity === undefined) return undefined;
           const r = this.stmts.read.get(this.ns, layout.view, entity, now) as { ts: bigint; created: bigint; features: string } | undefined;
           if (!r) return undefined;
-          return { ts: new Timestamp(r.ts), created: r.created === NO_CREATED ? undefined : new Timestamp(r.created), values: decodeFeatures(layout, r.features) };
+          return new EncodedRow(layout, new Timestamp(r.ts), r.created === NO_CREATED ? undefined : new Timestamp(r.created), r.features, 0);
         }),
       );
       return readAll.deferred();
