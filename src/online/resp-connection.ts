@@ -1,9 +1,9 @@
 /**
- * A minimal Redis connection for bulk writes: commands are encoded straight into one RESP string
- * per batch and written in one go; replies are counted back in order. ioredis builds a Command
- * object and a promise per command and re-encodes every argument, which measured about 3 µs per
- * row of CPU on `fsql sync`; this writes the same batch for about a third of that. Everything
- * else (reads, metadata, Redis Cluster) stays on ioredis.
+ * A minimal Redis connection for bulk writes and serving reads: commands are encoded straight into
+ * one RESP string per batch and written in one go; replies are counted back in order. ioredis
+ * builds a Command object and a promise per command and re-encodes every argument, which measured
+ * about 3 µs per row of CPU on `fsql sync`; this writes the same batch for about a third of that.
+ * Everything else (metadata, Redis Cluster) stays on ioredis.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
