@@ -216,10 +216,10 @@ function hex32(text: string, at: number): number {
   return n;
 }
 
-/** The float64 whose IEEE 754 bits are the 16 hex digits of `hex` from `at`. */
+/** The float64 whose IEEE 754 bits are the 16 hex digits of `hex` from `at` (parseInt: faster here than hex32). */
 export function hexFloat(hex: string, at = 0): number {
-  F64.setUint32(0, hex32(hex, at));
-  F64.setUint32(4, hex32(hex, at + 8));
+  F64.setUint32(0, parseInt(hex.slice(at, at + 8), 16));
+  F64.setUint32(4, parseInt(hex.slice(at + 8, at + 16), 16));
   return F64.getFloat64(0);
 }
 

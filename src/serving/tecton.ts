@@ -114,11 +114,11 @@ function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean): V
   for (let j = 0; j < plan.views.length; j++) {
     const { featureIndexes, layoutIndexes, layout } = plan.views[j];
     const { row, reason } = served[j];
-    const json = reason === undefined ? featuresJson(layout, row!) : undefined;
+    const json = reason === undefined ? featuresJson(layout, row!, layoutIndexes) : undefined;
     const time = json && withTimes ? `"${row!.ts.toISOString()}"` : 'null';
     for (let k = 0; k < featureIndexes.length; k++) {
       const i = featureIndexes[k];
-      features[i] = json ? json[layoutIndexes[k]] : 'null';
+      features[i] = json ? json[k] : 'null';
       statuses[i] = json ? 'PRESENT' : 'MISSING_DATA';
       times[i] = time;
     }
