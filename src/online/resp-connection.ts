@@ -88,14 +88,30 @@ export class RespConnection {
     return conn;
   }
 
-  /** Writes pre-encoded commands (text as UTF-8, or bytes) and resolves with their `count` replies, in order. */
+  /**
+   * Writes pre-encoded commands (text as UTF-8, or bytes) and resolves with their `count` replies,
+   * in order. What is sent in one turn of the event loop (a server's concurrent requests) goes out
+   * in one write when the turn ends, not in one system call each.
+   */
   send(payload: string | Uint8Array, count: number): Promise<Reply[]> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ replies: [], count, resolve, reject });
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        setImmediate(this.uncork);
+      }
       this.socket.write(payload);
     });
   }
+
+  private corked = false;
+
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** True once the connection failed or was closed: open a new one. */
   get broken(): boolean {
