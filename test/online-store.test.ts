@@ -333,6 +333,31 @@ test('redis errors name the URL without its password: unreachable, and refused c
   }
 });
 
+test('redis reads: a broken connection is opened again; a refused password and an unreachable server name the URL without the password', async () => {
+  const locked = await startRedis(['--requirepass', 'read-secret']);
+  const admin = new Redis(locked.port, '127.0.0.1', { password: 'read-secret' });
+  const url = `redis://:read-secret@127.0.0.1:${locked.port}`;
+  const store = await openStore({ type: 'redis', url }, NS);
+  try {
+    await store.write(MERCHANT, [row([1n], sec(-60), { risk: 0.5, flagged: true })]);
+    const read = async () => (await store.read([{ layout: MERCHANT, key: [1n] }]))[0]?.values.risk;
+    assert.equal(await read(), 0.5);
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await read(), 0.5, 'read again over a new connection');
+    const wrong = await openStore({ type: 'redis', url: `redis://:wrong-secret@127.0.0.1:${locked.port}` }, NS);
+    await assert.rejects(wrong.read([{ layout: MERCHANT, key: [1n] }]), (e: Error) => e instanceof OnlineStoreError && /refused the credentials/.test(e.message) && !e.message.includes('wrong-secret'));
+    await wrong.close();
+    await locked.stop();
+    await assert.rejects(read(), (e: Error) => e instanceof OnlineStoreError && e.message.includes(`Redis at redis://:****@127.0.0.1:${locked.port}`) && !e.message.includes('read-secret'));
+    await assert.rejects(read(), (e: Error) => e instanceof OnlineStoreError && e.message.includes(`cannot reach Redis at redis://:****@127.0.0.1:${locked.port}`));
+  } finally {
+    admin.disconnect();
+    await store.close();
+    await locked.stop();
+  }
+});
+
 /**
  * Rows of a view physically stored underneath, expired or not. Redis: the key count INFO reports
  * for the test's database (one view per TTL state there), which reading does not change.

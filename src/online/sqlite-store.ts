@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { AsciiWriter } from './ascii-writer.js';
-import { decodeFeatures, NO_CREATED, storedTimes } from './codec.js';
+import { EncodedRow, NO_CREATED, storedTimes } from './codec.js';
 import { columnSource } from './column-codec.js';
 import { entityId, entityPrefix, type Namespace } from './keys.js';
 import { rowSource, type RowSource } from './row-source.js';
@@ -191,7 +191,7 @@ export class SqliteStore implements OnlineStore {
           if (entity === undefined) return undefined;
           const r = this.stmts.read.get(this.ns, layout.view, entity, now) as { ts: bigint; created: bigint; features: string } | undefined;
           if (!r) return undefined;
-          return { ts: new Timestamp(r.ts), created: r.created === NO_CREATED ? undefined : new Timestamp(r.created), values: decodeFeatures(layout, r.features) };
+          return new EncodedRow(layout, new Timestamp(r.ts), r.created === NO_CREATED ? undefined : new Timestamp(r.created), r.features, 0);
         }),
       );
       return readAll.deferred();

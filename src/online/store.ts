@@ -43,7 +43,11 @@ export interface ColumnRows {
 export interface StoredRow {
   ts: Timestamp;
   created?: Timestamp;
-  values: Record<string, Value>;
+  /** the features, typed (codec.ts EncodedRow decodes them from `text` on first use) */
+  readonly values: Record<string, Value>;
+  /** the features as stored from `at` (codec.ts: layout fingerprint, then a JSON array), checked against the reader's layout */
+  readonly text: string;
+  readonly at: number;
 }
 
 export interface WriteResult {

@@ -14,6 +14,15 @@ import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
 
 export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
 
+/** Why a view's features are MISSING_DATA for an entity: no row, or the row is older than the view's TTL (or dated after now). */
+export type MissingReason = 'not_found' | 'expired' | 'future';
+
+/** One view's row for one entity at request time: served when `reason` is undefined. */
+export interface ServedRow {
+  row?: StoredRow;
+  reason?: MissingReason;
+}
+
 export interface FeatureValue {
   /** `<view>.<feature>` */
   name: string;
@@ -25,8 +34,8 @@ export interface FeatureValue {
   /** the feature timestamp of the row served; undefined when no row was found */
   effectiveTime?: Timestamp;
   status: FeatureStatus;
-  /** why MISSING_DATA: no row for this entity, or the row is older than the view's TTL (or dated after now) */
-  reason?: 'not_found' | 'expired' | 'future';
+  /** why MISSING_DATA */
+  reason?: MissingReason;
 }
 
 /** A service as the project or the manifest describes it; `features` undefined or null: all of the view's. */
@@ -43,8 +52,8 @@ export interface ServicePlan {
   joinKeyNames: ReadonlySet<string>;
   /** the features in response order: alphabetical by `<view>.<feature>` */
   features: { name: string; view: string; feature: string; type: DataType }[];
-  /** one entry per view read */
-  views: { layout: ViewLayout; featureIndexes: number[] }[];
+  /** one entry per view read: which features (indexes into `features`) it gives, and their indexes in the layout's features */
+  views: { layout: ViewLayout; featureIndexes: number[]; layoutIndexes: number[] }[];
 }
 
 /** Resolves a service against the stored layouts. Throws OnlineStoreError when a view was never synced. */
@@ -71,10 +80,11 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
     }
   }
   features.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const views = [...new Set(features.map((f) => f.view))].map((v) => ({
-    layout: byView.get(v)!,
-    featureIndexes: features.flatMap((f, i) => (f.view === v ? [i] : [])),
-  }));
+  const views = [...new Set(features.map((f) => f.view))].map((v) => {
+    const layout = byView.get(v)!;
+    const featureIndexes = features.flatMap((f, i) => (f.view === v ? [i] : []));
+    return { layout, featureIndexes, layoutIndexes: featureIndexes.map((i) => layout.features.findIndex((x) => x.name === features[i].feature)) };
+  });
   return { service: service.name, joinKeys, joinKeyNames: new Set(joinKeys.map((k) => k.name)), features, views };
 }
 
@@ -113,37 +123,54 @@ export interface ReadOptions {
   now?: Timestamp;
 }
 
-/** Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map, in order. */
-export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
+/**
+ * Reads the rows of many entities in one store round trip: per join key map, in order, one
+ * ServedRow per entry of plan.views, with the rule of SPEC section 4 applied at `now`.
+ */
+export async function readRows(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<ServedRow[][]> {
   const keyed = joinKeyMaps.map((m) => parseJoinKeyMap(plan, m));
   const requests: { layout: ViewLayout; key: Value[] }[] = [];
   for (const keys of keyed) for (const v of plan.views) requests.push({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) });
   const rows = requests.length > 0 ? await store.read(requests) : [];
   const now = opts.now ?? Timestamp.fromMillis(Date.now());
-  const out = new Array<FeatureValue[]>(keyed.length);
+  const n = plan.views.length;
+  const out = new Array<ServedRow[]>(keyed.length);
   for (let e = 0; e < keyed.length; e++) {
-    const vector = new Array<FeatureValue>(plan.features.length);
-    for (let j = 0; j < plan.views.length; j++) {
-      const v = plan.views[j];
-      const row = rows[e * plan.views.length + j];
-      const reason = rowState(v.layout, row, now);
-      for (const i of v.featureIndexes) {
-        const f = plan.features[i];
-        vector[i] = {
-          name: f.name,
-          view: f.view,
-          feature: f.feature,
-          type: f.type,
-          value: reason === undefined ? (row!.values[f.feature] ?? null) : null,
-          effectiveTime: row?.ts,
-          status: reason === undefined ? 'PRESENT' : 'MISSING_DATA',
-          reason,
-        };
-      }
+    const served = new Array<ServedRow>(n);
+    for (let j = 0; j < n; j++) {
+      const row = rows[e * n + j];
+      served[j] = { row, reason: rowState(plan.views[j].layout, row, now) };
     }
-    out[e] = vector;
+    out[e] = served;
   }
   return out;
+}
+
+/** One entity's vector, typed, from its rows (readRows). */
+export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValue[] {
+  const vector = new Array<FeatureValue>(plan.features.length);
+  for (let j = 0; j < plan.views.length; j++) {
+    const { row, reason } = served[j];
+    for (const i of plan.views[j].featureIndexes) {
+      const f = plan.features[i];
+      vector[i] = {
+        name: f.name,
+        view: f.view,
+        feature: f.feature,
+        type: f.type,
+        value: reason === undefined ? (row!.values[f.feature] ?? null) : null,
+        effectiveTime: row?.ts,
+        status: reason === undefined ? 'PRESENT' : 'MISSING_DATA',
+        reason,
+      };
+    }
+  }
+  return vector;
+}
+
+/** Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map, in order. */
+export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
+  return (await readRows(store, plan, joinKeyMaps, opts)).map((served) => typedVector(plan, served));
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {
@@ -151,7 +178,7 @@ export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyM
 }
 
 /** undefined when the row is served; else why not (SPEC section 4 with t = now: ts <= now and, with a TTL, ts >= now - ttl). */
-function rowState(layout: ViewLayout, row: StoredRow | undefined, now: Timestamp): FeatureValue['reason'] {
+function rowState(layout: ViewLayout, row: StoredRow | undefined, now: Timestamp): MissingReason | undefined {
   if (!row) return 'not_found';
   if (row.ts.micros > now.micros) return 'future';
   if (layout.ttlSeconds !== undefined && row.ts.plusSeconds(layout.ttlSeconds).micros < now.micros) return 'expired';

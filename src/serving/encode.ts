@@ -1,7 +1,7 @@
 /**
- * JSON for the two APIs. Tecton values go through online/codec.ts's toJsonValue (int64 as decimal
- * strings, NaN/Infinity as strings, ISO 8601 timestamps). Feast keeps int64 a JSON number, written
- * here as an exact integer literal so no precision is lost above 2^53.
+ * JSON for the two APIs. Tecton values are written by online/feature-json.ts straight from the
+ * stored text (int64 as decimal strings, NaN/Infinity as strings, ISO 8601 timestamps). Feast
+ * keeps int64 a JSON number, written here as an exact integer literal so no precision is lost above 2^53.
  */
 import { Timestamp, type DataType } from '../values.js';
 

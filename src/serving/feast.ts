@@ -4,7 +4,7 @@
  * Features come from a service (`feature_service`, in the service's order) or a list of
  * `view:feature` references (in the list's order).
  */
-import { planService, type FeatureValue, type ServicePlan } from '../online/vector.js';
+import { planService, typedVector, type FeatureValue, type ServicePlan } from '../online/vector.js';
 import type { Value } from '../values.js';
 import { forbidden, type Principal } from './auth.js';
 import { writeFeastJson } from './encode.js';
@@ -100,7 +100,7 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
     plan.joinKeys.forEach((k, i) => (m[k.name] = columns[i][r]));
     maps.push(m);
   }
-  const { vectors } = await s.reader.read(ctx.endpoint, plan, maps);
+  const vectors = (await s.reader.read(ctx.endpoint, plan, maps)).rows.map((served) => typedVector(plan, served));
 
   // join key columns echo the request's values, as Feast does
   const results: unknown[] = plan.joinKeys.map((_, i) => ({ values: columns[i], statuses: new Array(rows).fill('PRESENT'), event_timestamps: new Array(rows).fill(EPOCH) }));

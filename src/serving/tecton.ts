@@ -4,9 +4,8 @@
  * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
  * clients send them. `result` holds exactly `features`.
  */
-import { toJsonValue } from '../online/codec.js';
-import type { FeatureValue } from '../online/vector.js';
-import type { Timestamp, Value } from '../values.js';
+import { featuresJson } from '../online/feature-json.js';
+import type { ServedRow, ServicePlan } from '../online/vector.js';
 import { forbidden, mayRead, type Principal } from './auth.js';
 import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
 import { dataTypeJson } from './encode.js';
@@ -107,45 +106,21 @@ interface Vector {
   times: string[];
 }
 
-/** A value as JSON text, as toJsonValue shapes it, without building an intermediate object. */
-function jsonValue(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'bigint':
-      return `"${v}"`;
-    case 'number':
-      return Number.isFinite(v) ? String(v) : JSON.stringify(toJsonValue(v));
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'string':
-      return JSON.stringify(v);
-    default:
-      return JSON.stringify(toJsonValue(v));
-  }
-}
-
-function vectorOf(values: FeatureValue[], withTimes: boolean): Vector {
-  const n = values.length;
+function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean): Vector {
+  const n = plan.features.length;
   const features: string[] = new Array(n);
   const statuses: string[] = new Array(n);
   const times: string[] = new Array(n);
-  let lastTs: Timestamp | undefined;
-  let lastText = 'null';
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    statuses[i] = v.status;
-    if (v.status === 'PRESENT') {
-      features[i] = jsonValue(v.value);
-      if (withTimes && v.effectiveTime) {
-        if (v.effectiveTime !== lastTs) {
-          lastTs = v.effectiveTime;
-          lastText = `"${v.effectiveTime.toISOString()}"`;
-        }
-        times[i] = lastText;
-      } else times[i] = 'null';
-    } else {
-      features[i] = 'null';
-      times[i] = 'null';
+  for (let j = 0; j < plan.views.length; j++) {
+    const { featureIndexes, layoutIndexes, layout } = plan.views[j];
+    const { row, reason } = served[j];
+    const json = reason === undefined ? featuresJson(layout, row!, layoutIndexes) : undefined;
+    const time = json && withTimes ? `"${row!.ts.toISOString()}"` : 'null';
+    for (let k = 0; k < featureIndexes.length; k++) {
+      const i = featureIndexes[k];
+      features[i] = json ? json[k] : 'null';
+      statuses[i] = json ? 'PRESENT' : 'MISSING_DATA';
+      times[i] = time;
     }
   }
   return { features, statuses, times };
@@ -215,8 +190,8 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
   const map = joinKeyMapOf(service, params, 'params');
-  const { vectors, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, service.plan!, [map]);
-  const v = vectorOf(vectors[0], options.effectiveTimes);
+  const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, service.plan!, [map]);
+  const v = vectorOf(service.plan!, rows[0], options.effectiveTimes);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) metadata.push(metaFeatures(service, options, (i) => (v.times[i] === 'null' ? undefined : v.times[i]), (i) => `"${v.statuses[i]}"`));
   if (options.sloInfo) metadata.push(`"sloInfo":${sloInfo(ctx, storeSeconds)}`);
@@ -238,7 +213,7 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   if (list.length > MAX_BATCH) throw badRequest(`'request_data' holds ${list.length} entries; send at most ${MAX_BATCH} per request.`);
   const maps = list.map((row, i) => joinKeyMapOf(service, expectObject(row, `request_data[${i}]`), `request_data[${i}]`));
   const read = await s.reader.read(ctx.endpoint, service.plan!, maps);
-  const vectors = read.vectors.map((v) => vectorOf(v, options.effectiveTimes));
+  const vectors = read.rows.map((served) => vectorOf(service.plan!, served, options.effectiveTimes));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     // per feature, one status and one effective time per row, in request order

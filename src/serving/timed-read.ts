@@ -1,9 +1,9 @@
 /**
- * The server's one way to read vectors: online/vector.ts's readVectors (one store round trip for
- * any number of entities, the TTL rule at request time), timed into the store latency histogram.
+ * The server's one way to read: online/vector.ts's readRows (one store round trip for any number
+ * of entities, the TTL rule at request time), timed into the store latency histogram.
  */
 import type { OnlineStore } from '../online/store.js';
-import { readVectors, type FeatureValue, type ServicePlan } from '../online/vector.js';
+import { readRows, type ServedRow, type ServicePlan } from '../online/vector.js';
 import { seriesKey, type Metrics } from './metrics.js';
 
 export class TimedReader {
@@ -14,12 +14,12 @@ export class TimedReader {
     private readonly metrics: Metrics,
   ) {}
 
-  /** One FeatureValue[] per join key map, in order; also returns the seconds the read took. */
-  async read(endpoint: string, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[]): Promise<{ vectors: FeatureValue[][]; seconds: number }> {
+  /** Per join key map, in order, one ServedRow per plan view; also returns the seconds the read took. */
+  async read(endpoint: string, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[]): Promise<{ rows: ServedRow[][]; seconds: number }> {
     const t0 = process.hrtime.bigint();
-    let vectors: FeatureValue[][];
+    let rows: ServedRow[][];
     try {
-      vectors = await readVectors(this.store, plan, joinKeyMaps);
+      rows = await readRows(this.store, plan, joinKeyMaps);
     } catch (e) {
       if ((e as Error)?.name !== 'RequestError') this.metrics.inc('fsql_online_store_errors_total', { endpoint });
       throw e;
@@ -31,6 +31,6 @@ export class TimedReader {
       this.series.set(endpoint, key);
     }
     this.metrics.observeKey(key, seconds);
-    return { vectors, seconds };
+    return { rows, seconds };
   }
 }

@@ -4,7 +4,7 @@
  * unreachable store. Integration tests use the real Redis and SQLite stores.
  */
 import { OnlineStoreError } from '../../src/errors.js';
-import { LayoutMismatchError } from '../../src/online/codec.js';
+import { EncodedRow, encodeFeatures, LayoutMismatchError } from '../../src/online/codec.js';
 import { toOnlineRows } from '../../src/online/column-rows.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../../src/online/store.js';
 import { Timestamp, type Value } from '../../src/values.js';
@@ -25,7 +25,7 @@ export class MemoryStore implements OnlineStore {
   /** like the real stores: a read with another layout than the stored one fails with LayoutMismatchError */
   strictLayouts = false;
   private layouts = new Map<string, ViewLayout>();
-  private rows = new Map<string, Map<string, StoredRow>>();
+  private rows = new Map<string, Map<string, Omit<OnlineRow, 'key'>>>();
   private watermarks = new Map<string, Timestamp>();
   private syncStats = new Map<string, SyncStats>();
   private keys = new Map<string, ApiKeyRecord>();
@@ -54,7 +54,7 @@ export class MemoryStore implements OnlineStore {
 
   async write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
     this.check();
-    const table = this.rows.get(layout.view) ?? new Map<string, StoredRow>();
+    const table = this.rows.get(layout.view) ?? new Map<string, Omit<OnlineRow, 'key'>>();
     this.rows.set(layout.view, table);
     let written = 0;
     let stale = 0;
@@ -85,7 +85,8 @@ export class MemoryStore implements OnlineStore {
       const row = this.rows.get(layout.view)?.get(keyText(key));
       if (!row) return undefined;
       if (layout.ttlSeconds !== undefined && row.ts.micros + BigInt(layout.ttlSeconds * 1e6) < now) return undefined;
-      return row;
+      // encoded like the real stores, so readers get the stored text too
+      return new EncodedRow(layout, row.ts, row.created, encodeFeatures(layout, row.values), 0);
     });
   }
 
