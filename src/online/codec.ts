@@ -339,6 +339,11 @@ export function decodeStored(layout: ViewLayout, text: string): StoredRow {
   return new EncodedRow(layout, new Timestamp(ts), c === NO_CREATED ? undefined : new Timestamp(c), text, 32);
 }
 
+/** The oldest feature timestamp still valid at `now` (microseconds): now - ttl; undefined for no TTL. */
+export function oldestValidMicros(layout: ViewLayout, now: bigint): bigint | undefined {
+  return layout.ttlSeconds === undefined ? undefined : now - BigInt(Math.round(layout.ttlSeconds * 1e6));
+}
+
 /** When a row stops being valid: ts + ttl (inclusive), in microseconds; undefined for no TTL. */
 export function expiresAtMicros(layout: ViewLayout, ts: Timestamp): bigint | undefined {
   return layout.ttlSeconds === undefined ? undefined : ts.micros + BigInt(Math.round(layout.ttlSeconds * 1e6));

@@ -16,7 +16,7 @@ import { Cluster, Redis } from 'ioredis';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { safeUrl } from '../secrets.js';
 import { Timestamp } from '../values.js';
-import { decodeStored, encodeStored, expiresAtMicros } from './codec.js';
+import { decodeStored, encodeStored, oldestValidMicros } from './codec.js';
 import { columnSource } from './column-codec.js';
 import { toOnlineRows } from './column-rows.js';
 import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
@@ -95,8 +95,8 @@ export interface RedisStoreConfig {
 export class RedisStore implements OnlineStore {
   readonly location: string;
   private readonly keys: RedisKeys;
-  /** single server: the connection bulk writes go through (resp-connection.ts), opened on first write */
-  private bulk?: Promise<RespConnection>;
+  /** single server: the connection bulk writes go through (resp-connection.ts), with the put script loaded */
+  private readonly bulk: Reconnecting;
   /** per view: the share of new keys in its last batch, which picks the write path of the next */
   private readonly newKeyShare = new Map<string, number>();
   private readonly buffers = new BufferPool();
@@ -108,14 +108,22 @@ export class RedisStore implements OnlineStore {
     private readonly cluster: boolean,
     url: string,
     ns: Namespace,
-    private readonly bulkOptions: RespOptions,
+    respOptions: RespOptions,
   ) {
     this.location = safeUrl(url) + (cluster ? ' (cluster)' : '');
     this.keys = new RedisKeys(ns);
     client.defineCommand('fsqlPut', { lua: PUT_SCRIPT });
     // Without a listener ioredis prints connection errors itself; commands report them instead.
     client.on('error', () => undefined);
-    this.reads = new Reconnecting(() => RespConnection.connect(bulkOptions));
+    this.reads = new Reconnecting(() => RespConnection.connect(respOptions));
+    this.bulk = new Reconnecting(async () => {
+      const conn = await RespConnection.connect(respOptions);
+      await this.loadScript(conn).catch((e) => {
+        conn.close();
+        throw e;
+      });
+      return conn;
+    });
   }
 
   /** Creates the client; it connects on first use, so a server can start while Redis is down. */
@@ -225,7 +233,7 @@ export class RedisStore implements OnlineStore {
     const payloads: (Payload | undefined)[] = [batch.nx, batch.scripted];
     try {
       if (batch.rows === 0) return 0;
-      const conn = await this.bulkConnection();
+      const conn = await this.bulk.get();
       const run = (payload: Payload) => {
         payloads.push(payload);
         const p = this.runScript(conn, payload);
@@ -285,29 +293,6 @@ export class RedisStore implements OnlineStore {
       absent += a;
     }
     return [written, absent];
-  }
-
-  private bulkConnection(): Promise<RespConnection> {
-    const current = this.bulk;
-    if (current) {
-      return current.then(
-        (conn) => {
-          if (!conn.broken) return conn;
-          this.bulk = undefined;
-          return this.bulkConnection();
-        },
-        (e) => {
-          this.bulk = undefined;
-          throw e;
-        },
-      );
-    }
-    const opened = RespConnection.connect(this.bulkOptions).then(async (conn) => {
-      await this.loadScript(conn);
-      return conn;
-    });
-    this.bulk = opened;
-    return opened;
   }
 
   private async loadScript(conn: RespConnection): Promise<void> {
@@ -377,18 +362,23 @@ export class RedisStore implements OnlineStore {
       });
     }
     const now = Timestamp.fromMillis(Date.now()).micros;
+    const oldest = new Map<ViewLayout, bigint | undefined>();
     return requests.map(({ layout }, i) => {
       const text = texts[i];
       if (!text) return undefined;
       const row = decodeStored(layout, text);
-      const expires = expiresAtMicros(layout, row.ts);
-      return expires !== undefined && expires < now ? undefined : row;
+      if (!oldest.has(layout)) oldest.set(layout, oldestValidMicros(layout, now));
+      const valid = oldest.get(layout);
+      return valid !== undefined && row.ts.micros < valid ? undefined : row;
     });
   }
 
   /** A single server's MGET over the read connection. */
   private async mget(keys: string[]): Promise<(string | null)[]> {
-    const [reply] = await (await this.reads.get()).send(encodeCommand(['MGET', ...keys]), 1);
+    // keys are ASCII (keys.ts escapes every part), so a length is a byte count and latin1 is their encoding
+    let command = `*${keys.length + 1}\r\n$4\r\nMGET\r\n`;
+    for (const k of keys) command += `$${k.length}\r\n${k}\r\n`;
+    const [reply] = await (await this.reads.get()).send(Buffer.from(command, 'latin1'), 1);
     if (reply instanceof ReplyError) throw reply;
     return reply as (string | null)[];
   }
@@ -450,9 +440,7 @@ export class RedisStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
-    const bulk = this.bulk;
-    this.bulk = undefined;
-    if (bulk) await bulk.then((c) => c.close()).catch(() => undefined);
+    await this.bulk.close();
     await this.reads.close();
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());

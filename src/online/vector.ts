@@ -9,7 +9,7 @@
  */
 import { OnlineStoreError, RequestError } from '../errors.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
-import { coerceValue } from './codec.js';
+import { coerceValue, oldestValidMicros } from './codec.js';
 import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
 
 export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
@@ -132,14 +132,15 @@ export async function readRows(store: OnlineStore, plan: ServicePlan, joinKeyMap
   const requests: { layout: ViewLayout; key: Value[] }[] = [];
   for (const keys of keyed) for (const v of plan.views) requests.push({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) });
   const rows = requests.length > 0 ? await store.read(requests) : [];
-  const now = opts.now ?? Timestamp.fromMillis(Date.now());
+  const now = (opts.now ?? Timestamp.fromMillis(Date.now())).micros;
   const n = plan.views.length;
+  const oldest = plan.views.map((v) => oldestValidMicros(v.layout, now));
   const out = new Array<ServedRow[]>(keyed.length);
   for (let e = 0; e < keyed.length; e++) {
     const served = new Array<ServedRow>(n);
     for (let j = 0; j < n; j++) {
       const row = rows[e * n + j];
-      served[j] = { row, reason: rowState(plan.views[j].layout, row, now) };
+      served[j] = { row, reason: rowState(row, now, oldest[j]) };
     }
     out[e] = served;
   }
@@ -178,9 +179,9 @@ export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyM
 }
 
 /** undefined when the row is served; else why not (SPEC section 4 with t = now: ts <= now and, with a TTL, ts >= now - ttl). */
-function rowState(layout: ViewLayout, row: StoredRow | undefined, now: Timestamp): MissingReason | undefined {
+function rowState(row: StoredRow | undefined, now: bigint, oldestValid: bigint | undefined): MissingReason | undefined {
   if (!row) return 'not_found';
-  if (row.ts.micros > now.micros) return 'future';
-  if (layout.ttlSeconds !== undefined && row.ts.plusSeconds(layout.ttlSeconds).micros < now.micros) return 'expired';
+  if (row.ts.micros > now) return 'future';
+  if (oldestValid !== undefined && row.ts.micros < oldestValid) return 'expired';
   return undefined;
 }
