@@ -105,7 +105,7 @@ function asciiJson(json: string): string {
 }
 
 /** Writes a non-null value's JSON text (the hot path of sync: no intermediate string or array). */
-export type WriteValue = (w: AsciiWriter, v: unknown) => void;
+type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
 export const QUOTE = 34;
 export const TRUE = Buffer.from('true', 'latin1');
@@ -265,7 +265,7 @@ export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record
   w.byte(CLOSE);
 }
 
-const OPEN = 91;
+export const OPEN = 91;
 export const COMMA = 44;
 export const CLOSE = 93;
 
@@ -274,7 +274,7 @@ export function encodeFeatures(layout: ViewLayout, values: Record<string, unknow
 }
 
 /** Throws LayoutMismatchError unless the features stored in `text` from `at` were written with `layout`'s features. */
-export function checkFingerprint(layout: ViewLayout, text: string, at: number): void {
+function checkFingerprint(layout: ViewLayout, text: string, at: number): void {
   const c = compile(layout);
   if (!text.startsWith(c.fingerprint, at)) {
     throw new LayoutMismatchError(
@@ -342,8 +342,8 @@ export function oldestValidMicros(layout: ViewLayout, now: bigint): bigint | und
 }
 
 /** When a row stops being valid: ts + ttl (inclusive), in microseconds; undefined for no TTL. */
-export function expiresAtMicros(layout: ViewLayout, ts: Timestamp): bigint | undefined {
-  return layout.ttlSeconds === undefined ? undefined : ts.micros + BigInt(Math.round(layout.ttlSeconds * 1e6));
+export function expiresAtMicros(layout: ViewLayout, ts: bigint): bigint | undefined {
+  return layout.ttlSeconds === undefined ? undefined : ts + BigInt(Math.round(layout.ttlSeconds * 1e6));
 }
 
 /** A value as JSON shows it (SPEC section 6): int64 as a string, NaN and infinities as strings, timestamps ISO 8601 UTC. */

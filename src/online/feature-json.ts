@@ -7,17 +7,13 @@
  * exactly what toJsonValue + JSON.stringify give for the typed value (test/feature-json.test.ts).
  */
 import { Timestamp, type DataType } from '../values.js';
-import { hexFloat } from './codec.js';
+import { CLOSE, COMMA, hexFloat, OPEN, QUOTE } from './codec.js';
 import type { StoredRow, ViewLayout } from './store.js';
 
 /** The JSON text of the element of `text` from `start` to `end` (not null: callers check). */
 type ToJson = (text: string, start: number, end: number) => string;
 
-const QUOTE = 34;
 const BACKSLASH = 92;
-const OPEN = 91;
-const CLOSE = 93;
-const COMMA = 44;
 /** 'n', the first character of null */
 const N = 110;
 

@@ -22,7 +22,7 @@ import { toOnlineRows } from './column-rows.js';
 import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
 import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './redis-batch.js';
 import { expiryArg, rowSource, type RowSource } from './row-source.js';
-import { encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
+import { encodeAsciiCommand, encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { Reconnecting } from './reconnecting.js';
@@ -375,10 +375,7 @@ export class RedisStore implements OnlineStore {
 
   /** A single server's MGET over the read connection. */
   private async mget(keys: string[]): Promise<(string | null)[]> {
-    // keys are ASCII (keys.ts escapes every part), so a length is a byte count and latin1 is their encoding
-    let command = `*${keys.length + 1}\r\n$4\r\nMGET\r\n`;
-    for (const k of keys) command += `$${k.length}\r\n${k}\r\n`;
-    const [reply] = await (await this.reads.get()).send(Buffer.from(command, 'latin1'), 1);
+    const [reply] = await (await this.reads.get()).send(encodeAsciiCommand(['MGET', ...keys]), 1);
     if (reply instanceof ReplyError) throw reply;
     return reply as (string | null)[];
   }

@@ -37,6 +37,13 @@ export function encodeCommand(args: readonly string[]): string {
   return out;
 }
 
+/** The same for arguments known to be ASCII (row keys: keys.ts escapes every part): lengths are byte counts, no UTF-8 pass. */
+export function encodeAsciiCommand(args: readonly string[]): Buffer {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) out += `$${a.length}\r\n${a}\r\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 const PLUS = 0x2b;
 const DOLLAR = 0x24;
 const MINUS = 0x2d;

@@ -37,7 +37,7 @@ export function expiryArg(layout: ViewLayout, ts: Timestamp): number {
   if (layout.ttlSeconds === undefined) return 0;
   const fast = expiryFromMicros(layout.ttlSeconds, Number(ts.micros));
   if (fast !== undefined) return fast;
-  const ms = expiresAtMicros(layout, ts)! / 1000n;
+  const ms = expiresAtMicros(layout, ts.micros)! / 1000n;
   return ms <= 0n ? -1 : Number(ms);
 }
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { AsciiWriter } from './ascii-writer.js';
-import { EncodedRow, NO_CREATED, storedTimes } from './codec.js';
+import { EncodedRow, expiresAtMicros, NO_CREATED, storedTimes } from './codec.js';
 import { columnSource } from './column-codec.js';
 import { entityId, entityPrefix, type Namespace } from './keys.js';
 import { rowSource, type RowSource } from './row-source.js';
@@ -156,7 +156,6 @@ export class SqliteStore implements OnlineStore {
     return this.guard(() => {
       const result: WriteResult = { written: 0, stale: 0 };
       const prefix = entityPrefix(layout);
-      const ttl = layout.ttlSeconds === undefined ? undefined : BigInt(Math.round(layout.ttlSeconds * 1e6));
       const w = new AsciiWriter();
       const params: unknown[] = [];
       const batch = this.db.transaction((from: number, to: number) => {
@@ -169,7 +168,7 @@ export class SqliteStore implements OnlineStore {
           src.writeStored(w, i);
           const stored = w.toString();
           const [ts, created] = storedTimes(stored);
-          params.push(this.ns, layout.view, entity, ts, created, stored.slice(32), ttl === undefined ? null : ts + ttl);
+          params.push(this.ns, layout.view, entity, ts, created, stored.slice(32), expiresAtMicros(layout, ts) ?? null);
           if (params.length === UPSERT_ROWS * UPSERT_PARAMS) result.written += this.stmts.upsertMany.run(params.splice(0)).changes;
         }
         for (let p = 0; p < params.length; p += UPSERT_PARAMS) result.written += this.stmts.upsert.run(params.slice(p, p + UPSERT_PARAMS)).changes;

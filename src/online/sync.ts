@@ -163,13 +163,6 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
     result.stale += w.stale;
   });
   let reader: ((batch: ColumnBatch) => ColumnRows) | undefined;
-  /** Writes one batch and forgets it: from then on only its encoded form waits for the store. */
-  const writeBatch = (rows: ColumnRows) => {
-    const batchNewest = newestTimestamp(rows);
-    if (batchNewest && (!newest || batchNewest.micros > newest.micros)) newest = batchNewest;
-    result.rowsRead += rows.batch.rows;
-    return store.writeColumns(layout, rows);
-  };
   const chunks = wh.streamColumns(sql, { chunkRows: opts.chunkRows ?? DEFAULT_CHUNK_ROWS, label: view.file })[Symbol.asyncIterator]();
   try {
     let next = chunks.next();
@@ -179,8 +172,13 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
       next = chunks.next();
       next.catch(() => undefined);
       reader ??= columnRowsReader(view, shape, step.value.names);
-      const written = writeBatch(reader(step.value));
+      const rows = reader(step.value);
+      const batchNewest = newestTimestamp(rows);
+      if (batchNewest && (!newest || batchNewest.micros > newest.micros)) newest = batchNewest;
+      result.rowsRead += rows.batch.rows;
       const read = result.rowsRead;
+      // The store reads the batch before this returns; only its encoded form waits for the store.
+      const written = store.writeColumns(layout, rows);
       await inflight.add(
         written.then((w) => {
           opts.onProgress?.(view.name, read);

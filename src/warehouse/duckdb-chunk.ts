@@ -1,5 +1,5 @@
 /**
- * DuckDB result chunks to rows of fsql values.
+ * DuckDB result chunks as column batches (column-batch.ts) and as rows of fsql values.
  *
  * Fixed-width columns (booleans, integers, floats, timestamps, dates) and VARCHAR are read straight
  * from the vectors' memory through @duckdb/node-bindings: typed arrays over the data, the validity
@@ -14,21 +14,22 @@ import {
   DuckDBTypeId, type DuckDBDataChunk, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import type { BatchColumn, ColumnBatch } from '../column-batch.js';
+import { valuesOf, type BatchColumn, type ColumnBatch } from '../column-batch.js';
 import { Timestamp, type Row, type Value } from '../values.js';
 
-/** One column of a chunk as fsql values. */
+/** One column of a chunk as fsql values (the types chunkColumns gives as values). */
 type ColumnReader = (chunk: DuckDBDataChunk, column: number, rows: number) => Value[];
 
-/** Reads whole chunks as rows with the given column names. */
+/** Reads whole chunks as rows with the given column names: the column batch, column by column as values. */
 export function chunkReader(names: readonly string[], types: readonly DuckDBType[]): (chunk: DuckDBDataChunk) => Row[] {
-  const readers = types.map(columnReader);
+  const read = chunkColumns(names, types);
   // Every row starts as a copy of one object with the columns in order, so all rows share a shape.
   const template: Row = {};
   for (const name of names) template[name] = null;
   return (chunk) => {
-    const rows = chunk.rowCount;
-    const columns = readers.map((read, c) => read(chunk, c, rows));
+    const batch = read(chunk);
+    const rows = batch.rows;
+    const columns = batch.columns.map((c) => valuesOf(c, rows));
     const out = new Array<Row>(rows);
     for (let r = 0; r < rows; r++) {
       const row = { ...template };
@@ -74,7 +75,7 @@ function rawColumnReader(type: DuckDBType): RawReader {
         return raw(16, (d, valid) => {
           const lengths = new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4);
           const outOfLine = (i: number) => duckdb.get_data_from_pointer(d.buffer as ArrayBuffer, d.byteOffset + i * 16 + 8, lengths[i * 4]);
-          return { kind: 'varchar', slots: d, lengths, outOfLine, valid };
+          return { kind: 'varchar', slots: Buffer.from(d.buffer, d.byteOffset, d.byteLength), lengths, outOfLine, valid };
         });
     }
   }
@@ -114,37 +115,12 @@ const f64 = (d: Uint8Array, n: number) => new Float64Array(d.buffer, d.byteOffse
 
 const MICROS_PER_DAY = 86400000000n;
 
-/** VARCHAR: 16-byte string_t items, the text inline when it is 12 bytes or shorter, else behind a pointer. */
-const readVarchar: ColumnReader = (chunk, column, rows) => {
-  const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
-  const data = duckdb.vector_get_data(vector, rows * 16);
-  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const lengths = new Uint32Array(data.buffer, data.byteOffset, rows * 4);
-  const valid = validityOf(vector, rows);
-  const out = new Array<Value>(rows);
-  for (let i = 0; i < rows; i++) {
-    if (valid && !((valid[i >> 3] >> (i & 7)) & 1)) {
-      out[i] = null;
-      continue;
-    }
-    const at = i * 16;
-    const length = lengths[i * 4];
-    out[i] =
-      length <= 12
-        ? text.toString('utf8', at + 4, at + 4 + length)
-        : Buffer.from(duckdb.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, length)).toString('utf8');
-  }
-  return out;
-};
-
 /** The raw layouts above assume little-endian memory, as DuckDB and typed arrays both use on x86 and ARM. */
 const RAW = endianness() === 'LE';
 
 function columnReader(type: DuckDBType): ColumnReader {
   if (RAW) {
     switch (type.typeId) {
-      case DuckDBTypeId.BOOLEAN:
-        return fixedWidth(1, bytes, (a, i) => a[i] !== 0);
       case DuckDBTypeId.TINYINT:
         return fixedWidth(1, i8, (a, i) => BigInt(a[i]));
       case DuckDBTypeId.UTINYINT:
@@ -157,21 +133,12 @@ function columnReader(type: DuckDBType): ColumnReader {
         return fixedWidth(4, i32, (a, i) => BigInt(a[i]));
       case DuckDBTypeId.UINTEGER:
         return fixedWidth(4, u32, (a, i) => BigInt(a[i]));
-      case DuckDBTypeId.BIGINT:
-        return fixedWidth(8, i64, (a, i) => a[i]);
       case DuckDBTypeId.UBIGINT:
         return fixedWidth(8, u64, (a, i) => a[i]);
       case DuckDBTypeId.FLOAT:
         return fixedWidth(4, f32, (a, i) => a[i]);
-      case DuckDBTypeId.DOUBLE:
-        return fixedWidth(8, f64, (a, i) => a[i]);
-      case DuckDBTypeId.TIMESTAMP:
-      case DuckDBTypeId.TIMESTAMP_TZ:
-        return fixedWidth(8, i64, (a, i) => new Timestamp(a[i]));
       case DuckDBTypeId.DATE:
         return fixedWidth(4, i32, (a, i) => new Timestamp(BigInt(a[i]) * MICROS_PER_DAY));
-      case DuckDBTypeId.VARCHAR:
-        return readVarchar;
     }
   }
   const convert = converterFor(type);

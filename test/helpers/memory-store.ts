@@ -4,7 +4,7 @@
  * unreachable store. Integration tests use the real Redis and SQLite stores.
  */
 import { OnlineStoreError } from '../../src/errors.js';
-import { EncodedRow, encodeFeatures, LayoutMismatchError } from '../../src/online/codec.js';
+import { EncodedRow, encodeFeatures, LayoutMismatchError, oldestValidMicros } from '../../src/online/codec.js';
 import { toOnlineRows } from '../../src/online/column-rows.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../../src/online/store.js';
 import { Timestamp, type Value } from '../../src/values.js';
@@ -84,7 +84,8 @@ export class MemoryStore implements OnlineStore {
     return requests.map(({ layout, key }) => {
       const row = this.rows.get(layout.view)?.get(keyText(key));
       if (!row) return undefined;
-      if (layout.ttlSeconds !== undefined && row.ts.micros + BigInt(layout.ttlSeconds * 1e6) < now) return undefined;
+      const oldest = oldestValidMicros(layout, now);
+      if (oldest !== undefined && row.ts.micros < oldest) return undefined;
       // encoded like the real stores, so readers get the stored text too
       return new EncodedRow(layout, row.ts, row.created, encodeFeatures(layout, row.values), 0);
     });
