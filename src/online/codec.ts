@@ -204,25 +204,36 @@ function written(write: (w: AsciiWriter) => void): string {
   return scratch.toString();
 }
 
-const F64 = new DataView(new ArrayBuffer(8));
+/** Each character code's hex digit value (lower case, as written), -1 for any other character. */
+const HEX_DIGIT = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) HEX_DIGIT['0123456789abcdef'.charCodeAt(d)] = d;
 
 /** 8 hex digits of `text` from `at` as an unsigned 32-bit number; NaN when one is not a hex digit. */
 function hex32(text: string, at: number): number {
-  let n = 0;
-  for (let i = at; i < at + 8; i++) {
-    const c = text.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (d < 0) return NaN;
-    n = n * 16 + d;
-  }
-  return n;
+  // unrolled: about half the time of a loop over the 8 digits
+  const a = HEX_DIGIT[text.charCodeAt(at) & 255];
+  const b = HEX_DIGIT[text.charCodeAt(at + 1) & 255];
+  const c = HEX_DIGIT[text.charCodeAt(at + 2) & 255];
+  const d = HEX_DIGIT[text.charCodeAt(at + 3) & 255];
+  const e = HEX_DIGIT[text.charCodeAt(at + 4) & 255];
+  const f = HEX_DIGIT[text.charCodeAt(at + 5) & 255];
+  const g = HEX_DIGIT[text.charCodeAt(at + 6) & 255];
+  const h = HEX_DIGIT[text.charCodeAt(at + 7) & 255];
+  if ((a | b | c | d | e | f | g | h) < 0) return NaN;
+  return ((a << 28) | (b << 24) | (c << 20) | (d << 16) | (e << 12) | (f << 8) | (g << 4) | h) >>> 0;
 }
+
+/** A float64 and its two 32-bit halves; HIGH is the index of the half holding sign and exponent. */
+const F64 = new Float64Array(1);
+const F64_WORDS = new Uint32Array(F64.buffer);
+F64[0] = 1;
+const HIGH = F64_WORDS[1] === 0x3ff00000 ? 1 : 0;
 
 /** The float64 whose IEEE 754 bits are the 16 hex digits of `hex` from `at`. */
 export function hexFloat(hex: string, at = 0): number {
-  F64.setUint32(0, hex32(hex, at));
-  F64.setUint32(4, hex32(hex, at + 8));
-  return F64.getFloat64(0);
+  F64_WORDS[HIGH] = hex32(hex, at);
+  F64_WORDS[1 - HIGH] = hex32(hex, at + 8);
+  return F64[0];
 }
 
 /** v + 2^63 as 16 hex digits, so string order is numeric order. */
@@ -303,6 +314,9 @@ export function encodeStored(layout: ViewLayout, row: OnlineRow): string {
   return written((w) => writeStored(w, layout, row));
 }
 
+/** EncodedRow's `created` when it is read from the sort key at the start of `text` on first use. */
+const CREATED_IN_SORT_KEY = Symbol('created in the sort key');
+
 /**
  * A row as a store returns it: its timestamps, and its features as stored (`text` from `at`),
  * decoded to typed values only when `values` is first read (the HTTP API answers from the text).
@@ -313,11 +327,16 @@ export class EncodedRow implements StoredRow {
   constructor(
     private readonly layout: ViewLayout,
     readonly ts: Timestamp,
-    readonly created: Timestamp | undefined,
+    private createdAt: Timestamp | undefined | typeof CREATED_IN_SORT_KEY,
     readonly text: string,
     readonly at: number,
   ) {
     checkFingerprint(layout, text, at);
+  }
+
+  get created(): Timestamp | undefined {
+    if (this.createdAt === CREATED_IN_SORT_KEY) this.createdAt = this.text.startsWith(NO_CREATED_TEXT, 16) ? undefined : new Timestamp(fromHex64(this.text, 16));
+    return this.createdAt;
   }
 
   get values(): Record<string, Value> {
@@ -330,10 +349,9 @@ export function storedTimes(text: string): [ts: bigint, created: bigint] {
   return [fromHex64(text, 0), text.startsWith(NO_CREATED_TEXT, 16) ? NO_CREATED : fromHex64(text, 16)];
 }
 
-/** A whole stored value (Redis: sort key, then features). */
+/** A whole stored value (Redis: sort key, then features); `created` is read only when asked for (serving does not). */
 export function decodeStored(layout: ViewLayout, text: string): StoredRow {
-  const [ts, c] = storedTimes(text);
-  return new EncodedRow(layout, new Timestamp(ts), c === NO_CREATED ? undefined : new Timestamp(c), text, 32);
+  return new EncodedRow(layout, new Timestamp(fromHex64(text, 0)), CREATED_IN_SORT_KEY, text, 32);
 }
 
 /** The oldest feature timestamp still valid at `now` (microseconds): now - ttl; undefined for no TTL. */

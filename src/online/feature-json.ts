@@ -10,12 +10,21 @@ import { Timestamp, type DataType } from '../values.js';
 import { CLOSE, COMMA, hexFloat, OPEN, QUOTE } from './codec.js';
 import type { StoredRow, ViewLayout } from './store.js';
 
-/** The JSON text of the element of `text` from `start` to `end` (not null: callers check). */
-type ToJson = (text: string, start: number, end: number) => string;
+/**
+ * Reads the element of `text` starting at `at` (not null: callers check) and returns its JSON
+ * text, with `end` set to where the element ends. Knowing the type, the reader finds the end
+ * itself (a float64 is 18 characters, an int64 ends at its next quote) instead of a generic scan.
+ */
+type Read = (text: string, at: number) => string;
+
+/** Where the element a Read read ends (one module variable rather than a pair per element). */
+let end = 0;
 
 const BACKSLASH = 92;
-/** 'n', the first character of null */
+/** 'n', 't', 'f': the first characters of null, true and false */
 const N = 110;
+const T = 116;
+const F = 102;
 
 function corrupt(text: string, at: number): Error {
   return new Error(`a stored row is not in the online store's format near ${JSON.stringify(text.slice(at, at + 40))}`);
@@ -33,7 +42,7 @@ function stringEnd(text: string, at: number): number {
   }
 }
 
-/** Where the element starting at `at` ends. */
+/** Where the element starting at `at` ends, whatever its type (for the features a service skips). */
 function elementEnd(text: string, at: number): number {
   switch (text.charCodeAt(at)) {
     case QUOTE:
@@ -53,27 +62,50 @@ function elementEnd(text: string, at: number): number {
       throw corrupt(text, at);
     }
     case N:
-    case 116: // true
+    case T:
       return at + 4;
-    case 102: // false
+    case F:
       return at + 5;
     default:
       throw corrupt(text, at);
   }
 }
 
-const asStored: ToJson = (text, start, end) => text.slice(start, end);
+/** Where a quoted decimal (int64, timestamp: no escapes) starting at `at` ends. */
+function decimalEnd(text: string, at: number): number {
+  const q = text.indexOf('"', at + 1);
+  if (text.charCodeAt(at) !== QUOTE || q < 0) throw corrupt(text, at);
+  return q + 1;
+}
+
+const int64: Read = (text, at) => text.slice(at, (end = decimalEnd(text, at)));
+
+const boolean: Read = (text, at) => {
+  const c = text.charCodeAt(at);
+  if (c === T) {
+    end = at + 4;
+    return 'true';
+  }
+  if (c !== F) throw corrupt(text, at);
+  end = at + 5;
+  return 'false';
+};
 
 /** Stored strings escape non-ASCII characters (\uXXXX); the typed path writes them as they are. */
-const storedString: ToJson = (text, start, end) => {
-  const s = text.slice(start, end);
+const string: Read = (text, at) => {
+  const s = text.slice(at, (end = stringEnd(text, at)));
   return s.includes('\\u') ? JSON.stringify(JSON.parse(s)) : s;
 };
 
-const float64: ToJson = (text, start) => {
-  const v = hexFloat(text, start + 1);
+const float64: Read = (text, at) => {
+  if (text.charCodeAt(at) !== QUOTE || text.charCodeAt(at + 17) !== QUOTE) throw corrupt(text, at);
+  end = at + 18;
+  const v = hexFloat(text, at + 1);
   return Number.isFinite(v) ? cents(v) ?? String(v) : `"${v}"`;
 };
+
+/** The text after the decimal point of a number of cents c (0 <= c < 100): '', '.5', '.05', '.25'. */
+const FRACTIONS = Array.from({ length: 100 }, (_, c) => (c === 0 ? '' : c % 10 === 0 ? `.${c / 10}` : `.${c < 10 ? '0' : ''}${c}`));
 
 /**
  * String(v) for a value with at most two decimals (amounts), written from integers: several times
@@ -83,70 +115,84 @@ const float64: ToJson = (text, start) => {
  */
 function cents(v: number): string | undefined {
   const n = Math.round(v * 100);
-  if (n / 100 !== v || Math.abs(n) >= 1e15) return undefined;
+  if (n / 100 !== v || n >= 1e15 || n <= -1e15) return undefined;
   if (n === 0) return '0';
-  const a = Math.abs(n);
-  const whole = `${n < 0 ? '-' : ''}${Math.floor(a / 100)}`;
-  const c = a % 100;
-  if (c === 0) return whole;
-  return c % 10 === 0 ? `${whole}.${c / 10}` : `${whole}.${c < 10 ? '0' : ''}${c}`;
+  const a = n < 0 ? -n : n;
+  const text = String((a - (a % 100)) / 100) + FRACTIONS[a % 100];
+  return n < 0 ? `-${text}` : text;
 }
 
-const timestamp: ToJson = (text, start, end) => `"${new Timestamp(BigInt(text.slice(start + 1, end - 1))).toISOString()}"`;
+const timestamp: Read = (text, at) => {
+  end = decimalEnd(text, at);
+  return `"${new Timestamp(BigInt(text.slice(at + 1, end - 1))).toISOString()}"`;
+};
 
-function arrayOf(element: ToJson): ToJson {
-  return (text, start, end) => {
+function arrayOf(element: Read): Read {
+  return (text, at) => {
+    if (text.charCodeAt(at) !== OPEN) throw corrupt(text, at);
     let out = '[';
-    let at = start + 1;
-    while (at < end - 1) {
-      const e = elementEnd(text, at);
-      out += text.charCodeAt(at) === N ? 'null' : element(text, at, e);
-      at = e;
-      if (text.charCodeAt(at) === COMMA) {
+    let i = at + 1;
+    while (text.charCodeAt(i) !== CLOSE) {
+      if (i >= text.length) throw corrupt(text, at);
+      if (text.charCodeAt(i) === N) {
+        out += 'null';
+        i += 4;
+      } else {
+        out += element(text, i);
+        i = end;
+      }
+      if (text.charCodeAt(i) === COMMA) {
         out += ',';
-        at++;
+        i++;
       }
     }
+    end = i + 1;
     return out + ']';
   };
 }
 
-function toJsonFor(type: DataType): ToJson {
+function readerFor(type: DataType): Read {
   switch (type.type) {
     case 'int64':
+      return int64;
     case 'boolean':
-      return asStored;
+      return boolean;
     case 'string':
-      return storedString;
+      return string;
     case 'float64':
       return float64;
     case 'timestamp':
       return timestamp;
     case 'array':
-      return arrayOf(toJsonFor(type.elementType ?? { type: 'string' }));
+      return arrayOf(readerFor(type.elementType ?? { type: 'string' }));
   }
 }
 
-const compiled = new WeakMap<ViewLayout, ToJson[]>();
+const compiled = new WeakMap<ViewLayout, Read[]>();
 
-/** The JSON text of the row's features at `indexes` (positions in the layout's features), in that order. */
-export function featuresJson(layout: ViewLayout, row: StoredRow, indexes: readonly number[]): string[] {
-  let converters = compiled.get(layout);
-  if (!converters) {
-    converters = layout.features.map((f) => toJsonFor(f.type));
-    compiled.set(layout, converters);
+/**
+ * Writes the JSON text of the row's features into `out`: the layout's feature i goes to
+ * out[slots[i]], and features whose slot is negative are skipped (not converted).
+ */
+export function featuresJson(layout: ViewLayout, row: StoredRow, slots: ArrayLike<number>, out: string[]): void {
+  let readers = compiled.get(layout);
+  if (!readers) {
+    readers = layout.features.map((f) => readerFor(f.type));
+    compiled.set(layout, readers);
   }
   const { text } = row;
-  // where each element starts: after the 8-character layout fingerprint and the opening bracket
-  const starts = new Array<number>(converters.length + 1);
+  // elements start after the 8-character layout fingerprint and the opening bracket
   let at = row.at + 9;
-  for (let i = 0; i < converters.length; i++) {
-    starts[i] = at;
-    at = elementEnd(text, at) + 1;
+  for (let i = 0; i < readers.length; i++) {
+    const slot = slots[i];
+    if (text.charCodeAt(at) === N) {
+      if (slot >= 0) out[slot] = 'null';
+      at += 5;
+    } else if (slot >= 0) {
+      out[slot] = readers[i](text, at);
+      at = end + 1;
+    } else {
+      at = elementEnd(text, at) + 1;
+    }
   }
-  starts[converters.length] = at;
-  return indexes.map((i) => {
-    const start = starts[i];
-    return text.charCodeAt(start) === N ? 'null' : converters[i](text, start, starts[i + 1] - 1);
-  });
 }

@@ -52,8 +52,13 @@ export interface ServicePlan {
   joinKeyNames: ReadonlySet<string>;
   /** the features in response order: alphabetical by `<view>.<feature>` */
   features: { name: string; view: string; feature: string; type: DataType }[];
-  /** one entry per view read: which features (indexes into `features`) it gives, and their indexes in the layout's features */
-  views: { layout: ViewLayout; featureIndexes: number[]; layoutIndexes: number[] }[];
+  /**
+   * One entry per view read: which features (indexes into `features`) it gives, and per feature
+   * of its layout that feature's index in `features`, or -1 when the service does not use it.
+   */
+  views: { layout: ViewLayout; featureIndexes: number[]; slots: Int32Array }[];
+  /** per feature, the index in `views` of the view that gives it */
+  featureViews: number[];
 }
 
 /** Resolves a service against the stored layouts. Throws OnlineStoreError when a view was never synced. */
@@ -83,9 +88,11 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
   const views = [...new Set(features.map((f) => f.view))].map((v) => {
     const layout = byView.get(v)!;
     const featureIndexes = features.flatMap((f, i) => (f.view === v ? [i] : []));
-    return { layout, featureIndexes, layoutIndexes: featureIndexes.map((i) => layout.features.findIndex((x) => x.name === features[i].feature)) };
+    const slots = Int32Array.from(layout.features, (x) => features.findIndex((f) => f.view === v && f.feature === x.name));
+    return { layout, featureIndexes, slots };
   });
-  return { service: service.name, joinKeys, joinKeyNames: new Set(joinKeys.map((k) => k.name)), features, views };
+  const featureViews = features.map((f) => views.findIndex((v) => v.layout.view === f.view));
+  return { service: service.name, joinKeys, joinKeyNames: new Set(joinKeys.map((k) => k.name)), features, views, featureViews };
 }
 
 /**

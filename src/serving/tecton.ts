@@ -81,10 +81,13 @@ function checkUnusedFields(params: JsonObject): void {
 }
 
 /**
- * A join_key_map, its key names checked against the service (messages quote at most 64 characters
- * of a name); the values are converted by readVectors, by each key's type.
+ * The join_key_map of `params` or of entry `at` of request_data, its key names checked against
+ * the service (messages quote at most 64 characters of a name); the values are converted by
+ * readRows, by each key's type.
  */
-export function joinKeyMapOf(service: CatalogService, row: JsonObject, what: string): JsonObject {
+export function joinKeyMapOf(service: CatalogService, entry: unknown, at?: number): JsonObject {
+  const what = at === undefined ? 'params' : `request_data[${at}]`;
+  const row = expectObject(entry, what);
   const map = optionalObject(row, 'join_key_map', 'joinKeyMap');
   optionalObject(row, 'request_context_map', 'requestContextMap');
   const expected = () => service.joinKeys.map((k) => k.name).join(', ');
@@ -98,32 +101,34 @@ export function joinKeyMapOf(service: CatalogService, row: JsonObject, what: str
   return map;
 }
 
-/** One entity's vector in response order, as JSON texts; effective times only where PRESENT and asked for. */
+/** One entity's answer: its features' JSON texts in response order, and the rows they came from. */
 interface Vector {
   features: string[];
-  statuses: string[];
-  /** JSON texts: an ISO 8601 string, or null */
-  times: string[];
+  served: ServedRow[];
+  /** per view, the effective time's JSON text (an ISO 8601 string, or null where not PRESENT); only when asked for */
+  times?: string[];
 }
 
 function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean): Vector {
-  const n = plan.features.length;
-  const features: string[] = new Array(n);
-  const statuses: string[] = new Array(n);
-  const times: string[] = new Array(n);
+  const features = new Array<string>(plan.features.length);
   for (let j = 0; j < plan.views.length; j++) {
-    const { featureIndexes, layoutIndexes, layout } = plan.views[j];
+    const view = plan.views[j];
     const { row, reason } = served[j];
-    const json = reason === undefined ? featuresJson(layout, row!, layoutIndexes) : undefined;
-    const time = json && withTimes ? `"${row!.ts.toISOString()}"` : 'null';
-    for (let k = 0; k < featureIndexes.length; k++) {
-      const i = featureIndexes[k];
-      features[i] = json ? json[k] : 'null';
-      statuses[i] = json ? 'PRESENT' : 'MISSING_DATA';
-      times[i] = time;
-    }
+    if (reason === undefined) featuresJson(view.layout, row!, view.slots, features);
+    else for (const i of view.featureIndexes) features[i] = 'null';
   }
-  return { features, statuses, times };
+  const times = withTimes ? served.map(({ row, reason }) => (reason === undefined ? `"${row!.ts.toISOString()}"` : 'null')) : undefined;
+  return { features, served, times };
+}
+
+/** Feature i's serving status in a vector, as JSON text. */
+function statusOf(plan: ServicePlan, v: Vector, i: number): string {
+  return v.served[plan.featureViews[i]].reason === undefined ? '"PRESENT"' : '"MISSING_DATA"';
+}
+
+/** Feature i's effective time in a vector, as JSON text (vectorOf with times). */
+function timeOf(plan: ServicePlan, v: Vector, i: number): string {
+  return v.times![plan.featureViews[i]];
 }
 
 /**
@@ -189,11 +194,18 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const service = serviceOf(s, params, ctx.principal);
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
-  const map = joinKeyMapOf(service, params, 'params');
+  const map = joinKeyMapOf(service, params);
   const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, service.plan!, [map]);
-  const v = vectorOf(service.plan!, rows[0], options.effectiveTimes);
+  const plan = service.plan!;
+  const v = vectorOf(plan, rows[0], options.effectiveTimes);
   const metadata: string[] = [];
-  if (wantsFeatureMeta(options)) metadata.push(metaFeatures(service, options, (i) => (v.times[i] === 'null' ? undefined : v.times[i]), (i) => `"${v.statuses[i]}"`));
+  if (wantsFeatureMeta(options)) {
+    const time = (i: number) => {
+      const t = timeOf(plan, v, i);
+      return t === 'null' ? undefined : t;
+    };
+    metadata.push(metaFeatures(service, options, time, (i) => statusOf(plan, v, i)));
+  }
   if (options.sloInfo) metadata.push(`"sloInfo":${sloInfo(ctx, storeSeconds)}`);
   const body = `{"result":{"features":[${v.features.join(',')}]}${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}`;
   return { body };
@@ -211,14 +223,15 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   if (!Array.isArray(list)) throw badRequest(`'request_data' must be a list of {"join_key_map": {...}}, not ${jsonTypeOf(list ?? null)}.`);
   if (list.length === 0) throw badRequest("'request_data' is empty; send at least one {\"join_key_map\": {...}}.");
   if (list.length > MAX_BATCH) throw badRequest(`'request_data' holds ${list.length} entries; send at most ${MAX_BATCH} per request.`);
-  const maps = list.map((row, i) => joinKeyMapOf(service, expectObject(row, `request_data[${i}]`), `request_data[${i}]`));
-  const read = await s.reader.read(ctx.endpoint, service.plan!, maps);
-  const vectors = read.rows.map((served) => vectorOf(service.plan!, served, options.effectiveTimes));
+  const maps = list.map((row, i) => joinKeyMapOf(service, row, i));
+  const plan = service.plan!;
+  const read = await s.reader.read(ctx.endpoint, plan, maps);
+  const vectors = read.rows.map((served) => vectorOf(plan, served, options.effectiveTimes));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     // per feature, one status and one effective time per row, in request order
-    const column = (i: number, pick: (v: Vector) => string) => `[${vectors.map(pick).join(',')}]`;
-    metadata.push(metaFeatures(service, options, (i) => column(i, (v) => v.times[i]), (i) => column(i, (v) => `"${v.statuses[i]}"`)));
+    const column = (pick: (v: Vector) => string) => `[${vectors.map(pick).join(',')}]`;
+    metadata.push(metaFeatures(service, options, (i) => column((v) => timeOf(plan, v, i)), (i) => column((v) => statusOf(plan, v, i))));
   }
   if (options.sloInfo) {
     const slo = sloInfo(ctx, read.seconds);
