@@ -1,5 +1,6 @@
 /** The fsql command line: thin wiring from flags to one operation per command. */
 import { Command, CommanderError } from 'commander';
+import { restoreFastPrototypes } from '../fast-prototypes.js';
 import { FSQL_VERSION } from '../version.js';
 import { exitCodeFor, reportError } from './exit.js';
 
@@ -50,6 +51,7 @@ try {
   const name = invokedCommand(process.argv.slice(2));
   const modules = await Promise.all((name ? [COMMANDS[name]] : Object.values(COMMANDS)).map((load) => load()));
   for (const m of modules) m.register(program);
+  restoreFastPrototypes();
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
