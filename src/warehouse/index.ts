@@ -1,3 +1,4 @@
+import { restoreFastPrototypes } from '../fast-prototypes.js';
 import type { Project } from '../project/types.js';
 import { DuckDbWarehouse } from './duckdb.js';
 import type { Warehouse } from './warehouse.js';
@@ -10,11 +11,13 @@ export async function openWarehouse(project: Project): Promise<Warehouse> {
     case 'snowflake': {
       // loaded on demand: DuckDB users never load snowflake-sdk
       const { SnowflakeWarehouse } = await import('./snowflake.js');
+      restoreFastPrototypes();
       return SnowflakeWarehouse.open(project.target, project.dir);
     }
     case 'bigquery': {
       // loaded on demand: DuckDB users never load the Google SDK
       const { BigQueryWarehouse } = await import('./bigquery.js');
+      restoreFastPrototypes(); // the Google SDK leaves Number.prototype in dictionary mode
       return BigQueryWarehouse.open(project.target, { projectName: project.name, projectDir: project.dir });
     }
   }
