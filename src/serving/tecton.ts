@@ -195,8 +195,8 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
   const map = joinKeyMapOf(service, params);
-  const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, service.plan!, [map]);
   const plan = service.plan!;
+  const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [map]);
   const v = vectorOf(plan, rows[0], options.effectiveTimes);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
