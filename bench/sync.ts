@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { Logger } from '../src/log.js';
 import { runViews } from '../src/offline/run.js';
 import { openOnlineStore } from '../src/online/open.js';
-import { syncViews } from '../src/online/sync.js';
+import { syncViews } from '../src/offline/sync.js';
 import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';

@@ -2,6 +2,7 @@
  * The pure parts of the online store: typed value encoding, row ordering, key escaping and hash
  * slots, the LatestPerEntity SQL per dialect, and resolving a service against stored layouts.
  */
+import type { RelationName } from '../src/plans/relation.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsciiWriter } from '../src/online/ascii-writer.js';
@@ -144,7 +145,6 @@ test('hash slots match Redis Cluster (CRC16/XMODEM of the hash tag), so one enti
 test('LatestPerEntity renders for DuckDB, BigQuery and Snowflake with the same meaning', () => {
   const plan = {
     view: 'v',
-    relation: '',
     joinKeys: ['user_id', 'merchant_id'],
     timestamp: 'event_ts',
     createdTimestamp: 'created_ts',
@@ -152,9 +152,9 @@ test('LatestPerEntity renders for DuckDB, BigQuery and Snowflake with the same m
     since: Timestamp.parse('2024-01-01T00:00:00Z'),
     until: Timestamp.parse('2024-02-01T12:30:00.5Z'),
   };
-  const sql = (name: 'duckdb' | 'bigquery' | 'snowflake', relation: string) => renderLatestPerEntity({ ...plan, relation }, dialectFor(name));
+  const sql = (name: 'duckdb' | 'bigquery' | 'snowflake', table: RelationName) => renderLatestPerEntity({ ...plan, table }, dialectFor(name));
   assert.equal(
-    sql('duckdb', '"main"."v"'),
+    sql('duckdb', { schema: 'main', name: 'v' }),
     `select "user_id", "merchant_id", "event_ts", "created_ts", "amount"
 from "main"."v"
 where "user_id" is not null
@@ -165,7 +165,7 @@ where "user_id" is not null
 qualify row_number() over (partition by "user_id", "merchant_id" order by "event_ts" desc, "created_ts" desc nulls last) = 1`,
   );
   assert.equal(
-    sql('bigquery', '`acme.features.v`'),
+    sql('bigquery', { database: 'acme', schema: 'features', name: 'v' }),
     `select \`user_id\`, \`merchant_id\`, \`event_ts\`, \`created_ts\`, \`amount\`
 from \`acme.features.v\`
 where \`user_id\` is not null
@@ -176,7 +176,7 @@ where \`user_id\` is not null
 qualify row_number() over (partition by \`user_id\`, \`merchant_id\` order by \`event_ts\` desc, \`created_ts\` desc nulls last) = 1`,
   );
   assert.equal(
-    sql('snowflake', '"ANALYTICS"."FEATURES"."V"'),
+    sql('snowflake', { database: 'analytics', schema: 'features', name: 'v' }),
     `select "USER_ID", "MERCHANT_ID", "EVENT_TS", "CREATED_TS", "AMOUNT"
 from "ANALYTICS"."FEATURES"."V"
 where "USER_ID" is not null

@@ -31,7 +31,7 @@ test('profiles.yml: an unset env_var with no default is an error naming the vari
 test('profiles.yml: FSQL_SECRET_ values and password fields never appear in errors', () => {
   const profile = `proj:\n  target: dev\n  outputs:\n    dev:\n      type: "{{ env_var('FSQL_SECRET_TYPE') }}"\n`;
   const err = compileError({ 'profiles.yml': profile }, { FSQL_SECRET_TYPE: 'hunter2-very-secret' });
-  assert.match(err, /type must be duckdb, bigquery or snowflake, not '\*\*\*\*'/);
+  assert.match(err, /type must be duckdb, bigquery, snowflake or postgres, not '\*\*\*\*'/);
   assert.doesNotMatch(err, /hunter2/);
   const sf = `proj:\n  target: sf\n  outputs:\n    sf:\n      type: snowflake\n      account: a\n      user: u\n      password: "p4ssw0rd-xyz"\n      database: d\n      schema: s\n      threads: "p4ssw0rd-xyz"\n`;
   const err2 = compileError({ 'profiles.yml': sf });

@@ -5,7 +5,9 @@ import { CompileError } from '../errors.js';
 import { dialectFor } from '../dialects/index.js';
 import type { Project, ViewConfig, ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
-import { DuckDbParser, parseForeign } from './sql-check.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { RelationName } from '../plans/relation.js';
+import { DuckDbParser, parseForeign, type ParseResult } from './sql-check.js';
 import { TemplateRenderer } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 
@@ -13,6 +15,7 @@ export interface CompiledView {
   name: string;
   file: string;
   relation: string;
+  table: RelationName;
   config: ViewConfig;
   join_keys: string[];
   /** output columns read statically from the SELECT; null when they are known only after a run */
@@ -50,34 +53,27 @@ export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: 
 export async function compileProject(project: Project, opts: { strict?: boolean; write?: boolean } = {}): Promise<Compilation> {
   const dialect = dialectFor(project.target.type);
   const renderer = new TemplateRenderer(project, dialect);
-  const structure = dialect.name === 'duckdb' ? renderer : new TemplateRenderer(project, dialectFor('duckdb'));
   const warnings: string[] = [];
   const views: Record<string, CompiledView> = {};
   const defs = [...project.views.values()];
   const rendered = defs.map((view) => renderer.render({ view }));
-  const duck = structure === renderer ? rendered : defs.map((view) => structure.render({ view }));
-  const parser = await DuckDbParser.open();
-  const parsed = await parser.parseAll(duck.map((r) => r.sql)).finally(() => parser.close());
+  const parsed = await parseAll(dialect, rendered.map((r) => r.sql));
   defs.forEach((view, i) => {
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
     if (error) {
-      const line = error.line ? `:${error.line + duck[i].lineOffset}` : '';
-      throw new CompileError(`${view.file}${line}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
-    }
-    if (dialect.name === 'bigquery' || dialect.name === 'snowflake') {
-      const foreign = parseForeign(rendered[i].sql, dialect.name);
-      if (foreign.error) {
-        const msg = `${view.file}${foreign.error.line ? `:${foreign.error.line + rendered[i].lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
-        if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
-        warnings.push(msg);
-      }
+      const where = `${view.file}${error.line ? `:${error.line + rendered[i].lineOffset}` : ''}`;
+      if (dialect.sqlGrammar === 'duckdb') throw new CompileError(`${where}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
+      const msg = `${where}: node-sql-parser (${dialect.sqlGrammar}) cannot parse the compiled SQL: ${error.message}`;
+      if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
+      warnings.push(msg);
     }
     if (columns) checkColumns(view, columns);
     views[view.name] = {
       name: view.name,
       file: view.file,
       relation: renderer.relationOf(view.name),
+      table: renderer.tableOf(view.name),
       config: view.config,
       join_keys: view.joinKeys,
       columns: columns ?? null,
@@ -103,6 +99,13 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
   checkServices(project, manifest);
   if (opts.write) writeManifest(project, manifest);
   return { manifest, dag, renderer, warnings };
+}
+
+/** The SQL checked by the target's own parser (Dialect.sqlGrammar): DuckDB's for DuckDB, node-sql-parser's grammar for the others. */
+async function parseAll(dialect: Dialect, sqls: string[]): Promise<ParseResult[]> {
+  if (dialect.sqlGrammar !== 'duckdb') return sqls.map((sql) => parseForeign(sql, dialect.sqlGrammar));
+  const parser = await DuckDbParser.open();
+  return parser.parseAll(sqls).finally(() => parser.close());
 }
 
 function checkColumns(view: ViewDef, columns: string[]): void {

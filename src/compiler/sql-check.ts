@@ -1,6 +1,7 @@
 /**
- * Checks compiled SQL without a warehouse: DuckDB's own parser (an in-memory instance, no data)
- * for DuckDB SQL and for reading output columns; node-sql-parser for BigQuery and Snowflake.
+ * Checks compiled SQL without a warehouse, with the target's own rules: DuckDB's parser (an
+ * in-memory instance, no data) for DuckDB, authoritative; node-sql-parser's grammar of the
+ * warehouse for the others, as warnings. Both read the output columns where they can.
  */
 import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { createRequire } from 'node:module';
@@ -68,13 +69,38 @@ function parser(): Parser {
   return (sqlParser ??= new Parser());
 }
 
-/** node-sql-parser in the warehouse's dialect; it lacks some valid constructs, so callers treat failures as warnings. */
-export function parseForeign(sql: string, database: 'bigquery' | 'snowflake'): ParseResult {
+/**
+ * node-sql-parser in the warehouse's grammar, and the output columns it reads. It lacks some valid
+ * constructs (BigQuery's `SELECT * EXCEPT`, `STRUCT<a INT64>`), so callers treat failures as warnings.
+ */
+export function parseForeign(sql: string, database: string): ParseResult {
   try {
-    parser().astify(sql, { database });
-    return {};
+    const ast = parser().astify(sql, { database });
+    return { columns: foreignColumns(Array.isArray(ast) ? ast[0] : ast) };
   } catch (e) {
     const err = e as Error & { location?: { start?: { line?: number } } };
     return { error: { message: err.message.split('\n')[0], line: err.location?.start?.line } };
   }
+}
+
+type ColumnRef = string | { expr?: { value?: unknown } };
+interface ForeignSelect {
+  type?: string;
+  columns?: { as?: unknown; expr?: { type?: string; column?: ColumnRef } }[] | string;
+}
+
+function foreignColumns(ast: unknown): string[] | undefined {
+  const select = ast as ForeignSelect;
+  if (select?.type !== 'select' || !Array.isArray(select.columns)) return undefined;
+  const names: string[] = [];
+  for (const c of select.columns) {
+    if (typeof c.as === 'string' && c.as) names.push(c.as);
+    else if (c.expr?.type === 'column_ref' && c.expr.column !== undefined) {
+      const col = c.expr.column;
+      const name = typeof col === 'string' ? col : col.expr?.value;
+      if (typeof name !== 'string' || name === '*') return undefined;
+      names.push(name);
+    } else return undefined;
+  }
+  return names;
 }

@@ -6,7 +6,8 @@
 import nunjucks from 'nunjucks';
 import { CompileError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
-import type { Dialect, TimeRange } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { RelationName, TimeRange } from '../plans/relation.js';
 import { TRUNC_UNITS, type TruncUnit } from '../dialects/dialect.js';
 import { envVar, renderErrorMessage } from '../project/env-var.js';
 import { sourceKey, type Project, type SourceTable, type ViewDef } from '../project/types.js';
@@ -44,9 +45,12 @@ export class TemplateRenderer {
     this.loadMacros();
   }
 
+  tableOf(viewName: string): RelationName {
+    return this.dialect.tableIn(this.project.target, viewName);
+  }
+
   relationOf(viewName: string): string {
-    const t = this.project.target;
-    return this.dialect.relation({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name: viewName });
+    return this.dialect.relation(this.tableOf(viewName));
   }
 
   /**
@@ -55,10 +59,8 @@ export class TemplateRenderer {
    * missing database or schema is the target's, as in dbt.
    */
   sourceRelation(s: SourceTable): string {
-    const t = this.project.target;
     if (s.path && this.dialect.readsFiles) return this.dialect.readFile(s.path);
-    if (t.type === 'duckdb') return this.dialect.relation({ database: s.database, schema: s.schema, name: s.identifier });
-    return this.dialect.relation({ database: s.database ?? t.database, schema: s.schema ?? t.schema, name: s.identifier });
+    return this.dialect.relation(this.dialect.sourceTable(this.project.target, s));
   }
 
   render(req: RenderRequest): Rendered {

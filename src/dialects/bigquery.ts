@@ -1,40 +1,50 @@
-import { Dialect, type RelationName, type TimeRange, type TruncUnit } from './dialect.js';
+import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'INT64', float64: 'FLOAT64', string: 'STRING', boolean: 'BOOL', timestamp: 'TIMESTAMP' };
 
 export class BigQueryDialect extends Dialect {
   readonly name = 'bigquery' as const;
-  readonly hasAsofJoin = false;
-  readonly rangeNeedsNumericKey = true;
+  readonly pitStrategies = ['window'] as const;
+  readonly namesDatabase = true;
+  readonly hasSelectExcept = true;
+  readonly readsFiles = false;
+  readonly writesFiles = false;
+  readonly insertionOrderColumn = undefined;
   /** A MERGE is atomic; statement lists of several run as one `begin transaction; ...; commit;` script. */
-  override readonly singleStatementAtomic = true;
+  readonly singleStatementAtomic = true;
+  readonly sqlGrammar = 'bigquery' as const;
 
   quoteIdent(name: string): string {
     return `\`${name.replace(/`/g, '\\`')}\``;
   }
 
   /** `project.dataset.table` inside one pair of backticks. */
-  relation(r: RelationName): string {
+  override relation(r: RelationName): string {
     return this.quoteIdent([r.database, r.schema, r.name].filter((p): p is string => Boolean(p)).join('.'));
+  }
+
+  /** BigQuery string literals take backslash escapes. */
+  stringLiteral(s: string): string {
+    return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
   }
 
   timestampLiteral(ts: Timestamp): string {
     return `timestamp '${ts.toSqlText()}+00'`;
   }
 
-  override intervalLiteral(seconds: number): string {
-    const { count, unit } = this.unit(seconds);
+  intervalLiteral(count: number, unit: IntervalUnit): string {
     return `interval ${count} ${unit}`;
   }
 
-  timeAdd(expr: string, seconds: number): string {
-    return `${seconds < 0 ? 'timestamp_sub' : 'timestamp_add'}(${expr}, ${this.intervalLiteral(seconds)})`;
+  protected addUnits(expr: string, count: number, unit: IntervalUnit): string {
+    return `${count < 0 ? 'timestamp_sub' : 'timestamp_add'}(${expr}, ${this.intervalLiteral(Math.abs(count), unit)})`;
   }
 
   /**
    * BigQuery's RANGE frame needs a numeric order key. Microseconds, not UNIX_SECONDS, so that
-   * sub-second timestamps fall in or out of the window exactly as they do on DuckDB and Snowflake.
+   * sub-second timestamps fall in or out of the window exactly as they do on the other warehouses.
    */
   override rollingWindow(partition: string, timeColumn: string, seconds: number): string {
     return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and current row`;
@@ -44,7 +54,7 @@ export class BigQueryDialect extends Dialect {
     return `cast(${expr} as ${TYPES[type]})`;
   }
 
-  override safeDivide(numerator: string, denominator: string): string {
+  safeDivide(numerator: string, denominator: string): string {
     return `safe_divide(${numerator}, ${denominator})`;
   }
 
@@ -54,6 +64,18 @@ export class BigQueryDialect extends Dialect {
 
   secondsBetween(start: string, end: string): string {
     return `(unix_micros(${end}) - unix_micros(${start})) / 1e6`;
+  }
+
+  rowSequence(): string {
+    return 'row_number() over ()';
+  }
+
+  createTableAs(table: string, select: string): string[] {
+    return [`create or replace table ${table} as\n${select}`];
+  }
+
+  latestPerEntity(q: LatestQuery): string {
+    return this.qualifyLatest(q);
   }
 
   override selectAllExcept(alias: string, columns: string[]): string {

@@ -1,56 +1,112 @@
 /**
- * One class per warehouse turns plans into SQL text. The base class holds what is shared and
- * throws for what a dialect must define, so a forgotten case fails a test instead of shipping bad SQL.
- * Pure functions of their input: no I/O here (see dialects/CONTEXT.md).
+ * One class per warehouse turns plans into SQL text. Every warehouse difference is a member here:
+ * abstract where each warehouse must decide (no default a new dialect could inherit silently),
+ * shared only where the SQL is standard and the same everywhere. Pure functions of their input:
+ * no I/O (dialects/CONTEXT.md lists what a new warehouse provides).
  */
-import { largestUnit } from '../duration.js';
-import type { WarehouseType } from '../project/types.js';
+import { exactUnit } from '../duration.js';
+import type { RelationName, TimeRange } from '../plans/relation.js';
+import type { SourceTable, Target, WarehouseType } from '../project/types.js';
 import type { ScalarType, Timestamp } from '../values.js';
-
-export interface RelationName {
-  database?: string;
-  schema?: string;
-  name: string;
-}
 
 export type TruncUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
 export const TRUNC_UNITS: TruncUnit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'];
 
-/** A time range of output rows: start inclusive, end exclusive; open where undefined. */
-export interface TimeRange {
-  start?: Timestamp;
-  end?: Timestamp;
+/**
+ * Point-in-time join strategies (dialects/point-in-time.ts): `asof` (an ASOF join), `window`
+ * (UNION ALL + LAST_VALUE IGNORE NULLS over a struct), `lateral` (LEFT JOIN LATERAL ... LIMIT 1).
+ */
+export type PitStrategy = 'asof' | 'window' | 'lateral';
+
+/** An ASOF join of the events `e` to one view's feature rows, as rendered pieces. */
+export interface AsofJoin {
+  alias: string;
+  /** the feature rows' subquery `(select ... from <table> as f where ...) as <alias>`, with extra columns and a tail */
+  scan(extraColumns: string[], tail?: string): string;
+  /** `e.<event key> = <alias>.<key>` for each join key */
+  equalities: string[];
+  /** the event's time, `e.__fsql_ts` */
+  eventTs: string;
+  /** the feature rows' time and created_timestamp columns, quoted (the scan's `f` and `alias` both have them) */
+  timestamp: string;
+  created?: string;
+  /** the feature rows' key columns, quoted */
+  keys: string[];
+}
+
+/** The query LatestPerEntity needs, as rendered pieces. */
+export interface LatestQuery {
+  columns: string;
+  from: string;
+  where: string[];
+  partition: string[];
+  /** the order that puts the row to keep first in its partition */
+  order: string[];
 }
 
 export abstract class Dialect {
   abstract readonly name: WarehouseType;
-  /** ASOF joins exist (DuckDB `ASOF LEFT JOIN`, Snowflake `ASOF JOIN ... MATCH_CONDITION`). */
-  abstract readonly hasAsofJoin: boolean;
-  /** RANGE frames over time need a numeric order key (BigQuery). */
-  abstract readonly rangeNeedsNumericKey: boolean;
+  /** Point-in-time strategies this warehouse runs; the first is the default. */
+  abstract readonly pitStrategies: readonly PitStrategy[];
+  /** A view's table is `database.schema.name` (else `schema.name`: one database per connection). */
+  abstract readonly namesDatabase: boolean;
+  /** `SELECT alias.* EXCEPT/EXCLUDE (...)` exists; else the columns are listed. */
+  abstract readonly hasSelectExcept: boolean;
   /** Reads csv/parquet files directly as a source `path:` (DuckDB). */
-  readonly readsFiles: boolean = false;
+  abstract readonly readsFiles: boolean;
   /** Writes query results to local csv/parquet files (DuckDB `COPY ... TO`). */
-  readonly writesFiles: boolean = false;
+  abstract readonly writesFiles: boolean;
   /** A pseudo-column numbering a table's rows in insertion order (DuckDB `rowid`), if any. */
-  readonly insertionOrderColumn: string | undefined = undefined;
+  abstract readonly insertionOrderColumn: string | undefined;
   /** One DML statement is atomic by itself (BigQuery's MERGE): an atomic list of one needs no transaction. */
-  readonly singleStatementAtomic: boolean = false;
+  abstract readonly singleStatementAtomic: boolean;
+  /** How compile checks this dialect's SQL: `duckdb` parses natively; others through node-sql-parser's grammar of that name. */
+  abstract readonly sqlGrammar: 'duckdb' | 'bigquery' | 'snowflake' | 'postgresql';
 
   abstract quoteIdent(name: string): string;
-  abstract relation(r: RelationName): string;
+  abstract stringLiteral(s: string): string;
   abstract timestampLiteral(ts: Timestamp): string;
-  /** `expr` moved by a signed number of seconds. */
-  abstract timeAdd(expr: string, seconds: number): string;
+  /** An interval of a whole number of `unit`s (compose with `exactUnit`), for RANGE frames. */
+  abstract intervalLiteral(count: number, unit: IntervalUnit): string;
+  /** `expr` moved by a signed whole number of units. */
+  protected abstract addUnits(expr: string, count: number, unit: IntervalUnit): string;
   abstract castTo(expr: string, type: ScalarType): string;
   abstract dateTrunc(unit: TruncUnit, expr: string): string;
   /** Seconds from `start` to `end` as a float, for the same instants in every dialect. */
   abstract secondsBetween(start: string, end: string): string;
+  /** NULL when the denominator is 0 or NULL, as README promises for every warehouse. */
+  abstract safeDivide(numerator: string, denominator: string): string;
   /** Statements that replace the output rows of `range` in `table` by those of `select`, atomically. */
   abstract incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[];
+  /**
+   * Statements that create or replace `table` with the rows of `select` (run together,
+   * atomically); `lookupKey`, the columns point-in-time lookups search by (join keys, timestamp),
+   * for warehouses that index or cluster tables by them.
+   */
+  abstract createTableAs(table: string, select: string, lookupKey?: string[]): string[];
+  /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */
+  abstract rowSequence(): string;
+  /** The latest row per partition. */
+  abstract latestPerEntity(q: LatestQuery): string;
 
-  stringLiteral(s: string): string {
-    return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  /** A view's (or fsql's own) table `name` in the target. */
+  tableIn(target: Pick<Target, 'database' | 'schema'>, name: string, schema = target.schema): RelationName {
+    return { database: this.namesDatabase ? target.database : undefined, schema, name };
+  }
+
+  /** A source's table: a missing database or schema is the target's, as in dbt. */
+  sourceTable(target: Pick<Target, 'database' | 'schema'>, s: Pick<SourceTable, 'database' | 'schema' | 'identifier'>): RelationName {
+    return { database: this.namesDatabase ? (s.database ?? target.database) : s.database, schema: s.schema ?? target.schema, name: s.identifier };
+  }
+
+  relation(r: RelationName): string {
+    return [r.database, r.schema, r.name].filter((p): p is string => Boolean(p)).map((p) => this.quoteIdent(p)).join('.');
+  }
+
+  /** `expr` moved by a signed number of seconds, exactly (microseconds where needed). */
+  timeAdd(expr: string, seconds: number): string {
+    const { count, unit } = exactUnit(Math.abs(seconds));
+    return this.addUnits(expr, seconds < 0 ? -count : count, unit);
   }
 
   timeSub(expr: string, seconds: number): string {
@@ -59,15 +115,13 @@ export abstract class Dialect {
 
   /** The inside of an OVER clause: partition, order and a RANGE frame of `seconds` ending at the current row. */
   rollingWindow(partition: string, timeColumn: string, seconds: number): string {
-    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(seconds)} preceding and current row`;
+    const { count, unit } = exactUnit(seconds);
+    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(count, unit)} preceding and current row`;
   }
 
-  intervalLiteral(seconds: number): string {
-    throw new Error(`${this.name}: intervalLiteral(${seconds}) is not defined for this dialect`);
-  }
-
-  safeDivide(numerator: string, denominator: string): string {
-    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
+  /** An ASOF join to a view's feature rows (dialects whose pitStrategies include `asof`). */
+  asofJoin(j: AsofJoin): string {
+    throw new Error(`${this.name} has no ASOF join (${j.alias}); its strategies are ${this.pitStrategies.join(', ')}`);
   }
 
   /**
@@ -82,15 +136,6 @@ export abstract class Dialect {
     throw new Error(`${this.name} cannot read files directly (source path '${path}'); load the file into a table and use identifier:`);
   }
 
-  createTableAs(table: string, select: string): string {
-    return `create or replace table ${table} as\n${select}`;
-  }
-
-  /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */
-  rowSequence(): string {
-    return 'row_number() over ()';
-  }
-
   dropTable(table: string): string {
     return `drop table if exists ${table}`;
   }
@@ -99,12 +144,12 @@ export abstract class Dialect {
     return `drop view if exists ${view}`;
   }
 
-  /** Every column of `alias` except `columns`. */
+  /** Every column of `alias` except `columns` (dialects with hasSelectExcept). */
   selectAllExcept(alias: string, columns: string[]): string {
-    throw new Error(`${this.name}: selectAllExcept(${alias}, ${columns.join(', ')}) is not defined for this dialect`);
+    throw new Error(`${this.name}: selectAllExcept(${alias}, ${columns.join(', ')}) does not exist here; list the columns`);
   }
 
-  /** A struct value with named fields (field names are plain identifiers). */
+  /** A struct value with named fields (dialects whose pitStrategies include `window`). */
   structOf(fields: [name: string, expr: string][]): string {
     throw new Error(`${this.name}: structOf(${fields.map(([n]) => n).join(', ')}) is not defined for this dialect`);
   }
@@ -113,7 +158,7 @@ export abstract class Dialect {
     throw new Error(`${this.name}: structField(${expr}, ${name}) is not defined for this dialect`);
   }
 
-  /** A statement writing the result of `select` to a local file (the caller's temporary path). */
+  /** A statement writing the result of `select` to a local file (dialects with writesFiles). */
   copyToFile(select: string, path: string, format: 'csv' | 'parquet'): string {
     throw new Error(`${this.name} cannot write local files (${format} ${path}); stream the rows instead`);
   }
@@ -139,8 +184,21 @@ export abstract class Dialect {
     return parts.length > 0 ? parts.join(' and ') : 'true';
   }
 
-  /** Split seconds into a whole count of the largest unit that fits. */
-  protected unit(seconds: number) {
-    return largestUnit(Math.abs(seconds));
+  /** delete+insert of the range's rows (dbt's delete+insert strategy); `byName` where INSERT matches columns by name. */
+  protected deleteInsert(table: string, select: string, timestamp: string, range: TimeRange, byName: boolean): string[] {
+    const cond = this.rangeCondition(this.quoteIdent(timestamp), range);
+    return [`delete from ${table} where ${cond}`, `insert into ${table}${byName ? ' by name' : ''}\nselect * from (\n${select}\n) as fsql_new where ${cond}`];
+  }
+
+  /** LatestPerEntity with QUALIFY (DuckDB, BigQuery, Snowflake). */
+  protected qualifyLatest(q: LatestQuery): string {
+    return [
+      `select ${q.columns}`,
+      `from ${q.from}`,
+      `where ${q.where.join('\n  and ')}`,
+      `qualify row_number() over (partition by ${q.partition.join(', ')} order by ${q.order.join(', ')}) = 1`,
+    ].join('\n');
   }
 }
+
+export type IntervalUnit = ReturnType<typeof exactUnit>['unit'];

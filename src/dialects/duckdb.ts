@@ -1,25 +1,33 @@
-import { Dialect, type RelationName, type TimeRange, type TruncUnit } from './dialect.js';
+import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { RelationName, TimeRange } from '../plans/relation.js';
+import type { SourceTable, Target } from '../project/types.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'bigint', float64: 'double', string: 'varchar', boolean: 'boolean', timestamp: 'timestamp' };
+const ORDER = '__fsql_order';
 
 export class DuckDbDialect extends Dialect {
   readonly name = 'duckdb' as const;
-  readonly hasAsofJoin = true;
-  readonly rangeNeedsNumericKey = false;
-  override readonly readsFiles = true;
-  override readonly writesFiles = true;
-  override readonly insertionOrderColumn = 'rowid';
+  /** `window` and `lateral` too, so tests can execute the BigQuery and PostgreSQL strategies here. */
+  readonly pitStrategies = ['asof', 'window', 'lateral'] as const;
+  readonly namesDatabase = false;
+  readonly hasSelectExcept = true;
+  readonly readsFiles = true;
+  readonly writesFiles = true;
+  readonly insertionOrderColumn = 'rowid';
+  readonly singleStatementAtomic = false;
+  readonly sqlGrammar = 'duckdb' as const;
+
+  /** A source is named as written: DuckDB resolves an unqualified name in the attached file's default schema. */
+  override sourceTable(_target: Pick<Target, 'database' | 'schema'>, s: Pick<SourceTable, 'database' | 'schema' | 'identifier'>): RelationName {
+    return { database: s.database, schema: s.schema, name: s.identifier };
+  }
 
   quoteIdent(name: string): string {
     return `"${name.replace(/"/g, '""')}"`;
   }
 
-  relation(r: RelationName): string {
-    return [r.database, r.schema, r.name].filter((p): p is string => Boolean(p)).map((p) => this.quoteIdent(p)).join('.');
-  }
-
-  override stringLiteral(s: string): string {
+  stringLiteral(s: string): string {
     return `'${s.replace(/'/g, "''")}'`;
   }
 
@@ -27,13 +35,12 @@ export class DuckDbDialect extends Dialect {
     return `timestamp '${ts.toSqlText()}'`;
   }
 
-  override intervalLiteral(seconds: number): string {
-    const { count, unit } = this.unit(seconds);
+  intervalLiteral(count: number, unit: IntervalUnit): string {
     return `interval ${count} ${unit}`;
   }
 
-  timeAdd(expr: string, seconds: number): string {
-    return `(${expr} ${seconds < 0 ? '-' : '+'} ${this.intervalLiteral(seconds)})`;
+  protected addUnits(expr: string, count: number, unit: IntervalUnit): string {
+    return `(${expr} ${count < 0 ? '-' : '+'} ${this.intervalLiteral(Math.abs(count), unit)})`;
   }
 
   castTo(expr: string, type: ScalarType): string {
@@ -46,6 +53,35 @@ export class DuckDbDialect extends Dialect {
 
   secondsBetween(start: string, end: string): string {
     return `(epoch_us(${end}) - epoch_us(${start})) / 1e6`;
+  }
+
+  safeDivide(numerator: string, denominator: string): string {
+    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
+  }
+
+  rowSequence(): string {
+    return 'row_number() over ()';
+  }
+
+  createTableAs(table: string, select: string): string[] {
+    return [`create or replace table ${table} as\n${select}`];
+  }
+
+  latestPerEntity(q: LatestQuery): string {
+    return this.qualifyLatest(q);
+  }
+
+  /**
+   * The ASOF ordering key is the struct (timestamp, created_timestamp), so the join picks the
+   * latest row and, among rows at that time, the latest created, in the same sort. (A `QUALIFY
+   * row_number() ... = 1` pre-pass costs a second sort of the feature rows, and DuckDB 1.5's top-N
+   * window rewrite of it returned the wrong row in the differential test.)
+   */
+  override asofJoin(j: AsofJoin): string {
+    if (!j.created) return `asof left join ${j.scan([])}\n  on ${[...j.equalities, `${j.eventTs} >= ${j.alias}.${j.timestamp}`].join(' and ')}`;
+    const order = this.structOf([['t', `f.${j.timestamp}`], ['c', `coalesce(f.${j.created}, timestamp '-infinity')`]]);
+    const eventOrder = this.structOf([['t', j.eventTs], ['c', `timestamp 'infinity'`]]);
+    return `asof left join ${j.scan([`${order} as ${this.quoteIdent(ORDER)}`])}\n  on ${[...j.equalities, `${eventOrder} >= ${j.alias}.${this.quoteIdent(ORDER)}`].join(' and ')}`;
   }
 
   /** Parquet carries its row numbers (file_row_number); csv has none without a single-threaded scan. */
@@ -77,10 +113,6 @@ export class DuckDbDialect extends Dialect {
   }
 
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
-    const cond = this.rangeCondition(this.quoteIdent(timestamp), range);
-    return [
-      `delete from ${table} where ${cond}`,
-      `insert into ${table} by name\nselect * from (\n${select}\n) as fsql_new where ${cond}`,
-    ];
+    return this.deleteInsert(table, select, timestamp, range, true);
   }
 }

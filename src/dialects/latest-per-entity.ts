@@ -1,7 +1,8 @@
 /**
- * SQL for the LatestPerEntity plan. QUALIFY row_number() exists on DuckDB, BigQuery and Snowflake;
- * BigQuery wants a WHERE beside QUALIFY, which the not-null filter on the join keys provides.
- * `desc nulls last` is spelled out because Snowflake sorts NULLs first in descending order.
+ * SQL for the LatestPerEntity plan: the shared conditions and order, in the dialect's form of
+ * "first row per partition" (Dialect.latestPerEntity: QUALIFY, or DISTINCT ON). BigQuery wants a
+ * WHERE beside QUALIFY, which the not-null filter on the join keys provides. `desc nulls last` is
+ * spelled out because Snowflake sorts NULLs first in descending order.
  */
 import type { LatestPerEntityPlan } from '../plans/latest-per-entity.js';
 import type { Dialect } from './dialect.js';
@@ -12,11 +13,11 @@ export function renderLatestPerEntity(plan: LatestPerEntityPlan, d: Dialect): st
   const where = [...plan.joinKeys.map((k) => `${q(k)} is not null`), `${ts} is not null`];
   if (plan.since) where.push(`${ts} >= ${d.timestampLiteral(plan.since)}`);
   if (plan.until) where.push(`${ts} <= ${d.timestampLiteral(plan.until)}`);
-  const order = [`${ts} desc`, ...(plan.createdTimestamp ? [`${q(plan.createdTimestamp)} desc nulls last`] : [])];
-  return [
-    `select ${plan.columns.length > 0 ? plan.columns.map(q).join(', ') : '*'}`,
-    `from ${plan.relation}`,
-    `where ${where.join('\n  and ')}`,
-    `qualify row_number() over (partition by ${plan.joinKeys.map(q).join(', ')} order by ${order.join(', ')}) = 1`,
-  ].join('\n');
+  return d.latestPerEntity({
+    columns: plan.columns.length > 0 ? plan.columns.map(q).join(', ') : '*',
+    from: d.relation(plan.table),
+    where,
+    partition: plan.joinKeys.map(q),
+    order: [`${ts} desc`, ...(plan.createdTimestamp ? [`${q(plan.createdTimestamp)} desc nulls last`] : [])],
+  });
 }

@@ -1,27 +1,27 @@
 /**
- * Renders a PointInTimePlan as one SELECT. Two strategies, chosen by capability:
- *  - `asof` (DuckDB `ASOF LEFT JOIN`, Snowflake `ASOF JOIN ... MATCH_CONDITION`): one ASOF join per
- *    view on its feature rows, pruned to the event time range; ties on (keys, timestamp) settled
- *    by created_timestamp (see renderAsof); TTL applied after the match.
+ * Renders a PointInTimePlan as one SELECT. Three strategies; each dialect lists those it runs
+ * (Dialect.pitStrategies, the first its default):
+ *  - `asof` (DuckDB `ASOF LEFT JOIN`, Snowflake `ASOF JOIN ... MATCH_CONDITION`, each dialect's
+ *    Dialect.asofJoin): one ASOF join per view on its feature rows, pruned to the event time range;
+ *    ties on (keys, timestamp) settled by created_timestamp; TTL applied after the match.
+ *  - `lateral` (PostgreSQL, and DuckDB in tests): one LEFT JOIN LATERAL ... LIMIT 1 per view.
  *  - `window` (BigQuery, and DuckDB in tests): per view, UNION ALL of its feature rows and the
  *    events, then LAST_VALUE(row IGNORE NULLS) over the view's keys ordered by time with explicit
  *    tie-breakers; each event row picks up the whole feature row (a struct) last seen before it.
  *    No range join, so the work does not grow with the number of rows per key.
- * Both give each event row exactly once, in input order (the events' row number); the
+ * All give each event row exactly once, in input order (the events' row number); the
  * differential test holds both to a plain TypeScript statement of the rule.
  */
-import { ROW_COLUMN, TS_COLUMN, scanRange, type PitView, type PointInTimePlan } from '../plans/point-in-time.js';
-import type { Dialect } from './dialect.js';
-
-export type PitStrategy = 'asof' | 'window';
+import { ROW_COLUMN, TS_COLUMN, scanRange, type PitFeature, type PitView, type PointInTimePlan } from '../plans/point-in-time.js';
+import type { Dialect, PitStrategy } from './dialect.js';
 
 export interface PitRenderOptions {
-  /** force a strategy; `window` renders for DuckDB too, so tests can execute it */
+  /** force a strategy of the dialect's; DuckDB renders every one, so tests can execute them */
   strategy?: PitStrategy;
 }
 
 export function strategyFor(dialect: Dialect): PitStrategy {
-  return dialect.hasAsofJoin ? 'asof' : 'window';
+  return dialect.pitStrategies[0];
 }
 
 const EVENTS = 'fsql_events';
@@ -29,20 +29,27 @@ const EVENTS = 'fsql_events';
 /** The training table's SELECT. */
 export function renderPointInTime(plan: PointInTimePlan, d: Dialect, opts: PitRenderOptions = {}): string {
   const strategy = opts.strategy ?? strategyFor(d);
-  if (strategy === 'asof' && !d.hasAsofJoin) throw new Error(`${d.name} has no ASOF join; render the 'window' strategy`);
-  return strategy === 'asof' ? renderAsof(plan, d) : renderWindow(plan, d);
+  if (!d.pitStrategies.includes(strategy)) throw new Error(`${d.name} cannot run the '${strategy}' strategy; its strategies: ${d.pitStrategies.join(', ')}`);
+  switch (strategy) {
+    case 'asof':
+      return renderAsof(plan, d);
+    case 'window':
+      return renderWindow(plan, d);
+    case 'lateral':
+      return renderLateral(plan, d);
+  }
 }
 
 /** min and max event time of the staged events (columns min_ts, max_ts). */
 export function renderEventTimes(plan: Pick<PointInTimePlan, 'events'>, d: Dialect): string {
   const ts = d.castTo(d.quoteIdent(plan.events.timestamp), 'timestamp');
-  return `select min(${ts}) as min_ts, max(${ts}) as max_ts from ${plan.events.relation}`;
+  return `select min(${ts}) as min_ts, max(${ts}) as max_ts from ${d.relation(plan.events.table)}`;
 }
 
 /** The events with their row number and their time as a plain timestamp. */
 function eventsCte(plan: PointInTimePlan, d: Dialect): string {
   const order = plan.events.orderColumn ? `, ${d.quoteIdent(plan.events.orderColumn)} as ${d.quoteIdent(ROW_COLUMN)}` : '';
-  return `${EVENTS} as (\n  select *${order}, ${d.castTo(d.quoteIdent(plan.events.timestamp), 'timestamp')} as ${d.quoteIdent(TS_COLUMN)}\n  from ${plan.events.relation}\n)`;
+  return `${EVENTS} as (\n  select *${order}, ${d.castTo(d.quoteIdent(plan.events.timestamp), 'timestamp')} as ${d.quoteIdent(TS_COLUMN)}\n  from ${d.relation(plan.events.table)}\n)`;
 }
 
 /** Conditions on a view's feature rows: keys present, timestamp within the range that matters. */
@@ -75,57 +82,77 @@ function featureOutput(v: PitView, d: Dialect, matchedTs: string, value: string,
 }
 
 function outputColumns(plan: PointInTimePlan, d: Dialect, guard: boolean, feature: (v: PitView, i: number, column: string) => string, matchedTs: (v: PitView, i: number) => string): string[] {
-  const hidden = [ROW_COLUMN, TS_COLUMN];
   return [
-    d.selectAllExcept('e', hidden),
-    ...plan.views.flatMap((v, i) => v.features.map((f) => `${featureOutput(v, d, matchedTs(v, i), feature(v, i, f.column), guard)} as ${d.quoteIdent(f.output)}`)),
+    eventColumns(plan, d),
+    ...plan.views.flatMap((v, i) => v.features.map((f) => `${featureOutput(v, d, matchedTs(v, i), typed(d, f, feature(v, i, f.column)), guard)} as ${d.quoteIdent(f.output)}`)),
   ];
 }
 
-const ORDER = '__fsql_order';
-
 /**
- * One ASOF join per view. Ties on (keys, timestamp) go to the greatest created_timestamp:
- *  - DuckDB: the ASOF ordering key is the struct (timestamp, created_timestamp), so the join picks
- *    the latest row and, among rows at that time, the latest created, in the same sort. (A
- *    `QUALIFY row_number() ... = 1` pre-pass costs a second sort of the feature rows, and DuckDB
- *    1.5's top-N window rewrite of it returned the wrong row in the differential test.)
- *  - Snowflake: MATCH_CONDITION compares single columns, so the feature rows are first reduced to
- *    one per (keys, timestamp) with QUALIFY.
- * Either way the ASOF join yields at most one row per event, so full ties still give one row.
+ * A numeric feature cast to its common type, so it has one type on every warehouse: DuckDB sums
+ * integers as 128-bit (parquet then stores a DOUBLE), PostgreSQL may hold int4 or numeric.
  */
+function typed(d: Dialect, f: PitFeature, value: string): string {
+  return f.type === 'int64' || f.type === 'float64' ? d.castTo(value, f.type) : value;
+}
+
+/** The events' own columns: all but fsql's helper columns. */
+function eventColumns(plan: PointInTimePlan, d: Dialect): string {
+  if (d.hasSelectExcept) return d.selectAllExcept('e', [ROW_COLUMN, TS_COLUMN]);
+  if (!plan.events.columns) throw new Error(`${d.name}: the training query lists the event columns, which are not known here`);
+  return plan.events.columns.map((c) => `e.${d.quoteIdent(c)}`).join(', ');
+}
+
+/** A view's feature rows that can matter: the columns needed, pruned by scanConditions. */
+function scanOf(plan: PointInTimePlan, v: PitView, d: Dialect, alias: string, extraConditions: string[] = []) {
+  const id = (c: string) => d.quoteIdent(c);
+  const cols = [...new Set([...v.keys.map((k) => k.column), v.timestamp, ...v.features.map((f) => f.column)])].map((c) => `f.${id(c)}`);
+  const where = `  where ${[...extraConditions, ...scanConditions(plan, v, d, 'f')].join('\n    and ')}`;
+  return (extra: string[], tail = '') => `(\n  select ${[...cols, ...extra].join(', ')}\n  from ${d.relation(v.table)} as f\n${where}${tail}\n) as ${alias}`;
+}
+
+/** One ASOF join per view, in the dialect's syntax (Dialect.asofJoin); TTL applied after the match. */
 function renderAsof(plan: PointInTimePlan, d: Dialect): string {
   const id = (c: string) => d.quoteIdent(c);
   const joins = plan.views.map((v, i) => {
     const alias = `f${i + 1}`;
-    const q = (c: string) => `f.${id(c)}`;
-    const cols = [...new Set([...v.keys.map((k) => k.column), v.timestamp, ...v.features.map((f) => f.column)])].map(q);
-    const where = `  where ${scanConditions(plan, v, d, 'f').join('\n    and ')}`;
-    const scan = (extra: string[], tail = '') => `(\n  select ${[...cols, ...extra].join(', ')}\n  from ${v.relation} as f\n${where}${tail}\n) as ${alias}`;
-    const equal = v.keys.map((k) => `e.${id(k.event)} = ${alias}.${id(k.column)}`);
-    const eventTs = `e.${id(TS_COLUMN)}`;
-    const match = `${eventTs} >= ${alias}.${id(v.timestamp)}`;
-    switch (d.name) {
-      case 'duckdb': {
-        if (!v.createdTimestamp) return `asof left join ${scan([])}\n  on ${[...equal, match].join(' and ')}`;
-        const order = d.structOf([['t', q(v.timestamp)], ['c', `coalesce(${q(v.createdTimestamp)}, timestamp '-infinity')`]]);
-        const eventOrder = d.structOf([['t', eventTs], ['c', `timestamp 'infinity'`]]);
-        return `asof left join ${scan([`${order} as ${id(ORDER)}`])}\n  on ${[...equal, `${eventOrder} >= ${alias}.${id(ORDER)}`].join(' and ')}`;
-      }
-      case 'snowflake': {
-        const dedup = v.createdTimestamp
-          ? `\n  qualify row_number() over (partition by ${[...v.keys.map((k) => q(k.column)), q(v.timestamp)].join(', ')} order by ${q(v.createdTimestamp)} desc nulls last) = 1`
-          : '';
-        return `asof join ${scan([], dedup)}\n  match_condition (${match})\n  on ${equal.join(' and ')}`;
-      }
-      default:
-        throw new Error(`${d.name}: no ASOF join syntax`);
-    }
+    return d.asofJoin({
+      alias,
+      scan: scanOf(plan, v, d, alias),
+      equalities: v.keys.map((k) => `e.${id(k.event)} = ${alias}.${id(k.column)}`),
+      eventTs: `e.${id(TS_COLUMN)}`,
+      timestamp: id(v.timestamp),
+      created: v.createdTimestamp ? id(v.createdTimestamp) : undefined,
+      keys: v.keys.map((k) => id(k.column)),
+    });
   });
+  return joinedSelect(plan, d, joins, true);
+}
+
+/**
+ * One LEFT JOIN LATERAL per view: the view's rows of the event's keys at or before its time (and
+ * within the TTL), latest first, created_timestamp breaking ties (NULL lowest), LIMIT 1. With an
+ * index on (keys, timestamp) each event costs one index descent (fsql creates it: see the adapter).
+ */
+function renderLateral(plan: PointInTimePlan, d: Dialect): string {
+  const id = (c: string) => d.quoteIdent(c);
+  const eventTs = `e.${id(TS_COLUMN)}`;
+  const joins = plan.views.map((v, i) => {
+    const alias = `f${i + 1}`;
+    const conds = [...v.keys.map((k) => `f.${id(k.column)} = e.${id(k.event)}`), `f.${id(v.timestamp)} <= ${eventTs}`];
+    if (v.ttlSeconds !== undefined) conds.push(`f.${id(v.timestamp)} >= ${d.timeSub(eventTs, v.ttlSeconds)}`);
+    const order = [`f.${id(v.timestamp)} desc`, ...(v.createdTimestamp ? [`f.${id(v.createdTimestamp)} desc nulls last`] : [])];
+    return `left join lateral ${scanOf(plan, v, d, alias, conds)([], `\n  order by ${order.join(', ')}\n  limit 1`)} on true`;
+  });
+  return joinedSelect(plan, d, joins, false);
+}
+
+/** The events joined to one matched row per view (ASOF or LATERAL), in input order. */
+function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard: boolean): string {
   const select = outputColumns(
     plan,
     d,
-    true,
+    guard,
     (_v, i, column) => `f${i + 1}.${d.quoteIdent(column)}`,
     (v, i) => `f${i + 1}.${d.quoteIdent(v.timestamp)}`,
   );
@@ -160,7 +187,7 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
         `${struct} as ${id(MATCH)}`,
         `${d.castTo('null', 'int64')} as ${id(ROW_COLUMN)}`,
       ].join(', ')}\n` +
-      `    from ${v.relation} as f\n` +
+      `    from ${d.relation(v.table)} as f\n` +
       `    where ${scanConditions(plan, v, d, 'f').join(' and ')}`;
     const eventRows =
       `    select ${[

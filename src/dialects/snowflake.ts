@@ -1,4 +1,5 @@
-import { Dialect, type RelationName, type TimeRange, type TruncUnit } from './dialect.js';
+import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'NUMBER(38,0)', float64: 'FLOAT', string: 'VARCHAR', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP_NTZ' };
@@ -10,19 +11,22 @@ const TYPES: Record<ScalarType, string> = { int64: 'NUMBER(38,0)', float64: 'FLO
  */
 export class SnowflakeDialect extends Dialect {
   readonly name = 'snowflake' as const;
-  readonly hasAsofJoin = true;
-  readonly rangeNeedsNumericKey = false;
+  readonly pitStrategies = ['asof'] as const;
+  readonly namesDatabase = true;
+  readonly hasSelectExcept = true;
+  readonly readsFiles = false;
+  readonly writesFiles = false;
+  readonly insertionOrderColumn = undefined;
+  readonly singleStatementAtomic = false;
+  readonly sqlGrammar = 'snowflake' as const;
 
   quoteIdent(name: string): string {
     const folded = /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name.toUpperCase() : name;
     return `"${folded.replace(/"/g, '""')}"`;
   }
 
-  relation(r: RelationName): string {
-    return [r.database, r.schema, r.name].filter((p): p is string => Boolean(p)).map((p) => this.quoteIdent(p)).join('.');
-  }
-
-  override stringLiteral(s: string): string {
+  /** Snowflake string literals take backslash escapes as well as doubled quotes. */
+  stringLiteral(s: string): string {
     return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
   }
 
@@ -30,22 +34,21 @@ export class SnowflakeDialect extends Dialect {
     return `'${ts.toSqlText()}'::timestamp_ntz`;
   }
 
-  override intervalLiteral(seconds: number): string {
-    const { count, unit } = this.unit(seconds);
+  intervalLiteral(count: number, unit: IntervalUnit): string {
     return `interval '${count} ${unit}s'`;
   }
 
-  timeAdd(expr: string, seconds: number): string {
-    const { count, unit } = this.unit(seconds);
-    return `dateadd(${unit}, ${seconds < 0 ? -count : count}, ${expr})`;
+  protected addUnits(expr: string, count: number, unit: IntervalUnit): string {
+    return `dateadd(${unit}, ${count}, ${expr})`;
   }
 
   castTo(expr: string, type: ScalarType): string {
     return `cast(${expr} as ${TYPES[type]})`;
   }
 
-  override safeDivide(numerator: string, denominator: string): string {
-    return `div0null(${numerator}, ${denominator})`;
+  /** Not DIV0NULL: that returns 0 for a zero or NULL divisor, where the other warehouses give NULL. */
+  safeDivide(numerator: string, denominator: string): string {
+    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
   }
 
   dateTrunc(unit: TruncUnit, expr: string): string {
@@ -57,8 +60,27 @@ export class SnowflakeDialect extends Dialect {
   }
 
   /** ROW_NUMBER needs an ORDER BY here; SEQ8 numbers rows as they come, without a sort. */
-  override rowSequence(): string {
+  rowSequence(): string {
     return 'seq8()';
+  }
+
+  createTableAs(table: string, select: string): string[] {
+    return [`create or replace table ${table} as\n${select}`];
+  }
+
+  latestPerEntity(q: LatestQuery): string {
+    return this.qualifyLatest(q);
+  }
+
+  /**
+   * MATCH_CONDITION compares single columns, so the feature rows are first reduced to one per
+   * (keys, timestamp) with QUALIFY; the ASOF join then yields at most one row per event.
+   */
+  override asofJoin(j: AsofJoin): string {
+    const dedup = j.created
+      ? `\n  qualify row_number() over (partition by ${[...j.keys, j.timestamp].map((c) => `f.${c}`).join(', ')} order by f.${j.created} desc nulls last) = 1`
+      : '';
+    return `asof join ${j.scan([], dedup)}\n  match_condition (${j.eventTs} >= ${j.alias}.${j.timestamp})\n  on ${j.equalities.join(' and ')}`;
   }
 
   override selectAllExcept(alias: string, columns: string[]): string {
@@ -70,7 +92,6 @@ export class SnowflakeDialect extends Dialect {
    * INSERT run in one transaction (dbt-snowflake's delete+insert strategy).
    */
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
-    const cond = this.rangeCondition(this.quoteIdent(timestamp), range);
-    return [`delete from ${table} where ${cond}`, `insert into ${table}\nselect * from (\n${select}\n) where ${cond}`];
+    return this.deleteInsert(table, select, timestamp, range, false);
   }
 }

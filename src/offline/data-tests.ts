@@ -21,7 +21,7 @@ export async function runDataTests(project: Project, wh: Warehouse, log: Logger,
   const results: DataTestResult[] = [];
   for (const name of selectViews(project.views, c.dag, select)) {
     const view = project.views.get(name)!;
-    for (const t of dataTestsFor(view, c.manifest.views[name].relation)) {
+    for (const t of dataTestsFor(view, c.manifest.views[name].table)) {
       const file = view.docFile ?? view.file;
       let r: DataTestResult;
       try {

@@ -6,32 +6,30 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import type { Dialect, RelationName } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { RelationName } from '../plans/relation.js';
 import { ProjectError } from '../errors.js';
+import { renderNumberedFile, renderStaging } from '../dialects/staging.js';
+import type { EventSource } from '../plans/events.js';
 import { ROW_COLUMN, TS_COLUMN, type PitView } from '../plans/point-in-time.js';
 import type { Target } from '../project/types.js';
 import { typeName, type Column } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
-export type EventSource =
-  | { kind: 'file'; path: string; display: string }
-  | { kind: 'table'; table: RelationName; display: string }
-  | { kind: 'sql'; query: string; display: string };
-
 const SOURCE_HELP = 'a .csv or .parquet file, table:<name> or sql:<query>';
 
 /** `schema.name` or `name` of a `table:` argument, in the target's database. */
-export function tableName(flag: string, text: string, target: Target): RelationName {
+export function tableName(d: Dialect, flag: string, text: string, target: Target): RelationName {
   const parts = text.split('.');
   if (parts.length > 2 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p))) {
     throw new ProjectError(flag, `'table:${text}' is not a table name; write table:<name> or table:<schema>.<name> (letters, digits and _).`);
   }
-  return { database: target.type === 'duckdb' ? undefined : target.database, schema: parts.length === 2 ? parts[0] : target.schema, name: parts[parts.length - 1] };
+  return d.tableIn(target, parts[parts.length - 1], parts.length === 2 ? parts[0] : target.schema);
 }
 
-export function parseEventSource(text: string, target: Target, cwd = process.cwd()): EventSource {
-  if (text.startsWith('table:')) return { kind: 'table', table: tableName('--events', text.slice(6), target), display: text };
+export function parseEventSource(d: Dialect, text: string, target: Target, cwd = process.cwd()): EventSource {
+  if (text.startsWith('table:')) return { kind: 'table', table: tableName(d, '--events', text.slice(6), target), display: text };
   if (text.startsWith('sql:')) {
     const query = text.slice(4).trim().replace(/;\s*$/, '');
     if (!query) throw new ProjectError('--events', `'sql:' needs a query, such as sql:select * from events.`);
@@ -45,54 +43,26 @@ export function parseEventSource(text: string, target: Target, cwd = process.cwd
 }
 
 export interface StagedEvents {
-  relation: string;
-  name: RelationName;
+  table: RelationName;
   /** a view reads the file in place; a table holds a copy */
   kind: 'table' | 'view';
   /** pseudo-column giving the input order (DuckDB rowid), or undefined when ROW_COLUMN was added */
   orderColumn?: string;
 }
 
-export function stagingName(target: Target, id: string = randomBytes(4).toString('hex')): RelationName {
-  return { database: target.type === 'duckdb' ? undefined : target.database, schema: target.schema, name: `fsql_events_${id}` };
+export function stagingName(d: Dialect, target: Target, id: string = randomBytes(4).toString('hex')): RelationName {
+  return d.tableIn(target, `fsql_events_${id}`);
 }
 
-export interface Staging {
-  kind: 'table' | 'view';
-  orderColumn?: string;
-  /** the statements; for a file, what the warehouse's loadFile amounts to */
-  statements: string[];
-  /** how: run the statements, load the file, or number it locally and upload that */
-  how: 'execute' | 'load' | 'upload';
-}
-
-/**
- * How the events are staged: where the warehouse can number a file's rows in place (DuckDB,
- * parquet), a view over the file; else a table whose insertion order is the input order (DuckDB's
- * rowid), or a table with a ROW_COLUMN numbering the rows (a file numbered locally, then uploaded).
- */
-export function planStaging(d: Dialect, source: EventSource, staged: RelationName): Staging {
-  const rel = d.relation(staged);
-  const number = d.insertionOrderColumn ? '' : `, ${d.rowSequence()} as ${d.quoteIdent(ROW_COLUMN)}`;
-  if (source.kind === 'file') {
-    const inPlace = d.selectFileInOrder(source.path, ROW_COLUMN);
-    if (inPlace) return { kind: 'view', statements: [d.createViewAs(rel, inPlace)], how: 'execute' };
-    if (d.readsFiles) return { kind: 'table', orderColumn: d.insertionOrderColumn, statements: [d.createTableAs(rel, `select * from ${d.readFile(source.path)}`)], how: 'load' };
-    return { kind: 'table', statements: [`-- load ${source.display} into ${rel}, its rows numbered in file order in column ${ROW_COLUMN}`], how: 'upload' };
-  }
-  const from = source.kind === 'table' ? d.relation(source.table) : `(\n${source.query}\n) as fsql_source`;
-  return { kind: 'table', orderColumn: d.insertionOrderColumn, statements: [d.createTableAs(rel, `select *${number} from ${from}`)], how: 'execute' };
-}
-
-export function dropStaged(d: Dialect, staged: Pick<StagedEvents, 'relation' | 'kind'>): string {
-  return staged.kind === 'view' ? d.dropView(staged.relation) : d.dropTable(staged.relation);
+export function dropStaged(d: Dialect, staged: Pick<StagedEvents, 'table' | 'kind'>): string {
+  return staged.kind === 'view' ? d.dropView(d.relation(staged.table)) : d.dropTable(d.relation(staged.table));
 }
 
 /** Stages the events in the target warehouse; the caller drops them afterwards (dropStaged). */
 export async function stageEvents(wh: Warehouse, source: EventSource, staged: RelationName): Promise<StagedEvents> {
-  const plan = planStaging(wh.dialect, source, staged);
-  const out: StagedEvents = { relation: wh.dialect.relation(staged), name: staged, kind: plan.kind, orderColumn: plan.orderColumn };
-  if (plan.how === 'execute') await wh.execute(plan.statements, { label: source.display });
+  const plan = renderStaging(wh.dialect, source, staged);
+  const out: StagedEvents = { table: staged, kind: plan.kind, orderColumn: plan.orderColumn };
+  if (plan.how === 'execute') await wh.execute(plan.statements, { atomic: plan.statements.length > 1, label: source.display });
   else if (source.kind === 'file' && plan.how === 'load') await wh.loadFile(source.path, staged);
   else if (source.kind === 'file') await uploadNumbered(wh, source.path, staged);
   return out;
@@ -103,10 +73,7 @@ async function uploadNumbered(wh: Warehouse, path: string, staged: RelationName)
   const dir = mkdtempSync(join(tmpdir(), 'fsql-events-'));
   try {
     const numbered = join(dir, 'events.parquet');
-    await withLocalDuckDb(async (local) => {
-      const d = local.dialect;
-      await local.execute(d.copyToFile(`select *, row_number() over () as ${d.quoteIdent(ROW_COLUMN)} from ${d.readFile(path)}`, numbered, 'parquet'));
-    });
+    await withLocalDuckDb((local) => local.execute(renderNumberedFile(local.dialect, path, numbered)));
     await wh.loadFile(numbered, staged);
   } finally {
     rmSync(dir, { recursive: true, force: true });

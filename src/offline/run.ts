@@ -7,7 +7,9 @@ import { FSQL_VERSION } from '../version.js';
 import { selectViews } from '../compiler/select.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { renderMaterialize, type MaterializePlan } from '../plans/materialize.js';
+import { renderMaterialize } from '../dialects/materialize.js';
+import { renderNewest } from '../dialects/queries.js';
+import type { MaterializePlan } from '../plans/materialize.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -51,7 +53,7 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
     const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);
     const { statements, atomic } = renderMaterialize(plan, c.renderer.dialect);
     const note = view.config.materialized === 'incremental' && !incremental ? ' (incremental: full build shown; pass --start to see the incremental statements)' : '';
-    const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s) => `${s};`).join('\n');
+    const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s: string) => `${s};`).join('\n');
     return `-- ${view.name}: ${plan.kind}${note}\n${sql}\n`;
   });
 }
@@ -105,14 +107,14 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
 function planFor(c: Compilation, view: ViewDef, range: MaterializePlan['range']): MaterializePlan {
   const kind = view.config.materialized === 'view' ? 'view' : range ? 'incremental' : 'table';
   const select = range ? c.renderer.render({ view, incremental: range }).sql : c.manifest.views[view.name].compiled_sql;
-  return { view: view.name, relation: c.manifest.views[view.name].relation, kind, select, timestamp: view.config.timestamp, range };
+  return { view: view.name, table: c.manifest.views[view.name].table, kind, select, timestamp: view.config.timestamp, lookupKey: [...view.joinKeys, view.config.timestamp], range };
 }
 
 async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
-    const relation = { database: wh.target.type === 'duckdb' ? undefined : wh.target.database, schema: wh.target.schema, name: view.name };
+    const relation = c.manifest.views[view.name].table;
     let range: MaterializePlan['range'];
     const existing = view.config.materialized === 'incremental' && !opts.fullRefresh ? await wh.describe(relation) : undefined;
     if (existing) {
@@ -142,8 +144,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
 /** From the newest loaded timestamp minus the lookback (or --start) to --end or open. */
 async function incrementalRange(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<MaterializePlan['range']> {
   if (opts.start) return { start: opts.start, end: opts.end };
-  const ts = wh.dialect.quoteIdent(view.config.timestamp);
-  const [row] = await wh.query(`select max(${ts}) as newest from ${c.manifest.views[view.name].relation}`, { label: view.file });
+  const [row] = await wh.query(renderNewest(wh.dialect, c.manifest.views[view.name].table, view.config.timestamp), { label: view.file });
   const newest = row ? Object.values(row)[0] : null;
   if (!(newest instanceof Timestamp)) return undefined;
   return { start: newest.plusSeconds(-view.config.lookbackSeconds), end: opts.end };

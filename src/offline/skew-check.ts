@@ -13,6 +13,7 @@
  */
 import { compileProject, featuresOf, type Manifest } from '../compiler/compile.js';
 import { renderPointInTime } from '../dialects/point-in-time.js';
+import { renderLiteral, renderNewestEntities, renderRows } from '../dialects/queries.js';
 import { CommandFailed, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { OnlineStore } from '../online/store.js';
@@ -137,9 +138,7 @@ async function sampleEntities(wh: Warehouse, manifest: Manifest, plan: ServicePl
     const keys = keysOf(view).filter((k) => !covered.has(k));
     if (keys.length === 0) continue;
     const mv = manifest.views[view];
-    const q = keys.map((k) => d.quoteIdent(k));
-    const sql = `select ${q.join(', ')}, max(${d.quoteIdent(mv.config.timestamp)}) as fsql_newest from ${mv.relation} where ${q.map((k) => `${k} is not null`).join(' and ')} group by ${q.join(', ')} order by fsql_newest desc limit ${n}`;
-    const rows = await wh.query(sql, { label: `skew-check sample of ${view}` });
+    const rows = await wh.query(renderNewestEntities(d, mv.table, keys, mv.config.timestamp, n), { label: `skew-check sample of ${view}` });
     if (rows.length === 0) continue;
     const first = out.length === 0;
     for (let i = 0; i < (first ? rows.length : out.length); i++) {
@@ -157,24 +156,6 @@ function valueOf(row: Row, column: string): Value {
   return key === undefined ? null : row[key];
 }
 
-/** A literal of a join key value for the events query, by the key's type (quoted by the dialect). */
-function literal(wh: Warehouse, v: Value, type: DataType): string {
-  const d = wh.dialect;
-  if (v === null) return 'null';
-  switch (type.type) {
-    case 'int64':
-      return d.castTo(String(BigInt(v as bigint | number)), 'int64');
-    case 'float64':
-      return d.castTo(String(Number(v)), 'float64');
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'timestamp':
-      return d.timestampLiteral(v as Timestamp);
-    default:
-      return d.stringLiteral(String(v));
-  }
-}
-
 /** The training rows of `entities` at `now`, in entity order, through the same plan and SQL as `fsql train`. */
 async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest, plan: ServicePlan, entities: Record<string, Value>[], now: Timestamp): Promise<Row[]> {
   const d = wh.dialect;
@@ -184,7 +165,7 @@ async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest,
   for (const v of plan.views) {
     const name = v.layout.view;
     const def = project.views.get(name)!;
-    const columns = await wh.describe({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name });
+    const columns = await wh.describe(manifest.views[name].table);
     if (!columns) throw new ProjectError(def.file, `feature view '${name}' has no offline table; build it with fsql run --select ${name}.`);
     const offline = featuresOf(def, columns.map((col) => col.name));
     const wanted = v.featureIndexes.map((i) => plan.features[i].feature);
@@ -194,15 +175,17 @@ async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest,
   }
   const skewManifest: Manifest = { ...manifest, services: { ...manifest.services, [SKEW_SERVICE]: { description: '', online: false, features } } };
 
-  const rows = entities.map((e) => [...plan.joinKeys.map((k) => `${literal(wh, e[k.name], k.type)} as ${d.quoteIdent(k.name)}`), `${d.timestampLiteral(now)} as ${d.quoteIdent(EVENT_TS)}`].join(', '));
-  const query = rows.map((r) => `select ${r}`).join('\nunion all\n');
-  const staged = stagingName(t);
-  const events = await stageEvents(wh, { kind: 'sql', query: `select * from (\n${query}\n) as fsql_skew_entities`, display: 'skew-check entities' }, staged);
+  const query = renderRows(
+    d,
+    entities.map((e) => [...plan.joinKeys.map((k): [string, string] => [k.name, renderLiteral(d, e[k.name], k.type)]), [EVENT_TS, d.timestampLiteral(now)]]),
+  );
+  const staged = stagingName(d, t);
+  const events = await stageEvents(wh, { kind: 'sql', query, display: 'skew-check entities' }, staged);
   try {
     const pit = planPointInTime({
       manifest: skewManifest,
       service: SKEW_SERVICE,
-      events: { relation: events.relation, timestamp: EVENT_TS, orderColumn: events.orderColumn },
+      events: { table: events.table, columns: [...plan.joinKeys.map((k) => k.name), EVENT_TS], timestamp: EVENT_TS, orderColumn: events.orderColumn },
       eventColumns: [...plan.joinKeys.map((k) => k.name), EVENT_TS],
       eventTimes: { min: now, max: now },
     });

@@ -6,7 +6,8 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
+import { renderCsvToParquet } from '../dialects/staging.js';
+import { Timestamp, type Column, type Row, type Value } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -17,14 +18,7 @@ export async function streamToFile(wh: Warehouse, select: string, columns: Colum
   try {
     const csv = join(dir, 'rows.csv');
     const count = await writeCsv(rows, columns.map((c) => c.name), csv);
-    await withLocalDuckDb(async (local) => {
-      const d = local.dialect;
-      // Lists travel as JSON text, which DuckDB casts to typed lists.
-      const types = columns.map((c) => `${d.stringLiteral(c.name)}: ${d.stringLiteral(c.type.type === 'array' ? 'VARCHAR' : duckDbType(c.type))}`).join(', ');
-      const read = `read_csv(${d.stringLiteral(csv)}, header = true, auto_detect = false, quote = '"', escape = '"', allow_quoted_nulls = false, columns = {${types}})`;
-      const select = columns.map((c) => (c.type.type === 'array' ? `cast(cast(${d.quoteIdent(c.name)} as json) as ${duckDbType(c.type)}) as ${d.quoteIdent(c.name)}` : d.quoteIdent(c.name)));
-      await local.execute(d.copyToFile(`select ${select.join(', ')} from ${read}`, path, 'parquet'));
-    });
+    await withLocalDuckDb((local) => local.execute(renderCsvToParquet(csv, columns, path)));
     return count;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,21 +77,4 @@ function jsonText(v: Value): string {
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number' && !Number.isFinite(v)) return JSON.stringify(csvText(v));
   return JSON.stringify(v);
-}
-
-function duckDbType(t: DataType): string {
-  switch (t.type) {
-    case 'int64':
-      return 'BIGINT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'string':
-      return 'VARCHAR';
-    case 'array':
-      return `${duckDbType(t.elementType ?? { type: 'string' })}[]`;
-  }
 }

@@ -6,7 +6,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { Dialect, RelationName } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { RelationName } from '../plans/relation.js';
 import { ProjectError } from '../errors.js';
 import type { Target } from '../project/types.js';
 import type { Column } from '../values.js';
@@ -18,8 +19,8 @@ export type TrainOutput =
   | { kind: 'file'; path: string; format: 'csv' | 'parquet'; display: string }
   | { kind: 'table'; table: RelationName; display: string };
 
-export function parseTrainOutput(text: string, target: Target, cwd = process.cwd()): TrainOutput {
-  if (text.startsWith('table:')) return { kind: 'table', table: tableName('--out', text.slice(6), target), display: text };
+export function parseTrainOutput(d: Dialect, text: string, target: Target, cwd = process.cwd()): TrainOutput {
+  if (text.startsWith('table:')) return { kind: 'table', table: tableName(d, '--out', text.slice(6), target), display: text };
   const ext = extname(text).toLowerCase();
   if (ext !== '.csv' && ext !== '.parquet') throw new ProjectError('--out', `'${text}' is not a .csv or .parquet file or table:<name>.`);
   return { kind: 'file', path: resolve(cwd, text), format: ext === '.csv' ? 'csv' : 'parquet', display: text };
@@ -42,22 +43,22 @@ export function reserveTempFile(out: Extract<TrainOutput, { kind: 'file' }>): st
   return tmp;
 }
 
-/** The statement that writes `select` to the output, when the warehouse can do it alone. */
-export function outputStatement(d: Dialect, select: string, out: TrainOutput, tmp: string): string | undefined {
+/** The statements that write `select` to the output, when the warehouse can do it alone. */
+export function outputStatements(d: Dialect, select: string, out: TrainOutput, tmp: string): string[] | undefined {
   if (out.kind === 'table') return d.createTableAs(d.relation(out.table), select);
-  return d.writesFiles ? d.copyToFile(select, tmp, out.format) : undefined;
+  return d.writesFiles ? [d.copyToFile(select, tmp, out.format)] : undefined;
 }
 
 /** Writes the training table; `columns` (names and types) are needed when rows are streamed. */
 export async function writeTrainOutput(wh: Warehouse, select: string, out: TrainOutput, tmp: string | undefined, columns: () => Column[]): Promise<void> {
-  const statement = outputStatement(wh.dialect, select, out, tmp ?? '');
+  const statements = outputStatements(wh.dialect, select, out, tmp ?? '');
   if (out.kind === 'table') {
-    await wh.execute(statement!, { label: out.display });
+    await wh.execute(statements!, { atomic: statements!.length > 1, label: out.display });
     return;
   }
   if (!tmp) throw new Error('a file output needs its temporary file');
   try {
-    if (statement) await wh.execute(statement, { label: out.display });
+    if (statements) await wh.execute(statements, { label: out.display });
     else await streamToFile(wh, select, columns(), tmp, out.format, out.display);
     renameSync(tmp, out.path);
   } catch (e) {

@@ -5,15 +5,18 @@
  * rows are streamed chunk by chunk into a local file.
  */
 import { compileProject, featuresOf, type CompiledView } from '../compiler/compile.js';
-import { renderEventTimes, renderPointInTime, strategyFor, type PitStrategy } from '../dialects/point-in-time.js';
+import type { PitStrategy } from '../dialects/dialect.js';
+import { renderEventTimes, renderPointInTime, strategyFor } from '../dialects/point-in-time.js';
+import { renderCount } from '../dialects/queries.js';
+import { renderStaging } from '../dialects/staging.js';
 import { ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkEventColumns, dropStaged, findColumn, parseEventSource, planStaging, stageEvents, stagingName, type StagedEvents } from './events.js';
-import { discardTempFile, outputStatement, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
+import { checkEventColumns, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
+import { discardTempFile, outputStatements, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
 export interface TrainOptions {
   service: string;
@@ -47,20 +50,22 @@ export async function planTrain(project: Project, opts: TrainOptions): Promise<s
   const c = await compileProject(project);
   const d = c.renderer.dialect;
   serviceViews(c.manifest, opts.service);
-  const source = parseEventSource(opts.events, project.target, opts.cwd);
-  const out = parseTrainOutput(opts.out, project.target, opts.cwd);
-  const staged = stagingName(project.target, 'dry_run');
-  const staging = planStaging(d, source, staged);
+  const source = parseEventSource(d, opts.events, project.target, opts.cwd);
+  const out = parseTrainOutput(d, opts.out, project.target, opts.cwd);
+  const staged = stagingName(d, project.target, 'dry_run');
+  const staging = renderStaging(d, source, staged);
+  const timestamp = opts.timestampColumn ?? DEFAULT_EVENT_TIMESTAMP;
+  const assumed = [...new Set([...serviceViews(c.manifest, opts.service).flatMap(({ view }) => view.join_keys), timestamp])];
   const plan = planPointInTime({
     manifest: c.manifest,
     service: opts.service,
-    events: { relation: d.relation(staged), timestamp: opts.timestampColumn ?? DEFAULT_EVENT_TIMESTAMP, orderColumn: staging.orderColumn },
+    events: { table: staged, columns: assumed, timestamp, orderColumn: staging.orderColumn },
     eventTimes: 'dynamic',
   });
   const strategy = opts.strategy ?? strategyFor(d);
   const select = renderPointInTime(plan, d, { strategy });
   const tmp = out.kind === 'file' ? `${out.path}.fsql-dry-run.tmp` : '';
-  const write = outputStatement(d, select, out, tmp);
+  const write = outputStatements(d, select, out, tmp);
   const stmt = (s: string) => (s.startsWith('--') ? s : `${s};`);
   return [
     `-- fsql train --service ${opts.service}: target ${project.target.name} (${d.name}), ${strategy} strategy`,
@@ -70,9 +75,9 @@ export async function planTrain(project: Project, opts: TrainOptions): Promise<s
     `-- 2. the event time range; a run reads it first and prunes feature rows with literal bounds (here: subqueries)`,
     stmt(renderEventTimes(plan, d)),
     `-- 3. the training table -> ${out.display}${out.kind === 'file' ? (write ? ' (written to a temporary file, then renamed)' : ' (rows streamed into a temporary file, then renamed)') : ''}`,
-    stmt(write ?? select),
+    ...(write ?? [select]).map(stmt),
     `-- 4. clean up`,
-    stmt(dropStaged(d, { relation: d.relation(staged), kind: staging.kind })),
+    stmt(dropStaged(d, { table: staged, kind: staging.kind })),
   ].join('\n') + '\n';
 }
 
@@ -81,10 +86,10 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
   const d = wh.dialect;
   const c = await compileProject(project);
   const wanted = serviceViews(c.manifest, opts.service);
-  const source = parseEventSource(opts.events, project.target, opts.cwd);
-  const out = parseTrainOutput(opts.out, project.target, opts.cwd);
+  const source = parseEventSource(d, opts.events, project.target, opts.cwd);
+  const out = parseTrainOutput(d, opts.out, project.target, opts.cwd);
   const tmp = out.kind === 'file' ? reserveTempFile(out) : undefined;
-  const staged = stagingName(project.target);
+  const staged = stagingName(d, project.target);
   let events: StagedEvents | undefined;
   try {
     log.progress('reading feature tables');
@@ -98,9 +103,10 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     const plan = planPointInTime({
       manifest: c.manifest,
       service: opts.service,
-      events: { relation: ev.relation, timestamp: findColumn(eventColumns, tsName)?.name ?? tsName, orderColumn: ev.orderColumn },
+      events: { table: ev.table, columns: eventColumns.map((col) => col.name), timestamp: findColumn(eventColumns, tsName)?.name ?? tsName, orderColumn: ev.orderColumn },
       eventColumns: eventColumns.map((col) => col.name),
       featuresOf: (view) => featuresOf(project.views.get(view.name)!, tables.get(view.name)!.map((col) => col.name)),
+      typeOf: (view, column) => findColumn(tables.get(view.name)!, column)?.type.type,
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
@@ -109,7 +115,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     plan.eventTimes = await eventTimes(wh, plan);
     const strategy = opts.strategy ?? strategyFor(d);
     const select = renderPointInTime(plan, d, { strategy });
-    const [counted] = await wh.query(`select count(*) as n from ${ev.relation}`, { label: source.display });
+    const [counted] = await wh.query(renderCount(d, ev.table), { label: source.display });
     const outputColumns = (): Column[] => [
       ...eventColumns,
       ...plan.views.flatMap((v) => v.features.map((f) => ({ name: f.output, type: findColumn(tables.get(v.view)!, f.column)!.type }))),
@@ -131,7 +137,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     throw e;
   } finally {
     // A failed staging statement may still have left its table behind.
-    const drop = dropStaged(d, events ?? { relation: d.relation(staged), kind: 'table' });
+    const drop = dropStaged(d, events ?? { table: staged, kind: 'table' });
     await wh.execute(drop).catch((e: Error) => log.warn(`could not drop the staged events ${d.relation(staged)}: ${e.message}`));
   }
 }
@@ -139,7 +145,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
 /** The columns of a view's offline table; checks that it exists and has the service's features. */
 async function describeView(wh: Warehouse, project: Project, view: CompiledView, features: string[] | null): Promise<Column[]> {
   const t = project.target;
-  const columns = await wh.describe({ database: t.type === 'duckdb' ? undefined : t.database, schema: t.schema, name: view.name });
+  const columns = await wh.describe(view.table);
   if (!columns) {
     throw new ProjectError(view.file, `feature view '${view.name}' has no offline table ${view.relation} in target '${t.name}'; build it with \`fsql run --select ${view.name}\`.`);
   }

@@ -4,11 +4,12 @@
  * lowest). What `fsql sync` reads; rendered per dialect by dialects/latest-per-entity.ts.
  */
 import type { Timestamp } from '../values.js';
+import type { RelationName } from './relation.js';
 
 export interface LatestPerEntityPlan {
   view: string;
-  /** the offline table, already rendered for the dialect */
-  relation: string;
+  /** the offline table */
+  table: RelationName;
   /** column names as the warehouse spells them */
   joinKeys: string[];
   timestamp: string;

@@ -4,15 +4,18 @@
  */
 import type { CompiledView, Manifest } from '../compiler/compile.js';
 import { CompileError } from '../errors.js';
-import type { Timestamp } from '../values.js';
+import type { DataType, Timestamp } from '../values.js';
+import type { RelationName } from './relation.js';
 
 /** Helper columns the SQL adds to the events; they never reach the output. */
 export const ROW_COLUMN = '__fsql_row';
 export const TS_COLUMN = '__fsql_ts';
 
 export interface PitEvents {
-  /** the staged events table, rendered for the target */
-  relation: string;
+  /** the staged events table */
+  table: RelationName;
+  /** the events' own columns in order, when known (dialects without SELECT * EXCEPT list them) */
+  columns?: string[];
   /** the event column holding the event time */
   timestamp: string;
   /**
@@ -27,11 +30,13 @@ export interface PitFeature {
   column: string;
   /** output column: `<view>__<feature>` */
   output: string;
+  /** the column's common type, when known (the training table casts numeric features to it) */
+  type?: DataType['type'];
 }
 
 export interface PitView {
   view: string;
-  relation: string;
+  table: RelationName;
   /** the view's join keys, each with the event column that carries it */
   keys: { column: string; event: string }[];
   timestamp: string;
@@ -83,6 +88,8 @@ export interface PlanInput {
   eventColumns?: string[];
   /** features of each view, when the manifest could not read them statically */
   featuresOf?: (view: CompiledView) => string[] | null;
+  /** a feature column's type, when the view's table has been described */
+  typeOf?: (view: CompiledView, column: string) => DataType['type'] | undefined;
   eventTimes: EventTimes;
 }
 
@@ -94,12 +101,12 @@ export function planPointInTime(input: PlanInput): PointInTimePlan {
     }
     return {
       view: view.name,
-      relation: view.relation,
+      table: view.table,
       keys: view.join_keys.map((k) => ({ column: k, event: eventColumnFor(k, input.eventColumns) })),
       timestamp: view.config.timestamp,
       createdTimestamp: view.config.createdTimestamp,
       ttlSeconds: view.config.ttlSeconds,
-      features: chosen.map((f) => ({ column: f, output: outputName(view.name, f) })),
+      features: chosen.map((f) => ({ column: f, output: outputName(view.name, f), type: input.typeOf?.(view, f) })),
     };
   });
   return { service: input.service, events: input.events, views, eventTimes: input.eventTimes };

@@ -10,7 +10,7 @@ import type { OnlineStoreConfig, ServeConfig, Target, WarehouseType } from './ty
 import { YamlFile } from './yaml-file.js';
 
 const COMMON_KEYS = ['type', 'threads', 'schema', 'database', 'online_store', 'serve'];
-/** Keys of dbt-duckdb, dbt-bigquery and dbt-snowflake outputs that fsql understands. */
+/** Keys of dbt-duckdb, dbt-bigquery, dbt-snowflake and dbt-postgres outputs that fsql understands. */
 export const OUTPUT_KEYS: Record<WarehouseType, readonly string[]> = {
   duckdb: [...COMMON_KEYS, 'path', 'extensions', 'settings'],
   bigquery: [
@@ -24,6 +24,10 @@ export const OUTPUT_KEYS: Record<WarehouseType, readonly string[]> = {
     'private_key_passphrase', 'token', 'role', 'warehouse', 'query_tag', 'connect_retries', 'connect_timeout',
     'retry_on_database_errors', 'retry_all', 'client_session_keep_alive', 'reuse_connections', 'host', 'port',
     'protocol', 'access_url',
+  ],
+  postgres: [
+    ...COMMON_KEYS, 'host', 'port', 'user', 'password', 'dbname', 'sslmode', 'connect_timeout', 'keepalives_idle',
+    'search_path', 'role', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'retries',
   ],
 };
 /** Values never shown: registered as secrets the moment they are read. */
@@ -84,11 +88,11 @@ export function loadTarget(req: ProfileRequest): { profileName: string; target: 
   const raw = expectMapping(y, path, outputs[targetName], `output '${targetName}'`);
   const settings = renderAll(y, path, raw) as Record<string, unknown>;
   const type = settings.type;
-  if (type !== 'duckdb' && type !== 'bigquery' && type !== 'snowflake') {
-    throw y.error([...path, 'type'], `type must be duckdb, bigquery or snowflake, not '${String(type)}'.`);
+  if (typeof type !== 'string' || !(type in OUTPUT_KEYS)) {
+    throw y.error([...path, 'type'], `type must be ${Object.keys(OUTPUT_KEYS).join(', ').replace(/, (\w+)$/, ' or $1')}, not '${String(type)}'.`);
   }
-  expectKeys(y, path, settings, OUTPUT_KEYS[type], `${type} output '${targetName}'`);
-  return { profileName, target: buildTarget(y, path, targetName, type, settings, req.projectDir) };
+  expectKeys(y, path, settings, OUTPUT_KEYS[type as WarehouseType], `${type} output '${targetName}'`);
+  return { profileName, target: buildTarget(y, path, targetName, type as WarehouseType, settings, req.projectDir) };
 }
 
 function buildTarget(y: YamlFile, path: Path, name: string, type: WarehouseType, s: Record<string, unknown>, projectDir: string): Target {
@@ -106,6 +110,13 @@ function buildTarget(y: YamlFile, path: Path, name: string, type: WarehouseType,
     for (const k of ['account', 'user', 'database', 'schema']) {
       if (!str(k)) throw y.error(path, `snowflake output '${name}' needs '${k}:'.`);
     }
+  } else if (type === 'postgres') {
+    schema = str('schema');
+    database = str('dbname') ?? str('database');
+    for (const k of ['host', 'user', 'schema']) {
+      if (!str(k)) throw y.error(path, `postgres output '${name}' needs '${k}:'.`);
+    }
+    if (!database) throw y.error(path, `postgres output '${name}' needs 'dbname:'.`);
   } else {
     schema = str('schema') ?? 'main';
     database = str('database');

@@ -1,5 +1,5 @@
 /** The loaded, validated project: plain data, no I/O after loading. */
-export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake';
+export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake' | 'postgres';
 export type Materialization = 'table' | 'incremental' | 'view';
 
 export interface OnlineStoreConfig {

@@ -11,8 +11,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
-import type { RelationName } from '../dialects/dialect.js';
-import { BigQueryDialect } from '../dialects/bigquery.js';
+import type { RelationName } from '../plans/relation.js';
+import { dialectFor } from '../dialects/index.js';
+import { retrying, sleep, type RetriesExhausted, type RetryPolicy } from './retry.js';
 import { FsqlError, WarehouseError } from '../errors.js';
 import type { Target } from '../project/types.js';
 import { batchesFromRows, type ColumnBatch } from '../column-batch.js';
@@ -76,17 +77,9 @@ function labelFor(label: string | undefined): string | undefined {
   return labelValue(label.endsWith('.sql') ? basename(label, '.sql') : label);
 }
 
-class RetriesExhausted {
-  constructor(
-    readonly cause: unknown,
-    readonly attempts: number,
-  ) {}
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class BigQueryWarehouse implements Warehouse {
-  readonly dialect = new BigQueryDialect();
+  readonly dialect = dialectFor('bigquery');
   private readonly invocation = randomUUID();
   private readonly retryBaseMs: number;
   private readonly pollMs: number;
@@ -180,7 +173,7 @@ export class BigQueryWarehouse implements Warehouse {
         this.request<TableResource>({ uri: `/datasets/${encodeURIComponent(dataset)}/tables/${encodeURIComponent(relation.name)}`, projectId: project }),
       );
     } catch (e) {
-      const { cause, attempts } = e as RetriesExhausted;
+      const { last: cause, attempts } = e as RetriesExhausted;
       const info = failureInfo(cause);
       if (info.status === 404 || info.reason === 'notFound') return undefined;
       throw warehouseError(cause, this.errorContext({}, attempts));
@@ -288,24 +281,24 @@ export class BigQueryWarehouse implements Warehouse {
     insert: (jobId: string) => Promise<JobResource> = (jobId) =>
       this.creationDeadline(this.request<JobResource>({ method: 'POST', uri: '/jobs', json: { jobReference: this.jobReference(jobId), configuration } })),
   ): Promise<JobResource> {
-    const started = Date.now();
     let jobId = this.newJobId(opts.label);
-    for (let attempt = 0; ; attempt++) {
+    const attempt = async (n: number) => {
+      let job: JobResource;
       try {
-        let job: JobResource;
-        try {
-          job = await insert(jobId);
-        } catch (e) {
-          if (attempt === 0 || failureInfo(e).reason !== 'duplicate') throw e;
-          job = await this.getJob({ ...this.jobReference(jobId) });
-        }
-        if (configuration.dryRun) return job;
-        return await this.waitForJob(job);
+        job = await insert(jobId);
       } catch (e) {
-        if (!this.shouldRetry(e, attempt, started)) throw warehouseError(e, this.errorContext(opts, attempt + 1));
-        if (e instanceof JobFailed) jobId = this.newJobId(opts.label);
-        await sleep(this.backoff(attempt));
+        if (n === 0 || failureInfo(e).reason !== 'duplicate') throw e;
+        job = await this.getJob({ ...this.jobReference(jobId) });
       }
+      return configuration.dryRun ? job : this.waitForJob(job);
+    };
+    try {
+      return await retrying(this.retryPolicy, attempt, (e) => {
+        if (e instanceof JobFailed) jobId = this.newJobId(opts.label);
+      });
+    } catch (e) {
+      const { last, attempts } = e as RetriesExhausted;
+      throw warehouseError(last, this.errorContext(opts, attempts));
     }
   }
 
@@ -379,33 +372,20 @@ export class BigQueryWarehouse implements Warehouse {
     try {
       return await this.retrying(call);
     } catch (e) {
-      const { cause, attempts } = e as RetriesExhausted;
-      throw warehouseError(cause, this.errorContext({ label }, attempts));
+      const { last, attempts } = e as RetriesExhausted;
+      throw warehouseError(last, this.errorContext({ label }, attempts));
     }
   }
 
   /** Like withRetries, but the last failure is thrown as it came (in a RetriesExhausted). */
-  private async retrying<T>(call: () => Promise<T>): Promise<T> {
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (e) {
-        if (!this.shouldRetry(e, attempt, started)) throw new RetriesExhausted(e, attempt + 1);
-        await sleep(this.backoff(attempt));
-      }
-    }
+  private retrying<T>(call: () => Promise<T>): Promise<T> {
+    return retrying(this.retryPolicy, call);
   }
 
-  private shouldRetry(e: unknown, attempt: number, started: number): boolean {
-    if (attempt >= this.settings.jobRetries || !isTransient(failureInfo(e))) return false;
-    const deadline = this.settings.jobRetryDeadlineMs;
-    return deadline === undefined || Date.now() - started + this.backoff(attempt) <= deadline;
-  }
-
-  /** Exponential: base, 2x base, 4x base, ... capped at 32 s. */
-  private backoff(attempt: number): number {
-    return Math.min(this.retryBaseMs * 2 ** attempt, 32000);
+  /** job_retries retries of transient failures, backoff from retryBaseMs doubling up to 32 s, within job_retry_deadline_seconds. */
+  private get retryPolicy(): RetryPolicy {
+    const s = this.settings;
+    return { retries: s.jobRetries, baseMs: this.retryBaseMs, capMs: 32_000, deadlineMs: s.jobRetryDeadlineMs, retryable: (e) => isTransient(failureInfo(e)) };
   }
 
   private errorContext(opts: ExecuteOptions & { sql?: string }, attempts: number): ErrorContext {

@@ -4,15 +4,16 @@ import { dirname, extname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
 import type { ColumnBatch } from '../column-batch.js';
 import { WarehouseError } from '../errors.js';
-import type { RelationName } from '../dialects/dialect.js';
-import { DuckDbDialect } from '../dialects/duckdb.js';
+import type { RelationName } from '../plans/relation.js';
+import { dialectFor } from '../dialects/index.js';
+import { renderLoadFile } from '../dialects/staging.js';
 import type { Target } from '../project/types.js';
 import type { Column, DataType, Row } from '../values.js';
 import { chunkColumns, chunkReader } from './duckdb-chunk.js';
 import type { ExecuteOptions, Validation, Warehouse } from './warehouse.js';
 
 export class DuckDbWarehouse implements Warehouse {
-  readonly dialect = new DuckDbDialect();
+  readonly dialect = dialectFor('duckdb');
   private readonly idle: DuckDBConnection[] = [];
 
   private constructor(
@@ -118,7 +119,7 @@ export class DuckDbWarehouse implements Warehouse {
   async loadFile(path: string, relation: RelationName): Promise<void> {
     const ext = extname(path).toLowerCase();
     if (ext !== '.csv' && ext !== '.parquet') throw new WarehouseError(`${path}: only .csv and .parquet files can be loaded.`);
-    await this.execute(this.dialect.createTableAs(this.dialect.relation(relation), `select * from ${this.dialect.readFile(path)}`));
+    await this.execute(renderLoadFile(this.dialect, path, relation));
   }
 
   /** EXPLAIN binds every name and type without running the query. */

@@ -20,5 +20,9 @@ export async function openWarehouse(project: Project): Promise<Warehouse> {
       restoreFastPrototypes(); // the Google SDK leaves Number.prototype in dictionary mode
       return BigQueryWarehouse.open(project.target, { projectName: project.name, projectDir: project.dir });
     }
+    case 'postgres': {
+      const { PostgresWarehouse } = await import('./postgres.js');
+      return PostgresWarehouse.open(project.target);
+    }
   }
 }

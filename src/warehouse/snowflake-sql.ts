@@ -3,8 +3,8 @@
  * the context check, describe, and loading a file. Pure functions of their input, so the text
  * is pinned by golden files and checked without a connection (test/golden/snowflake/).
  */
-import type { RelationName } from '../dialects/dialect.js';
-import type { SnowflakeDialect } from '../dialects/snowflake.js';
+import type { RelationName } from '../plans/relation.js';
+import type { Dialect } from '../dialects/dialect.js';
 import type { Target } from '../project/types.js';
 import { toSnowflakeName } from './snowflake-types.js';
 
@@ -14,7 +14,7 @@ export const SESSION_SETUP = "alter session set timezone = 'UTC'";
 /** Run once on the first session: what the login actually got (Snowflake logs in regardless). */
 export const CONTEXT_QUERY = 'select current_database() as database, current_schema() as schema, current_warehouse() as warehouse, current_role() as role';
 
-export function createSchemaSql(d: SnowflakeDialect, database: string, schema: string): string[] {
+export function createSchemaSql(d: Dialect, database: string, schema: string): string[] {
   const name = d.relation({ database, name: schema });
   return [`create schema if not exists ${name}`, `use schema ${name}`];
 }
@@ -25,7 +25,7 @@ export function explainSql(select: string): string {
 }
 
 /** Columns of a table or view, in order; no rows when it does not exist. */
-export function describeSql(d: SnowflakeDialect, target: Target, relation: RelationName): string {
+export function describeSql(d: Dialect, target: Target, relation: RelationName): string {
   const database = relation.database ?? target.database;
   const schema = toSnowflakeName(relation.schema ?? target.schema);
   const columns = database ? `${d.quoteIdent(database)}.information_schema.columns` : 'information_schema.columns';
@@ -38,7 +38,7 @@ export function describeSql(d: SnowflakeDialect, target: Target, relation: Relat
  * COPY the rows in: a CSV by position (the table's columns are the file's, in its order),
  * Parquet by column name. Stage and file format are temporary: they live in this session only.
  */
-export function loadFileSql(d: SnowflakeDialect, target: Target, absPath: string, relation: RelationName, id: string): { load: string[]; cleanup: string[] } {
+export function loadFileSql(d: Dialect, target: Target, absPath: string, relation: RelationName, id: string): { load: string[]; cleanup: string[] } {
   const database = relation.database ?? target.database;
   const schema = relation.schema ?? target.schema;
   const stage = d.relation({ database, schema, name: `FSQL_LOAD_${id}` });

@@ -10,8 +10,9 @@ import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { Connection, ConnectionOptions, RowStatement } from 'snowflake-sdk';
 import { WarehouseError } from '../errors.js';
-import type { RelationName } from '../dialects/dialect.js';
-import { SnowflakeDialect } from '../dialects/snowflake.js';
+import type { RelationName } from '../plans/relation.js';
+import { dialectFor } from '../dialects/index.js';
+import { retrying, type RetriesExhausted, type RetryPolicy } from './retry.js';
 import type { Target } from '../project/types.js';
 import { batchesFromRows, type ColumnBatch } from '../column-batch.js';
 import type { Column, Row } from '../values.js';
@@ -50,7 +51,7 @@ function loadSdk(): Promise<Sdk> {
 }
 
 export class SnowflakeWarehouse implements Warehouse {
-  readonly dialect = new SnowflakeDialect();
+  readonly dialect = dialectFor('snowflake');
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
   /** sessions being logged out; close() waits for them */
@@ -243,9 +244,8 @@ export class SnowflakeWarehouse implements Warehouse {
   /** One login, retried per connect_retries with exponential backoff; then the session set-up. */
   private async connect(): Promise<Connection> {
     const s = this.settings;
-    let attempt = 0;
-    for (;;) {
-      attempt++;
+    const policy = { ...this.retryPolicy, retryable: (e: unknown) => isTransient(e) || s.retryAll || (s.retryOnDatabaseErrors && isDatabaseError(e)) };
+    const attempt = async () => {
       const conn = this.snowflake.createConnection({
         ...s.options,
         ...(s.externalBrowser ? { clientStoreTemporaryCredential: true, openExternalBrowserCallback: this.hooks.openBrowser } : {}),
@@ -261,10 +261,14 @@ export class SnowflakeWarehouse implements Warehouse {
         // also for a login abandoned after connect_timeout: the SDK logs it out should it still
         // succeed (not waited for: close() must not hang on a login that does not answer)
         void destroy(conn);
-        const retry = isTransient(e) || s.retryAll || (s.retryOnDatabaseErrors && isDatabaseError(e));
-        if (!retry || attempt > s.connectRetries) throw toWarehouseError(e, this.errorContext({ attempts: attempt }));
-        await sleep(this.backoff(attempt));
+        throw e;
       }
+    };
+    try {
+      return await retrying(policy, attempt);
+    } catch (e) {
+      const { last, attempts } = e as RetriesExhausted;
+      throw toWarehouseError(last, this.errorContext({ attempts }));
     }
   }
 
@@ -356,32 +360,23 @@ export class SnowflakeWarehouse implements Warehouse {
 
   /** Retries fn on transient errors (connect_retries times, exponential backoff), then reports. */
   private async retrying<T>(fn: () => Promise<T>, opts: ExecuteOptions & { sql?: string }): Promise<T> {
-    let attempt = 0;
-    for (;;) {
-      attempt++;
-      try {
-        return await fn();
-      } catch (e) {
-        if (e instanceof WarehouseError) throw e;
-        if (!isTransient(e) || attempt > this.settings.connectRetries) throw toWarehouseError(e, this.errorContext({ ...opts, attempts: attempt }));
-        await sleep(this.backoff(attempt));
-      }
+    try {
+      return await retrying({ ...this.retryPolicy, retryable: (e) => !(e instanceof WarehouseError) && isTransient(e) }, fn);
+    } catch (e) {
+      const { last, attempts } = e as RetriesExhausted;
+      if (last instanceof WarehouseError) throw last;
+      throw toWarehouseError(last, this.errorContext({ ...opts, attempts }));
     }
   }
 
-  private backoff(attempt: number): number {
-    const base = this.hooks.retryBaseMs ?? 1000;
-    const ms = Math.min(base * 2 ** (attempt - 1), 30_000);
-    return ms / 2 + Math.random() * (ms / 2);
+  /** connect_retries retries, jittered backoff from retryBaseMs doubling up to 30 s. */
+  private get retryPolicy(): RetryPolicy {
+    return { retries: this.settings.connectRetries, baseMs: this.hooks.retryBaseMs ?? 1000, capMs: 30_000, jitter: true, retryable: isTransient };
   }
 
   private errorContext(opts: { label?: string; sql?: string; attempts?: number }) {
     return { settings: this.settings, profileFile: this.target.profileFile, targetName: this.target.name, label: opts.label, sql: opts.sql, attempts: opts.attempts };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function destroy(conn: Connection): Promise<void> {

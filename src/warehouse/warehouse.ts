@@ -2,7 +2,8 @@
  * One interface for every engine (DuckDB, BigQuery, Snowflake). Operations (run, train, sync,
  * freshness, skew-check) talk only to this, so they work unchanged on any target.
  */
-import type { Dialect, RelationName } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { RelationName } from '../plans/relation.js';
 import type { Target } from '../project/types.js';
 import type { ColumnBatch } from '../column-batch.js';
 import type { Column, Row } from '../values.js';

@@ -26,6 +26,12 @@ const PROFILES = `train:
       password: not-used-by-dry-runs
       database: ANALYTICS
       schema: FEATURES
+    pg:
+      type: postgres
+      host: 127.0.0.1
+      user: fsql
+      dbname: analytics
+      schema: features
 `;
 
 const SOURCES = `sources:

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../errors.js';
-import { checkFreshness } from '../../online/freshness.js';
+import { checkFreshness } from '../../offline/freshness.js';
 import { withOnlineStore } from '../../online/open.js';
 import { collect, print, projectFor, withWarehouse } from '../context.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../errors.js';
 import { withOnlineStore } from '../../online/open.js';
-import { planSync, syncViews } from '../../online/sync.js';
+import { planSync, syncViews } from '../../offline/sync.js';
 import { collect, loggerFor, print, projectFor, withWarehouse } from '../context.js';
 
 interface SyncFlags {

@@ -7,8 +7,8 @@ import { selectViews } from '../compiler/select.js';
 import type { Project } from '../project/types.js';
 import { Timestamp } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import type { OnlineStore } from './store.js';
-import { offlineRelation } from './sync.js';
+import type { OnlineStore } from '../online/store.js';
+import { renderNewest } from '../dialects/queries.js';
 
 export type FreshnessStatus = 'OK' | 'PAST_TTL' | 'NO_DATA';
 
@@ -36,13 +36,14 @@ export async function checkFreshness(project: Project, wh: Warehouse, store: Onl
   for (const name of selectViews(project.views, c.dag, opts.select)) {
     const view = project.views.get(name)!;
     if (!view.config.online) continue;
-    const columns = await wh.describe(offlineRelation(wh.target, name));
+    const table = c.manifest.views[name].table;
+    const columns = await wh.describe(table);
     let newestOffline: Timestamp | undefined;
     if (columns) {
-      const col = (n: string) => wh.dialect.quoteIdent(columns.find((x) => x.name.toLowerCase() === n.toLowerCase())?.name ?? n);
+      const col = (n: string) => columns.find((x) => x.name.toLowerCase() === n.toLowerCase())?.name ?? n;
       // The newest row sync could push now: a key, and not dated in the future.
-      const where = [...view.joinKeys.map((k) => `${col(k)} is not null`), `${col(view.config.timestamp)} <= ${wh.dialect.timestampLiteral(now)}`].join(' and ');
-      const [row] = await wh.query(`select max(${col(view.config.timestamp)}) as newest from ${c.manifest.views[name].relation} where ${where}`, { label: view.file });
+      const sql = renderNewest(wh.dialect, table, col(view.config.timestamp), { notNull: view.joinKeys.map(col), until: now });
+      const [row] = await wh.query(sql, { label: view.file });
       const v = row ? Object.values(row)[0] : null;
       if (v instanceof Timestamp) newestOffline = v;
     }

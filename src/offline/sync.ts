@@ -10,7 +10,6 @@
  */
 import { compileProject, featuresOf, type Compilation } from '../compiler/compile.js';
 import { selectViews } from '../compiler/select.js';
-import type { RelationName } from '../dialects/dialect.js';
 import { renderLatestPerEntity } from '../dialects/latest-per-entity.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -19,9 +18,9 @@ import type { Project, Target, ViewDef } from '../project/types.js';
 import type { ColumnBatch } from '../column-batch.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { sameLayout } from './codec.js';
-import { newestTimestamp } from './column-rows.js';
-import type { ColumnRows, OnlineStore, ViewLayout, WriteResult } from './store.js';
+import { sameLayout } from '../online/codec.js';
+import { newestTimestamp } from '../online/column-rows.js';
+import type { ColumnRows, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
 
 export interface SyncOptions {
   select?: string[];
@@ -70,7 +69,7 @@ export async function planSync(project: Project, opts: SyncOptions = {}): Promis
     const ttl = view.config.ttlSeconds;
     const plan: LatestPerEntityPlan = {
       view: name,
-      relation: compiled.relation,
+      table: compiled.table,
       joinKeys: view.joinKeys,
       timestamp: view.config.timestamp,
       createdTimestamp: view.config.createdTimestamp,
@@ -122,8 +121,8 @@ export async function syncViews(project: Project, wh: Warehouse, store: OnlineSt
 async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: Logger, view: ViewDef, stored: ViewLayout | undefined, opts: SyncOptions): Promise<ViewSyncResult> {
   const t0 = Date.now();
   const now = opts.now ?? Timestamp.fromMillis(Date.now());
-  const relation = c.manifest.views[view.name].relation;
-  const columns = await wh.describe(offlineRelation(wh.target, view.name));
+  const { relation, table } = c.manifest.views[view.name];
+  const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the offline table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);
   const shape = layoutFor(view, columns, c.manifest.views[view.name].columns);
   const layout = shape.layout;
@@ -145,7 +144,7 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   const sql = renderLatestPerEntity(
     {
       view: view.name,
-      relation,
+      table,
       joinKeys: shape.keyColumns,
       timestamp: shape.tsColumn,
       createdTimestamp: shape.createdColumn,
@@ -200,10 +199,6 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   result.watermark = newest ?? previous;
   result.seconds = (Date.now() - t0) / 1000;
   return result;
-}
-
-export function offlineRelation(target: Target, view: string): RelationName {
-  return { database: target.type === 'duckdb' ? undefined : target.database, schema: target.schema, name: view };
 }
 
 interface Shape {

@@ -1,0 +1,90 @@
+import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { TimeRange } from '../plans/relation.js';
+import type { ScalarType, Timestamp } from '../values.js';
+
+const TYPES: Record<ScalarType, string> = { int64: 'bigint', float64: 'double precision', string: 'text', boolean: 'boolean', timestamp: 'timestamp' };
+
+/**
+ * PostgreSQL 15+. No ASOF join, no IGNORE NULLS, no QUALIFY, no SELECT * EXCEPT: the point in
+ * time is a LEFT JOIN LATERAL per view (bench/pit measured it against a window form), the latest
+ * row per entity a DISTINCT ON, and the training table lists its event columns.
+ */
+export class PostgresDialect extends Dialect {
+  readonly name = 'postgres' as const;
+  readonly pitStrategies = ['lateral'] as const;
+  /** One database per connection: cross-database names are an error in PostgreSQL. */
+  readonly namesDatabase = false;
+  readonly hasSelectExcept = false;
+  readonly readsFiles = false;
+  readonly writesFiles = false;
+  readonly insertionOrderColumn = undefined;
+  readonly singleStatementAtomic = false;
+  readonly sqlGrammar = 'postgresql' as const;
+
+  quoteIdent(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+  }
+
+  /** standard_conforming_strings (on since 9.1): a backslash is an ordinary character. */
+  stringLiteral(s: string): string {
+    return `'${s.replace(/'/g, "''")}'`;
+  }
+
+  timestampLiteral(ts: Timestamp): string {
+    return `timestamp '${ts.toSqlText()}'`;
+  }
+
+  intervalLiteral(count: number, unit: IntervalUnit): string {
+    return `interval '${count} ${unit}s'`;
+  }
+
+  protected addUnits(expr: string, count: number, unit: IntervalUnit): string {
+    return `(${expr} ${count < 0 ? '-' : '+'} ${this.intervalLiteral(Math.abs(count), unit)})`;
+  }
+
+  castTo(expr: string, type: ScalarType): string {
+    return `cast(${expr} as ${TYPES[type]})`;
+  }
+
+  /** Division of two integers truncates in PostgreSQL; the other warehouses divide as floats. */
+  safeDivide(numerator: string, denominator: string): string {
+    return `case when (${denominator}) = 0 then null else cast(${numerator} as double precision) / (${denominator}) end`;
+  }
+
+  dateTrunc(unit: TruncUnit, expr: string): string {
+    return `date_trunc('${unit}', ${expr})`;
+  }
+
+  /** EXTRACT(EPOCH ...) is numeric (exact to the microsecond) since PostgreSQL 14. */
+  secondsBetween(start: string, end: string): string {
+    return `cast(extract(epoch from ${end}) - extract(epoch from ${start}) as double precision)`;
+  }
+
+  rowSequence(): string {
+    return 'row_number() over ()';
+  }
+
+  /**
+   * DDL is transactional here: the statements run as one (the caller's atomic list). A b-tree on
+   * the lookup key makes each LATERAL lookup of `train` one index descent, and sync's DISTINCT ON
+   * an index scan.
+   */
+  createTableAs(table: string, select: string, lookupKey: string[] = []): string[] {
+    const index = lookupKey.length > 0 ? [`create index on ${table} (${lookupKey.map((c) => this.quoteIdent(c)).join(', ')})`] : [];
+    return [this.dropTable(table), `create table ${table} as\n${select}`, ...index];
+  }
+
+  /** DISTINCT ON keeps the first row of each partition in the ORDER BY. */
+  latestPerEntity(q: LatestQuery): string {
+    return [
+      `select distinct on (${q.partition.join(', ')}) ${q.columns}`,
+      `from ${q.from}`,
+      `where ${q.where.join('\n  and ')}`,
+      `order by ${[...q.partition, ...q.order].join(', ')}`,
+    ].join('\n');
+  }
+
+  incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
+    return this.deleteInsert(table, select, timestamp, range, false);
+  }
+}
