@@ -148,6 +148,7 @@ test('LatestPerEntity renders for DuckDB, BigQuery and Snowflake with the same m
     joinKeys: ['user_id', 'merchant_id'],
     timestamp: 'event_ts',
     createdTimestamp: 'created_ts',
+    features: ['amount'],
     columns: ['user_id', 'merchant_id', 'event_ts', 'created_ts', 'amount'],
     since: Timestamp.parse('2024-01-01T00:00:00Z'),
     until: Timestamp.parse('2024-02-01T12:30:00.5Z'),
@@ -162,7 +163,7 @@ where "user_id" is not null
   and "event_ts" is not null
   and "event_ts" >= timestamp '2024-01-01 00:00:00.000000'
   and "event_ts" <= timestamp '2024-02-01 12:30:00.500000'
-qualify row_number() over (partition by "user_id", "merchant_id" order by "event_ts" desc, "created_ts" desc nulls last) = 1`,
+qualify row_number() over (partition by "user_id", "merchant_id" order by "event_ts" desc, "created_ts" desc nulls last, hash("amount") desc) = 1`,
   );
   assert.equal(
     sql('bigquery', { database: 'acme', schema: 'features', name: 'v' }),
@@ -173,7 +174,7 @@ where \`user_id\` is not null
   and \`event_ts\` is not null
   and \`event_ts\` >= timestamp '2024-01-01 00:00:00.000000+00'
   and \`event_ts\` <= timestamp '2024-02-01 12:30:00.500000+00'
-qualify row_number() over (partition by \`user_id\`, \`merchant_id\` order by \`event_ts\` desc, \`created_ts\` desc nulls last) = 1`,
+qualify row_number() over (partition by \`user_id\`, \`merchant_id\` order by \`event_ts\` desc, \`created_ts\` desc nulls last, farm_fingerprint(to_json_string(struct(\`amount\` as _0))) desc) = 1`,
   );
   assert.equal(
     sql('snowflake', { database: 'analytics', schema: 'features', name: 'v' }),
@@ -184,7 +185,7 @@ where "USER_ID" is not null
   and "EVENT_TS" is not null
   and "EVENT_TS" >= '2024-01-01 00:00:00.000000'::timestamp_ntz
   and "EVENT_TS" <= '2024-02-01 12:30:00.500000'::timestamp_ntz
-qualify row_number() over (partition by "USER_ID", "MERCHANT_ID" order by "EVENT_TS" desc, "CREATED_TS" desc nulls last) = 1`,
+qualify row_number() over (partition by "USER_ID", "MERCHANT_ID" order by "EVENT_TS" desc, "CREATED_TS" desc nulls last, hash("AMOUNT") desc) = 1`,
   );
 });
 

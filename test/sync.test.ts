@@ -23,7 +23,7 @@ test('--dry-run prints the SQL for the target and connects to nothing', () => {
   const r = fsql(['--project-dir', dir, '--target', 'down', 'sync', '--dry-run'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /-- user_stats: latest row per entity/);
-  assert.match(r.stdout, /qualify row_number\(\) over \(partition by "user_id" order by "event_ts" desc, "created_ts" desc nulls last\) = 1;/);
+  assert.match(r.stdout, /qualify row_number\(\) over \(partition by "user_id" order by "event_ts" desc, "created_ts" desc nulls last, hash\("amount", "n", "flag", "tag", "pair"\) desc\) = 1;/);
   assert.match(r.stdout, /-- audit: skipped \(online: false\)/);
   const bq = fsql(['--project-dir', dir, '--target', 'bq', 'sync', '--dry-run', '--select', 'user_stats'], { cwd: dir });
   assert.equal(bq.code, 0, bq.stderr);

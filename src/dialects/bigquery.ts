@@ -78,6 +78,11 @@ export class BigQueryDialect extends Dialect {
     return this.qualifyLatest(q);
   }
 
+  /** FARM_FINGERPRINT (INT64) of the values as JSON text. */
+  tieBreak(columns: string[]): string {
+    return columns.length === 0 ? '0' : `farm_fingerprint(to_json_string(struct(${columns.map((c, i) => `${c} as _${i}`).join(', ')})))`;
+  }
+
   override selectAllExcept(alias: string, columns: string[]): string {
     return columns.length === 0 ? `${alias}.*` : `${alias}.* except (${columns.map((c) => this.quoteIdent(c)).join(', ')})`;
   }

@@ -32,6 +32,8 @@ export interface AsofJoin {
   created?: string;
   /** the feature rows' key columns, quoted */
   keys: string[];
+  /** the complete-tie order of the feature rows (Dialect.tieBreak over `f.` columns) */
+  tie: string;
 }
 
 /** The query LatestPerEntity needs, as rendered pieces. */
@@ -88,6 +90,13 @@ export abstract class Dialect {
   abstract rowSequence(): string;
   /** The latest row per partition. */
   abstract latestPerEntity(q: LatestQuery): string;
+  /**
+   * Orders rows that tie completely on (keys, timestamp, created_timestamp), a data error that
+   * retrieval must still settle the same way every time (SPEC section 4): the greatest value of
+   * this expression over the view's feature columns wins, in train, sync and skew-check alike.
+   * A hash of the values: deterministic, a fixed width whatever the types, and cheap in a sort.
+   */
+  abstract tieBreak(columns: string[]): string;
 
   /** A view's (or fsql's own) table `name` in the target. */
   tableIn(target: Pick<Target, 'database' | 'schema'>, name: string, schema = target.schema): RelationName {

@@ -71,16 +71,22 @@ export class DuckDbDialect extends Dialect {
     return this.qualifyLatest(q);
   }
 
+  /** hash() is a UBIGINT. */
+  tieBreak(columns: string[]): string {
+    return columns.length === 0 ? 'cast(0 as ubigint)' : `hash(${columns.join(', ')})`;
+  }
+
   /**
-   * The ASOF ordering key is the struct (timestamp, created_timestamp), so the join picks the
-   * latest row and, among rows at that time, the latest created, in the same sort. (A `QUALIFY
-   * row_number() ... = 1` pre-pass costs a second sort of the feature rows, and DuckDB 1.5's top-N
-   * window rewrite of it returned the wrong row in the differential test.)
+   * The ASOF ordering key is the struct (timestamp, created_timestamp, tie-break), so the join
+   * picks the latest row and, among rows at that time, the latest created, then the complete-tie
+   * winner, in the same sort. (A `QUALIFY row_number() ... = 1` pre-pass costs a second sort of
+   * the feature rows, and DuckDB 1.5's top-N window rewrite of it returned the wrong row in the
+   * differential test.)
    */
   override asofJoin(j: AsofJoin): string {
-    if (!j.created) return `asof left join ${j.scan([])}\n  on ${[...j.equalities, `${j.eventTs} >= ${j.alias}.${j.timestamp}`].join(' and ')}`;
-    const order = this.structOf([['t', `f.${j.timestamp}`], ['c', `coalesce(f.${j.created}, timestamp '-infinity')`]]);
-    const eventOrder = this.structOf([['t', j.eventTs], ['c', `timestamp 'infinity'`]]);
+    const created: [string, string][] = j.created ? [['c', `coalesce(f.${j.created}, timestamp '-infinity')`]] : [];
+    const order = this.structOf([['t', `f.${j.timestamp}`], ...created, ['h', j.tie]]);
+    const eventOrder = this.structOf([['t', j.eventTs], ...created.map(([n]): [string, string] => [n, `timestamp 'infinity'`]), ['h', 'cast(18446744073709551615 as ubigint)']]);
     return `asof left join ${j.scan([`${order} as ${this.quoteIdent(ORDER)}`])}\n  on ${[...j.equalities, `${eventOrder} >= ${j.alias}.${this.quoteIdent(ORDER)}`].join(' and ')}`;
   }
 

@@ -18,6 +18,6 @@ export function renderLatestPerEntity(plan: LatestPerEntityPlan, d: Dialect): st
     from: d.relation(plan.table),
     where,
     partition: plan.joinKeys.map(q),
-    order: [`${ts} desc`, ...(plan.createdTimestamp ? [`${q(plan.createdTimestamp)} desc nulls last`] : [])],
+    order: [`${ts} desc`, ...(plan.createdTimestamp ? [`${q(plan.createdTimestamp)} desc nulls last`] : []), `${d.tieBreak(plan.features.map(q))} desc`],
   });
 }

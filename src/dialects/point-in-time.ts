@@ -124,6 +124,7 @@ function renderAsof(plan: PointInTimePlan, d: Dialect): string {
       timestamp: id(v.timestamp),
       created: v.createdTimestamp ? id(v.createdTimestamp) : undefined,
       keys: v.keys.map((k) => id(k.column)),
+      tie: tieOf(v, d),
     });
   });
   return joinedSelect(plan, d, joins, true);
@@ -141,10 +142,15 @@ function renderLateral(plan: PointInTimePlan, d: Dialect): string {
     const alias = `f${i + 1}`;
     const conds = [...v.keys.map((k) => `f.${id(k.column)} = e.${id(k.event)}`), `f.${id(v.timestamp)} <= ${eventTs}`];
     if (v.ttlSeconds !== undefined) conds.push(`f.${id(v.timestamp)} >= ${d.timeSub(eventTs, v.ttlSeconds)}`);
-    const order = [`f.${id(v.timestamp)} desc`, ...(v.createdTimestamp ? [`f.${id(v.createdTimestamp)} desc nulls last`] : [])];
+    const order = [`f.${id(v.timestamp)} desc`, ...(v.createdTimestamp ? [`f.${id(v.createdTimestamp)} desc nulls last`] : []), `${tieOf(v, d)} desc`];
     return `left join lateral ${scanOf(plan, v, d, alias, conds)([], `\n  order by ${order.join(', ')}\n  limit 1`)} on true`;
   });
   return joinedSelect(plan, d, joins, false);
+}
+
+/** The complete-tie order of a view's feature rows `f` (SPEC section 4). */
+function tieOf(v: PitView, d: Dialect): string {
+  return d.tieBreak(v.allFeatures.map((c) => `f.${d.quoteIdent(c)}`));
 }
 
 /** The events joined to one matched row per view (ASOF or LATERAL), in input order. */
@@ -170,6 +176,7 @@ const KIND_EVENT = 1;
 const MATCH = '__fsql_match';
 const KIND = '__fsql_kind';
 const CREATED = '__fsql_created';
+const TIE = '__fsql_tie';
 const MATCH_TS = 't';
 const matchField = (j: number) => `f${j}`;
 
@@ -184,6 +191,7 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
         `f.${id(v.timestamp)} as ${id(TS_COLUMN)}`,
         `${KIND_FEATURE} as ${id(KIND)}`,
         `${v.createdTimestamp ? `f.${id(v.createdTimestamp)}` : d.castTo('null', 'timestamp')} as ${id(CREATED)}`,
+        `${tieOf(v, d)} as ${id(TIE)}`,
         `${struct} as ${id(MATCH)}`,
         `${d.castTo('null', 'int64')} as ${id(ROW_COLUMN)}`,
       ].join(', ')}\n` +
@@ -196,16 +204,18 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
         `${KIND_EVENT} as ${id(KIND)}`,
         d.castTo('null', 'timestamp'),
         'null',
+        'null',
         `e.${id(ROW_COLUMN)}`,
       ].join(', ')}\n` +
       `    from ${EVENTS} as e\n` +
       `    where ${[...v.keys.map((k) => `e.${id(k.event)} is not null`), `e.${id(TS_COLUMN)} is not null`].join(' and ')}`;
     // Feature rows sort before events at the same time (f.ts <= e.ts), and among themselves by
     // created_timestamp, a NULL one first so that it loses (spelt without NULLS FIRST, whose
-    // default differs between warehouses): the last feature row before an event is its match.
+    // default differs between warehouses), then by the tie-break: the last feature row before an
+    // event is its match.
     const window =
       `partition by ${keyNames.map((k) => `u.${id(k)}`).join(', ')} ` +
-      `order by u.${id(TS_COLUMN)}, u.${id(KIND)}, u.${id(CREATED)} is not null, u.${id(CREATED)} ` +
+      `order by u.${id(TS_COLUMN)}, u.${id(KIND)}, u.${id(CREATED)} is not null, u.${id(CREATED)}, u.${id(TIE)} ` +
       `rows between unbounded preceding and current row`;
     return (
       `fsql_match_${i + 1} as (\n` +

@@ -84,6 +84,11 @@ export class PostgresDialect extends Dialect {
     ].join('\n');
   }
 
+  /** hashtextextended (bigint, PostgreSQL 11+) of the values' row text. */
+  tieBreak(columns: string[]): string {
+    return columns.length === 0 ? '0' : `hashtextextended(row(${columns.join(', ')})::text, 0)`;
+  }
+
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
     return this.deleteInsert(table, select, timestamp, range, false);
   }

@@ -72,14 +72,19 @@ export class SnowflakeDialect extends Dialect {
     return this.qualifyLatest(q);
   }
 
+  /** HASH is a signed 64-bit number. */
+  tieBreak(columns: string[]): string {
+    return columns.length === 0 ? '0' : `hash(${columns.join(', ')})`;
+  }
+
   /**
    * MATCH_CONDITION compares single columns, so the feature rows are first reduced to one per
-   * (keys, timestamp) with QUALIFY; the ASOF join then yields at most one row per event.
+   * (keys, timestamp) with QUALIFY (created_timestamp, then the tie-break); the ASOF join then
+   * yields at most one row per event.
    */
   override asofJoin(j: AsofJoin): string {
-    const dedup = j.created
-      ? `\n  qualify row_number() over (partition by ${[...j.keys, j.timestamp].map((c) => `f.${c}`).join(', ')} order by f.${j.created} desc nulls last) = 1`
-      : '';
+    const order = [...(j.created ? [`f.${j.created} desc nulls last`] : []), `${j.tie} desc`];
+    const dedup = `\n  qualify row_number() over (partition by ${[...j.keys, j.timestamp].map((c) => `f.${c}`).join(', ')} order by ${order.join(', ')}) = 1`;
     return `asof join ${j.scan([], dedup)}\n  match_condition (${j.eventTs} >= ${j.alias}.${j.timestamp})\n  on ${j.equalities.join(' and ')}`;
   }
 

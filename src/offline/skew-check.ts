@@ -162,12 +162,14 @@ async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest,
   const t = project.target;
   // the service's views and features, plus each view's timestamp column (its effective time)
   const features: { view: string; features: string[] }[] = [];
+  const offlineFeatures = new Map<string, string[]>();
   for (const v of plan.views) {
     const name = v.layout.view;
     const def = project.views.get(name)!;
     const columns = await wh.describe(manifest.views[name].table);
     if (!columns) throw new ProjectError(def.file, `feature view '${name}' has no offline table; build it with fsql run --select ${name}.`);
     const offline = featuresOf(def, columns.map((col) => col.name));
+    offlineFeatures.set(name, offline);
     const wanted = v.featureIndexes.map((i) => plan.features[i].feature);
     const missing = wanted.filter((f) => !findColumn(columns, f));
     if (missing.length) throw new ProjectError(def.file, `the offline table of '${name}' lacks ${missing.join(', ')} (it has ${offline.join(', ')}); run fsql run --select ${name}.`);
@@ -188,6 +190,7 @@ async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest,
       events: { table: events.table, columns: [...plan.joinKeys.map((k) => k.name), EVENT_TS], timestamp: EVENT_TS, orderColumn: events.orderColumn },
       eventColumns: [...plan.joinKeys.map((k) => k.name), EVENT_TS],
       eventTimes: { min: now, max: now },
+      featuresOf: (view) => offlineFeatures.get(view.name) ?? null,
     });
     const out = await wh.query(renderPointInTime(pit, d), { label: 'skew-check training rows' });
     if (out.length !== entities.length) throw new CommandFailed(`the training join returned ${out.length} rows for ${entities.length} entities; every event must appear exactly once.`);

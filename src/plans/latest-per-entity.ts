@@ -14,6 +14,8 @@ export interface LatestPerEntityPlan {
   joinKeys: string[];
   timestamp: string;
   createdTimestamp?: string;
+  /** the view's feature columns, which settle complete ties (Dialect.tieBreak) */
+  features: string[];
   /** every column to return (join keys, timestamps and features), in order; empty: all */
   columns: string[];
   /** inclusive lower bound: the sync watermark minus the view's lookback, or now minus the TTL */

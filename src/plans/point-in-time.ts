@@ -43,6 +43,8 @@ export interface PitView {
   createdTimestamp?: string;
   ttlSeconds?: number;
   features: PitFeature[];
+  /** every feature column of the view, which settle complete ties (Dialect.tieBreak) */
+  allFeatures: string[];
 }
 
 /**
@@ -107,6 +109,7 @@ export function planPointInTime(input: PlanInput): PointInTimePlan {
       createdTimestamp: view.config.createdTimestamp,
       ttlSeconds: view.config.ttlSeconds,
       features: chosen.map((f) => ({ column: f, output: outputName(view.name, f), type: input.typeOf?.(view, f) })),
+      allFeatures: input.featuresOf?.(view) ?? view.features ?? chosen,
     };
   });
   return { service: input.service, events: input.events, views, eventTimes: input.eventTimes };

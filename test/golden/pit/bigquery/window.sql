@@ -5,13 +5,13 @@ with fsql_events as (
 fsql_match_1 as (
   select w.`__fsql_row`, w.`__fsql_match`
   from (
-    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created` rows between unbounded preceding and current row) as `__fsql_match`
+    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created`, u.`__fsql_tie` rows between unbounded preceding and current row) as `__fsql_match`
     from (
-      select f.`user_id` as `__fsql_k0`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, f.`loaded_at` as `__fsql_created`, struct(f.`feature_ts` as `t`, f.`score` as `f0`, f.`tier` as `f1`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
+      select f.`user_id` as `__fsql_k0`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, f.`loaded_at` as `__fsql_created`, farm_fingerprint(to_json_string(struct(f.`score` as _0, f.`tier` as _1))) as `__fsql_tie`, struct(f.`feature_ts` as `t`, f.`score` as `f0`, f.`tier` as `f1`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
       from `acme-ml.features.user_stats` as f
       where f.`user_id` is not null and f.`feature_ts` >= timestamp '2024-03-01 08:00:00.000000+00' and f.`feature_ts` <= timestamp '2024-03-01 12:00:00.500000+00'
       union all
-      select e.`user_id` as `__fsql_k0`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, e.`__fsql_row`
+      select e.`user_id` as `__fsql_k0`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, null, e.`__fsql_row`
       from fsql_events as e
       where e.`user_id` is not null and e.`__fsql_ts` is not null
     ) as u
@@ -21,13 +21,13 @@ fsql_match_1 as (
 fsql_match_2 as (
   select w.`__fsql_row`, w.`__fsql_match`
   from (
-    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created` rows between unbounded preceding and current row) as `__fsql_match`
+    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created`, u.`__fsql_tie` rows between unbounded preceding and current row) as `__fsql_match`
     from (
-      select f.`merchant_id` as `__fsql_k0`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, cast(null as TIMESTAMP) as `__fsql_created`, struct(f.`feature_ts` as `t`, f.`risk` as `f0`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
+      select f.`merchant_id` as `__fsql_k0`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, cast(null as TIMESTAMP) as `__fsql_created`, farm_fingerprint(to_json_string(struct(f.`category` as _0, f.`risk` as _1))) as `__fsql_tie`, struct(f.`feature_ts` as `t`, f.`risk` as `f0`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
       from `acme-ml.features.merchant_profile` as f
       where f.`merchant_id` is not null and f.`feature_ts` <= timestamp '2024-03-01 12:00:00.500000+00'
       union all
-      select e.`merchant_id` as `__fsql_k0`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, e.`__fsql_row`
+      select e.`merchant_id` as `__fsql_k0`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, null, e.`__fsql_row`
       from fsql_events as e
       where e.`merchant_id` is not null and e.`__fsql_ts` is not null
     ) as u
@@ -37,13 +37,13 @@ fsql_match_2 as (
 fsql_match_3 as (
   select w.`__fsql_row`, w.`__fsql_match`
   from (
-    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0`, u.`__fsql_k1` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created` rows between unbounded preceding and current row) as `__fsql_match`
+    select u.`__fsql_row`, u.`__fsql_kind`, last_value(u.`__fsql_match` ignore nulls) over (partition by u.`__fsql_k0`, u.`__fsql_k1` order by u.`__fsql_ts`, u.`__fsql_kind`, u.`__fsql_created` is not null, u.`__fsql_created`, u.`__fsql_tie` rows between unbounded preceding and current row) as `__fsql_match`
     from (
-      select f.`user_id` as `__fsql_k0`, f.`merchant_id` as `__fsql_k1`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, cast(null as TIMESTAMP) as `__fsql_created`, struct(f.`feature_ts` as `t`, f.`pair_count` as `f0`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
+      select f.`user_id` as `__fsql_k0`, f.`merchant_id` as `__fsql_k1`, f.`feature_ts` as `__fsql_ts`, 0 as `__fsql_kind`, cast(null as TIMESTAMP) as `__fsql_created`, farm_fingerprint(to_json_string(struct(f.`pair_count` as _0))) as `__fsql_tie`, struct(f.`feature_ts` as `t`, f.`pair_count` as `f0`) as `__fsql_match`, cast(null as INT64) as `__fsql_row`
       from `acme-ml.features.pair_stats` as f
       where f.`user_id` is not null and f.`merchant_id` is not null and f.`feature_ts` >= timestamp '2024-02-29 09:00:00.000000+00' and f.`feature_ts` <= timestamp '2024-03-01 12:00:00.500000+00'
       union all
-      select e.`user_id` as `__fsql_k0`, e.`merchant_id` as `__fsql_k1`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, e.`__fsql_row`
+      select e.`user_id` as `__fsql_k0`, e.`merchant_id` as `__fsql_k1`, e.`__fsql_ts`, 1 as `__fsql_kind`, cast(null as TIMESTAMP), null, null, e.`__fsql_row`
       from fsql_events as e
       where e.`user_id` is not null and e.`merchant_id` is not null and e.`__fsql_ts` is not null
     ) as u

@@ -18,7 +18,7 @@ left join lateral (
     and f."user_id" is not null
     and f."feature_ts" >= timestamp '2024-03-01 08:00:00.000000'
     and f."feature_ts" <= timestamp '2024-03-01 12:00:00.500000'
-  order by f."feature_ts" desc, f."loaded_at" desc nulls last
+  order by f."feature_ts" desc, f."loaded_at" desc nulls last, hash(f."score", f."tier") desc
   limit 1
 ) as f1 on true
 left join lateral (
@@ -28,7 +28,7 @@ left join lateral (
     and f."feature_ts" <= e."__fsql_ts"
     and f."merchant_id" is not null
     and f."feature_ts" <= timestamp '2024-03-01 12:00:00.500000'
-  order by f."feature_ts" desc
+  order by f."feature_ts" desc, hash(f."category", f."risk") desc
   limit 1
 ) as f2 on true
 left join lateral (
@@ -42,7 +42,7 @@ left join lateral (
     and f."merchant_id" is not null
     and f."feature_ts" >= timestamp '2024-02-29 09:00:00.000000'
     and f."feature_ts" <= timestamp '2024-03-01 12:00:00.500000'
-  order by f."feature_ts" desc
+  order by f."feature_ts" desc, hash(f."pair_count") desc
   limit 1
 ) as f3 on true
 order by e."__fsql_row"

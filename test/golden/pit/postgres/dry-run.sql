@@ -29,7 +29,7 @@ left join lateral (
     and f."user_id" is not null
     and f."feature_ts" >= ((select min("__fsql_ts") from fsql_events) - interval '1 hours')
     and f."feature_ts" <= (select max("__fsql_ts") from fsql_events)
-  order by f."feature_ts" desc, f."loaded_at" desc nulls last
+  order by f."feature_ts" desc, f."loaded_at" desc nulls last, hashtextextended(row(f."score", f."tier")::text, 0) desc
   limit 1
 ) as f1 on true
 left join lateral (
@@ -39,7 +39,7 @@ left join lateral (
     and f."feature_ts" <= e."__fsql_ts"
     and f."merchant_id" is not null
     and f."feature_ts" <= (select max("__fsql_ts") from fsql_events)
-  order by f."feature_ts" desc
+  order by f."feature_ts" desc, hashtextextended(row(f."category", f."risk")::text, 0) desc
   limit 1
 ) as f2 on true
 left join lateral (
@@ -53,7 +53,7 @@ left join lateral (
     and f."merchant_id" is not null
     and f."feature_ts" >= ((select min("__fsql_ts") from fsql_events) - interval '1 days')
     and f."feature_ts" <= (select max("__fsql_ts") from fsql_events)
-  order by f."feature_ts" desc
+  order by f."feature_ts" desc, hashtextextended(row(f."pair_count")::text, 0) desc
   limit 1
 ) as f3 on true
 order by e."__fsql_row";

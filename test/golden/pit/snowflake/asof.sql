@@ -15,7 +15,7 @@ asof join (
   where f."USER_ID" is not null
     and f."FEATURE_TS" >= '2024-03-01 08:00:00.000000'::timestamp_ntz
     and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
-  qualify row_number() over (partition by f."USER_ID", f."FEATURE_TS" order by f."LOADED_AT" desc nulls last) = 1
+  qualify row_number() over (partition by f."USER_ID", f."FEATURE_TS" order by f."LOADED_AT" desc nulls last, hash(f."SCORE", f."TIER") desc) = 1
 ) as f1
   match_condition (e."__FSQL_TS" >= f1."FEATURE_TS")
   on e."USER_ID" = f1."USER_ID"
@@ -24,6 +24,7 @@ asof join (
   from "ANALYTICS"."FEATURES"."MERCHANT_PROFILE" as f
   where f."MERCHANT_ID" is not null
     and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
+  qualify row_number() over (partition by f."MERCHANT_ID", f."FEATURE_TS" order by hash(f."CATEGORY", f."RISK") desc) = 1
 ) as f2
   match_condition (e."__FSQL_TS" >= f2."FEATURE_TS")
   on e."MERCHANT_ID" = f2."MERCHANT_ID"
@@ -34,6 +35,7 @@ asof join (
     and f."MERCHANT_ID" is not null
     and f."FEATURE_TS" >= '2024-02-29 09:00:00.000000'::timestamp_ntz
     and f."FEATURE_TS" <= '2024-03-01 12:00:00.500000'::timestamp_ntz
+  qualify row_number() over (partition by f."USER_ID", f."MERCHANT_ID", f."FEATURE_TS" order by hash(f."PAIR_COUNT") desc) = 1
 ) as f3
   match_condition (e."__FSQL_TS" >= f3."FEATURE_TS")
   on e."USER_ID" = f3."USER_ID" and e."MERCHANT_ID" = f3."MERCHANT_ID"

@@ -24,7 +24,7 @@ asof join (
   where f."USER_ID" is not null
     and f."FEATURE_TS" >= dateadd(hour, -1, (select min("__FSQL_TS") from fsql_events))
     and f."FEATURE_TS" <= (select max("__FSQL_TS") from fsql_events)
-  qualify row_number() over (partition by f."USER_ID", f."FEATURE_TS" order by f."LOADED_AT" desc nulls last) = 1
+  qualify row_number() over (partition by f."USER_ID", f."FEATURE_TS" order by f."LOADED_AT" desc nulls last, hash(f."SCORE", f."TIER") desc) = 1
 ) as f1
   match_condition (e."__FSQL_TS" >= f1."FEATURE_TS")
   on e."USER_ID" = f1."USER_ID"
@@ -33,6 +33,7 @@ asof join (
   from "ANALYTICS"."FEATURES"."MERCHANT_PROFILE" as f
   where f."MERCHANT_ID" is not null
     and f."FEATURE_TS" <= (select max("__FSQL_TS") from fsql_events)
+  qualify row_number() over (partition by f."MERCHANT_ID", f."FEATURE_TS" order by hash(f."CATEGORY", f."RISK") desc) = 1
 ) as f2
   match_condition (e."__FSQL_TS" >= f2."FEATURE_TS")
   on e."MERCHANT_ID" = f2."MERCHANT_ID"
@@ -43,6 +44,7 @@ asof join (
     and f."MERCHANT_ID" is not null
     and f."FEATURE_TS" >= dateadd(day, -1, (select min("__FSQL_TS") from fsql_events))
     and f."FEATURE_TS" <= (select max("__FSQL_TS") from fsql_events)
+  qualify row_number() over (partition by f."USER_ID", f."MERCHANT_ID", f."FEATURE_TS" order by hash(f."PAIR_COUNT") desc) = 1
 ) as f3
   match_condition (e."__FSQL_TS" >= f3."FEATURE_TS")
   on e."USER_ID" = f3."USER_ID" and e."MERCHANT_ID" = f3."MERCHANT_ID"
