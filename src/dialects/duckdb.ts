@@ -35,8 +35,9 @@ export class DuckDbDialect extends Dialect {
     return `timestamp '${ts.toSqlText()}'`;
   }
 
+  /** `interval N unit` takes a 32-bit N; microseconds beyond it go through to_microseconds. */
   intervalLiteral(count: number, unit: IntervalUnit): string {
-    return `interval ${count} ${unit}`;
+    return unit === 'microsecond' ? `to_microseconds(${count})` : `interval ${count} ${unit}`;
   }
 
   protected addUnits(expr: string, count: number, unit: IntervalUnit): string {

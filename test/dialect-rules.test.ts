@@ -1,0 +1,73 @@
+/**
+ * Rules every dialect keeps: compile checks SQL with the target's own parser (BigQuery-only SQL
+ * compiles for BigQuery), durations render exactly to the microsecond (executed on DuckDB and
+ * PostgreSQL), and no dialect inherits a literal or quoting rule it did not choose.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dialectFor } from '../src/dialects/index.js';
+import { parseDuration } from '../src/duration.js';
+import type { WarehouseType } from '../src/project/types.js';
+import { Timestamp } from '../src/values.js';
+import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
+import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { copyExample, fsql } from './helpers/project.js';
+
+const ALL: WarehouseType[] = ['duckdb', 'bigquery', 'snowflake', 'postgres'];
+
+test('compile --target <bigquery> accepts BigQuery-only SQL that DuckDB cannot parse', () => {
+  const dir = copyExample();
+  writeFileSync(
+    join(dir, 'models', 'user', 'bq_only.sql'),
+    `{{ config(entities=['user'], timestamp='event_ts') }}
+select * except (txn_count_1h), cast(null as STRUCT<a INT64>) as extra
+from {{ ref('user_transaction_stats') }}
+`,
+  );
+  const prod = fsql(['--project-dir', dir, '--target', 'prod', 'compile']);
+  assert.equal(prod.code, 0, prod.stderr);
+  const dev = fsql(['--project-dir', dir, 'compile']);
+  assert.equal(dev.code, 1, 'DuckDB rejects STRUCT<a INT64>, and its parser is authoritative for DuckDB');
+  assert.match(dev.stderr, /bq_only\.sql:2: DuckDB's parser rejects/);
+});
+
+test('durations are whole microseconds and render exactly in every dialect', async () => {
+  assert.equal(parseDuration('1.5s'), 1.5);
+  assert.equal(parseDuration('0.000001s'), 0.000001);
+  assert.equal(parseDuration('0.0000001s'), undefined, 'finer than a microsecond');
+  for (const name of ALL) {
+    const sql = dialectFor(name).timeSub('x', 1.5);
+    assert.match(sql, /1500000/, `${name}: ${sql}`);
+    assert.doesNotMatch(sql, /1\.5/, `${name}: ${sql}`);
+    assert.match(dialectFor(name).timeAdd('x', 7 * 86400), /\b7\b.*day|day.*\b7\b/, `${name} uses the largest whole unit`);
+  }
+  const check = async (wh: Warehouse) => {
+    const d = wh.dialect;
+    const t = d.timestampLiteral(Timestamp.parse('2024-01-01T00:00:01.5Z')!);
+    const [row] = await wh.query(`select ${d.timeSub(t, 1.5)} as a, ${d.timeAdd(t, 0.000001)} as b, ${d.timeSub(t, 90061.25)} as c`);
+    assert.deepEqual(
+      [row.a, row.b, row.c].map((v) => (v as Timestamp).toISOString()),
+      ['2024-01-01T00:00:00Z', '2024-01-01T00:00:01.500001Z', '2023-12-30T22:59:00.250Z'],
+      d.name,
+    );
+  };
+  const duck = await DuckDbWarehouse.open({ name: 't', type: 'duckdb', schema: 'main', threads: 1, settings: { path: ':memory:' }, onlineStore: { type: 'sqlite' }, serve: { auth: false }, profileFile: 'test' });
+  await check(duck).finally(() => duck.close());
+  const db = await createTestDatabase();
+  const pg = await openPostgres(db);
+  await check(pg).finally(async () => {
+    await pg.close();
+    await db.drop();
+  });
+});
+
+test('string literals follow each warehouse: doubled quotes, backslashes where they escape', () => {
+  const s = `it's a \\ path`;
+  assert.equal(dialectFor('duckdb').stringLiteral(s), `'it''s a \\ path'`);
+  assert.equal(dialectFor('postgres').stringLiteral(s), `'it''s a \\ path'`);
+  assert.equal(dialectFor('snowflake').stringLiteral(s), `'it''s a \\\\ path'`);
+  assert.equal(dialectFor('bigquery').stringLiteral(s), `'it\\'s a \\\\ path'`);
+});
