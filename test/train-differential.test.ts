@@ -8,36 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderPointInTime, type PitStrategy } from '../src/dialects/point-in-time.js';
 import type { Row } from '../src/values.js';
-import { allowedRows, type RefFeatureRow } from './helpers/pit-reference.js';
-import { check, generate, load, openDuckDb, reference, type GenCase } from './helpers/pit-cases.js';
+import { check, generate, load, openDuckDb, reference, tally, type Coverage } from './helpers/pit-cases.js';
 
 const CASES = 200;
-
-interface Coverage {
-  matched: number;
-  ttlExpired: number;
-  nullKeyEvents: number;
-  fullTies: number;
-  createdDecided: number;
-}
-
-/** Tallies which rules the case exercises, so the test can tell that the generator reaches them. */
-function tally(c: GenCase, expected: RefFeatureRow[][][], cov: Coverage): void {
-  c.events.forEach((e, i) =>
-    c.views.forEach((v, j) => {
-      const allowed = expected[i][j];
-      if (allowed.length === 0) {
-        if (v.keyColumns.some((k) => e.keys[k] === null)) cov.nullKeyEvents++;
-        if (v.ttlSeconds !== undefined && allowedRows({ ...v, ttlSeconds: undefined }, e).length > 0) cov.ttlExpired++;
-        return;
-      }
-      cov.matched++;
-      if (allowed.length > 1) cov.fullTies++;
-      const atLatest = v.rows.filter((x) => x.ts === allowed[0].ts && x.keys.every((k, n) => k === allowed[0].keys[n]));
-      if (atLatest.length > allowed.length) cov.createdDecided++;
-    }),
-  );
-}
 
 test(`both point-in-time strategies agree with the reference on ${CASES} random cases`, async () => {
   const wh = await openDuckDb();

@@ -180,3 +180,30 @@ export function check(c: GenCase, expected: RefFeatureRow[][][], rows: Row[]): s
   }
   return undefined;
 }
+
+/** How often the cases exercise each rule. */
+export interface Coverage {
+  matched: number;
+  ttlExpired: number;
+  nullKeyEvents: number;
+  fullTies: number;
+  createdDecided: number;
+}
+
+/** Tallies which rules the case exercises, so the test can tell that the generator reaches them. */
+export function tally(c: GenCase, expected: RefFeatureRow[][][], cov: Coverage): void {
+  c.events.forEach((e, i) =>
+    c.views.forEach((v, j) => {
+      const allowed = expected[i][j];
+      if (allowed.length === 0) {
+        if (v.keyColumns.some((k) => e.keys[k] === null)) cov.nullKeyEvents++;
+        if (v.ttlSeconds !== undefined && allowedRows({ ...v, ttlSeconds: undefined }, e).length > 0) cov.ttlExpired++;
+        return;
+      }
+      cov.matched++;
+      if (allowed.length > 1) cov.fullTies++;
+      const atLatest = v.rows.filter((x) => x.ts === allowed[0].ts && x.keys.every((k, n) => k === allowed[0].keys[n]));
+      if (atLatest.length > allowed.length) cov.createdDecided++;
+    }),
+  );
+}
