@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileProject, type Manifest } from '../src/compiler/compile.js';
+import { compileProject, type Compilation, type Manifest } from '../src/compiler/compile.js';
+import { analyzeBigQuery } from '../src/compiler/zetasql/analyze-bigquery.js';
 import { ZetaSqlClient, type ZetaTable } from '../src/compiler/zetasql/client.js';
 import type { RelationName } from '../src/dialects/dialect.js';
 import { dialectFor } from '../src/dialects/index.js';
@@ -17,6 +18,7 @@ import { renderEventTimes, renderPointInTime } from '../src/dialects/point-in-ti
 import type { LatestPerEntityPlan } from '../src/plans/latest-per-entity.js';
 import { planPointInTime, type EventTimes, type PointInTimePlan } from '../src/plans/point-in-time.js';
 import { loadProject } from '../src/project/load.js';
+import type { Project } from '../src/project/types.js';
 import { Timestamp, type Row } from '../src/values.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
 import { check, generate, load, openDuckDb, reference, tally, type Coverage } from './helpers/pit-cases.js';
@@ -32,6 +34,76 @@ const DIFFERENTIAL_SEEDS = Array.from({ length: 60 }, (_, i) => i + 1);
 /** Where the BigQuery SQL finds a table that DuckDB has as main.<name>. */
 const bigQueryName = (name: string): RelationName => ({ database: 'acme-ml', schema: 'features', name });
 
+/** Edge cases for the macros: sub-second times a window width apart, a Sunday before a Monday, a leap day, halves to round. */
+const MACRO_ROWS = `txn_id,user_id,merchant_id,amount,ts,is_chargeback
+t1,u1,m1,2.5,2024-01-07 23:59:59.5,false
+t2,u1,m1,-2.5,2024-01-08 00:00:00.5,true
+t3,u1,m2,1.5,2024-01-08 00:00:01.5,false
+t4,u1,m2,10.0,2024-01-08 01:00:01.500001,false
+t5,u2,m1,0.5,2024-02-29 12:34:56.789,false
+t6,u2,m3,3.75,2024-03-31 23:00:00,true
+`;
+
+/** Every built-in macro, and the example's rolling_count_and_spend (macros/rolling_stats.sql). */
+const MACRO_PROBE = `{{ config(entities=['user'], timestamp='ts') }}
+select
+  txn_id,
+  user_id,
+  ts,
+  {{ safe_divide('amount', 'case when is_chargeback then 0 else 2 end') }} as halved,
+  {{ safe_divide('amount', 'null') }} as by_null,
+  count(*) over ({{ rolling_window('user_id', 'ts', '1s') }}) as n_1s,
+  {{ rolling_count_and_spend('user_id', 'ts', '1h', '1h') }},
+  {{ time_sub('ts', '90m') }} as minus_90m,
+  {{ time_add('ts', '1d') }} as plus_1d,
+  {{ time_add('ts', '36h') }} as plus_36h,
+  {{ seconds_between(timestamp_literal('2024-01-01T00:00:00Z'), 'ts') }} as since_new_year,
+  {{ cast_as('amount', 'int64') }} as amount_int,
+  {{ cast_as('amount', 'string') }} as amount_text,
+  {{ cast_as("'2024-01-02 03:04:05.000006'", 'timestamp') }} as parsed,
+  {{ cast_as('is_chargeback', 'int64') }} as chargeback_int,
+{%- for unit in ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] %}
+  {{ date_trunc(unit, 'ts') }} as trunc_{{ unit }},
+{%- endfor %}
+  {{ timestamp_literal('2024-01-01T00:00:00.000001Z') }} as literal_ts
+from {{ source('raw', 'transactions') }}
+order by txn_id
+`;
+
+const column = (...values: (string | number | null)[]) => values;
+const utc = (...texts: string[]) => texts.map((t) => `${t}Z`);
+const same = <T>(value: T) => Array<T>(6).fill(value);
+
+/** What the macros give for MACRO_ROWS, worked out by hand: windows include both ends, times are UTC. */
+const EXPECTED_MACROS: Record<string, (string | number | null)[]> = {
+  txn_id: column('t1', 't2', 't3', 't4', 't5', 't6'),
+  halved: column(1.25, null, 0.75, 5, 0.25, null),
+  by_null: same(null),
+  n_1s: column(1, 2, 2, 1, 1, 1),
+  txn_count_1h: column(1, 2, 3, 1, 1, 1),
+  spend_1h: column(2.5, 0, 1.5, 10, 0.5, 3.75),
+  minus_90m: utc('2024-01-07T22:29:59.500', '2024-01-07T22:30:00.500', '2024-01-07T22:30:01.500', '2024-01-07T23:30:01.500001', '2024-02-29T11:04:56.789', '2024-03-31T21:30:00'),
+  plus_1d: utc('2024-01-08T23:59:59.500', '2024-01-09T00:00:00.500', '2024-01-09T00:00:01.500', '2024-01-09T01:00:01.500001', '2024-03-01T12:34:56.789', '2024-04-01T23:00:00'),
+  plus_36h: utc('2024-01-09T11:59:59.500', '2024-01-09T12:00:00.500', '2024-01-09T12:00:01.500', '2024-01-09T13:00:01.500001', '2024-03-02T00:34:56.789', '2024-04-02T11:00:00'),
+  since_new_year: column(604799.5, 604800.5, 604801.5, 608401.500001, 5142896.789, 7858800),
+  parsed: same('2024-01-02T03:04:05.000006Z'),
+  chargeback_int: column(0, 1, 0, 0, 0, 1),
+  trunc_second: utc('2024-01-07T23:59:59', '2024-01-08T00:00:00', '2024-01-08T00:00:01', '2024-01-08T01:00:01', '2024-02-29T12:34:56', '2024-03-31T23:00:00'),
+  trunc_minute: utc('2024-01-07T23:59:00', '2024-01-08T00:00:00', '2024-01-08T00:00:00', '2024-01-08T01:00:00', '2024-02-29T12:34:00', '2024-03-31T23:00:00'),
+  trunc_hour: utc('2024-01-07T23:00:00', '2024-01-08T00:00:00', '2024-01-08T00:00:00', '2024-01-08T01:00:00', '2024-02-29T12:00:00', '2024-03-31T23:00:00'),
+  trunc_day: utc('2024-01-07T00:00:00', '2024-01-08T00:00:00', '2024-01-08T00:00:00', '2024-01-08T00:00:00', '2024-02-29T00:00:00', '2024-03-31T00:00:00'),
+  trunc_month: utc('2024-01-01T00:00:00', '2024-01-01T00:00:00', '2024-01-01T00:00:00', '2024-01-01T00:00:00', '2024-02-01T00:00:00', '2024-03-01T00:00:00'),
+  trunc_quarter: same('2024-01-01T00:00:00Z'),
+  trunc_year: same('2024-01-01T00:00:00Z'),
+  literal_ts: same('2024-01-01T00:00:00.000001Z'),
+};
+
+/** Reported to the lead: the dialects render these macros to SQL with other results on BigQuery than on DuckDB. */
+const MACROS_THAT_DIFFER =
+  'cast_as(float64 -> int64) rounds halves away from zero on BigQuery (2.5 -> 3, -2.5 -> -3, 0.5 -> 1), to even on DuckDB (2, -2, 0); ' +
+  "cast_as(float64 -> string) writes 10.0 as '10' on BigQuery, '10.0' on DuckDB; " +
+  'date_trunc(week) starts weeks on Sunday on BigQuery (timestamp_trunc), on Monday on DuckDB';
+
 function sliceCsv(path: string, keep: (cells: string[]) => boolean): void {
   const [header, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
   writeFileSync(path, [header, ...lines.filter((l) => keep(l.split(',')))].join('\n') + '\n');
@@ -41,15 +113,20 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
   let zeta: ZetaSqlClient;
   let duck: Warehouse;
   let dir: string;
-  let manifests: { duckdb: Manifest; bigquery: Manifest };
+  let builds: Record<'duckdb' | 'bigquery', { project: Project; compilation: Compilation }>;
+  let manifests: Record<'duckdb' | 'bigquery', Manifest>;
   let transactions: ZetaTable;
 
   before(async () => {
     dir = copyExample();
     sliceCsv(join(dir, 'data', 'transactions.csv'), (cells) => USERS.has(cells[1]));
     [zeta, duck] = await Promise.all([ZetaSqlClient.start(), openDuckDb()]);
-    const compile = async (target: string) => (await compileProject(loadProject({ projectDir: dir, target }))).manifest;
-    manifests = { duckdb: await compile('dev'), bigquery: await compile('prod') };
+    const build = async (target: string) => {
+      const project = loadProject({ projectDir: dir, target });
+      return { project, compilation: await compileProject(project) };
+    };
+    builds = { duckdb: await build('dev'), bigquery: await build('prod') };
+    manifests = { duckdb: builds.duckdb.compilation.manifest, bigquery: builds.bigquery.compilation.manifest };
     await duck.execute(`create table raw_transactions as select * from ${duck.dialect.readFile(join(dir, 'data', 'transactions.csv'))}`);
     transactions = await tableFromDuckDb(duck, { schema: 'main', name: 'raw_transactions' }, 'acme-ml.raw.transactions');
   });
@@ -67,6 +144,20 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
       assert.ok(expected.length > 100, name);
       assert.equal(diffRows(got.rows, expected, { ordered: false }), undefined, `${name}:\n${view.compiled_sql}`);
     }
+  });
+
+  test("an incremental run of the example's user_transaction_stats: the MERGE resolves on ZetaSQL, its SELECT returns DuckDB's rows", async () => {
+    const range = { start: Timestamp.parse('2024-04-20')! };
+    const render = (b: (typeof builds)['duckdb']) => b.compilation.renderer.render({ view: b.project.views.get('user_transaction_stats')!, incremental: range }).sql;
+    const view = manifests.bigquery.views.user_transaction_stats;
+    const [merge, ...more] = bigquery.incrementalWrite(view.relation, render(builds.bigquery), view.config.timestamp, range);
+    assert.deepEqual(more, []);
+    const statements = [{ sql: view.compiled_sql, produces: view.relation }, { sql: merge }];
+    assert.deepEqual(await analyzeBigQuery(statements, [transactions], { client: zeta }), []);
+    const got = await zeta.evaluate(render(builds.bigquery), [transactions]);
+    const expected = await duck.query(render(builds.duckdb));
+    assert.ok(expected.length > 100 && expected.length < (await duck.query(manifests.duckdb.views.user_transaction_stats.compiled_sql)).length);
+    assert.equal(diffRows(got.rows, expected, { ordered: false }), undefined);
   });
 
   /** The DuckDB table main.<name> as the ZetaSQL table `acme-ml.features.<name>`. */
@@ -174,5 +265,33 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
     }
     console.log(`${DIFFERENTIAL_SEEDS.length} differential cases in ${Date.now() - started} ms: ${JSON.stringify(cov)}`);
     for (const [what, n] of Object.entries(cov)) assert.ok(n > 10, `only ${n} checks of ${what}`);
+  });
+
+  describe('the built-in macros, by value', () => {
+    let results: { zeta: Row[]; duck: Row[]; sql: string };
+    const pick = (rows: Row[], columns: string[]) => rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+
+    before(async () => {
+      const probe = copyExample();
+      writeFileSync(join(probe, 'data', 'transactions.csv'), MACRO_ROWS);
+      writeFileSync(join(probe, 'models', 'macro_probe.sql'), MACRO_PROBE);
+      const compile = async (target: string) => (await compileProject(loadProject({ projectDir: probe, target }))).manifest.views.macro_probe.compiled_sql;
+      await duck.execute(`create table macro_rows as select * from ${duck.dialect.readFile(join(probe, 'data', 'transactions.csv'))}`);
+      const table = await tableFromDuckDb(duck, { schema: 'main', name: 'macro_rows' }, 'acme-ml.raw.transactions');
+      const sql = await compile('prod');
+      results = { zeta: (await zeta.evaluate(sql, [table])).rows as Row[], duck: await duck.query(await compile('dev')), sql };
+    });
+
+    test('ZetaSQL and DuckDB both give the expected values', () => {
+      const columns = Object.keys(EXPECTED_MACROS);
+      const expected = MACRO_ROWS.trim().split('\n').slice(1).map((_line, i) => Object.fromEntries(columns.map((c) => [c, EXPECTED_MACROS[c][i]])));
+      assert.equal(diffRows(pick(results.zeta, columns), expected, { ordered: true }), undefined, `ZetaSQL:\n${results.sql}`);
+      assert.equal(diffRows(pick(results.duck, columns), expected, { ordered: true }), undefined, 'DuckDB');
+    });
+
+    test('ZetaSQL and DuckDB agree on cast_as(float64 to int64 and to string) and date_trunc(week)', { todo: MACROS_THAT_DIFFER }, () => {
+      const columns = ['txn_id', 'amount_int', 'amount_text', 'trunc_week'];
+      assert.equal(diffRows(pick(results.zeta, columns), pick(results.duck, columns), { ordered: true }), undefined);
+    });
   });
 });

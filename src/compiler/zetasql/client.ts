@@ -109,7 +109,7 @@ export class ZetaSqlClient {
     return { statements };
   }
 
-  /** Runs one query over `tables` (their rows included) and returns its rows as plain values. */
+  /** Runs one query over `tables` (their rows included) and returns its rows as plain values; unnamed columns are named as BigQuery does (`f0_`, `f1_`). */
   async evaluate(sql: string, tables: ZetaTable[]): Promise<QueryResult> {
     const content = Object.fromEntries(tables.map((t) => [bareName(t.name), { table_data: { row: (t.rows ?? []).map((r) => ({ cell: encodeRow(t, r) })) } }]));
     const response: { content?: { table_data?: { row?: { cell?: ValueProto[] }[] } }; prepared?: { columns?: { name: string; type: TypeProto }[] } } = await this.call('EvaluateQuery', {
@@ -118,7 +118,8 @@ export class ZetaSqlClient {
       simple_catalog: this.catalog(tables),
       table_content: content,
     });
-    const columns = response.prepared?.columns ?? [];
+    let anonymous = 0;
+    const columns = (response.prepared?.columns ?? []).map((c) => ({ name: c.name || `f${anonymous++}_`, type: c.type }));
     const rows = (response.content?.table_data?.row ?? []).map((r) => Object.fromEntries(columns.map((c, i) => [c.name, decodeValue(r.cell?.[i] ?? {}, c.type)])));
     return { columns: columns.map((c) => ({ name: c.name, type: typeName(c.type) })), rows };
   }
