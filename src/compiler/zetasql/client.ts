@@ -48,10 +48,12 @@ export interface Analysis {
   problem?: SqlProblem;
 }
 
-export interface ClientOptions {
-  /** deadline of each call, in milliseconds (default 60 s) */
+export interface CallOptions {
+  /** deadline of the call, in milliseconds (default: the client's, 60 s unless set) */
   timeoutMs?: number;
 }
+
+export type ClientOptions = CallOptions;
 
 /** What the server takes at most in one request (gRPC's default receive limit, not raised in this build). */
 export const REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -88,7 +90,7 @@ export class ZetaSqlClient {
   }
 
   /** Resolves `sql` (one statement or several separated by `;`) against `tables`. */
-  async analyze(sql: string, tables: ZetaTable[]): Promise<Analysis> {
+  async analyze(sql: string, tables: ZetaTable[], opts: CallOptions = {}): Promise<Analysis> {
     const catalog = this.catalog(tables);
     const statements: AnalyzedStatement[] = [];
     const bytes = Buffer.byteLength(sql);
@@ -96,7 +98,8 @@ export class ZetaSqlClient {
     while (!isBlank(Buffer.from(sql).subarray(position).toString())) {
       let response: { resolved_statement?: ResolvedStatement; resume_byte_position?: number };
       try {
-        response = await this.call('Analyze', { options: this.options, simple_catalog: catalog, parse_resume_location: { input: sql, byte_position: position, allow_resume: true } });
+        const request = { options: this.options, simple_catalog: catalog, parse_resume_location: { input: sql, byte_position: position, allow_resume: true } };
+        response = await this.call('Analyze', request, opts.timeoutMs);
       } catch (e) {
         if (e instanceof SqlRejected) return { statements, problem: e.problem };
         throw e;
@@ -110,14 +113,14 @@ export class ZetaSqlClient {
   }
 
   /** Runs one query over `tables` (their rows included) and returns its rows as plain values; unnamed columns are named as BigQuery does (`f0_`, `f1_`). */
-  async evaluate(sql: string, tables: ZetaTable[]): Promise<QueryResult> {
+  async evaluate(sql: string, tables: ZetaTable[], opts: CallOptions = {}): Promise<QueryResult> {
     const content = Object.fromEntries(tables.map((t) => [bareName(t.name), { table_data: { row: (t.rows ?? []).map((r) => ({ cell: encodeRow(t, r) })) } }]));
     const response: { content?: { table_data?: { row?: { cell?: ValueProto[] }[] } }; prepared?: { columns?: { name: string; type: TypeProto }[] } } = await this.call('EvaluateQuery', {
       sql,
       options: this.options,
       simple_catalog: this.catalog(tables),
       table_content: content,
-    });
+    }, opts.timeoutMs);
     let anonymous = 0;
     const columns = (response.prepared?.columns ?? []).map((c) => ({ name: c.name || `f${anonymous++}_`, type: c.type }));
     const rows = (response.content?.table_data?.row ?? []).map((r) => Object.fromEntries(columns.map((c, i) => [c.name, decodeValue(r.cell?.[i] ?? {}, c.type)])));
@@ -204,8 +207,9 @@ function callError(e: grpc.ServiceError, method: string, timeoutMs: number, serv
   if (e.code === RESOURCE_EXHAUSTED && /larger than/.test(e.details)) {
     return new ZetaSqlError(`the ${method} request is over ZetaSQL's limit of ${REQUEST_LIMIT_BYTES / 1024 / 1024} MiB (SQL and table rows together): use smaller tables`);
   }
-  const output = server.output();
-  return new ZetaSqlError(`ZetaSQL ${method} failed: ${e.details || e.message}${e.code === UNAVAILABLE && output ? `; server output: ${output}` : ''}`);
+  const gone = server.exitReason();
+  const output = e.code === UNAVAILABLE && server.output() ? `; server output: ${server.output()}` : '';
+  return new ZetaSqlError(`ZetaSQL ${method} failed: ${e.details || e.message}${gone ? ` (the server is gone: ${gone})` : ''}${output}`);
 }
 
 /** Waits until the server answers, or fails with why it did not (it exited, or the time ran out). */

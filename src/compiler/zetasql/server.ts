@@ -43,6 +43,8 @@ export interface ZetaSqlServer {
   output(): string;
   /** Resolves with the exit message once the process has ended (crashed or stopped). */
   readonly exited: Promise<string>;
+  /** The exit message once the process has ended; undefined while it runs. */
+  exitReason(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,8 @@ export async function spawnZetaSql(): Promise<ZetaSqlServer> {
     child.once('error', (e) => resolve(`could not start ${binary}: ${e.message}`));
     child.once('exit', (code, signal) => resolve(`${binary} exited (${signal ?? `code ${code}`})`));
   });
+  let reason: string | undefined;
+  void exited.then((why) => (reason = why));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   return {
@@ -68,6 +72,7 @@ export async function spawnZetaSql(): Promise<ZetaSqlServer> {
     pid: child.pid,
     output: () => out.trim(),
     exited,
+    exitReason: () => reason,
     stop: async () => {
       process.off('exit', kill);
       await stopProcess(child, exited);
