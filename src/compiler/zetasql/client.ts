@@ -77,6 +77,9 @@ export class ZetaSqlClient {
       const client = new service(server.address, grpcLib.credentials.createInsecure(), {
         'grpc.max_send_message_length': REQUEST_LIMIT_BYTES,
         'grpc.max_receive_message_length': -1,
+        // the server takes a moment to listen: retry the connection every 50-200 ms, not gRPC's 1 s and more
+        'grpc.initial_reconnect_backoff_ms': 50,
+        'grpc.max_reconnect_backoff_ms': 200,
       }) as grpc.Client;
       const call = caller(client, server, opts.timeoutMs ?? 60_000);
       await waitUntilUp(client, server);
