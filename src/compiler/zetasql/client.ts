@@ -59,14 +59,25 @@ export type ClientOptions = CallOptions;
 export const REQUEST_LIMIT_BYTES = 4 * 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
 
-type Call = (method: string, request: object, timeoutMs?: number) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Call = <T>(method: string, request: object, timeoutMs?: number) => Promise<T>;
+
+interface AnalyzerOptions {
+  language_options: object;
+  default_timezone: string;
+  error_message_mode: string;
+}
+
+interface EvaluateResponse {
+  content?: { table_data?: { row?: { cell?: ValueProto[] }[] } };
+  prepared?: { columns?: { name: string; type: TypeProto }[] };
+}
 
 export class ZetaSqlClient {
   private constructor(
     readonly server: ZetaSqlServer,
     private readonly grpcClient: grpc.Client,
     private readonly call: Call,
-    private readonly options: object,
+    private readonly options: AnalyzerOptions,
   ) {}
 
   /** Starts a server and connects to it; close() stops it. */
@@ -83,8 +94,8 @@ export class ZetaSqlClient {
       }) as grpc.Client;
       const call = caller(client, server, opts.timeoutMs ?? 60_000);
       await waitUntilUp(client, server);
-      const languageOptions = bigQueryLanguageOptions(await call('GetLanguageOptions', { maximum_features: true }));
-      const options = { language_options: languageOptions, default_timezone: 'UTC', error_message_mode: 'ERROR_MESSAGE_ONE_LINE' };
+      const languageOptions = bigQueryLanguageOptions(await call<{ enabled_language_features?: string[] }>('GetLanguageOptions', { maximum_features: true }));
+      const options: AnalyzerOptions = { language_options: languageOptions, default_timezone: 'UTC', error_message_mode: 'ERROR_MESSAGE_ONE_LINE' };
       return new ZetaSqlClient(server, client, call, options);
     } catch (e) {
       await server.stop();
@@ -96,19 +107,19 @@ export class ZetaSqlClient {
   async analyze(sql: string, tables: ZetaTable[], opts: CallOptions = {}): Promise<Analysis> {
     const catalog = this.catalog(tables);
     const statements: AnalyzedStatement[] = [];
-    const bytes = Buffer.byteLength(sql);
+    const bytes = Buffer.from(sql);
     let position = 0;
-    while (!isBlank(Buffer.from(sql).subarray(position).toString())) {
+    while (!isBlank(bytes.subarray(position).toString())) {
       let response: { resolved_statement?: ResolvedStatement; resume_byte_position?: number };
       try {
         const request = { options: this.options, simple_catalog: catalog, parse_resume_location: { input: sql, byte_position: position, allow_resume: true } };
-        response = await this.call('Analyze', request, opts.timeoutMs);
+        response = await this.call<typeof response>('Analyze', request, opts.timeoutMs);
       } catch (e) {
         if (e instanceof SqlRejected) return { statements, problem: e.problem };
         throw e;
       }
       statements.push(describeStatement(response.resolved_statement ?? {}));
-      const next = response.resume_byte_position ?? bytes;
+      const next = response.resume_byte_position ?? bytes.length;
       if (next <= position) break;
       position = next;
     }
@@ -118,12 +129,8 @@ export class ZetaSqlClient {
   /** Runs one query over `tables` (their rows included) and returns its rows as plain values; unnamed columns are named as BigQuery does (`f0_`, `f1_`). */
   async evaluate(sql: string, tables: ZetaTable[], opts: CallOptions = {}): Promise<QueryResult> {
     const content = Object.fromEntries(tables.map((t) => [bareName(t.name), { table_data: { row: (t.rows ?? []).map((r) => ({ cell: encodeRow(t, r) })) } }]));
-    const response: { content?: { table_data?: { row?: { cell?: ValueProto[] }[] } }; prepared?: { columns?: { name: string; type: TypeProto }[] } } = await this.call('EvaluateQuery', {
-      sql,
-      options: this.options,
-      simple_catalog: this.catalog(tables),
-      table_content: content,
-    }, opts.timeoutMs);
+    const request = { sql, options: this.options, simple_catalog: this.catalog(tables), table_content: content };
+    const response = await this.call<EvaluateResponse>('EvaluateQuery', request, opts.timeoutMs);
     let anonymous = 0;
     const columns = (response.prepared?.columns ?? []).map((c) => ({ name: c.name || `f${anonymous++}_`, type: c.type }));
     const rows = (response.content?.table_data?.row ?? []).map((r) => Object.fromEntries(columns.map((c, i) => [c.name, decodeValue(r.cell?.[i] ?? {}, c.type)])));
@@ -137,11 +144,10 @@ export class ZetaSqlClient {
 
   /** A flat catalog: each table under its full dotted name, as BigQuery's backticked path is one name here. */
   private catalog(tables: ZetaTable[]): object {
-    const language = (this.options as { language_options: object }).language_options;
     return {
       name: '',
       table: tables.map((t) => ({ name: bareName(t.name), column: t.columns.map((c) => ({ name: c.name, type: typeProto(c.type) })) })),
-      builtin_function_options: { language_options: language },
+      builtin_function_options: { language_options: this.options.language_options },
     };
   }
 }
@@ -179,11 +185,11 @@ function loadService() {
 }
 
 function caller(client: grpc.Client, server: ZetaSqlServer, defaultTimeoutMs: number): Call {
-  return (method, request, timeoutMs = defaultTimeoutMs) =>
-    new Promise((resolve, reject) => {
+  return <T>(method: string, request: object, timeoutMs = defaultTimeoutMs) =>
+    new Promise<T>((resolve, reject) => {
       const fn = (client as unknown as Record<string, (r: object, o: object, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>)[method].bind(client);
       try {
-        fn(request, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(callError(e, method, timeoutMs, server)) : resolve(r)));
+        fn(request, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(callError(e, method, timeoutMs, server)) : resolve(r as T)));
       } catch (e) {
         reject(new ZetaSqlError(`ZetaSQL ${method}: ${(e as Error).message}`));
       }
