@@ -58,8 +58,9 @@ export class BigQueryDialect extends Dialect {
     return `safe_divide(${numerator}, ${denominator})`;
   }
 
+  /** Weeks start on Monday, as on the other warehouses (BigQuery's WEEK starts on Sunday; ISOWEEK on Monday). */
   dateTrunc(unit: TruncUnit, expr: string): string {
-    return `timestamp_trunc(${expr}, ${unit})`;
+    return `timestamp_trunc(${expr}, ${unit === 'week' ? 'isoweek' : unit})`;
   }
 
   secondsBetween(start: string, end: string): string {
