@@ -5,6 +5,8 @@ import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'bigint', float64: 'double', string: 'varchar', boolean: 'boolean', timestamp: 'timestamp' };
 const ORDER = '__fsql_order';
+/** The greatest hash(): an event sorts after every feature row of its time. */
+const MAX_HASH = 'cast(18446744073709551615 as ubigint)';
 
 export class DuckDbDialect extends Dialect {
   readonly name = 'duckdb' as const;
@@ -78,16 +80,21 @@ export class DuckDbDialect extends Dialect {
   }
 
   /**
-   * The ASOF ordering key is the struct (timestamp, created_timestamp, tie-break), so the join
-   * picks the latest row and, among rows at that time, the latest created, then the complete-tie
-   * winner, in the same sort. (A `QUALIFY row_number() ... = 1` pre-pass costs a second sort of
-   * the feature rows, and DuckDB 1.5's top-N window rewrite of it returned the wrong row in the
-   * differential test.)
+   * The ASOF ordering key puts (timestamp, created_timestamp, tie-break) in one sort, so the join
+   * picks the latest row, then the latest created, then the complete-tie winner. Without a
+   * created_timestamp the key is one HUGEINT, timestamp micros * 2^64 + hash, compared as one
+   * number; with one, the struct (t, c, h). (A `QUALIFY row_number() ... = 1`
+   * pre-pass costs a second sort of the feature rows, and DuckDB 1.5's top-N window rewrite of it
+   * returned the wrong row in the differential test.)
    */
   override asofJoin(j: AsofJoin): string {
-    const created: [string, string][] = j.created ? [['c', `coalesce(f.${j.created}, timestamp '-infinity')`]] : [];
-    const order = this.structOf([['t', `f.${j.timestamp}`], ...created, ['h', j.tie]]);
-    const eventOrder = this.structOf([['t', j.eventTs], ...created.map(([n]): [string, string] => [n, `timestamp 'infinity'`]), ['h', 'cast(18446744073709551615 as ubigint)']]);
+    const key = (ts: string, tie: string) => `(cast(epoch_us(${ts}) as hugeint) * cast('18446744073709551616' as hugeint) + ${tie})`;
+    const [order, eventOrder] = j.created
+      ? [
+          this.structOf([['t', `f.${j.timestamp}`], ['c', `coalesce(f.${j.created}, timestamp '-infinity')`], ['h', j.tie]]),
+          this.structOf([['t', j.eventTs], ['c', `timestamp 'infinity'`], ['h', MAX_HASH]]),
+        ]
+      : [key(`f.${j.timestamp}`, j.tie), key(j.eventTs, MAX_HASH)];
     return `asof left join ${j.scan([`${order} as ${this.quoteIdent(ORDER)}`])}\n  on ${[...j.equalities, `${eventOrder} >= ${j.alias}.${this.quoteIdent(ORDER)}`].join(' and ')}`;
   }
 

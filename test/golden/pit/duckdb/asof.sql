@@ -18,19 +18,19 @@ asof left join (
 ) as f1
   on e."user_id" = f1."user_id" and struct_pack("t" := e."__fsql_ts", "c" := timestamp 'infinity', "h" := cast(18446744073709551615 as ubigint)) >= f1."__fsql_order"
 asof left join (
-  select f."merchant_id", f."feature_ts", f."risk", struct_pack("t" := f."feature_ts", "h" := hash(f."category", f."risk")) as "__fsql_order"
+  select f."merchant_id", f."feature_ts", f."risk", (cast(epoch_us(f."feature_ts") as hugeint) * cast('18446744073709551616' as hugeint) + hash(f."category", f."risk")) as "__fsql_order"
   from "main"."merchant_profile" as f
   where f."merchant_id" is not null
     and f."feature_ts" <= timestamp '2024-03-01 12:00:00.500000'
 ) as f2
-  on e."merchant_id" = f2."merchant_id" and struct_pack("t" := e."__fsql_ts", "h" := cast(18446744073709551615 as ubigint)) >= f2."__fsql_order"
+  on e."merchant_id" = f2."merchant_id" and (cast(epoch_us(e."__fsql_ts") as hugeint) * cast('18446744073709551616' as hugeint) + cast(18446744073709551615 as ubigint)) >= f2."__fsql_order"
 asof left join (
-  select f."user_id", f."merchant_id", f."feature_ts", f."pair_count", struct_pack("t" := f."feature_ts", "h" := hash(f."pair_count")) as "__fsql_order"
+  select f."user_id", f."merchant_id", f."feature_ts", f."pair_count", (cast(epoch_us(f."feature_ts") as hugeint) * cast('18446744073709551616' as hugeint) + hash(f."pair_count")) as "__fsql_order"
   from "main"."pair_stats" as f
   where f."user_id" is not null
     and f."merchant_id" is not null
     and f."feature_ts" >= timestamp '2024-02-29 09:00:00.000000'
     and f."feature_ts" <= timestamp '2024-03-01 12:00:00.500000'
 ) as f3
-  on e."user_id" = f3."user_id" and e."merchant_id" = f3."merchant_id" and struct_pack("t" := e."__fsql_ts", "h" := cast(18446744073709551615 as ubigint)) >= f3."__fsql_order"
+  on e."user_id" = f3."user_id" and e."merchant_id" = f3."merchant_id" and (cast(epoch_us(e."__fsql_ts") as hugeint) * cast('18446744073709551616' as hugeint) + cast(18446744073709551615 as ubigint)) >= f3."__fsql_order"
 order by e."__fsql_row"
