@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dialectFor } from '../src/dialects/index.js';
 import { parseDuration } from '../src/duration.js';
@@ -70,4 +70,27 @@ test('string literals follow each warehouse: doubled quotes, backslashes where t
   assert.equal(dialectFor('postgres').stringLiteral(s), `'it''s a \\ path'`);
   assert.equal(dialectFor('snowflake').stringLiteral(s), `'it''s a \\\\ path'`);
   assert.equal(dialectFor('bigquery').stringLiteral(s), `'it\\'s a \\\\ path'`);
+});
+
+test("partition_by and cluster_by (dbt's keys): BigQuery's defaults and overrides, Snowflake clusters only when asked", () => {
+  const dir = copyExample();
+  const file = join(dir, 'models', 'merchant', 'merchant_risk.sql');
+  const original = readFileSync(file, 'utf8');
+  const withConfig = (extra: string) => writeFileSync(file, original.replace("tags=['fraud', 'merchant']", `tags=['fraud', 'merchant'], ${extra}`));
+  const dryRun = (target: string) => fsql(['--project-dir', dir, '--target', target, 'run', '--dry-run', '--select', 'merchant_risk']);
+
+  assert.match(dryRun('prod').stdout, /merchant_risk`\npartition by timestamp_trunc\(`feature_ts`, day\)\ncluster by `merchant_id` as\n/);
+  assert.match(dryRun('sf').stdout, /"MERCHANT_RISK" as\n/, 'no clustering on Snowflake unless cluster_by is set');
+
+  withConfig("partition_by={'field': 'feature_ts', 'data_type': 'timestamp', 'granularity': 'month'}, cluster_by=['merchant_id', 'feature_ts']");
+  assert.match(dryRun('prod').stdout, /partition by timestamp_trunc\(`feature_ts`, month\)\ncluster by `merchant_id`, `feature_ts` as\n/);
+  assert.match(dryRun('sf').stdout, /"MERCHANT_RISK" cluster by \("MERCHANT_ID", "FEATURE_TS"\) as\n/);
+
+  withConfig("partition_by='none'");
+  assert.match(dryRun('prod').stdout, /merchant_risk`\ncluster by `merchant_id` as\n/);
+
+  withConfig("partition_by={'field': 'feature_ts', 'granularity': 'week'}");
+  const bad = dryRun('prod');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /merchant_risk\.sql.*partition_by granularity must be one of hour, day, month, year, not 'week'/);
 });

@@ -5,6 +5,7 @@
  * no I/O (dialects/CONTEXT.md lists what a new warehouse provides).
  */
 import { exactUnit } from '../duration.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { SourceTable, Target, WarehouseType } from '../project/types.js';
 import type { ScalarType, Timestamp } from '../values.js';
@@ -82,10 +83,10 @@ export abstract class Dialect {
   abstract incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[];
   /**
    * Statements that create or replace `table` with the rows of `select` (run together,
-   * atomically); `lookupKey`, the columns point-in-time lookups search by (join keys, timestamp),
-   * for warehouses that index or cluster tables by them.
+   * atomically); a view's table also gets its `storage` (indexes, partitions, clustering) where the
+   * warehouse has such a thing.
    */
-  abstract createTableAs(table: string, select: string, lookupKey?: string[]): string[];
+  abstract createTableAs(table: string, select: string, storage?: TableStorage): string[];
   /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */
   abstract rowSequence(): string;
   /** The latest row per partition. */

@@ -1,4 +1,5 @@
 import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
@@ -64,8 +65,10 @@ export class SnowflakeDialect extends Dialect {
     return 'seq8()';
   }
 
-  createTableAs(table: string, select: string): string[] {
-    return [`create or replace table ${table} as\n${select}`];
+  /** Clustered only when cluster_by is configured: automatic clustering bills credits by itself (as in dbt-snowflake). */
+  createTableAs(table: string, select: string, storage?: TableStorage): string[] {
+    const cluster = storage?.clusterConfigured && storage.cluster.length > 0 ? ` cluster by (${storage.cluster.map((c) => this.quoteIdent(c)).join(', ')})` : '';
+    return [`create or replace table ${table}${cluster} as\n${select}`];
   }
 
   latestPerEntity(q: LatestQuery): string {

@@ -9,7 +9,7 @@ import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderMaterialize } from '../dialects/materialize.js';
 import { renderNewest } from '../dialects/queries.js';
-import type { MaterializePlan } from '../plans/materialize.js';
+import type { MaterializePlan, TableStorage } from '../plans/materialize.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -107,7 +107,18 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
 function planFor(c: Compilation, view: ViewDef, range: MaterializePlan['range']): MaterializePlan {
   const kind = view.config.materialized === 'view' ? 'view' : range ? 'incremental' : 'table';
   const select = range ? c.renderer.render({ view, incremental: range }).sql : c.manifest.views[view.name].compiled_sql;
-  return { view: view.name, table: c.manifest.views[view.name].table, kind, select, timestamp: view.config.timestamp, lookupKey: [...view.joinKeys, view.config.timestamp], range };
+  return { view: view.name, table: c.manifest.views[view.name].table, kind, select, timestamp: view.config.timestamp, storage: storageOf(view), range };
+}
+
+/** The table layout from the view's config and keys (plans/materialize.ts TableStorage). */
+function storageOf(view: ViewDef): TableStorage {
+  const c = view.config;
+  return {
+    lookupKey: [...view.joinKeys, c.timestamp],
+    partition: c.partitionBy === undefined ? { field: c.timestamp, granularity: 'day' } : c.partitionBy,
+    cluster: c.clusterBy ?? view.joinKeys,
+    clusterConfigured: c.clusterBy !== undefined,
+  };
 }
 
 async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {

@@ -84,6 +84,16 @@ export interface ViewConfig {
   description: string;
   owner: string;
   tags: string[];
+  /** dbt-bigquery `partition_by` ({field, granularity}); null: `partition_by=none`; undefined: the warehouse's default */
+  partitionBy?: PartitionBy | null;
+  /** dbt `cluster_by`; undefined: the warehouse's default */
+  clusterBy?: string[];
+}
+
+export type PartitionGranularity = 'hour' | 'day' | 'month' | 'year';
+export interface PartitionBy {
+  field: string;
+  granularity: PartitionGranularity;
 }
 
 export interface ViewDef {

@@ -3,9 +3,10 @@ import nunjucks from 'nunjucks';
 import { ProjectError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
 import { envVar, renderErrorMessage } from './env-var.js';
-import type { Materialization, ViewConfig } from './types.js';
+import type { Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by'];
+const GRANULARITIES: PartitionGranularity[] = ['hour', 'day', 'month', 'year'];
 const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view'];
 const env = new nunjucks.Environment(null, { autoescape: false });
 
@@ -87,7 +88,24 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
     description: text('description') ?? '',
     owner: text('owner') ?? '',
     tags: strings('tags'),
+    ...(raw.partition_by === undefined ? {} : { partitionBy: partitionBy(raw.partition_by, timestamp, err) }),
+    ...(raw.cluster_by === undefined ? {} : { clusterBy: strings('cluster_by') }),
   };
+}
+
+/** dbt-bigquery's partition_by: {field, data_type, granularity}, or 'none'; the field defaults to the view's timestamp. */
+function partitionBy(v: unknown, timestamp: string, err: (detail: string) => ProjectError): PartitionBy | null {
+  if (v === null || v === 'none') return null;
+  const help = "'partition_by' must be {'field': 'event_ts', 'data_type': 'timestamp', 'granularity': 'day'} or 'none'";
+  if (typeof v !== 'object' || Array.isArray(v)) throw err(`${help}.`);
+  const m = v as Record<string, unknown>;
+  const unknown = Object.keys(m).filter((k) => !['field', 'data_type', 'granularity'].includes(k));
+  if (unknown.length > 0) throw err(`${help}; unknown key '${unknown[0]}'.`);
+  const granularity = (m.granularity ?? 'day') as PartitionGranularity;
+  if (!GRANULARITIES.includes(granularity)) throw err(`partition_by granularity must be one of ${GRANULARITIES.join(', ')}, not '${String(m.granularity)}'.`);
+  if (m.data_type !== undefined && m.data_type !== 'timestamp') throw err(`partition_by data_type must be 'timestamp' (feature tables partition on a time), not '${String(m.data_type)}'.`);
+  if (m.field !== undefined && typeof m.field !== 'string') throw err(`${help}.`);
+  return { field: (m.field as string | undefined) ?? timestamp, granularity };
 }
 
 function findClose(text: string, from: number): number {
