@@ -18,6 +18,8 @@ import type { Dialect, PitStrategy } from './dialect.js';
 export interface PitRenderOptions {
   /** force a strategy of the dialect's; DuckDB renders every one, so tests can execute them */
   strategy?: PitStrategy;
+  /** rows in input order (default); false where the order cannot be kept anyway (a warehouse table), sparing a sort */
+  ordered?: boolean;
 }
 
 export function strategyFor(dialect: Dialect): PitStrategy {
@@ -30,14 +32,8 @@ const EVENTS = 'fsql_events';
 export function renderPointInTime(plan: PointInTimePlan, d: Dialect, opts: PitRenderOptions = {}): string {
   const strategy = opts.strategy ?? strategyFor(d);
   if (!d.pitStrategies.includes(strategy)) throw new Error(`${d.name} cannot run the '${strategy}' strategy; its strategies: ${d.pitStrategies.join(', ')}`);
-  switch (strategy) {
-    case 'asof':
-      return renderAsof(plan, d);
-    case 'window':
-      return renderWindow(plan, d);
-    case 'lateral':
-      return renderLateral(plan, d);
-  }
+  const select = strategy === 'asof' ? renderAsof(plan, d) : strategy === 'window' ? renderWindow(plan, d) : renderLateral(plan, d);
+  return opts.ordered === false ? select : `${select}\norder by e.${d.quoteIdent(ROW_COLUMN)}`;
 }
 
 /** min and max event time of the staged events (columns min_ts, max_ts). */
@@ -167,7 +163,6 @@ function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard:
     `select\n  ${select.join(',\n  ')}`,
     `from ${EVENTS} as e`,
     ...joins,
-    `order by e.${d.quoteIdent(ROW_COLUMN)}`,
   ].join('\n');
 }
 
@@ -241,6 +236,5 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
     `select\n  ${select.join(',\n  ')}`,
     `from ${EVENTS} as e`,
     ...plan.views.map((_v, i) => `left join fsql_match_${i + 1} as m${i + 1} on m${i + 1}.${id(ROW_COLUMN)} = e.${id(ROW_COLUMN)}`),
-    `order by e.${id(ROW_COLUMN)}`,
   ].join('\n');
 }
