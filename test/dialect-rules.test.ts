@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dialectFor } from '../src/dialects/index.js';
 import { parseDuration } from '../src/duration.js';
@@ -29,6 +29,14 @@ from {{ ref('user_transaction_stats') }}
   );
   const prod = fsql(['--project-dir', dir, '--target', 'prod', 'compile']);
   assert.equal(prod.code, 0, prod.stderr);
+  // --strict: BigQuery's own grammar (ZetaSQL) judges, not node-sql-parser, which rejects STRUCT<a INT64>
+  const strict = fsql(['--project-dir', dir, '--target', 'prod', 'compile', '--strict']);
+  assert.equal(strict.code, 0, strict.stderr);
+  writeFileSync(join(dir, 'models', 'user', 'bq_broken.sql'), `{{ config(entities=['user'], timestamp='event_ts') }}\nselect user_id, event_ts,\n  count(*) over (partition user_id) as n\nfrom {{ ref('user_transaction_stats') }}\n`);
+  const broken = fsql(['--project-dir', dir, '--target', 'prod', 'compile', '--strict']);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /bq_broken\.sql:3: ZetaSQL \(BigQuery's grammar\) rejects the compiled SQL: Syntax error/);
+  rmSync(join(dir, 'models', 'user', 'bq_broken.sql'));
   const dev = fsql(['--project-dir', dir, 'compile']);
   assert.equal(dev.code, 1, 'DuckDB rejects STRUCT<a INT64>, and its parser is authoritative for DuckDB');
   assert.match(dev.stderr, /bq_only\.sql:2: DuckDB's parser rejects/);

@@ -7,7 +7,7 @@ import type { Project, ViewConfig, ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName } from '../plans/relation.js';
-import { DuckDbParser, parseForeign, type ParseResult } from './sql-check.js';
+import { DuckDbParser, parseForeign, referenceParse, type ParseResult } from './sql-check.js';
 import { TemplateRenderer } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 
@@ -58,6 +58,11 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
   const defs = [...project.views.values()];
   const rendered = defs.map((view) => renderer.render({ view }));
   const parsed = await parseAll(dialect, rendered.map((r) => r.sql));
+  // --strict: the warehouse's own grammar where it can run here (BigQuery's, on ZetaSQL) is the judge
+  const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: rendered[i].lineOffset }))) : undefined;
+  if (reference && reference.problems.length > 0) {
+    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
+  }
   defs.forEach((view, i) => {
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
@@ -65,8 +70,8 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
       const where = `${view.file}${error.line ? `:${error.line + rendered[i].lineOffset}` : ''}`;
       if (dialect.sqlGrammar === 'duckdb') throw new CompileError(`${where}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
       const msg = `${where}: node-sql-parser (${dialect.sqlGrammar}) cannot parse the compiled SQL: ${error.message}`;
-      if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
-      warnings.push(msg);
+      if (opts.strict && !reference) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
+      warnings.push(reference ? `${msg} (${reference.parser} accepts it)` : msg);
     }
     if (columns) checkColumns(view, columns);
     views[view.name] = {

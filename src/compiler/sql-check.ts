@@ -104,3 +104,23 @@ function foreignColumns(ast: unknown): string[] | undefined {
   }
   return names;
 }
+
+/**
+ * The warehouse's own parser, where one runs here: BigQuery's grammar on ZetaSQL (the
+ * devDependency; see compiler/zetasql/CONTEXT.md). Undefined when the grammar has none, or when
+ * ZetaSQL is not installed (a production install): callers then rely on node-sql-parser.
+ */
+export async function referenceParse(
+  grammar: string,
+  statements: { sql: string; file: string; lineOffset: number }[],
+): Promise<{ parser: string; problems: { file?: string; line?: number; message: string }[] } | undefined> {
+  if (grammar !== 'bigquery') return undefined;
+  const { parseBigQuery } = await import('./zetasql/analyze-bigquery.js');
+  const { ZetaSqlNotInstalled } = await import('./zetasql/server.js');
+  try {
+    return { parser: "ZetaSQL (BigQuery's grammar)", problems: await parseBigQuery(statements) };
+  } catch (e) {
+    if (e instanceof ZetaSqlNotInstalled) return undefined;
+    throw e;
+  }
+}
