@@ -47,9 +47,13 @@ export class SnowflakeDialect extends Dialect {
     return `cast(${expr} as ${TYPES[type]})`;
   }
 
-  /** Not DIV0NULL: that returns 0 for a zero or NULL divisor, where the other warehouses give NULL. */
+  /**
+   * Not DIV0NULL: that returns 0 for a zero or NULL divisor, where the other warehouses give NULL.
+   * The numerator as FLOAT: NUMBER / NUMBER is a NUMBER rounded to a few decimals here (1/3 is
+   * 0.333333), where the other warehouses divide as doubles.
+   */
   safeDivide(numerator: string, denominator: string): string {
-    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
+    return `case when (${denominator}) = 0 then null else cast(${numerator} as FLOAT) / (${denominator}) end`;
   }
 
   dateTrunc(unit: TruncUnit, expr: string): string {
