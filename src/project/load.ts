@@ -29,7 +29,6 @@ export function loadProject(opts: LoadOptions = {}): Project {
   }
   const settings = readProjectFile(dir);
   const vars = { ...settings.vars, ...parseVars(opts.vars) };
-  const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, targetName: opts.target, profilesDir: opts.profilesDir });
 
   const sources: SourceTable[] = [];
   const entities: Entity[] = [];
@@ -50,6 +49,8 @@ export function loadProject(opts: LoadOptions = {}): Project {
       }
     }
   }
+  if (views.length === 0) throw noViews(dir, settings);
+  const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, profileSource: settings.profileSource, targetName: opts.target, profilesDir: opts.profilesDir });
   const macros: MacroFile[] = settings.macroPaths.flatMap((mp) =>
     listFiles(join(dir, mp)).filter((f) => f.endsWith('.sql')).map((abs) => ({ file: relative(dir, abs), text: readFileSync(abs, 'utf8') })),
   );
@@ -75,8 +76,12 @@ export function loadProject(opts: LoadOptions = {}): Project {
 }
 
 interface ProjectSettings {
+  /** false when the folder has no fsql_project.yml (every setting is a default) */
+  hasProjectFile: boolean;
   name: string;
+  /** the profile named by 'profile:' or 'name:'; undefined when neither is set */
   profile?: string;
+  profileSource?: string;
   modelPaths: string[];
   macroPaths: string[];
   targetPath: string;
@@ -86,7 +91,7 @@ interface ProjectSettings {
 function readProjectFile(dir: string): ProjectSettings {
   const abs = join(dir, 'fsql_project.yml');
   const fallbackName = basename(dir).toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-  if (!existsSync(abs)) return { name: fallbackName, modelPaths: ['models'], macroPaths: ['macros'], targetPath: 'target', vars: {} };
+  if (!existsSync(abs)) return { hasProjectFile: false, name: fallbackName, modelPaths: ['models'], macroPaths: ['macros'], targetPath: 'target', vars: {} };
   const y = YamlFile.read('fsql_project.yml', abs);
   const m = y.value === null ? {} : expectMapping(y, [], y.value, 'fsql_project.yml');
   expectKeys(y, [], m, PROJECT_KEYS, 'fsql_project.yml');
@@ -94,14 +99,27 @@ function readProjectFile(dir: string): ProjectSettings {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw y.error(['name'], `name '${name}' must match [a-z_][a-z0-9_]*.`);
   const vars = m.vars === undefined || m.vars === null ? {} : expectMapping(y, ['vars'], m.vars, 'vars');
   const paths = (key: string, fallback: string) => (m[key] === undefined ? [fallback] : expectStringList(y, [key], m[key], key));
+  const profile = expectString(y, ['profile'], m.profile, 'profile');
+  const named = profile !== undefined ? 'profile' : m.name !== undefined ? 'name' : undefined;
   return {
+    hasProjectFile: true,
     name,
-    profile: expectString(y, ['profile'], m.profile, 'profile') ?? name,
+    profile: named && (profile ?? name),
+    profileSource: named && `'${named}:' in fsql_project.yml${named === 'name' ? ", used as the profile when 'profile:' is not set" : ''}`,
     modelPaths: paths('model-paths', 'models'),
     macroPaths: paths('macro-paths', 'macros'),
     targetPath: expectString(y, ['target-path'], m['target-path'], 'target-path') ?? 'target',
     vars,
   };
+}
+
+/** A folder with no feature views: the wrong folder (a cron job's cwd), or models not where the settings say. */
+function noViews(dir: string, settings: ProjectSettings): ProjectError {
+  const where = settings.modelPaths.map((p) => `${p}/`).join(', ');
+  if (!settings.hasProjectFile) {
+    return new ProjectError(dir, `not an fsql project: no fsql_project.yml and no feature views (*.sql) under ${where}. Run fsql in the project folder, pass --project-dir DIR, or create a project with fsql init DIR.`);
+  }
+  return new ProjectError(join(dir, 'fsql_project.yml'), `the project has no feature views: no *.sql file under ${where}. Add a view there, or set model-paths to where the views are.`);
 }
 
 function parseVars(text: string | undefined): Record<string, unknown> {
