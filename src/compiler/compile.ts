@@ -62,13 +62,13 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
     if (error) {
-      const line = error.line ? `:${error.line + duck[i].lineOffset}` : '';
+      const line = error.line ? `:${duck[i].sourceLines[error.line - 1] ?? error.line + duck[i].lineOffset}` : '';
       throw new CompileError(`${view.file}${line}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
     }
     if (dialect.name === 'bigquery' || dialect.name === 'snowflake') {
       const foreign = parseForeign(rendered[i].sql, dialect.name);
       if (foreign.error) {
-        const msg = `${view.file}${foreign.error.line ? `:${foreign.error.line + rendered[i].lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
+        const msg = `${view.file}${foreign.error.line ? `:${rendered[i].sourceLines[foreign.error.line - 1] ?? foreign.error.line + rendered[i].lineOffset}` : ''}: node-sql-parser (${dialect.name}) cannot parse the compiled SQL: ${foreign.error.message}`;
         if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
         warnings.push(msg);
       }

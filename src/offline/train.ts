@@ -12,7 +12,7 @@ import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointI
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkEventColumns, dropStaged, findColumn, parseEventSource, planStaging, stageEvents, stagingName, type StagedEvents } from './events.js';
+import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, planStaging, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatement, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
 export interface TrainOptions {
@@ -104,6 +104,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
+    checkEventKeyTypes(source.display, eventColumns, plan.views, tables);
 
     log.progress('joining');
     plan.eventTimes = await eventTimes(wh, plan);
