@@ -66,11 +66,20 @@ export function register(program: Command): void {
         channel?.failed((e as Error).message);
         throw e;
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
       });
+      if (!worker) {
+        // Requests in flight finish first; a second signal (an impatient Ctrl-C, a supervisor's stop timeout) cuts them.
+        log.info(`stopping on ${signal}: no new connections; requests in flight finish first (send ${signal} again to stop at once)`);
+        const now = (again: NodeJS.Signals) => () => {
+          log.warn(`second ${again}: stopping now without waiting for requests in flight`);
+          process.exit(1);
+        };
+        process.once('SIGINT', now('SIGINT'));
+        process.once('SIGTERM', now('SIGTERM'));
+      }
       await server!.close();
       await store.close();
       if (!worker) log.info('stopped');
