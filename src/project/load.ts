@@ -17,6 +17,8 @@ export interface LoadOptions {
   target?: string;
   /** YAML text from --vars */
   vars?: string;
+  /** a folder with no feature views is an error (the CLI's commands); a library caller may load profiles alone */
+  requireViews?: boolean;
 }
 
 const PROJECT_KEYS = ['name', 'version', 'config-version', 'profile', 'model-paths', 'macro-paths', 'target-path', 'vars'];
@@ -49,7 +51,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
       }
     }
   }
-  if (views.length === 0) throw noViews(dir, settings);
+  if (views.length === 0 && opts.requireViews) throw noViews(dir, settings);
   const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, profileSource: settings.profileSource, targetName: opts.target, profilesDir: opts.profilesDir });
   const macros: MacroFile[] = settings.macroPaths.flatMap((mp) =>
     listFiles(join(dir, mp)).filter((f) => f.endsWith('.sql')).map((abs) => ({ file: relative(dir, abs), text: readFileSync(abs, 'utf8') })),
