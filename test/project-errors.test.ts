@@ -61,7 +61,7 @@ test('YAML: an unknown key in an entity names the key, file and line', () => {
 
 test('view config: unknown key, unknown entity, missing timestamp, bad ttl', () => {
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("ttl='2d'", "ttl='2d', tll='1d'") }), /models\/spend\.sql:1: config has unknown key 'tll'/);
-  assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("['user']", "['usr']") }), /models\/spend\.sql:1: config entities names unknown entity 'usr'. Define it under 'entities:'.*use one of: user/);
+  assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("['user']", "['usr']") }), /models\/spend\.sql:1: config entities names unknown entity 'usr'. Did you mean 'user'\? Define it under 'entities:'.*use one of: user/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("timestamp='event_ts', ", '') }), /models\/spend\.sql:1: config needs timestamp='column'/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("ttl='2d'", "ttl='2 days'") }), /config 'ttl' must be a duration such as/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace(/^\{\{.*\}\}\n/, '') }), /models\/spend\.sql:1: a feature view starts with \{\{ config\(/);
@@ -75,7 +75,7 @@ test('a view whose SELECT lacks its join keys or timestamp is rejected with its 
 });
 
 test('services: a missing view or a missing feature is named with the file and line', () => {
-  assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('- spend: [spend_1d]', '- spendz') }), /models\/schema\.yml:13: feature service 'svc' names unknown feature view 'spendz'. Views: spend/);
+  assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('- spend: [spend_1d]', '- spendz') }), /models\/schema\.yml:13: feature service 'svc' names unknown feature view 'spendz'. Did you mean 'spend'\? Views: spend/);
   assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('[spend_1d]', '[spend_7d]') }), /models\/schema\.yml:13: feature service 'svc' names feature 'spend_7d' that view 'spend' does not have. Its features: spend_1d/);
 });
 

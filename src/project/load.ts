@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { didYouMean } from '../closest-name.js';
 import { ProjectError } from '../errors.js';
 import { registerSecretEnv } from '../secrets.js';
 import { expectKeys, expectMapping, expectString, expectStringList, isMapping } from './checks.js';
@@ -151,7 +152,7 @@ function attachDocs(project: Project, docs: ViewDoc[]): void {
   for (const doc of indexUnique(docs, (d) => d.name, 'feature_views entry').values()) {
     const view = project.views.get(doc.name);
     if (!view) {
-      throw new ProjectError(doc.file, `feature_views entry '${doc.name}' has no models/**/${doc.name}.sql. Create the view or fix the name. Views: ${[...project.views.keys()].join(', ')}.`, doc.line);
+      throw new ProjectError(doc.file, `feature_views entry '${doc.name}' has no models/**/${doc.name}.sql. Create the view or fix the name.${didYouMean(doc.name, project.views.keys())} Views: ${[...project.views.keys()].join(', ')}.`, doc.line);
     }
     view.columns = doc.columns;
     view.docFile = doc.file;
@@ -164,14 +165,14 @@ function checkReferences(project: Project): void {
   for (const view of project.views.values()) {
     view.joinKeys = view.config.entities.flatMap((e) => {
       const entity = project.entities.get(e);
-      if (!entity) throw new ProjectError(view.file, `config entities names unknown entity '${e}'. Define it under 'entities:' in a YAML file, or use one of: ${entityNames}.`, 1);
+      if (!entity) throw new ProjectError(view.file, `config entities names unknown entity '${e}'.${didYouMean(e, project.entities.keys())} Define it under 'entities:' in a YAML file, or use one of: ${entityNames}.`, 1);
       return entity.joinKeys;
     });
   }
   for (const service of project.services.values()) {
     for (const ref of service.features) {
       if (!project.views.has(ref.view)) {
-        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'. Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
+        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'.${didYouMean(ref.view, project.views.keys())} Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
       }
     }
   }
