@@ -98,7 +98,7 @@ test('compile --validate dry-runs every view, reports the bytes each would scan,
   fx.fake.onQuery(/as pair_txn_count_30d/, { error: { reason: 'invalidQuery', message: 'Unrecognized name: amount at [6:7]' } });
   const bad = await fsqlAsync(['--project-dir', dir, 'compile', '--validate']);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /FAIL user_merchant_pair: models\/pair\/user_merchant_pair\.sql: BigQuery rejected the SQL: Unrecognized name: amount at \[6:7\]\.\n {2}line 6 of the statement: sum\(amount\) over/);
+  assert.match(bad.stderr, /FAIL user_merchant_pair: models\/pair\/user_merchant_pair\.sql:14: BigQuery rejected the SQL: Unrecognized name: amount at \[6:7\]\.\n {2}line 6 of the statement: sum\(amount\) over/);
   assert.match(bad.stderr, /Validated 3 views on prod \(bigquery\): PASS=2 ERROR=1/);
 });
 

@@ -28,7 +28,7 @@ export function loggerFor(cmd: Command): Logger {
 
 export function projectFor(cmd: Command): Project {
   const g = globals(cmd);
-  return loadProject({ projectDir: g.projectDir, profilesDir: g.profilesDir, target: g.target, vars: g.vars });
+  return loadProject({ projectDir: g.projectDir, profilesDir: g.profilesDir, target: g.target, vars: g.vars, requireViews: true });
 }
 
 /** Opens the target's warehouse for `fn` and closes it afterwards, whatever happens. */

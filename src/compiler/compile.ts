@@ -59,15 +59,18 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
   const rendered = defs.map((view) => renderer.render({ view }));
   const parsed = await parseAll(dialect, rendered.map((r) => r.sql));
   // --strict: the warehouse's own grammar where it can run here (BigQuery's, on ZetaSQL) is the judge
-  const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: rendered[i].lineOffset }))) : undefined;
+  const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: 0 }))) : undefined;
   if (reference && reference.problems.length > 0) {
-    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
+    const index = new Map(defs.map((v, i) => [v.file, i]));
+    const sourceLine = (file: string | undefined, line: number) => rendered[index.get(file ?? '') ?? -1]?.sourceLines[line - 1] ?? line;
+    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${sourceLine(p.file, p.line)}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
   }
   defs.forEach((view, i) => {
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
     if (error) {
-      const where = `${view.file}${error.line ? `:${error.line + rendered[i].lineOffset}` : ''}`;
+      const sourceLine = error.line ? (rendered[i].sourceLines[error.line - 1] ?? error.line + rendered[i].lineOffset) : undefined;
+      const where = `${view.file}${sourceLine ? `:${sourceLine}` : ''}`;
       if (dialect.sqlGrammar === 'duckdb') throw new CompileError(`${where}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
       const msg = `${where}: node-sql-parser (${dialect.sqlGrammar}) cannot parse the compiled SQL: ${error.message}`;
       if (opts.strict && !reference) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);

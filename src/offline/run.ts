@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { compileProject, type Compilation } from '../compiler/compile.js';
 import { FSQL_VERSION } from '../version.js';
 import { selectViews } from '../compiler/select.js';
+import { pointAtSource } from '../compiler/source-lines.js';
+import { checkSourceFiles } from './source-files.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderMaterialize } from '../dialects/materialize.js';
@@ -63,6 +65,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   const c = await compileProject(project, { write: true });
   for (const w of c.warnings) log.warn(w);
   const order = selectViews(project.views, c.dag, opts.select, opts.exclude);
+  await checkSourceFiles(project, wh, order.flatMap((name) => c.manifest.views[name].depends_on.sources));
   const results = new Map<string, ViewResult>();
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
@@ -148,7 +151,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     };
   } catch (e) {
     if (!(e instanceof FsqlError)) throw e;
-    return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: e.message };
+    const { sql, sourceLines } = c.renderer.render({ view });
+    return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: pointAtSource(e.message, view.file, sql, sourceLines) };
   }
 }
 

@@ -15,7 +15,7 @@ import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointI
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkEventColumns, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
+import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
 export interface TrainOptions {
@@ -110,6 +110,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
+    checkEventKeyTypes(source.display, eventColumns, plan.views, tables);
 
     log.progress('joining');
     plan.eventTimes = await eventTimes(wh, plan);

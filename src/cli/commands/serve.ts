@@ -4,6 +4,7 @@ import { ProjectError } from '../../errors.js';
 import { openOnlineStore } from '../../online/open.js';
 import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
 import { DEFAULT_HOST, DEFAULT_PORT, FeatureServer } from '../../serving/server.js';
+import type { Logger } from '../../log.js';
 import { loggerFor, projectFor } from '../context.js';
 
 interface ServeFlags {
@@ -17,6 +18,24 @@ function integer(flag: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new ProjectError(flag, `'${text}' is not a whole number from ${min} to ${max}.`);
   return n;
+}
+
+/**
+ * The first SIGINT or SIGTERM. One listener for the life of the process (removing the last one
+ * would restore the default action, and a signal in that gap would kill the process unlogged); a
+ * second signal (an impatient Ctrl-C, a supervisor's stop timeout) exits at once.
+ */
+function stopSignal(log: Logger | undefined): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received: NodeJS.Signals | undefined;
+    const onSignal = (s: NodeJS.Signals) => {
+      if (received === undefined) return resolve((received = s));
+      log?.warn(`second ${s}: stopping now without waiting for requests in flight`);
+      process.exit(1);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }
 
 export function register(program: Command): void {
@@ -45,6 +64,9 @@ export function register(program: Command): void {
       }
 
       const worker = isClusterWorker();
+      // Listening for stop signals before the address is logged: a supervisor may stop the server
+      // as soon as it is up, and a signal with no listener would kill it unlogged.
+      const stop = stopSignal(worker ? undefined : log);
       let server: FeatureServer | undefined;
       const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
       const store = await openOnlineStore(project);
@@ -66,11 +88,8 @@ export function register(program: Command): void {
         channel?.failed((e as Error).message);
         throw e;
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      const signal = await stop;
+      if (!worker) log.info(`stopping on ${signal}: no new connections; requests in flight finish first (send ${signal} again to stop at once)`);
       await server!.close();
       await store.close();
       if (!worker) log.info('stopped');
