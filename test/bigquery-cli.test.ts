@@ -124,5 +124,5 @@ test('failures reach the user with exit code 1 and what to do, and an inline key
   const dir = exampleOnFake(fx);
   const r3 = await fsqlAsync(['--project-dir', dir, 'run', '--select', 'merchant_risk']);
   assert.equal(r3.code, 1);
-  assert.match(r3.stderr, /FAIL merchant_risk: models\/merchant\/merchant_risk\.sql: BigQuery rejected the SQL: Function not found: timestamp_trunc_x at \[4:5\]\./);
+  assert.match(r3.stderr, /FAIL merchant_risk: models\/merchant\/merchant_risk\.sql:9: BigQuery rejected the SQL: Function not found: timestamp_trunc_x at \[4:5\]\./);
 });

@@ -20,6 +20,7 @@ const RENDER: Record<string, () => string> = {
   "time_add('ts', '1.5s')": () => d.timeAdd('ts', 1.5),
   "seconds_between('a', 'b')": () => d.secondsBetween('a', 'b'),
   "rolling_window('u', 'ts', '7d')": () => d.rollingWindow('u', 'ts', 7 * 86400),
+  "rolling_window('u', 'ts', '7d', 'before')": () => d.rollingWindow('u', 'ts', 7 * 86400, 'before'),
   "date_trunc('week', 'ts')": () => d.dateTrunc('week', 'ts'),
   "date_trunc('day', 'ts')": () => d.dateTrunc('day', 'ts'),
   "cast_as('x', 'int64')": () => cast('int64')('x'),

@@ -10,7 +10,7 @@ import { closestName, didYouMean } from '../closest-name.js';
 import { markLines, unmark, withoutMarkers } from './source-lines.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
-import { TRUNC_UNITS, type TruncUnit } from '../dialects/dialect.js';
+import { TRUNC_UNITS, WINDOW_ENDS, type TruncUnit, type WindowEnd } from '../dialects/dialect.js';
 import { envVar, renderErrorMessage } from '../project/env-var.js';
 import { sourceKey, type Project, type SourceTable, type ViewDef } from '../project/types.js';
 import { Timestamp, type ScalarType } from '../values.js';
@@ -165,7 +165,10 @@ export class TemplateRenderer {
         if (!start) throw new TemplateError('incremental_start() is only defined in an incremental run; guard it with {% if is_incremental() %}');
         return d.timestampLiteral(start.plusSeconds(-width(w, 'incremental_start')));
       },
-      rolling_window: (partition: string, timeColumn: string, w: unknown) => d.rollingWindow(partition, timeColumn, width(w, 'rolling_window')),
+      rolling_window: (partition: string, timeColumn: string, w: unknown, end: unknown = 'current') => {
+        if (!WINDOW_ENDS.includes(end as WindowEnd)) throw new TemplateError(`rolling_window(): the 4th argument must be ${WINDOW_ENDS.map((e) => `'${e}'`).join(' or ')} (the window ends at the current row, or just before its time), not '${String(end)}'`);
+        return d.rollingWindow(partition, timeColumn, width(w, 'rolling_window'), end as WindowEnd);
+      },
       time_sub: (expr: string, w: unknown) => d.timeSub(expr, width(w, 'time_sub')),
       time_add: (expr: string, w: unknown) => d.timeAdd(expr, width(w, 'time_add')),
       seconds_between: (start: string, end: string) => d.secondsBetween(start, end),

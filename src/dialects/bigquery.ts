@@ -1,4 +1,4 @@
-import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit, type WindowEnd } from './dialect.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
@@ -47,8 +47,8 @@ export class BigQueryDialect extends Dialect {
    * BigQuery's RANGE frame needs a numeric order key. Microseconds, not UNIX_SECONDS, so that
    * sub-second timestamps fall in or out of the window exactly as they do on the other warehouses.
    */
-  override rollingWindow(partition: string, timeColumn: string, seconds: number): string {
-    return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and current row`;
+  override rollingWindow(partition: string, timeColumn: string, seconds: number, end: WindowEnd = 'current'): string {
+    return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and ${end === 'before' ? '1 preceding' : 'current row'}`;
   }
 
   castTo(expr: string, type: ScalarType): string {

@@ -123,10 +123,15 @@ export abstract class Dialect {
     return this.timeAdd(expr, -seconds);
   }
 
-  /** The inside of an OVER clause: partition, order and a RANGE frame of `seconds` ending at the current row. */
-  rollingWindow(partition: string, timeColumn: string, seconds: number): string {
+  /**
+   * The inside of an OVER clause: partition, order and a RANGE frame of `seconds` before the
+   * current row's time, ending at it (`current`: [t - w, t], the row itself and its ties included)
+   * or one microsecond before it (`before`: [t - w, t), SPEC section 9's rule: a row never sees itself).
+   */
+  rollingWindow(partition: string, timeColumn: string, seconds: number, end: WindowEnd = 'current'): string {
     const { count, unit } = exactUnit(seconds);
-    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(count, unit)} preceding and current row`;
+    const last = end === 'before' ? `${this.intervalLiteral(1, 'microsecond')} preceding` : 'current row';
+    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(count, unit)} preceding and ${last}`;
   }
 
   /** An ASOF join to a view's feature rows (dialects whose pitStrategies include `asof`). */
@@ -212,3 +217,5 @@ export abstract class Dialect {
 }
 
 export type IntervalUnit = ReturnType<typeof exactUnit>['unit'];
+export type WindowEnd = 'current' | 'before';
+export const WINDOW_ENDS: WindowEnd[] = ['current', 'before'];
