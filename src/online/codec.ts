@@ -98,7 +98,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /**
  * JSON text with every non-ASCII character as a \uXXXX escape (JSON.parse reads it back the same),
  * so a stored row is pure ASCII: its length is its byte length and it can be sent without UTF-8
- * encoding (redis-batch.ts).
+ * encoding (redis/batch.ts).
  */
 function asciiJson(json: string): string {
   return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;

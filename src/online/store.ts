@@ -1,5 +1,5 @@
 /**
- * The online store contract (SPEC section 7). Implementations: redis-store.ts, sqlite-store.ts.
+ * The online store contract (SPEC section 7). Implementations: redis/store.ts, sqlite-store.ts.
  * Values are typed (values.ts): int64 as bigint, float64 as number, booleans, strings,
  * Timestamp, arrays. Every stored row carries its feature timestamp.
  */

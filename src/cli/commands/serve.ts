@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { parseDuration } from '../../duration.js';
 import { ProjectError } from '../../errors.js';
 import { openOnlineStore } from '../../online/open.js';
 import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
@@ -11,6 +12,16 @@ interface ServeFlags {
   port?: string;
   auth?: boolean;
   workers?: string;
+  storeTimeout?: string;
+}
+
+/** serve.store_timeout's default: how long a request waits for the online store before its 503. */
+const DEFAULT_STORE_TIMEOUT_SECONDS = 1;
+
+function seconds(flag: string, text: string): number {
+  const s = parseDuration(text);
+  if (s === undefined || s <= 0) throw new ProjectError(flag, `'${text}' is not a duration above zero such as '1s' or 0.5 (seconds).`);
+  return s;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -26,6 +37,7 @@ export function register(program: Command): void {
     .option('--host <host>', `interface to listen on (default: serve.host of the target, else ${DEFAULT_HOST})`)
     .option('--port <port>', `port (default: serve.port of the target, else ${DEFAULT_PORT}; 0 picks a free one)`)
     .option('--auth', 'require an API key (fsql api-key create) on every feature endpoint')
+    .option('--store-timeout <duration>', `how long a request waits for the online store before answering 503 (default ${DEFAULT_STORE_TIMEOUT_SECONDS}s)`)
     .option('--workers <n>', 'processes answering on the one port (node:cluster); 0 means one per CPU (default 1)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const log = loggerFor(cmd);
@@ -47,7 +59,8 @@ export function register(program: Command): void {
       const worker = isClusterWorker();
       let server: FeatureServer | undefined;
       const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
-      const store = await openOnlineStore(project);
+      const storeTimeoutMs = Math.round(1000 * (flags.storeTimeout !== undefined ? seconds('--store-timeout', flags.storeTimeout) : DEFAULT_STORE_TIMEOUT_SECONDS));
+      const store = await openOnlineStore(project, { commandTimeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
       try {
         server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics });
         if (auth && !worker) {

@@ -7,24 +7,25 @@
  * racing syncs and pushes cannot regress a value: a Lua script compares the stored (ts, created)
  * with the new one, and batches of mostly new keys use `SET ... NX` (write only where absent),
  * sending the rest to the script. A batch of thousands of rows is one write and one round trip
- * (Feast #1969 wrote row by row); on a single server it goes over resp-connection.ts, in a
- * cluster over ioredis, grouped by slot. Reads are one MGET: on a single server over a second
- * resp-connection.ts connection, in a cluster one per slot over ioredis. Metadata uses ioredis.
+ * (Feast #1969 wrote row by row). On a single server everything goes over connection.ts: bulk
+ * writes on one connection, reads (one MGET) and metadata on another, both with the same timeouts
+ * and reconnection. In a cluster, ioredis with the same settings (options.ts), grouped by slot.
  */
 import { createHash } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
-import { FsqlError, OnlineStoreError } from '../errors.js';
-import { safeUrl } from '../secrets.js';
-import { Timestamp } from '../values.js';
-import { decodeStored, encodeStored, oldestValidMicros } from './codec.js';
-import { columnSource } from './column-codec.js';
-import { toOnlineRows } from './column-rows.js';
-import { entityId, hashSlot, RedisKeys, type Namespace } from './keys.js';
-import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './redis-batch.js';
-import { expiryArg, rowSource, type RowSource } from './row-source.js';
-import { encodeAsciiCommand, encodeCommand, ReplyError, RespConnection, type RespOptions } from './resp-connection.js';
-import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
-import { syncStatsFrom } from './sync-stats.js';
+import { Cluster } from 'ioredis';
+import { FsqlError, OnlineStoreError } from '../../errors.js';
+import { safeUrl } from '../../secrets.js';
+import { Timestamp } from '../../values.js';
+import { decodeStored, encodeStored } from '../codec.js';
+import { columnSource } from '../column-codec.js';
+import { toOnlineRows } from '../column-rows.js';
+import { entityId, hashSlot, RedisKeys, type Namespace } from '../keys.js';
+import { expiryArg, rowSource, type RowSource } from '../row-source.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../store.js';
+import { syncStatsFrom } from '../sync-stats.js';
+import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './batch.js';
+import { encodeAsciiCommand, encodeCommand, ReplyError, RespConnection, type Reply } from './connection.js';
+import { parseRedisUrl, type RedisOptions, type TimeoutOverrides } from './options.js';
 import { Reconnecting } from './reconnecting.js';
 
 /**
@@ -65,8 +66,6 @@ const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 
 const SCAN_COUNT = 1000;
 
-type Client = Redis | Cluster;
-
 interface SingleBatch {
   view: string;
   /** rows with a non-NULL key */
@@ -87,7 +86,7 @@ type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<[number
  */
 const NX_WORTH_IT = 0.5;
 
-export interface RedisStoreConfig {
+export interface RedisStoreConfig extends TimeoutOverrides {
   url: string;
   cluster?: boolean;
 }
@@ -95,29 +94,31 @@ export interface RedisStoreConfig {
 export class RedisStore implements OnlineStore {
   readonly location: string;
   private readonly keys: RedisKeys;
-  /** single server: the connection bulk writes go through (resp-connection.ts), with the put script loaded */
+  /** single server: the connection bulk writes go through, with the put script loaded */
   private readonly bulk: Reconnecting;
   /** per view: the share of new keys in its last batch, which picks the write path of the next */
   private readonly newKeyShare = new Map<string, number>();
   private readonly buffers = new BufferPool();
-  /** single server: the connection reads go through (resp-connection.ts: far less CPU per MGET than ioredis) */
+  /** single server: the connection reads and metadata go through */
   private readonly reads: Reconnecting;
 
   private constructor(
-    private readonly client: Client,
-    private readonly cluster: boolean,
+    /** a Redis Cluster: ioredis; a single server: undefined */
+    private readonly cluster: Cluster | undefined,
     url: string,
     ns: Namespace,
-    respOptions: RespOptions,
+    options: RedisOptions,
   ) {
     this.location = safeUrl(url) + (cluster ? ' (cluster)' : '');
     this.keys = new RedisKeys(ns);
-    client.defineCommand('fsqlPut', { lua: PUT_SCRIPT });
-    // Without a listener ioredis prints connection errors itself; commands report them instead.
-    client.on('error', () => undefined);
-    this.reads = new Reconnecting(() => RespConnection.connect(respOptions));
+    if (cluster) {
+      cluster.defineCommand('fsqlPut', { lua: PUT_SCRIPT });
+      // Without a listener ioredis prints connection errors itself; commands report them instead.
+      cluster.on('error', () => undefined);
+    }
+    this.reads = new Reconnecting(() => RespConnection.connect(options));
     this.bulk = new Reconnecting(async () => {
-      const conn = await RespConnection.connect(respOptions);
+      const conn = await RespConnection.connect(options);
       await this.loadScript(conn).catch((e) => {
         conn.close();
         throw e;
@@ -126,50 +127,43 @@ export class RedisStore implements OnlineStore {
     });
   }
 
-  /** Creates the client; it connects on first use, so a server can start while Redis is down. */
+  /** Reads the URL's settings; connects on first use, so a server can start while Redis is down. */
   static open(config: RedisStoreConfig, ns: Namespace): RedisStore {
-    let url: URL;
-    try {
-      url = new URL(config.url);
-    } catch {
-      throw new OnlineStoreError(`online_store url ${safeUrl(config.url)} is not a URL; write redis://[:password@]host:port[/db] (rediss:// for TLS).`);
-    }
-    const common = {
-      username: url.username ? decodeURIComponent(url.username) : undefined,
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-      tls: url.protocol === 'rediss:' ? {} : undefined,
-      connectTimeout: 5000,
-      maxRetriesPerRequest: 1,
-    };
-    const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-    const port = Number(url.port || 6379);
-    const retry = (times: number) => Math.min(times * 200, 2000);
-    let client: Client;
-    if (config.cluster) {
-      client = new Cluster([{ host, port }], {
-        lazyConnect: true,
-        clusterRetryStrategy: retry,
-        redisOptions: common,
-      });
-    } else {
-      const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
-      if (!Number.isInteger(db) || db < 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: the path must be a database number such as /0.`);
-      client = new Redis({ ...common, host, port, db, lazyConnect: true, retryStrategy: retry });
-    }
-    const bulk: RespOptions = { host, port, tls: url.protocol === 'rediss:', username: common.username, password: common.password, db: config.cluster ? 0 : Number(url.pathname.slice(1) || 0) };
-    return new RedisStore(client, Boolean(config.cluster), config.url, ns, bulk);
+    const options = parseRedisUrl(config.url, config);
+    if (!config.cluster) return new RedisStore(undefined, config.url, ns, options);
+    if (options.db !== 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: a Redis Cluster has only database 0.`);
+    const cluster = new Cluster([{ host: options.host, port: options.port }], {
+      lazyConnect: true,
+      clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000),
+      redisOptions: {
+        username: options.username,
+        password: options.password,
+        tls: options.tls ? { ...options.tls, servername: options.host } : undefined,
+        connectTimeout: options.connectTimeoutMs,
+        commandTimeout: options.commandTimeoutMs,
+        keepAlive: options.keepAliveMs,
+        maxRetriesPerRequest: 1,
+      },
+    });
+    return new RedisStore(cluster, config.url, ns, options);
+  }
+
+  /** One metadata command: on a single server over the read connection, in a cluster to the key's node. */
+  private async meta(args: string[]): Promise<Reply> {
+    if (this.cluster) return (await this.cluster.call(args[0], ...args.slice(1))) as Reply;
+    return (await this.reads.get()).command(args);
   }
 
   async ping(): Promise<void> {
-    await this.guard(() => this.client.ping());
+    await this.guard(() => this.meta(['PING']));
   }
 
   async putLayout(layout: ViewLayout): Promise<void> {
-    await this.guard(() => this.client.hset(this.keys.layouts, layout.view, JSON.stringify(layout)));
+    await this.guard(() => this.meta(['HSET', this.keys.layouts, layout.view, JSON.stringify(layout)]));
   }
 
   async getLayouts(): Promise<ViewLayout[]> {
-    const texts = await this.guard(() => this.client.hvals(this.keys.layouts));
+    const texts = (await this.guard(() => this.meta(['HVALS', this.keys.layouts]))) as string[];
     return texts.map((t) => JSON.parse(t) as ViewLayout).sort((a, b) => a.view.localeCompare(b.view));
   }
 
@@ -312,7 +306,7 @@ export class RedisStore implements OnlineStore {
       if (list) list.push(i);
       else bySlot.set(slot, [i]);
     });
-    const put = (this.client as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(this.client);
+    const put = (this.cluster as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(this.cluster);
     const calls: Promise<[number, number]>[] = [];
     for (const idx of bySlot.values()) {
       for (let i = 0; i < idx.length; i += ROWS_PER_CALL) {
@@ -355,22 +349,13 @@ export class RedisStore implements OnlineStore {
         }
         await Promise.all(
           [...groups.values()].map(async (group) => {
-            const got = await this.client.mget(group.map((i) => keys[i]!));
+            const got = await this.cluster!.mget(group.map((i) => keys[i]!));
             group.forEach((i, n) => (texts[i] = got[n]));
           }),
         );
       });
     }
-    const now = Timestamp.fromMillis(Date.now()).micros;
-    const oldest = new Map<ViewLayout, bigint | undefined>();
-    return requests.map(({ layout }, i) => {
-      const text = texts[i];
-      if (!text) return undefined;
-      const row = decodeStored(layout, text);
-      if (!oldest.has(layout)) oldest.set(layout, oldestValidMicros(layout, now));
-      const valid = oldest.get(layout);
-      return valid !== undefined && row.ts.micros < valid ? undefined : row;
-    });
+    return texts.map((text, i) => (text ? decodeStored(requests[i].layout, text) : undefined));
   }
 
   /** A single server's MGET over the read connection. */
@@ -381,21 +366,35 @@ export class RedisStore implements OnlineStore {
   }
 
   async getWatermark(view: string): Promise<Timestamp | undefined> {
-    const text = await this.guard(() => this.client.hget(this.keys.watermarks, view));
-    return text === null ? undefined : new Timestamp(BigInt(text));
+    const text = await this.guard(() => this.meta(['HGET', this.keys.watermarks, view]));
+    return text === null ? undefined : new Timestamp(BigInt(text as string));
   }
 
   async setWatermark(view: string, ts: Timestamp): Promise<void> {
-    await this.guard(() => this.client.hset(this.keys.watermarks, view, ts.micros.toString()));
+    await this.guard(() => this.meta(['HSET', this.keys.watermarks, view, ts.micros.toString()]));
   }
 
+  /** Both counters in one MULTI: a run is never counted without its rows. */
   async recordSync(view: string, rowsWritten: number): Promise<void> {
-    await this.guard(() => this.client.multi().hincrby(this.keys.syncStats, `${view}:runs`, 1).hincrby(this.keys.syncStats, `${view}:rows`, rowsWritten).exec());
+    const incr = (field: string, by: number) => ['HINCRBY', this.keys.syncStats, `${view}:${field}`, String(by)];
+    await this.guard(async () => {
+      if (this.cluster) {
+        // ioredis looks up each command's method by its lower-case name
+        const lower = (c: string[]) => [c[0].toLowerCase(), ...c.slice(1)];
+        for (const [err] of (await this.cluster.multi([lower(incr('runs', 1)), lower(incr('rows', rowsWritten))]).exec()) ?? []) if (err) throw err;
+        return;
+      }
+      const replies = await (await this.reads.get()).send([['MULTI'], incr('runs', 1), incr('rows', rowsWritten), ['EXEC']].map(encodeCommand).join(''), 4);
+      const err = replies.find((r) => r instanceof ReplyError);
+      if (err) throw err;
+    });
   }
 
   async getSyncStats(): Promise<SyncStats[]> {
-    const all = await this.guard(() => this.client.hgetall(this.keys.syncStats));
-    return syncStatsFrom(Object.entries(all));
+    const flat = (await this.guard(() => this.meta(['HGETALL', this.keys.syncStats]))) as string[];
+    const fields: [string, string][] = [];
+    for (let i = 0; i < flat.length; i += 2) fields.push([flat[i], flat[i + 1]]);
+    return syncStatsFrom(fields);
   }
 
   /**
@@ -404,46 +403,43 @@ export class RedisStore implements OnlineStore {
    */
   async dropView(view: string): Promise<void> {
     await this.guard(async () => {
-      await this.client.hdel(this.keys.watermarks, view);
-      const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
-      for (const node of nodes) {
+      await this.meta(['HDEL', this.keys.watermarks, view]);
+      const nodes: ((args: string[]) => Promise<Reply>)[] = this.cluster
+        ? this.cluster.nodes('master').map((node) => (args: string[]) => node.call(args[0], ...args.slice(1)) as Promise<Reply>)
+        : [(args) => this.meta(args)];
+      for (const call of nodes) {
         let cursor = '0';
         do {
-          const [next, found] = await node.scan(cursor, 'MATCH', this.keys.viewPattern(view), 'COUNT', SCAN_COUNT);
+          const [next, found] = (await call(['SCAN', cursor, 'MATCH', this.keys.viewPattern(view), 'COUNT', String(SCAN_COUNT)])) as [string, string[]];
           cursor = next;
-          if (found.length > 0) {
-            const p = node.pipeline();
-            for (const k of found) p.unlink(k);
-            for (const [err] of (await p.exec()) ?? []) if (err) throw err;
-          }
+          // in a cluster the keys of one SCAN page span slots: one UNLINK each
+          if (found.length > 0) await Promise.all(this.cluster ? found.map((k) => call(['UNLINK', k])) : [call(['UNLINK', ...found])]);
         } while (cursor !== '0');
       }
-      await this.client.hdel(this.keys.layouts, view);
+      await this.meta(['HDEL', this.keys.layouts, view]);
     });
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
-    await this.guard(() => this.client.hset(this.keys.apiKeys, record.hash, JSON.stringify(record)));
+    await this.guard(() => this.meta(['HSET', this.keys.apiKeys, record.hash, JSON.stringify(record)]));
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    const texts = await this.guard(() => this.client.hvals(this.keys.apiKeys));
+    const texts = (await this.guard(() => this.meta(['HVALS', this.keys.apiKeys]))) as string[];
     return texts.map((t) => JSON.parse(t) as ApiKeyRecord).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
-    const text = await this.guard(() => this.client.hget(this.keys.apiKeys, hash));
-    return text === null ? undefined : (JSON.parse(text) as ApiKeyRecord);
+    const text = await this.guard(() => this.meta(['HGET', this.keys.apiKeys, hash]));
+    return text === null ? undefined : (JSON.parse(text as string) as ApiKeyRecord);
   }
 
   async close(): Promise<void> {
     await this.bulk.close();
     await this.reads.close();
-    if (this.client.status === 'ready') {
-      await this.client.quit().catch(() => this.client.disconnect());
-    } else {
-      this.client.disconnect();
-    }
+    if (!this.cluster) return;
+    if (this.cluster.status === 'ready') await this.cluster.quit().catch(() => this.cluster!.disconnect());
+    else this.cluster.disconnect();
   }
 
   /** Every Redis failure becomes an OnlineStoreError naming the URL (without its password). */
@@ -463,7 +459,7 @@ export function describeRedisError(location: string, e: Error): string {
     return `Redis at ${location} refused the credentials (${msg.split('.')[0]}). Check the user and password in the online_store url of profiles.yml.`;
   }
   const detail = msg.replace(/\.\s*$/, '');
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|max retries per request|None of startup nodes|Connection is closed|Failed to refresh slots cache/i.test(msg)) {
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|did not answer|Command timed out|EHOSTUNREACH|max retries per request|None of startup nodes|Connection is closed|Failed to refresh slots cache/i.test(msg)) {
     return `cannot reach Redis at ${location} (${detail}). Start Redis or fix the online_store url in profiles.yml.`;
   }
   return `Redis at ${location}: ${detail}`;

@@ -17,8 +17,8 @@
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
  * length is its byte length.
  */
-import { AsciiWriter, digitCount, putDigits } from './ascii-writer.js';
-import type { RowSource } from './row-source.js';
+import { AsciiWriter, digitCount, putDigits } from '../ascii-writer.js';
+import type { RowSource } from '../row-source.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 export const ROWS_PER_CALL = 500;
