@@ -2,7 +2,8 @@
  * The embedded online store: one SQLite file in WAL mode, so `fsql sync` (or a push) writes while
  * `fsql serve` reads from another process. The monotonic rule is one conditional upsert
  * (ON CONFLICT ... DO UPDATE ... WHERE newer), atomic per row whoever races. Expired rows are
- * deleted by the store (after every write and on a timer) and never returned by reads.
+ * deleted by the store (after every write and on a timer); until then reads return them and
+ * online/vector.ts decides, at the request's time, that they are past their TTL.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -81,7 +82,7 @@ export class SqliteStore implements OnlineStore {
     this.stmts = {
       upsert: p(upsert(1)),
       upsertMany: p(upsert(UPSERT_ROWS)),
-      read: p('select ts, created, features from fsql_rows where ns = ? and view = ? and entity = ? and (expires_at is null or expires_at >= ?)').safeIntegers(true),
+      read: p('select ts, created, features from fsql_rows where ns = ? and view = ? and entity = ?').safeIntegers(true),
       purge: p('delete from fsql_rows where expires_at is not null and expires_at < ?'),
       putLayout: p('insert into fsql_layouts (ns, view, layout) values (?, ?, ?) on conflict (ns, view) do update set layout = excluded.layout'),
       layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
@@ -183,12 +184,11 @@ export class SqliteStore implements OnlineStore {
 
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
     return this.guard(() => {
-      const now = Timestamp.fromMillis(Date.now()).micros;
       const readAll = this.db.transaction(() =>
         requests.map(({ layout, key }) => {
           const entity = entityId(layout, key);
           if (entity === undefined) return undefined;
-          const r = this.stmts.read.get(this.ns, layout.view, entity, now) as { ts: bigint; created: bigint; features: string } | undefined;
+          const r = this.stmts.read.get(this.ns, layout.view, entity) as { ts: bigint; created: bigint; features: string } | undefined;
           if (!r) return undefined;
           return new EncodedRow(layout, new Timestamp(r.ts), r.created === NO_CREATED ? undefined : new Timestamp(r.created), r.features, 0);
         }),

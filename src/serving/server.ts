@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { OnlineStore } from '../online/store.js';
 import type { Project } from '../project/types.js';
 import { redact } from '../secrets.js';
+import { Timestamp } from '../values.js';
 import { ANONYMOUS, Authenticator, type Principal } from './auth.js';
 import { buildCatalog, UnavailableService, type Catalog } from './catalog.js';
 import { feastGetOnlineFeatures } from './feast.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   /** with `serve --workers N`: the metrics of all workers (asked of the primary); default: this process's */
   clusterMetrics?: () => Promise<MetricsSnapshot>;
   workers?: number;
+  /** the time each request is answered for (TTLs, statuses, push's future check); default: the wall clock */
+  clock?: () => Timestamp;
 }
 
 /** What a handler gets. */
@@ -46,6 +49,8 @@ export interface RequestContext {
   principal: Principal;
   /** process.hrtime.bigint() when the request arrived */
   started: bigint;
+  /** the request's time, read once from the server's clock when it arrived */
+  now: Timestamp;
   /** the route's endpoint label, for store latency metrics */
   endpoint: string;
 }
@@ -65,6 +70,7 @@ export interface ServerState {
   store: OnlineStore;
   metrics: Metrics;
   auth: boolean;
+  clock: () => Timestamp;
 }
 
 interface Route {
@@ -94,7 +100,8 @@ export class FeatureServer {
     catalog: Catalog,
   ) {
     const metrics = new Metrics();
-    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics) };
+    const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
+    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics), clock };
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
@@ -179,7 +186,7 @@ export class FeatureServer {
       }
       const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(req.headers.authorization) : ANONYMOUS;
       const body = route.body ? parseJsonBody(await this.readBody(req, res)) : undefined;
-      const ctx = { body, principal, started, endpoint };
+      const ctx = { body, principal, started, endpoint, now: this.state.clock() };
       try {
         reply = await route.handler(this.state, ctx);
       } catch (e) {
@@ -296,7 +303,7 @@ export class FeatureServer {
   private async metricsText(): Promise<Reply> {
     const snap = this.opts.clusterMetrics ? await this.opts.clusterMetrics() : this.metricsSnapshot();
     const gauges: Gauge[] = [{ name: 'fsql_serve_workers', labels: {}, value: this.opts.workers ?? 1 }];
-    const nowMs = Date.now();
+    const nowMs = this.state.clock().millis;
     for (const cv of this.state.catalog.views.values()) {
       const view = cv.layout.view;
       if (cv.layout.ttlSeconds !== undefined) gauges.push({ name: 'fsql_feature_view_ttl_seconds', labels: { feature_view: view }, value: cv.layout.ttlSeconds });

@@ -4,6 +4,7 @@
  */
 import type { OnlineStore } from '../online/store.js';
 import { readRows, type ServedRow, type ServicePlan } from '../online/vector.js';
+import type { Timestamp, Value } from '../values.js';
 import { seriesKey, type Metrics } from './metrics.js';
 
 export class TimedReader {
@@ -14,14 +15,14 @@ export class TimedReader {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Per join key map, in order, one ServedRow per plan view; also returns the seconds the read took. */
-  async read(endpoint: string, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[]): Promise<{ rows: ServedRow[][]; seconds: number }> {
+  /** Per entity (join key values, plan.joinKeys order), one ServedRow per plan view at `now`; also returns the seconds the read took. */
+  async read(endpoint: string, plan: ServicePlan, keys: Value[][], now: Timestamp): Promise<{ rows: ServedRow[][]; seconds: number }> {
     const t0 = process.hrtime.bigint();
     let rows: ServedRow[][];
     try {
-      rows = await readRows(this.store, plan, joinKeyMaps);
+      rows = await readRows(this.store, plan, keys, now);
     } catch (e) {
-      if ((e as Error)?.name !== 'RequestError') this.metrics.inc('fsql_online_store_errors_total', { endpoint });
+      this.metrics.inc('fsql_online_store_errors_total', { endpoint });
       throw e;
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -9,6 +9,7 @@ import type { OnlineStore, ViewLayout } from '../../src/online/store.js';
 import type { Project } from '../../src/project/types.js';
 import { EXAMPLE_DATA, writeExampleData } from '../../src/example/transactions.js';
 import { FeatureServer } from '../../src/serving/server.js';
+import type { Timestamp } from '../../src/values.js';
 import { copyExample, FSQL_BIN } from './project.js';
 
 export interface TestServer {
@@ -30,7 +31,7 @@ export interface HttpReply {
   json: any;
 }
 
-export async function startServer(project: Project, store: OnlineStore, opts: { auth?: boolean; authCacheMs?: number } = {}): Promise<TestServer> {
+export async function startServer(project: Project, store: OnlineStore, opts: { auth?: boolean; authCacheMs?: number; clock?: () => Timestamp } = {}): Promise<TestServer> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -38,7 +39,7 @@ export async function startServer(project: Project, store: OnlineStore, opts: { 
       cb();
     },
   });
-  const server = await FeatureServer.create({ project, store, log: new Logger('text', false, sink), auth: opts.auth ?? false, authCacheMs: opts.authCacheMs });
+  const server = await FeatureServer.create({ project, store, log: new Logger('text', false, sink), auth: opts.auth ?? false, authCacheMs: opts.authCacheMs, clock: opts.clock });
   const addr = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${addr.port}`;
   const raw = (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}) => rawRequest(url, method, path, body, headers);
