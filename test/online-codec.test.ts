@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsciiWriter } from '../src/online/ascii-writer.js';
-import { decodeFeatures, decodeStored, encodeFeatures, encodeStored, hex64, LayoutMismatchError, sortKey, toJsonValue, ValueTypeError } from '../src/online/codec.js';
+import { decodeFeatures, decodeStored, encodeFeatures, encodeStored, hex64, LayoutMismatchError, sortKey, ValueTypeError } from '../src/online/codec.js';
+import { toJsonValue } from '../src/serving/encode.js';
 import { entityId, escapePart, hashSlot, RedisKeys } from '../src/online/keys.js';
 import type { ViewLayout } from '../src/online/store.js';
 import { parseJoinKeyMap } from '../src/online/join-keys.js';

@@ -368,12 +368,3 @@ export function oldestValidMicros(layout: ViewLayout, now: bigint): bigint | und
 export function expiresAtMicros(layout: ViewLayout, ts: bigint): bigint | undefined {
   return layout.ttlSeconds === undefined ? undefined : ts + BigInt(Math.round(layout.ttlSeconds * 1e6));
 }
-
-/** A value as JSON shows it (SPEC section 6): int64 as a string, NaN and infinities as strings, timestamps ISO 8601 UTC. */
-export function toJsonValue(v: Value): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-  if (v instanceof Timestamp) return v.toISOString();
-  if (Array.isArray(v)) return v.map(toJsonValue);
-  return v;
-}

@@ -4,7 +4,7 @@
  * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
  * clients send them. `result` holds exactly `features`.
  */
-import { featuresJson } from '../online/feature-json.js';
+import { featuresJson } from './feature-json.js';
 import { parseJoinKeyMap } from '../online/join-keys.js';
 import type { ServedRow, ServicePlan } from '../online/vector.js';
 import { forbidden, mayRead, type Principal } from './auth.js';
