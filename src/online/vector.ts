@@ -96,31 +96,50 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
   return { service: service.name, joinKeys, features, views, featureViews };
 }
 
+/** What the store holds for one entity: per entry of plan.views, its row or undefined. */
+export type StoredRows = (StoredRow | undefined)[];
+
 /**
- * Reads the rows of many entities in one store round trip: per entity (its join key values in
- * plan.joinKeys order, join-keys.ts), one ServedRow per entry of plan.views, with the rule of
- * SPEC section 4 applied at `now`, the request's time. This is the only place that decides what
- * is served: the stores return what they hold (they may have removed expired rows already).
+ * Reads what the store holds for many entities (their join key values in plan.joinKeys order,
+ * join-keys.ts) in one round trip: per entity, one entry per plan.views.
  */
-export async function readRows(store: OnlineStore, plan: ServicePlan, keys: readonly Value[][], now: Timestamp): Promise<ServedRow[][]> {
+export async function fetchRows(store: OnlineStore, plan: ServicePlan, keys: readonly Value[][]): Promise<StoredRows[]> {
   const requests: { layout: ViewLayout; key: Value[] }[] = [];
   for (const entity of keys) for (const v of plan.views) requests.push({ layout: v.layout, key: v.keyPositions.map((p) => entity[p]) });
   const rows = requests.length > 0 ? await store.read(requests) : [];
   const n = plan.views.length;
-  const oldest = plan.views.map((v) => oldestValidMicros(v.layout, now.micros));
-  const out = new Array<ServedRow[]>(keys.length);
-  for (let e = 0; e < keys.length; e++) {
-    const served = new Array<ServedRow>(n);
-    for (let j = 0; j < n; j++) {
-      const row = rows[e * n + j];
-      served[j] = { row, reason: rowState(row, now.micros, oldest[j]) };
-    }
-    out[e] = served;
-  }
+  const out = new Array<StoredRows>(keys.length);
+  for (let e = 0; e < keys.length; e++) out[e] = rows.slice(e * n, e * n + n);
   return out;
 }
 
-/** One entity's vector, typed, from its rows (readRows). */
+/** A request's time as the rule reads it: `now` in microseconds and, per plan view, the oldest timestamp still valid (undefined: no TTL). */
+export interface RequestTime {
+  now: bigint;
+  oldest: (bigint | undefined)[];
+}
+
+export function requestTime(plan: ServicePlan, now: Timestamp): RequestTime {
+  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)) };
+}
+
+/**
+ * What is served of one entity's stored rows at the request's time: the rule of SPEC section 4
+ * (ts <= now and, with a TTL, ts >= now - ttl). This is the only place that decides what is
+ * served; the stores return what they hold (they may have removed expired rows already), and a
+ * cache of stored rows (serving/read-cache.ts) is decided anew for each request.
+ */
+export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
+  const n = at.oldest.length;
+  const served = new Array<ServedRow>(n);
+  for (let j = 0; j < n; j++) {
+    const row = rows[j];
+    served[j] = { row, reason: rowState(row, at.now, at.oldest[j]) };
+  }
+  return served;
+}
+
+/** One entity's vector, typed, from its rows (servedRows). */
 export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValue[] {
   const vector = new Array<FeatureValue>(plan.features.length);
   for (let j = 0; j < plan.views.length; j++) {
@@ -153,8 +172,8 @@ export interface ReadOptions {
  */
 export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
   const keys = joinKeyMaps.map((m, i) => parseJoinKeyMap(plan.joinKeys, m, joinKeyMaps.length > 1 ? `entity ${i}` : 'join keys', plan.service));
-  const rows = await readRows(store, plan, keys, opts.now ?? Timestamp.fromMillis(Date.now()));
-  return rows.map((served) => typedVector(plan, served));
+  const at = requestTime(plan, opts.now ?? Timestamp.fromMillis(Date.now()));
+  return (await fetchRows(store, plan, keys)).map((rows) => typedVector(plan, servedRows(rows, at)));
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {

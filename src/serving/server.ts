@@ -5,7 +5,8 @@
  * Every failure is a JSON error `{error, message, code}` with its HTTP status and gRPC code; no
  * request can take the process down.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { LayoutMismatchError } from '../online/codec.js';
@@ -21,6 +22,7 @@ import { Metrics, renderMetrics, seriesKey, type Gauge, type MetricsSnapshot } f
 import { pushRows } from './push.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
+import { ReadCache, type CacheOptions } from './read-cache.js';
 import { TimedReader } from './timed-read.js';
 
 export const DEFAULT_PORT = 6566;
@@ -39,8 +41,12 @@ export interface ServerOptions {
   /** with `serve --workers N`: the metrics of all workers (asked of the primary); default: this process's */
   clusterMetrics?: () => Promise<MetricsSnapshot>;
   workers?: number;
-  /** the time each request is answered for (TTLs, statuses, push's future check); default: the wall clock */
+  /** the time each request is answered for (TTLs, statuses, push's future check, cache age); default: the wall clock */
   clock?: () => Timestamp;
+  /** serve HTTPS with this certificate and key (PEM) */
+  tls?: { cert: Buffer; key: Buffer };
+  /** the hot-key cache (serve --cache-ttl, --cache-size); default off */
+  cache?: CacheOptions;
 }
 
 /** What a handler gets. */
@@ -101,7 +107,7 @@ export class FeatureServer {
   ) {
     const metrics = new Metrics();
     const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
-    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics), clock };
+    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics, opts.cache ? new ReadCache(opts.cache) : undefined), clock };
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
@@ -115,9 +121,11 @@ export class FeatureServer {
       ['/health', { method: 'GET', auth: false, body: false, handler: (s) => this.health(s) }],
       ['/metrics', { method: 'GET', auth: false, body: false, handler: () => this.metricsText() }],
     ]);
-    this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }, (req, res) => {
+    const listener: RequestListener = (req, res) => {
       this.handle(req, res).catch((e) => this.fail(res, e));
-    });
+    };
+    const timeouts = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 };
+    this.http = opts.tls ? createHttpsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(timeouts, listener);
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: ${JSON_TYPE}\r\nconnection: close\r\n\r\n${errorBody(400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request')}`);
       else socket.destroy();
