@@ -7,26 +7,25 @@
  * racing syncs and pushes cannot regress a value: a Lua script compares the stored (ts, created)
  * with the new one, and batches of mostly new keys use `SET ... NX` (write only where absent),
  * sending the rest to the script. A batch of thousands of rows is one write and one round trip
- * (Feast #1969 wrote row by row). On a single server everything goes over connection.ts: bulk
- * writes on one connection, reads (one MGET) and metadata on another, both with the same timeouts
- * and reconnection. In a cluster, ioredis with the same settings (options.ts), grouped by slot.
+ * (Feast #1969 wrote row by row). A single server and a Redis Cluster go through one transport
+ * (transport.ts) and one code path: rows and keys are grouped by the primary that serves them
+ * (one group on a single server), and each primary gets its batch as one write.
  */
 import { createHash } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import { FsqlError, OnlineStoreError } from '../../errors.js';
 import { safeUrl } from '../../secrets.js';
 import { Timestamp } from '../../values.js';
-import { decodeStored, encodeStored } from '../codec.js';
+import { AsciiWriter } from '../ascii-writer.js';
+import { decodeStored } from '../codec.js';
 import { columnSource } from '../column-codec.js';
-import { toOnlineRows } from '../column-rows.js';
-import { entityId, hashSlot, RedisKeys, type Namespace } from '../keys.js';
-import { expiryArg, rowSource, type RowSource } from '../row-source.js';
+import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
+import { rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from '../sync-stats.js';
-import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, type Payload, type Staged } from './batch.js';
-import { encodeAsciiCommand, encodeCommand, ReplyError, RespConnection, type Reply } from './connection.js';
-import { parseRedisUrl, type RedisOptions, type TimeoutOverrides } from './options.js';
-import { Reconnecting } from './reconnecting.js';
+import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
+import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
+import { parseRedisUrl, type TimeoutOverrides } from './options.js';
+import { RedisTransport, type RedisNode } from './transport.js';
 
 /**
  * KEYS: row keys. ARGV: per key, the encoded row and its expiry in Unix ms (0: none; -1: already
@@ -66,17 +65,29 @@ const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 
 const SCAN_COUNT = 1000;
 
-interface SingleBatch {
-  view: string;
+/** One primary's part of a write. */
+interface NodeBatch {
+  node: RedisNode;
   /** rows with a non-NULL key */
   rows: number;
   /** SET ... NX commands */
   nx?: Staged;
-  /** rows for the script (when new keys are few, and rows already expired) */
+  /** cluster: the slot of each nx row (a script call may touch one slot only) */
+  nxSlots?: Int16Array;
+  /** rows for the script (when new keys are few, and rows already expired): all of `scripted`, or these */
   scripted?: Staged;
+  scriptedRows?: number[];
+  scriptedSlots?: Int16Array;
+  /** buffers to give back to the pool once the replies are in */
+  own: Buffer[];
 }
 
-type PutCommand = (numKeys: number, ...keysAndArgs: string[]) => Promise<[number, number]>;
+/** A cluster's write as read from the rows: keys and values in one plain batch, with each row's slot. */
+interface ClusterWrite {
+  staged?: Staged;
+  slots: Int16Array;
+  useNx: boolean;
+}
 
 /**
  * A batch whose keys are mostly new (a first sync, a full refresh) is written with plain
@@ -91,71 +102,53 @@ export interface RedisStoreConfig extends TimeoutOverrides {
   cluster?: boolean;
 }
 
+/** Row indexes grouped by slot (a cluster's script calls); one group of all rows on a single server. */
+function bySlot(rows: readonly number[], slots: Int16Array | undefined): number[][] {
+  if (!slots) return rows.length > 0 ? [[...rows]] : [];
+  const groups = new Map<number, number[]>();
+  for (const r of rows) {
+    const g = groups.get(slots[r]);
+    if (g) g.push(r);
+    else groups.set(slots[r], [r]);
+  }
+  return [...groups.values()];
+}
+
 export class RedisStore implements OnlineStore {
   readonly location: string;
   private readonly keys: RedisKeys;
-  /** single server: the connection bulk writes go through, with the put script loaded */
-  private readonly bulk: Reconnecting;
+  private readonly transport: RedisTransport;
   /** per view: the share of new keys in its last batch, which picks the write path of the next */
   private readonly newKeyShare = new Map<string, number>();
   private readonly buffers = new BufferPool();
-  /** single server: the connection reads and metadata go through */
-  private readonly reads: Reconnecting;
+  /** where a row's entity is written to find its slot (cluster) */
+  private readonly scratch = new AsciiWriter();
 
-  private constructor(
-    /** a Redis Cluster: ioredis; a single server: undefined */
-    private readonly cluster: Cluster | undefined,
-    url: string,
-    ns: Namespace,
-    options: RedisOptions,
-  ) {
-    this.location = safeUrl(url) + (cluster ? ' (cluster)' : '');
+  private constructor(url: string, ns: Namespace, transport: (prepareBulk: (conn: RespConnection) => Promise<void>) => RedisTransport) {
     this.keys = new RedisKeys(ns);
-    if (cluster) {
-      cluster.defineCommand('fsqlPut', { lua: PUT_SCRIPT });
-      // Without a listener ioredis prints connection errors itself; commands report them instead.
-      cluster.on('error', () => undefined);
-    }
-    this.reads = new Reconnecting(() => RespConnection.connect(options));
-    this.bulk = new Reconnecting(async () => {
-      const conn = await RespConnection.connect(options);
-      await this.loadScript(conn).catch((e) => {
-        conn.close();
-        throw e;
-      });
-      return conn;
-    });
+    this.transport = transport((conn) => this.loadScript(conn));
+    this.location = safeUrl(url) + (this.transport.cluster ? ' (cluster)' : '');
   }
 
   /** Reads the URL's settings; connects on first use, so a server can start while Redis is down. */
   static open(config: RedisStoreConfig, ns: Namespace): RedisStore {
     const options = parseRedisUrl(config.url, config);
-    if (!config.cluster) return new RedisStore(undefined, config.url, ns, options);
-    if (options.db !== 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: a Redis Cluster has only database 0.`);
-    const cluster = new Cluster([{ host: options.host, port: options.port }], {
-      lazyConnect: true,
-      clusterRetryStrategy: (times: number) => Math.min(times * 200, 2000),
-      redisOptions: {
-        username: options.username,
-        password: options.password,
-        tls: options.tls ? { ...options.tls, servername: options.host } : undefined,
-        connectTimeout: options.connectTimeoutMs,
-        commandTimeout: options.commandTimeoutMs,
-        keepAlive: options.keepAliveMs,
-        maxRetriesPerRequest: 1,
-      },
-    });
-    return new RedisStore(cluster, config.url, ns, options);
+    if (config.cluster && options.db !== 0) throw new OnlineStoreError(`online_store url ${safeUrl(config.url)}: a Redis Cluster has only database 0.`);
+    return new RedisStore(config.url, ns, (prepare) => new RedisTransport(options, Boolean(config.cluster), prepare));
   }
 
-  /** One metadata command: on a single server over the read connection, in a cluster to the key's node. */
-  private async meta(args: string[]): Promise<Reply> {
-    if (this.cluster) return (await this.cluster.call(args[0], ...args.slice(1))) as Reply;
-    return (await this.reads.get()).command(args);
+  /** One metadata command, to the node of its key (args[1]); in a cluster followed through MOVED. */
+  private meta(args: string[]): Promise<Reply> {
+    return this.transport.redirected(async () => {
+      const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(args[1]) : 0);
+      return (await node.reads.get()).command(args);
+    });
   }
 
   async ping(): Promise<void> {
-    await this.guard(() => this.meta(['PING']));
+    await this.guard(async () => {
+      for (const node of await this.transport.primaries()) await (await node.reads.get()).command(['PING']);
+    });
   }
 
   async putLayout(layout: ViewLayout): Promise<void> {
@@ -168,75 +161,135 @@ export class RedisStore implements OnlineStore {
   }
 
   write(layout: ViewLayout, rows: OnlineRow[]): Promise<WriteResult> {
-    try {
-      if (this.cluster) {
-        const { keys, args } = this.encodeForCluster(layout, rows);
-        return this.guard(() => this.writeCluster(keys, args)).then((written) => ({ written, stale: rows.length - written }));
-      }
-      return this.writeSource(layout, rowSource(layout, rows));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.writeSource(layout, () => rowSource(layout, rows));
   }
 
   writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult> {
+    return this.writeSource(layout, () => columnSource(layout, rows));
+  }
+
+  /**
+   * The rows are read and encoded before the first await (a warehouse batch's memory may not
+   * outlive the call), so from then on only bytes wait for Redis. In a cluster they are then
+   * shared out by the slot map (loaded on first use), and a write that meets a moved slot is
+   * shared out and sent once more after reloading it (the monotonic rule makes that harmless).
+   */
+  private async writeSource(layout: ViewLayout, source: () => RowSource): Promise<WriteResult> {
+    const src = source();
+    const useNx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT;
+    if (!this.transport.cluster) {
+      const batch = this.encodeSingle(layout, src, useNx);
+      const written = await this.guard(() => this.writeBatches(layout.view, [batch]));
+      return { written, stale: src.length - written };
+    }
+    const cw = this.encodeCluster(layout, src, useNx);
     try {
-      return this.cluster ? this.write(layout, toOnlineRows(layout, rows)) : this.writeSource(layout, columnSource(layout, rows));
-    } catch (e) {
-      return Promise.reject(e);
+      const written = await this.guard(() => this.transport.redirected(async () => this.writeBatches(layout.view, await this.shareOut(cw))));
+      return { written, stale: src.length - written };
+    } finally {
+      this.buffers.give(cw.staged?.buf);
     }
   }
 
-  /** A single server's write: encoded synchronously, so from here on only the batch's bytes wait for Redis, not the rows. */
-  private writeSource(layout: ViewLayout, src: RowSource): Promise<WriteResult> {
-    const batch = this.encodeSingle(layout, src);
-    return this.guard(() => this.writeSingle(batch)).then((written) => ({ written, stale: src.length - written }));
-  }
-
-  private encodeForCluster(layout: ViewLayout, rows: OnlineRow[]): { keys: string[]; args: string[] } {
-    const keys: string[] = [];
-    const args: string[] = [];
-    for (const row of rows) {
-      const entity = entityId(layout, row.key);
-      if (entity === undefined) continue;
-      keys.push(this.keys.row(layout.view, entity));
-      args.push(encodeStored(layout, row), String(expiryArg(layout, row.ts)));
-    }
-    return { keys, args };
-  }
-
-  private encodeSingle(layout: ViewLayout, src: RowSource): SingleBatch {
+  private encodeSingle(layout: ViewLayout, src: RowSource, useNx: boolean): NodeBatch {
     const n = src.length;
-    const nx = (this.newKeyShare.get(layout.view) ?? 1) >= NX_WORTH_IT ? new BatchBuilder(n, this.buffers, true) : undefined;
-    let scripted: BatchBuilder | undefined;
-    let rowsWithKey = 0;
     const head = this.keys.rowHead(layout);
+    const nx = useNx ? new BatchBuilder(n, this.buffers, true) : undefined;
+    let scripted: BatchBuilder | undefined;
+    let rows = 0;
     for (let i = 0; i < n; i++) {
       if (!src.hasKey(i)) continue;
-      rowsWithKey++;
+      rows++;
       const expiry = src.expiry(i);
       // An already expired row (-1) must delete an older value: only the script does that.
       if (nx && expiry !== -1) nx.add(head, src, i, expiry);
       else (scripted ??= new BatchBuilder(n, this.buffers, false)).add(head, src, i, expiry);
     }
-    return { view: layout.view, rows: rowsWithKey, nx: nx?.build(), scripted: scripted?.build() };
+    const batch: NodeBatch = { node: this.transport.single, rows, nx: nx?.build(), scripted: scripted?.build(), own: [] };
+    for (const s of [batch.nx, batch.scripted]) if (s) batch.own.push(s.buf);
+    return batch;
   }
 
-  private async writeSingle(batch: SingleBatch): Promise<number> {
+  private encodeCluster(layout: ViewLayout, src: RowSource, useNx: boolean): ClusterWrite {
+    const n = src.length;
+    const head = this.keys.rowHead(layout);
+    const prefix = Buffer.from(entityPrefix(layout), 'latin1');
+    const prefixCrc = crc16(prefix, 0, prefix.length);
+    const plain = new BatchBuilder(n, this.buffers, false);
+    const slots: number[] = [];
+    const w = this.scratch;
+    for (let i = 0; i < n; i++) {
+      if (!src.hasKey(i)) continue;
+      w.at = 0;
+      src.writeEntity(w, i);
+      slots.push(crc16(w.buf, 0, w.at, prefixCrc) & 16383);
+      plain.add(head, src, i, src.expiry(i));
+    }
+    return { staged: plain.build(), slots: Int16Array.from(slots), useNx };
+  }
+
+  /** A cluster's write per primary: SET NX commands framed for each (where chosen), the rest for the script. */
+  private async shareOut(cw: ClusterWrite): Promise<NodeBatch[]> {
+    const { staged, slots } = cw;
+    if (!staged) return [];
+    const perNode = new Map<RedisNode, number[]>();
+    for (let r = 0; r < staged.count; r++) {
+      const node = await this.transport.nodeOf(slots[r]);
+      const list = perNode.get(node);
+      if (list) list.push(r);
+      else perNode.set(node, [r]);
+    }
+    return [...perNode].map(([node, rows]) => {
+      // An already expired row (-1) must delete an older value: only the script does that.
+      const nxRows = cw.useNx ? rows.filter((r) => staged.expiries[r] !== -1) : [];
+      const scriptedRows = cw.useNx ? rows.filter((r) => staged.expiries[r] === -1) : rows;
+      const nx = nxRows.length > 0 ? setNxPayload(staged, nxRows, this.buffers) : undefined;
+      return {
+        node,
+        rows: rows.length,
+        nx,
+        nxSlots: nx ? Int16Array.from(nxRows, (r) => slots[r]) : undefined,
+        scripted: scriptedRows.length > 0 ? staged : undefined,
+        scriptedRows,
+        scriptedSlots: slots,
+        own: nx ? [nx.buf] : [],
+      };
+    });
+  }
+
+  /** Sends every primary its batch at once; returns the rows written. */
+  private async writeBatches(view: string, batches: NodeBatch[]): Promise<number> {
+    const results = await Promise.allSettled(batches.map((b) => this.writeNode(b)));
+    let written = 0;
+    let absent = 0;
+    let rows = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') throw r.reason;
+      written += r.value[0];
+      absent += r.value[1];
+      rows += batches[i].rows;
+    });
+    if (rows > 0) this.newKeyShare.set(view, absent / rows);
+    return written;
+  }
+
+  /** One primary's batch: SET NX first where chosen, the script for the rest; returns [rows written, keys that were absent]. */
+  private async writeNode(batch: NodeBatch): Promise<[number, number]> {
     const sent: Promise<unknown>[] = [];
-    const payloads: (Payload | undefined)[] = [batch.nx, batch.scripted];
+    const own = [...batch.own];
     try {
-      if (batch.rows === 0) return 0;
-      const conn = await this.bulk.get();
+      if (batch.rows === 0) return [0, 0];
+      const conn = await batch.node.bulk.get();
       const run = (payload: Payload) => {
-        payloads.push(payload);
+        own.push(payload.buf);
         const p = this.runScript(conn, payload);
         sent.push(p);
         return p;
       };
       const nxReplies = batch.nx ? conn.send(batch.nx.bytes, batch.nx.count) : undefined;
       if (nxReplies) sent.push(nxReplies);
-      const scripted = batch.scripted ? run(scriptPayload(PUT_SHA, batch.scripted, undefined, this.buffers)) : undefined;
+      const scriptedRows = batch.scripted ? (batch.scriptedRows ?? Array.from({ length: batch.scripted.count }, (_, i) => i)) : [];
+      const scripted = batch.scripted ? run(scriptPayload(PUT_SHA, batch.scripted, bySlot(scriptedRows, batch.scriptedSlots), this.buffers)) : undefined;
       for (const p of sent) p.catch(() => undefined);
       let written = 0;
       let absent = 0;
@@ -249,7 +302,7 @@ export class RedisStore implements OnlineStore {
         });
         absent += written;
         if (taken.length > 0) {
-          const [w, a] = await run(scriptPayload(PUT_SHA, batch.nx, taken, this.buffers));
+          const [w, a] = await run(scriptPayload(PUT_SHA, batch.nx, bySlot(taken, batch.nxSlots), this.buffers));
           written += w;
           absent += a;
         }
@@ -259,13 +312,12 @@ export class RedisStore implements OnlineStore {
         written += w;
         absent += a;
       }
-      this.newKeyShare.set(batch.view, absent / batch.rows);
-      return written;
+      return [written, absent];
     } finally {
       // A buffer goes back to the pool only once its replies are in (or its connection failed):
       // before that the socket may still be sending it.
       await Promise.allSettled(sent);
-      for (const p of payloads) this.buffers.give(p?.buf);
+      for (const buf of own) this.buffers.give(buf);
     }
   }
 
@@ -294,75 +346,57 @@ export class RedisStore implements OnlineStore {
     if (sha instanceof ReplyError) throw sha;
   }
 
-  /**
-   * In a cluster one script call may only touch one slot: rows are grouped by slot, and the calls
-   * are all sent at once (each node's connection writes them back to back, without waiting).
-   */
-  private async writeCluster(keys: string[], args: string[]): Promise<number> {
-    const bySlot = new Map<number, number[]>();
-    keys.forEach((k, i) => {
-      const slot = hashSlot(k);
-      const list = bySlot.get(slot);
-      if (list) list.push(i);
-      else bySlot.set(slot, [i]);
-    });
-    const put = (this.cluster as unknown as { fsqlPut: PutCommand }).fsqlPut.bind(this.cluster);
-    const calls: Promise<[number, number]>[] = [];
-    for (const idx of bySlot.values()) {
-      for (let i = 0; i < idx.length; i += ROWS_PER_CALL) {
-        const part = idx.slice(i, i + ROWS_PER_CALL);
-        calls.push(put(part.length, ...part.map((j) => keys[j]), ...part.flatMap((j) => [args[2 * j], args[2 * j + 1]])));
-      }
-    }
-    const results = await Promise.allSettled(calls);
-    let written = 0;
-    for (const r of results) {
-      if (r.status === 'rejected') throw r.reason;
-      written += Number(r.value[0]);
-    }
-    return written;
-  }
-
+  /** One round trip per primary: its keys as one MGET per slot (a cluster's MGET may not span slots), all in one write. */
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
-    // keys[i] is request i's key, or undefined for a NULL key (nothing to read)
-    const keys = requests.map(({ layout, key }) => {
-      const entity = entityId(layout, key);
-      return entity === undefined ? undefined : this.keys.row(layout.view, entity);
-    });
     const texts = new Array<string | null>(requests.length).fill(null);
-    const wanted: number[] = [];
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== undefined) wanted.push(i);
-    if (wanted.length > 0) {
-      await this.guard(async () => {
-        if (!this.cluster) {
-          const got = await this.mget(wanted.map((i) => keys[i]!));
-          wanted.forEach((i, n) => (texts[i] = got[n]));
-          return;
-        }
-        // one MGET per slot
-        const groups = new Map<number, number[]>();
-        for (const i of wanted) {
-          const slot = hashSlot(keys[i]!);
-          const group = groups.get(slot);
-          if (group) group.push(i);
-          else groups.set(slot, [i]);
-        }
-        await Promise.all(
-          [...groups.values()].map(async (group) => {
-            const got = await this.cluster!.mget(group.map((i) => keys[i]!));
-            group.forEach((i, n) => (texts[i] = got[n]));
-          }),
-        );
-      });
+    const keys: string[] = [];
+    const at: number[] = [];
+    requests.forEach(({ layout, key }, i) => {
+      const entity = entityId(layout, key);
+      if (entity === undefined) return; // a NULL key: nothing to read
+      keys.push(this.keys.row(layout.view, entity));
+      at.push(i);
+    });
+    if (keys.length > 0) {
+      await this.guard(() =>
+        this.transport.redirected(async () => {
+          if (!this.transport.cluster) {
+            const got = await this.mget(this.transport.single, [keys]);
+            got[0].forEach((t, n) => (texts[at[n]] = t));
+            return;
+          }
+          const groups = new Map<number, number[]>();
+          keys.forEach((k, n) => {
+            const slot = hashSlot(k);
+            const g = groups.get(slot);
+            if (g) g.push(n);
+            else groups.set(slot, [n]);
+          });
+          const perNode = new Map<RedisNode, number[][]>();
+          for (const [slot, g] of groups) {
+            const node = await this.transport.nodeOf(slot);
+            const list = perNode.get(node);
+            if (list) list.push(g);
+            else perNode.set(node, [g]);
+          }
+          await Promise.all(
+            [...perNode].map(async ([node, gs]) => {
+              const got = await this.mget(node, gs.map((g) => g.map((n) => keys[n])));
+              gs.forEach((g, j) => g.forEach((n, m) => (texts[at[n]] = got[j][m])));
+            }),
+          );
+        }),
+      );
     }
     return texts.map((text, i) => (text ? decodeStored(requests[i].layout, text) : undefined));
   }
 
-  /** A single server's MGET over the read connection. */
-  private async mget(keys: string[]): Promise<(string | null)[]> {
-    const [reply] = await (await this.reads.get()).send(encodeAsciiCommand(['MGET', ...keys]), 1);
-    if (reply instanceof ReplyError) throw reply;
-    return reply as (string | null)[];
+  /** MGETs over a node's read connection, written together. */
+  private async mget(node: RedisNode, groups: string[][]): Promise<(string | null)[][]> {
+    const payload = groups.length === 1 ? encodeAsciiCommand(['MGET', ...groups[0]]) : Buffer.concat(groups.map((g) => encodeAsciiCommand(['MGET', ...g])));
+    const replies = await (await node.reads.get()).send(payload, groups.length);
+    for (const r of replies) if (r instanceof ReplyError) throw r;
+    return replies as (string | null)[][];
   }
 
   async getWatermark(view: string): Promise<Timestamp | undefined> {
@@ -376,18 +410,16 @@ export class RedisStore implements OnlineStore {
 
   /** Both counters in one MULTI: a run is never counted without its rows. */
   async recordSync(view: string, rowsWritten: number): Promise<void> {
-    const incr = (field: string, by: number) => ['HINCRBY', this.keys.syncStats, `${view}:${field}`, String(by)];
-    await this.guard(async () => {
-      if (this.cluster) {
-        // ioredis looks up each command's method by its lower-case name
-        const lower = (c: string[]) => [c[0].toLowerCase(), ...c.slice(1)];
-        for (const [err] of (await this.cluster.multi([lower(incr('runs', 1)), lower(incr('rows', rowsWritten))]).exec()) ?? []) if (err) throw err;
-        return;
-      }
-      const replies = await (await this.reads.get()).send([['MULTI'], incr('runs', 1), incr('rows', rowsWritten), ['EXEC']].map(encodeCommand).join(''), 4);
-      const err = replies.find((r) => r instanceof ReplyError);
-      if (err) throw err;
-    });
+    const key = this.keys.syncStats;
+    const incr = (field: string, by: number) => ['HINCRBY', key, `${view}:${field}`, String(by)];
+    await this.guard(() =>
+      this.transport.redirected(async () => {
+        const node = await this.transport.nodeOf(hashSlot(key));
+        const replies = await (await node.reads.get()).send([['MULTI'], incr('runs', 1), incr('rows', rowsWritten), ['EXEC']].map(encodeCommand).join(''), 4);
+        const err = replies.find((r) => r instanceof ReplyError);
+        if (err) throw err;
+      }),
+    );
   }
 
   async getSyncStats(): Promise<SyncStats[]> {
@@ -404,16 +436,19 @@ export class RedisStore implements OnlineStore {
   async dropView(view: string): Promise<void> {
     await this.guard(async () => {
       await this.meta(['HDEL', this.keys.watermarks, view]);
-      const nodes: ((args: string[]) => Promise<Reply>)[] = this.cluster
-        ? this.cluster.nodes('master').map((node) => (args: string[]) => node.call(args[0], ...args.slice(1)) as Promise<Reply>)
-        : [(args) => this.meta(args)];
-      for (const call of nodes) {
+      for (const node of await this.transport.primaries()) {
+        const conn = () => node.reads.get();
         let cursor = '0';
         do {
-          const [next, found] = (await call(['SCAN', cursor, 'MATCH', this.keys.viewPattern(view), 'COUNT', String(SCAN_COUNT)])) as [string, string[]];
+          const [next, found] = (await (await conn()).command(['SCAN', cursor, 'MATCH', this.keys.viewPattern(view), 'COUNT', String(SCAN_COUNT)])) as [string, string[]];
           cursor = next;
-          // in a cluster the keys of one SCAN page span slots: one UNLINK each
-          if (found.length > 0) await Promise.all(this.cluster ? found.map((k) => call(['UNLINK', k])) : [call(['UNLINK', ...found])]);
+          // in a cluster the keys of one SCAN page span slots: one UNLINK each, sent together
+          if (found.length > 0) {
+            const commands = this.transport.cluster ? found.map((k) => ['UNLINK', k]) : [['UNLINK', ...found]];
+            const replies = await (await conn()).send(commands.map(encodeCommand).join(''), commands.length);
+            const err = replies.find((r) => r instanceof ReplyError);
+            if (err) throw err;
+          }
         } while (cursor !== '0');
       }
       await this.meta(['HDEL', this.keys.layouts, view]);
@@ -435,11 +470,7 @@ export class RedisStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
-    await this.bulk.close();
-    await this.reads.close();
-    if (!this.cluster) return;
-    if (this.cluster.status === 'ready') await this.cluster.quit().catch(() => this.cluster!.disconnect());
-    else this.cluster.disconnect();
+    await this.transport.close();
   }
 
   /** Every Redis failure becomes an OnlineStoreError naming the URL (without its password). */
