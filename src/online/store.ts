@@ -94,6 +94,13 @@ export interface OnlineStore {
    * belong to the warehouse and not outlive the call); only encoded bytes wait for the store.
    */
   writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult>;
+  /**
+   * Decides the rows a store accepted from writeColumns without deciding them yet (SQLite stages a
+   * large sync and upserts it in key order), and returns their counts. A sync calls it after its
+   * last batch, before setWatermark; setWatermark, reads and dropView also do it, so no row is
+   * ever left out, and recordSync counts what they wrote.
+   */
+  flush(): Promise<WriteResult>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
   read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */

@@ -168,6 +168,11 @@ export class RedisStore implements OnlineStore {
     return this.writeSource(layout, () => columnSource(layout, rows));
   }
 
+  /** Every write is decided when it is acknowledged: nothing waits here. */
+  async flush(): Promise<WriteResult> {
+    return { written: 0, stale: 0 };
+  }
+
   /**
    * The rows are read and encoded before the first await (a warehouse batch's memory may not
    * outlive the call), so from then on only bytes wait for Redis. In a cluster they are then
@@ -232,9 +237,11 @@ export class RedisStore implements OnlineStore {
   private async shareOut(cw: ClusterWrite): Promise<NodeBatch[]> {
     const { staged, slots } = cw;
     if (!staged) return [];
+    const map = await this.transport.slotMap();
     const perNode = new Map<RedisNode, number[]>();
     for (let r = 0; r < staged.count; r++) {
-      const node = await this.transport.nodeOf(slots[r]);
+      const node = map[slots[r]];
+      if (!node) throw new OnlineStoreError(`no node of the Redis Cluster serves slot ${slots[r]} (CLUSTER SLOTS)`);
       const list = perNode.get(node);
       if (list) list.push(r);
       else perNode.set(node, [r]);
@@ -373,8 +380,10 @@ export class RedisStore implements OnlineStore {
             else groups.set(slot, [n]);
           });
           const perNode = new Map<RedisNode, number[][]>();
+          const map = await this.transport.slotMap();
           for (const [slot, g] of groups) {
-            const node = await this.transport.nodeOf(slot);
+            const node = map[slot];
+            if (!node) throw new OnlineStoreError(`no node of the Redis Cluster serves slot ${slot} (CLUSTER SLOTS)`);
             const list = perNode.get(node);
             if (list) list.push(g);
             else perNode.set(node, [g]);

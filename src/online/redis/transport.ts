@@ -51,6 +51,12 @@ export class RedisTransport {
     return node;
   }
 
+  /** A cluster's node of every slot (loaded when first needed), for callers that look up many. */
+  async slotMap(): Promise<readonly RedisNode[]> {
+    if (!this.slots) await this.refresh();
+    return this.slots!;
+  }
+
   /** Every primary (a single server: the one). */
   async primaries(): Promise<RedisNode[]> {
     if (!this.cluster) return [this.single];
