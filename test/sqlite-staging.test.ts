@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { ColumnBatch } from '../src/column-batch.js';
 import { openStore } from '../src/online/open.js';
 import type { ColumnRows, OnlineStore, ViewLayout } from '../src/online/store.js';
@@ -73,6 +74,14 @@ test('a large sync is staged and merged by flush: newest row per entity, exact c
     const after = await other.read(Array.from({ length: 300 }, (_, e) => ({ layout: LAYOUT, key: [`e${e}`] })));
     after.forEach((row, e) => assert.equal(row?.values.x, BigInt(e + 300 * Math.floor((999 - e) / 300)), `e${e}: its newest row`));
     assert.deepEqual(await store.flush(), { written: 0, stale: 0 });
+    // the merge rebuilt the expiry index (most of the table was staged), and purging still uses it
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare("select count(*) from sqlite_master where name = 'fsql_rows_expires_at'").pluck().get(), 1);
+      assert.match(JSON.stringify(db.prepare('explain query plan delete from fsql_rows where expires_at is not null and expires_at < 0').all()), /fsql_rows_expires_at/);
+    } finally {
+      db.close();
+    }
   } finally {
     await store.close();
     await other.close();
