@@ -50,6 +50,9 @@ const CR = 13;
 /** A connection that failed because Redis stopped answering (connect or command timeout). */
 export class RedisTimeoutError extends Error {}
 
+/** A connection that was closed (by the server, the network, or close()) with commands waiting or sent after. */
+export class ConnectionClosedError extends Error {}
+
 export class RespConnection {
   private buffer: Buffer = Buffer.alloc(0);
   private offset = 0;
@@ -65,8 +68,8 @@ export class RespConnection {
     private readonly commandTimeoutMs: number,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(new Error('Connection is closed.')));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? new ConnectionClosedError(e.message) : e));
+    socket.on('close', () => this.fail(new ConnectionClosedError('Connection is closed.')));
   }
 
   static async connect(opts: RedisOptions): Promise<RespConnection> {
@@ -158,7 +161,7 @@ export class RespConnection {
   }
 
   close(): void {
-    this.failure ??= new Error('Connection is closed.');
+    this.failure ??= new ConnectionClosedError('Connection is closed.');
     this.socket.destroy();
     this.fail(this.failure);
   }

@@ -139,7 +139,7 @@ export class RedisStore implements OnlineStore {
 
   /** One metadata command, to the node of its key (args[1]); in a cluster followed through MOVED. */
   private meta(args: string[]): Promise<Reply> {
-    return this.transport.redirected(async () => {
+    return this.transport.retried(async () => {
       const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(args[1]) : 0);
       return (await node.reads.get()).command(args);
     });
@@ -189,7 +189,7 @@ export class RedisStore implements OnlineStore {
     }
     const cw = this.encodeCluster(layout, src, useNx);
     try {
-      const written = await this.guard(() => this.transport.redirected(async () => this.writeBatches(layout.view, await this.shareOut(cw))));
+      const written = await this.guard(() => this.transport.retried(async () => this.writeBatches(layout.view, await this.shareOut(cw))));
       return { written, stale: src.length - written };
     } finally {
       this.buffers.give(cw.staged?.buf);
@@ -366,7 +366,7 @@ export class RedisStore implements OnlineStore {
     });
     if (keys.length > 0) {
       await this.guard(() =>
-        this.transport.redirected(async () => {
+        this.transport.retried(async () => {
           if (!this.transport.cluster) {
             const got = await this.mget(this.transport.single, [keys]);
             got[0].forEach((t, n) => (texts[at[n]] = t));
@@ -422,7 +422,7 @@ export class RedisStore implements OnlineStore {
     const key = this.keys.syncStats;
     const incr = (field: string, by: number) => ['HINCRBY', key, `${view}:${field}`, String(by)];
     await this.guard(() =>
-      this.transport.redirected(async () => {
+      this.transport.retried(async () => {
         const node = await this.transport.nodeOf(hashSlot(key));
         const replies = await (await node.reads.get()).send([['MULTI'], incr('runs', 1), incr('rows', rowsWritten), ['EXEC']].map(encodeCommand).join(''), 4);
         const err = replies.find((r) => r instanceof ReplyError);

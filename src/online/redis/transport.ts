@@ -7,9 +7,9 @@
  *
  * In a cluster the slot of each key picks the primary (keys.ts hashSlot); the slot map comes from
  * CLUSTER SLOTS, asked of any known node when first needed and again after a MOVED or ASK reply
- * (resharding, failover), after which the command is sent once more.
+ * (resharding, failover), after which the command is sent once more (retried()).
  */
-import { ReplyError, RespConnection, type Reply } from './connection.js';
+import { ConnectionClosedError, ReplyError, RespConnection, type Reply } from './connection.js';
 import type { RedisOptions } from './options.js';
 import { Reconnecting } from './reconnecting.js';
 
@@ -65,15 +65,17 @@ export class RedisTransport {
   }
 
   /**
-   * Runs `fn`, and once more after reloading the slot map when it meets a MOVED or ASK reply. Only
-   * for what may run twice: reads, metadata, and writes (idempotent under the monotonic rule).
+   * Runs `fn`, and once more when it meets a MOVED or ASK reply (after reloading the slot map) or
+   * a connection that had closed under it (a restart, CLIENT KILL, an idle timeout: the second
+   * run opens a new one). Not after a timeout: a Redis that does not answer is reported at once.
+   * Only for what may run twice: reads, metadata, and writes (idempotent under the monotonic rule).
    */
-  async redirected<T>(fn: () => Promise<T>): Promise<T> {
+  async retried<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      if (!this.cluster || !isRedirect(e)) throw e;
-      await this.refresh();
+      if (this.cluster && isRedirect(e)) await this.refresh();
+      else if (!(e instanceof ConnectionClosedError)) throw e;
       return fn();
     }
   }
