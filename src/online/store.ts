@@ -45,8 +45,9 @@ export interface StoredRow {
   created?: Timestamp;
   /** the features, typed (codec.ts EncodedRow decodes them from `text` on first use) */
   readonly values: Record<string, Value>;
-  /** the features as stored from `at` (codec.ts: layout fingerprint, then a JSON array), checked against the reader's layout */
+  /** the text the store returned: whatever the store keeps before `at`, then the features as encoded (codec.ts: layout fingerprint, then a JSON array), checked against the reader's layout */
   readonly text: string;
+  /** where the features begin in `text`, in every store (Redis keeps the sort key before them, SQLite nothing: 32 and 0) */
   readonly at: number;
 }
 
