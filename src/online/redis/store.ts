@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../../errors.js';
 import { safeUrl } from '../../secrets.js';
 import { Timestamp } from '../../values.js';
-import { AsciiWriter } from '../ascii-writer.js';
 import { decodeStored } from '../codec.js';
 import { columnSource } from '../column-codec.js';
 import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
@@ -121,8 +120,6 @@ export class RedisStore implements OnlineStore {
   /** per view: the share of new keys in its last batch, which picks the write path of the next */
   private readonly newKeyShare = new Map<string, number>();
   private readonly buffers = new BufferPool();
-  /** where a row's entity is written to find its slot (cluster) */
-  private readonly scratch = new AsciiWriter();
 
   private constructor(url: string, ns: Namespace, transport: (prepareBulk: (conn: RespConnection) => Promise<void>) => RedisTransport) {
     this.keys = new RedisKeys(ns);
@@ -218,19 +215,19 @@ export class RedisStore implements OnlineStore {
   private encodeCluster(layout: ViewLayout, src: RowSource, useNx: boolean): ClusterWrite {
     const n = src.length;
     const head = this.keys.rowHead(layout);
-    const prefix = Buffer.from(entityPrefix(layout), 'latin1');
-    const prefixCrc = crc16(prefix, 0, prefix.length);
     const plain = new BatchBuilder(n, this.buffers, false);
-    const slots: number[] = [];
-    const w = this.scratch;
-    for (let i = 0; i < n; i++) {
-      if (!src.hasKey(i)) continue;
-      w.at = 0;
-      src.writeEntity(w, i);
-      slots.push(crc16(w.buf, 0, w.at, prefixCrc) & 16383);
-      plain.add(head, src, i, src.expiry(i));
+    for (let i = 0; i < n; i++) if (src.hasKey(i)) plain.add(head, src, i, src.expiry(i));
+    const staged = plain.build();
+    if (!staged) return { slots: new Int16Array(0), useNx };
+    // a row key is `head` (ending in the hash tag's `{` and the entity's first `name=`), the rest of
+    // the entity, then `}`: the slot is the CRC of what lies between the braces
+    const tagFromHead = entityPrefix(layout).length;
+    const slots = new Int16Array(staged.count);
+    for (let r = 0; r < staged.count; r++) {
+      const start = staged.ranges[r * 4] + head.length - tagFromHead;
+      slots[r] = crc16(staged.bytes, start, staged.ranges[r * 4 + 1] - 1) & 16383;
     }
-    return { staged: plain.build(), slots: Int16Array.from(slots), useNx };
+    return { staged, slots, useNx };
   }
 
   /** A cluster's write per primary: SET NX commands framed for each (where chosen), the rest for the script. */
