@@ -20,7 +20,7 @@ import { columnSource } from '../column-codec.js';
 import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
 import { rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../store.js';
-import { syncStatsFrom } from '../sync-stats.js';
+import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
 import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
 import { parseRedisUrl, type TimeoutOverrides } from './options.js';
