@@ -195,6 +195,10 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   } finally {
     await chunks.return?.(undefined);
   }
+  // Rows a store staged (SQLite merges a large sync in key order) land before the watermark moves.
+  const flushed = await store.flush();
+  result.written += flushed.written;
+  result.stale += flushed.stale;
   // Every row up to `newest` is acknowledged: only now may the watermark move.
   if (newest) await store.setWatermark(view.name, newest);
   await store.recordSync(view.name, result.written);

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { parseDuration } from '../../duration.js';
 import { ProjectError } from '../../errors.js';
 import { openOnlineStore } from '../../online/open.js';
 import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
@@ -12,6 +14,30 @@ interface ServeFlags {
   port?: string;
   auth?: boolean;
   workers?: string;
+  storeTimeout?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  cacheTtl?: string;
+  cacheSize?: string;
+}
+
+const DEFAULT_CACHE_SIZE = 100_000;
+
+function readPem(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ProjectError(flag, `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** serve.store_timeout's default: how long a request waits for the online store before its 503. */
+const DEFAULT_STORE_TIMEOUT_SECONDS = 1;
+
+function seconds(flag: string, text: string): number {
+  const s = parseDuration(text);
+  if (s === undefined || s <= 0) throw new ProjectError(flag, `'${text}' is not a duration above zero such as '1s' or 0.5 (seconds).`);
+  return s;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -45,6 +71,11 @@ export function register(program: Command): void {
     .option('--host <host>', `interface to listen on (default: serve.host of the target, else ${DEFAULT_HOST})`)
     .option('--port <port>', `port (default: serve.port of the target, else ${DEFAULT_PORT}; 0 picks a free one)`)
     .option('--auth', 'require an API key (fsql api-key create) on every feature endpoint')
+    .option('--store-timeout <duration>', `how long a request waits for the online store before answering 503 (default ${DEFAULT_STORE_TIMEOUT_SECONDS}s)`)
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--cache-ttl <duration>', 'keep what the store returned per (service, join keys) in memory this long (default off)')
+    .option('--cache-size <n>', `entries the cache holds at most, least recently used out first (default ${DEFAULT_CACHE_SIZE})`)
     .option('--workers <n>', 'processes answering on the one port (node:cluster); 0 means one per CPU (default 1)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const log = loggerFor(cmd);
@@ -56,9 +87,15 @@ export function register(program: Command): void {
       const auth = Boolean(flags.auth || conf.auth);
       let workers = flags.workers !== undefined ? integer('--workers', flags.workers, 0, 256) : conf.workers !== undefined ? integer(inProfile('workers'), String(conf.workers), 0, 256) : 1;
       if (workers === 0) workers = availableParallelism();
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new ProjectError(flags.tlsCert ? '--tls-key' : '--tls-cert', 'HTTPS needs both --tls-cert and --tls-key.');
+      const tls = flags.tlsCert && flags.tlsKey ? { cert: readPem('--tls-cert', flags.tlsCert), key: readPem('--tls-key', flags.tlsKey) } : undefined;
+      const cache = flags.cacheTtl !== undefined
+        ? { ttlMs: Math.round(1000 * seconds('--cache-ttl', flags.cacheTtl)), size: flags.cacheSize !== undefined ? integer('--cache-size', flags.cacheSize, 1, 100_000_000) : DEFAULT_CACHE_SIZE }
+        : undefined;
+      const scheme = tls ? 'https' : 'http';
 
       if (workers > 1 && !isClusterWorker()) {
-        log.info(`starting ${workers} workers on http://${host}:${port} (auth ${auth ? 'on' : 'off'})`);
+        log.info(`starting ${workers} workers on ${scheme}://${host}:${port} (auth ${auth ? 'on' : 'off'})`);
         await superviseWorkers(workers, log);
         return;
       }
@@ -69,19 +106,20 @@ export function register(program: Command): void {
       const stop = stopSignal(worker ? undefined : log);
       let server: FeatureServer | undefined;
       const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
-      const store = await openOnlineStore(project);
+      const storeTimeoutMs = Math.round(1000 * (flags.storeTimeout !== undefined ? seconds('--store-timeout', flags.storeTimeout) : DEFAULT_STORE_TIMEOUT_SECONDS));
+      const store = await openOnlineStore(project, { commandTimeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
       try {
-        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics });
+        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache });
         if (auth && !worker) {
           const keys = (await store.listApiKeys()).filter((k) => !k.revoked);
           if (keys.length === 0) log.warn('--auth is on and there is no API key yet: every feature request will get 401. Create one with: fsql api-key create');
         }
         const addr = await server.listen(port, host);
-        const where = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+        const where = `${scheme}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
         if (channel) channel.ready(where);
         else {
           const services = [...server.catalog.services.values()].filter((s) => s.plan && s.online).map((s) => s.name);
-          log.info(`Serving ${services.length} feature service(s) (${services.join(', ') || 'none'}) from ${store.location} on ${where} (auth ${auth ? 'on' : 'off'})`);
+          log.info(`Serving ${services.length} feature service(s) (${services.join(', ') || 'none'}) from ${store.location} on ${where} (auth ${auth ? 'on' : 'off'}${cache ? `, cache ${cache.ttlMs / 1000}s x ${cache.size}` : ''})`);
         }
       } catch (e) {
         await store.close();
