@@ -128,6 +128,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
+    const unbound = c.bindErrors.get(view.name);
+    if (unbound) throw new FsqlError(unbound);
     const relation = c.manifest.views[view.name].table;
     let range: MaterializePlan['range'];
     const existing = view.config.materialized === 'incremental' && !opts.fullRefresh ? await wh.describe(relation) : undefined;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { selectViews } from '../../compiler/select.js';
-import { CommandFailed } from '../../errors.js';
+import { CommandFailed, CompileError } from '../../errors.js';
 import { formatBytes, validateViews } from '../../offline/validate.js';
 import { collect, loggerFor, projectFor, withWarehouse } from '../context.js';
 
@@ -19,6 +19,8 @@ export function register(program: Command): void {
       const c = await compileProject(project, { strict: opts.strict, write: true });
       for (const w of c.warnings) log.warn(w);
       const selected = selectViews(project.views, c.dag, opts.select);
+      const unbound = selected.flatMap((name) => c.bindErrors.get(name) ?? []);
+      if (unbound.length > 0) throw new CompileError(unbound.join('\n'));
       log.info(`Compiled ${selected.length} feature views for ${project.target.name} (${project.target.type}) in ${((Date.now() - t0) / 1000).toFixed(2)}s -> ${project.targetPath}/compiled/${project.target.name}`);
       if (!opts.validate) return;
       const checks = await withWarehouse(project, (wh) => validateViews(project, c, wh, selected));
