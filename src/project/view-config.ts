@@ -3,9 +3,9 @@ import nunjucks from 'nunjucks';
 import { ProjectError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
 import { envVar, renderErrorMessage } from './env-var.js';
-import type { Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
+import type { Freshness, Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness'];
 const GRANULARITIES: PartitionGranularity[] = ['hour', 'day', 'month', 'year'];
 const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view'];
 const env = new nunjucks.Environment(null, { autoescape: false });
@@ -90,7 +90,24 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
     tags: strings('tags'),
     ...(raw.partition_by === undefined ? {} : { partitionBy: partitionBy(raw.partition_by, timestamp, err) }),
     ...(raw.cluster_by === undefined ? {} : { clusterBy: strings('cluster_by') }),
+    ...(raw.freshness === undefined ? {} : { freshness: freshness(raw.freshness, err) }),
   };
+}
+
+/** dbt's freshness={'warn_after': '12h', 'error_after': '1d'} (either may be left out). */
+function freshness(v: unknown, err: (detail: string) => ProjectError): Freshness {
+  const help = "'freshness' must be {'warn_after': '12h', 'error_after': '1d'}";
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw err(`${help}.`);
+  const m = v as Record<string, unknown>;
+  const unknown = Object.keys(m).filter((k) => k !== 'warn_after' && k !== 'error_after');
+  if (unknown.length > 0) throw err(`${help}; unknown key '${unknown[0]}'.`);
+  const after = (key: string) => {
+    if (m[key] === undefined || m[key] === null) return undefined;
+    const s = parseDuration(m[key]);
+    if (s === undefined) throw err(`freshness ${key} must be ${DURATION_HELP}, not '${String(m[key])}'.`);
+    return s;
+  };
+  return { warnAfterSeconds: after('warn_after'), errorAfterSeconds: after('error_after') };
 }
 
 /** dbt-bigquery's partition_by: {field, data_type, granularity}, or 'none'; the field defaults to the view's timestamp. */
