@@ -42,7 +42,8 @@ export function register(program: Command): void {
       const results = await withWarehouse(project, (wh) => runViews(project, wh, log, opts));
       const count = (s: string) => results.results.filter((r) => r.status === s).length;
       const summary = `Done in ${results.elapsed_time.toFixed(2)}s. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.results.length}`;
-      if (count('error') > 0) throw new CommandFailed(summary);
-      log.info(summary);
+      const summaryFields = { pass: count('success'), error: count('error'), skip: count('skipped'), total: results.results.length, elapsed_seconds: results.elapsed_time };
+      if (count('error') > 0) throw new CommandFailed(summary, summaryFields);
+      log.info(summary, summaryFields);
     });
 }

@@ -33,7 +33,8 @@ export function register(program: Command): void {
       const rows = results.reduce((n, r) => n + r.rowsRead, 0);
       const written = results.reduce((n, r) => n + r.written, 0);
       const summary = `Done in ${((Date.now() - t0) / 1000).toFixed(2)}s: ${rows} entities read, ${written} written. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.length}`;
-      if (count('error') > 0) throw new CommandFailed(summary);
-      log.info(summary);
+      const summaryFields = { pass: count('success'), error: count('error'), skip: count('skipped'), total: results.length, rows_read: rows, written };
+      if (count('error') > 0) throw new CommandFailed(summary, summaryFields);
+      log.info(summary, summaryFields);
     });
 }
