@@ -6,7 +6,8 @@
 import type { OnlineStore } from '../online/store.js';
 import { fetchRows, requestTime, servedRows, type ServedRow, type ServicePlan, type StoredRows } from '../online/vector.js';
 import type { Timestamp, Value } from '../values.js';
-import { seriesKey, type Metrics } from './metrics.js';
+import { seriesKey } from '../prometheus-text.js';
+import type { Metrics } from './metrics.js';
 import { cacheKey, type ReadCache } from './read-cache.js';
 
 export class TimedReader {
