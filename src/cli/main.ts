@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ls: () => import('./commands/ls.js'),
   compile: () => import('./commands/compile.js'),
   run: () => import('./commands/run.js'),
+  build: () => import('./commands/build.js'),
   test: () => import('./commands/test.js'),
   train: () => import('./commands/train.js'),
   sync: () => import('./commands/sync.js'),

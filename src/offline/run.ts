@@ -24,6 +24,8 @@ export interface RunOptions {
   end?: Timestamp;
   threads?: number;
   dryRun?: boolean;
+  /** after a view builds (`fsql build`: its tests): a message fails the view, and its descendants are skipped */
+  afterBuild?: (view: string, c: Compilation) => Promise<string | undefined>;
 }
 
 export type ViewStatus = 'success' | 'error' | 'skipped';
@@ -83,7 +85,9 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         log.info(`SKIP ${name} (upstream ${failedParent} failed)`);
         continue;
       }
-      const job = buildView(c, wh, project.views.get(name)!, opts).then((r) => {
+      const job = buildView(c, wh, project.views.get(name)!, opts).then(async (built) => {
+        const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
+        const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
         results.set(name, r);
         running.delete(name);
         const done = results.size;
