@@ -36,6 +36,11 @@ export class Logger {
     if (this.interactive) this.out.write(`\r\x1b[2K${redact(msg)}`);
   }
 
+  /** A line kept on screen, on a TTY only (`START` lines of long work); pipes and --quiet get none. */
+  step(msg: string): void {
+    if (this.interactive) this.out.write(`\r\x1b[2K${redact(msg)}\n`);
+  }
+
   endProgress(): void {
     if (this.interactive) this.out.write('\r\x1b[2K');
   }

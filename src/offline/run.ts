@@ -85,6 +85,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         log.info(`SKIP ${name} (upstream ${failedParent} failed)`);
         continue;
       }
+      log.step(`${order.length - pending.size} of ${order.length} START ${name} (${project.views.get(name)!.config.materialized})`);
       const job = buildView(c, wh, project.views.get(name)!, opts).then(async (built) => {
         const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
         const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
@@ -93,7 +94,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         const done = results.size;
         if (r.status === 'success') log.info(`OK   ${name} ${r.kind}${r.range ? ` [${r.range.start ?? '…'} .. ${r.range.end ?? 'now'})` : ''} in ${r.execution_time.toFixed(2)}s`, { view: name, status: r.status });
         else log.error(`FAIL ${name}: ${r.message}`, { view: name, status: r.status });
-        log.progress(`${done}/${order.length} views`);
+        log.progress(`${done} of ${order.length} views done, ${((Date.now() - started) / 1000).toFixed(1)}s`);
       });
       running.set(name, job);
     }

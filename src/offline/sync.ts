@@ -100,6 +100,7 @@ export async function syncViews(project: Project, wh: Warehouse, store: OnlineSt
       continue;
     }
     const t0 = Date.now();
+    log.step(`${names.indexOf(name) + 1} of ${names.length} START ${name}`);
     try {
       const r = await syncView(c, wh, store, log, view, stored.get(name), opts);
       results.push(r);
@@ -183,7 +184,8 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
       await inflight.add(
         written.then((w) => {
           opts.onProgress?.(view.name, read);
-          log.progress(`${view.name}: ${read} entities pushed`);
+          const seconds = (Date.now() - t0) / 1000;
+          log.progress(`${view.name}: ${read} entities pushed, ${Math.round(read / Math.max(seconds, 0.001))}/s, ${seconds.toFixed(1)}s`);
           return w;
         }),
       );
