@@ -19,6 +19,7 @@ import { ANONYMOUS, Authenticator, type Principal } from './auth.js';
 import { buildCatalog, UnavailableService, type Catalog } from './catalog.js';
 import { feastGetOnlineFeatures } from './feast.js';
 import { seriesKey, type Gauge } from '../prometheus-text.js';
+import { accessLine } from './access-log.js';
 import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
 import { GRPC, parseJsonBody } from './request.js';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** the hot-key cache (serve --cache-ttl, --cache-size); default off */
   cache?: CacheOptions;
+  /** serve --access-log: one JSON line per request */
+  accessLog?: NodeJS.WritableStream;
 }
 
 /** What a handler gets. */
@@ -209,11 +212,13 @@ export class FeatureServer {
       if (!route) endpoint = 'other';
     }
     const status = reply.status ?? 200;
+    const bytes = Buffer.byteLength(reply.body);
     if (!res.headersSent && !res.destroyed) {
-      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': Buffer.byteLength(reply.body) });
+      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
       res.end(reply.body);
     }
     this.record(endpoint, status, started);
+    this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
   }
 
   private record(endpoint: string, status: number, started: bigint): void {

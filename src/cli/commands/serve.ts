@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
@@ -18,6 +18,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   cacheTtl?: string;
+  accessLog?: string;
   cacheSize?: string;
 }
 
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--cache-ttl <duration>', 'keep what the store returned per (service, join keys) in memory this long (default off)')
     .option('--cache-size <n>', `entries the cache holds at most, least recently used out first (default ${DEFAULT_CACHE_SIZE})`)
+    .option('--access-log <file>', "append one JSON line per request to this file ('-': stdout)")
     .option('--workers <n>', 'processes answering on the one port (node:cluster); 0 means one per CPU (default 1)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const log = loggerFor(cmd);
@@ -108,8 +110,9 @@ export function register(program: Command): void {
       const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
       const storeTimeoutMs = Math.round(1000 * (flags.storeTimeout !== undefined ? seconds('--store-timeout', flags.storeTimeout) : DEFAULT_STORE_TIMEOUT_SECONDS));
       const store = await openOnlineStore(project, { commandTimeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
+      const accessLog = flags.accessLog === undefined ? undefined : flags.accessLog === '-' ? process.stdout : appendStream('--access-log', flags.accessLog);
       try {
-        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache });
+        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache, accessLog });
         if (auth && !worker) {
           const keys = (await store.listApiKeys()).filter((k) => !k.revoked);
           if (keys.length === 0) log.warn('--auth is on and there is no API key yet: every feature request will get 401. Create one with: fsql api-key create');
@@ -130,7 +133,19 @@ export function register(program: Command): void {
       if (!worker) log.info(`stopping on ${signal}: no new connections; requests in flight finish first (send ${signal} again to stop at once)`);
       await server!.close();
       await store.close();
+      if (accessLog && accessLog !== process.stdout) await new Promise<void>((resolve) => accessLog.end(resolve));
       if (!worker) log.info('stopped');
       if (worker) process.exit(0);
     });
+}
+
+/** A file opened for appending now, so a path that cannot be written is an error before serving. */
+function appendStream(flag: string, path: string): NodeJS.WritableStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (e) {
+    throw new ProjectError(flag, `cannot write ${path}: ${(e as Error).message}. Choose a file in a folder you can write to, or '-' for stdout.`);
+  }
+  return createWriteStream('', { fd });
 }
