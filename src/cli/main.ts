@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   compile: () => import('./commands/compile.js'),
   run: () => import('./commands/run.js'),
   build: () => import('./commands/build.js'),
+  plan: () => import('./commands/plan.js'),
   test: () => import('./commands/test.js'),
   train: () => import('./commands/train.js'),
   sync: () => import('./commands/sync.js'),

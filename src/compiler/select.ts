@@ -6,23 +6,29 @@ import { ProjectError } from '../errors.js';
 import type { ViewDef } from '../project/types.js';
 import type { Dag } from './dag.js';
 
-export function selectViews(views: ReadonlyMap<string, ViewDef>, dag: Dag, select?: string[], exclude?: string[]): string[] {
+/** `modified`: the views `state:modified` names (new or changed since the applied state), when the caller read it. */
+export function selectViews(views: ReadonlyMap<string, ViewDef>, dag: Dag, select?: string[], exclude?: string[], modified?: ReadonlySet<string>): string[] {
   const all = new Set(views.keys());
-  const chosen = select && select.length > 0 ? evaluate(select, views, dag, '--select') : all;
-  const removed = exclude && exclude.length > 0 ? evaluate(exclude, views, dag, '--exclude') : new Set<string>();
+  const chosen = select && select.length > 0 ? evaluate(select, views, dag, '--select', modified) : all;
+  const removed = exclude && exclude.length > 0 ? evaluate(exclude, views, dag, '--exclude', modified) : new Set<string>();
   return dag.order([...chosen].filter((n) => !removed.has(n)));
 }
 
-function evaluate(args: string[], views: ReadonlyMap<string, ViewDef>, dag: Dag, flag: string): Set<string> {
+/** Whether selectors use `state:` (the caller must then read the applied state first). */
+export function usesState(...selectors: (string[] | undefined)[]): boolean {
+  return selectors.some((s) => s?.some((a) => /(^|[\s,+])state:/.test(a)));
+}
+
+function evaluate(args: string[], views: ReadonlyMap<string, ViewDef>, dag: Dag, flag: string, modified: ReadonlySet<string> | undefined): Set<string> {
   const union = new Set<string>();
   for (const term of args.flatMap((a) => a.split(/\s+/)).filter(Boolean)) {
-    const parts = term.split(',').map((atom) => matchAtom(atom, views, dag, flag));
+    const parts = term.split(',').map((atom) => matchAtom(atom, views, dag, flag, modified));
     for (const n of parts[0]) if (parts.every((p) => p.has(n))) union.add(n);
   }
   return union;
 }
 
-function matchAtom(atom: string, views: ReadonlyMap<string, ViewDef>, dag: Dag, flag: string): Set<string> {
+function matchAtom(atom: string, views: ReadonlyMap<string, ViewDef>, dag: Dag, flag: string, modified: ReadonlySet<string> | undefined): Set<string> {
   const m = /^(\d*\+)?(.*?)(\+\d*)?$/.exec(atom)!;
   const [, up, body, down] = m;
   const base = new Set<string>();
@@ -33,8 +39,12 @@ function matchAtom(atom: string, views: ReadonlyMap<string, ViewDef>, dag: Dag, 
     if (method === 'name' && matchesGlob(v.name, value)) base.add(v.name);
     else if (method === 'tag' && v.config.tags.includes(value)) base.add(v.name);
     else if (method === 'path' && isUnder(v.file, value)) base.add(v.name);
-    else if (!['name', 'tag', 'path'].includes(method)) {
-      throw new ProjectError(flag, `unknown selector method '${method}:' in '${atom}'. Use a view name, tag:x, path:models/x, +name or name+.`);
+    else if (method === 'state') {
+      if (value !== 'modified') throw new ProjectError(flag, `'${atom}': the state method knows state:modified (new or changed since the last run or build).`);
+      if (!modified) throw new ProjectError(flag, `'${atom}' needs the state applied to the target; this command does not read it (use it with run, build or plan).`);
+      if (modified.has(v.name)) base.add(v.name);
+    } else if (!['name', 'tag', 'path'].includes(method)) {
+      throw new ProjectError(flag, `unknown selector method '${method}:' in '${atom}'. Use a view name, tag:x, path:models/x, state:modified, +name or name+.`);
     }
   }
   if (base.size === 0 && method === 'name' && !value.includes('*')) {

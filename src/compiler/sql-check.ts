@@ -58,6 +58,29 @@ export class DuckDbParser {
     return out;
   }
 
+  /**
+   * Whether two SELECTs compute the same apart from the `added` output columns: their parse
+   * trees, with those select items and all source positions left out, are equal (SQLMesh's way
+   * of telling an added column from a changed query).
+   */
+  async sameQueryApartFrom(before: string, after: string, added: string[]): Promise<boolean> {
+    const reader = await this.conn.runAndReadAll('select json_serialize_sql($1::varchar), json_serialize_sql($2::varchar)', [before, after]);
+    const [a, b] = reader.getRows()[0].map((j) => JSON.parse(String(j)));
+    if (a.error || b.error) return false;
+    const drop = new Set(added.map((c) => c.toLowerCase()));
+    const tree = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(tree);
+      if (!node || typeof node !== 'object') return node;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'query_location') continue;
+        out[k] = k === 'select_list' && Array.isArray(v) ? v.filter((item: { alias?: string }) => !drop.has(String(item.alias ?? '').toLowerCase())).map(tree) : tree(v);
+      }
+      return out;
+    };
+    return JSON.stringify(tree(a)) === JSON.stringify(tree(b));
+  }
+
   close(): void {
     this.conn.closeSync();
   }

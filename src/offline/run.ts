@@ -24,6 +24,10 @@ export interface RunOptions {
   end?: Timestamp;
   threads?: number;
   dryRun?: boolean;
+  /** the project compiled by the caller (else compiled here) */
+  compilation?: Compilation;
+  /** the views `state:modified` selects (read from the applied state by the caller) */
+  modified?: ReadonlySet<string>;
   /** after a view builds (`fsql build`: its tests): a message fails the view, and its descendants are skipped */
   afterBuild?: (view: string, c: Compilation) => Promise<string | undefined>;
 }
@@ -64,9 +68,9 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
 
 export async function runViews(project: Project, wh: Warehouse, log: Logger, opts: RunOptions = {}): Promise<RunResults> {
   const started = Date.now();
-  const c = await compileProject(project, { write: true });
+  const c = opts.compilation ?? (await compileProject(project, { write: true }));
   for (const w of c.warnings) log.warn(w);
-  const order = selectViews(project.views, c.dag, opts.select, opts.exclude);
+  const order = selectViews(project.views, c.dag, opts.select, opts.exclude, opts.modified);
   await checkSourceFiles(project, wh, order.flatMap((name) => c.manifest.views[name].depends_on.sources));
   const results = new Map<string, ViewResult>();
   const pending = new Set(order);

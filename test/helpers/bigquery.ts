@@ -23,6 +23,10 @@ export interface BigQueryFixture {
 export async function bigQueryFixture(): Promise<BigQueryFixture> {
   const fake = await new FakeBigQuery().start();
   fake.dataset('acme-ml', 'features', 'US');
+  // the applied state (offline/state.ts) that run and build record after a clean run
+  fake.onQuery(/^create table if not exists `acme-ml\.features\.fsql_state`/, { creates: { table: 'acme-ml.features.fsql_state', schema: [{ name: 'applied_at', type: 'TIMESTAMP' }, { name: 'state', type: 'STRING' }] } });
+  fake.onQuery(/^insert into `acme-ml\.features\.fsql_state`/, {});
+  fake.onQuery(/^select `state` from `acme-ml\.features\.fsql_state`/, { result: { schema: [{ name: 'state', type: 'STRING' }], rows: [] } });
   const dir = mkdtempSync(join(tmpdir(), 'fsql-bq-'));
   const key = fake.serviceAccount(SA_EMAIL);
   const keyfile = join(dir, 'key.json');

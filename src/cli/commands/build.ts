@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../errors.js';
 import { runDataTests } from '../../offline/data-tests.js';
-import { runViews } from '../../offline/run.js';
+import { runApplying } from '../../offline/state.js';
 import { syncViews } from '../../offline/sync.js';
 import { withOnlineStore } from '../../online/open.js';
 import { collect, loggerFor, projectFor, withWarehouse } from '../context.js';
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const log = loggerFor(cmd);
       const project = projectFor(cmd);
       const { passed, summary, fields } = await withWarehouse(project, async (wh) => {
-        const results = await runViews(project, wh, log, {
+        const results = await runApplying(project, wh, log, {
           select: flags.select,
           exclude: flags.exclude,
           fullRefresh: flags.fullRefresh,

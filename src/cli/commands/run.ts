@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../errors.js';
 import { writeMetricsFile } from '../../offline/metrics-file.js';
-import { planRun, runViews } from '../../offline/run.js';
+import { planRun } from '../../offline/run.js';
+import { runApplying } from '../../offline/state.js';
 import { collect, loggerFor, parseTime, print, projectFor, withWarehouse } from '../context.js';
 
 interface RunFlags {
@@ -42,7 +43,7 @@ export function register(program: Command): void {
         print((await planRun(project, opts)).join('\n'));
         return;
       }
-      const results = await withWarehouse(project, (wh) => runViews(project, wh, log, opts));
+      const results = await withWarehouse(project, (wh) => runApplying(project, wh, log, opts));
       if (flags.metricsFile) writeMetricsFile(flags.metricsFile, 'run', results.results.filter((r) => r.status !== 'skipped').map((r) => ({ view: r.name, ok: r.status === 'success', seconds: r.execution_time })));
       const count = (s: string) => results.results.filter((r) => r.status === s).length;
       const summary = `Done in ${results.elapsed_time.toFixed(2)}s. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.results.length}`;
