@@ -72,6 +72,9 @@ export function checkNames(items: SelectItem[], resolve: Resolver): void {
   items.forEach((i) => walk(i.expr));
 }
 
+/** How an error says a stored feature's type is not known (compile leaves such outputs untyped). */
+export const NOT_KNOWN_YET = 'is not known yet';
+
 export interface TypedItem {
   name: string;
   type: ExprType;
@@ -92,7 +95,7 @@ export function typeSelect(items: SelectItem[], resolve: Resolver): TypedSelect 
   const slots = new Map<string, number>();
   const input = (e: Extract<Expr, { kind: 'name' }>): Typed => {
     const ref = resolve({ qualifier: e.qualifier, name: e.name, pos: e });
-    if (!ref.type) throw new ExpressionError(e, `the type of ${show(e)} is not known yet; build its view first (fsql run).`);
+    if (!ref.type) throw new ExpressionError(e, `the type of ${show(e)} ${NOT_KNOWN_YET}; build its view first (fsql run).`);
     const key = `${ref.view ?? ''}.${ref.name}`;
     let slot = slots.get(key);
     if (slot === undefined) {
