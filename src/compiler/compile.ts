@@ -143,7 +143,7 @@ function checkColumns(view: ViewDef, columns: string[]): void {
 function checkServices(project: Project, manifest: Manifest): void {
   for (const service of project.services.values()) {
     for (const ref of service.features) {
-      const known = manifest.views[ref.view]?.features ?? manifest.on_demand_views[ref.view].features;
+      const known = (manifest.views[ref.view] ?? manifest.on_demand_views[ref.view]).features;
       if (!ref.features || !known) continue;
       for (const f of ref.features) {
         if (!known.includes(f)) {
