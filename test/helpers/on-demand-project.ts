@@ -19,7 +19,11 @@ select
 
 /** A copy of the example with txn_request and models/ondemand/txn_vs_history.sql, served by fraud_detection. */
 export function onDemandExample(sql = ON_DEMAND_SQL): string {
-  const dir = copyExample();
+  return addOnDemand(copyExample(), sql);
+}
+
+/** Adds the request source and the on-demand view to a copy of the example. */
+export function addOnDemand(dir: string, sql = ON_DEMAND_SQL): string {
   writeFileSync(join(dir, 'models', 'requests.yml'), REQUEST_YAML);
   mkdirSync(join(dir, 'models', 'ondemand'), { recursive: true });
   writeFileSync(join(dir, 'models', 'ondemand', 'txn_vs_history.sql'), sql);
