@@ -6,6 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openOnlineStore } from '../src/online/open.js';
 import type { OnlineStore } from '../src/online/store.js';
 import { loadProject } from '../src/project/load.js';
@@ -102,4 +104,40 @@ test('fsql get --request gives the same vector as get-features', async () => {
   const missing = fsql(['--project-dir', dir, 'get', '--service', 'fraud_detection', '--key', `user_id=${e.user_id}`, '--key', `merchant_id=${e.merchant_id}`], { cwd: dir });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /request field 'amount' is missing/);
+});
+
+test('fsql train computes the same on-demand values in the warehouse as the server for the same events', async () => {
+  const entities = recentEntities(dir, 6);
+  const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const requests = [
+    { amount: 250.5, merchant_category: 'crypto', card_present: true },
+    { amount: 0, merchant_category: 'food', card_present: false },
+    { amount: -12.75, merchant_category: 'gambling', card_present: true },
+    { amount: 1e9, merchant_category: 'électronique', card_present: false },
+    { amount: 3.3, merchant_category: 'x y', card_present: true },
+    { amount: 77, merchant_category: 'GAMBLING', card_present: false },
+  ];
+  const events = join(dir, 'events.csv');
+  writeFileSync(events, ['user_id,merchant_id,event_timestamp,amount,merchant_category,card_present', ...entities.map((e, i) => `${e.user_id},${e.merchant_id},${now},${requests[i].amount},${requests[i].merchant_category},${requests[i].card_present}`)].join('\n') + '\n');
+  const out = join(dir, 'train.csv');
+  const r = fsql(['--project-dir', dir, 'train', '--service', 'fraud_detection', '--events', events, '--out', out], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const [header, ...lines] = readFileSync(out, 'utf8').trimEnd().split('\n');
+  const cols = header.split(',');
+  assert.deepEqual(cols.filter((c) => c.startsWith('txn_vs_history__')), ['txn_vs_history__amount_vs_avg_7d', 'txn_vs_history__exceeds_3x_max_7d', 'txn_vs_history__risky_category', 'txn_vs_history__category_card']);
+  assert.ok(!cols.includes('user_transaction_stats__avg_amount_7d') || cols.includes('user_transaction_stats__spend_7d'), 'inputs only on-demand views read are not output');
+  for (let i = 0; i < entities.length; i++) {
+    const row = Object.fromEntries(lines[i].split(',').map((v, j) => [cols[j], v]));
+    const served = await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: entities[i], request_context_map: requests[i], metadata_options: { include_names: true } } });
+    const byName = Object.fromEntries(served.json.metadata.features.map((f: { name: string }, j: number) => [f.name, served.json.result.features[j]]));
+    assert.equal(Number(row.txn_vs_history__amount_vs_avg_7d), byName['txn_vs_history.amount_vs_avg_7d'], `row ${i} amount_vs_avg_7d`);
+    assert.equal(row.txn_vs_history__exceeds_3x_max_7d, String(byName['txn_vs_history.exceeds_3x_max_7d']));
+    assert.equal(row.txn_vs_history__risky_category, byName['txn_vs_history.risky_category']);
+    assert.equal(row.txn_vs_history__category_card, byName['txn_vs_history.category_card']);
+  }
+  const missing = join(dir, 'events-missing.csv');
+  writeFileSync(missing, `user_id,merchant_id,event_timestamp,amount,card_present\n${entities[0].user_id},${entities[0].merchant_id},${now},1,true\n`);
+  const bad = fsql(['--project-dir', dir, 'train', '--service', 'fraud_detection', '--events', missing, '--out', join(dir, 'x.csv')], { cwd: dir });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /models\/ondemand\/txn_vs_history\.sql:1: on-demand view 'txn_vs_history' reads request field 'merchant_category' \(request source 'txn_request'\), which the events .*events-missing\.csv lack; add a column 'merchant_category' \(string\)/);
 });
