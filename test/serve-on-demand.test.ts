@@ -141,3 +141,25 @@ test('fsql train computes the same on-demand values in the warehouse as the serv
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /models\/ondemand\/txn_vs_history\.sql:1: on-demand view 'txn_vs_history' reads request field 'merchant_category' \(request source 'txn_request'\), which the events .*events-missing\.csv lack; add a column 'merchant_category' \(string\)/);
 });
+
+test("Feast's get-online-features takes the request data beside the entities", async () => {
+  const [a, b] = recentEntities(dir, 2);
+  const body = { feature_service: 'fraud_detection', entities: { user_id: [a.user_id, b.user_id], merchant_id: [a.merchant_id, b.merchant_id], amount: [10, 20.5], merchant_category: ['crypto', 'food'], card_present: [true, false] } };
+  const r = await srv.post('/get-online-features', body);
+  assert.equal(r.status, 200, r.text);
+  const names: string[] = r.json.metadata.feature_names;
+  const risky = r.json.results[names.indexOf('risky_category')];
+  assert.deepEqual(risky.values, [1, 0]);
+  assert.deepEqual(risky.statuses, ['PRESENT', 'PRESENT']);
+  assert.deepEqual(r.json.results[names.indexOf('category_card')].values, ['CRYPTO:true', 'FOOD:false']);
+  const tecton = await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: a, request_context_map: { amount: 10, merchant_category: 'crypto', card_present: true }, metadata_options: { include_names: true } } });
+  const ratio = tecton.json.result.features[tecton.json.metadata.features.findIndex((f: { name: string }) => f.name === 'txn_vs_history.amount_vs_avg_7d')];
+  assert.equal(r.json.results[names.indexOf('amount_vs_avg_7d')].values[0], ratio);
+  const missing = await srv.post('/get-online-features', { ...body, entities: { ...body.entities, amount: undefined } });
+  assert.equal(missing.status, 400);
+  assert.equal(missing.json.code, 3);
+  assert.match(missing.json.message, /request field 'amount' is missing from 'entities'/);
+  const mistyped = await srv.post('/get-online-features', { ...body, entities: { ...body.entities, card_present: [true, 'no'] } });
+  assert.equal(mistyped.status, 400);
+  assert.match(mistyped.json.message, /entities\['card_present'\]\[1\]: request field 'card_present' is boolean/);
+});
