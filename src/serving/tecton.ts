@@ -109,7 +109,7 @@ interface Vector {
 
 function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean, request: readonly Value[]): Vector {
   const features = new Array<string>(plan.features.length);
-  if (plan.onDemand.length > 0) evaluateOnDemand(plan, served, request, (i, value) => (features[i] = JSON.stringify(toJsonValue(value))));
+  if (plan.onDemand.length > 0) evaluateOnDemand(plan, served, request, (i, value) => (features[i] = valueJson(value)));
   for (let j = 0; j < plan.views.length; j++) {
     const view = plan.views[j];
     const { row, reason } = served[j];
@@ -118,6 +118,14 @@ function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean, re
   }
   const times = withTimes ? served.map(({ row, reason }) => (reason === undefined ? `"${row!.ts.toISOString()}"` : 'null')) : undefined;
   return { features, served, times };
+}
+
+/** An on-demand value as Tecton JSON text (int64 as a string; floats are finite, SPEC section 10). */
+function valueJson(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return `"${v}"`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(toJsonValue(v));
 }
 
 /** Feature i's serving status in a vector, as JSON text. */
