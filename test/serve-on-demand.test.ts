@@ -163,3 +163,19 @@ test("Feast's get-online-features takes the request data beside the entities", a
   assert.equal(mistyped.status, 400);
   assert.match(mistyped.json.message, /entities\['card_present'\]\[1\]: request field 'card_present' is boolean/);
 });
+
+test('skew-check compares the on-demand features too, with the same request values on both sides (runs last: it alters a stored row)', async () => {
+  const cli = (...args: string[]) => fsql(['--project-dir', dir, ...args], { cwd: dir });
+  const ok = cli('skew-check', '--service', 'fraud_detection', '--sample', '20');
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout + ok.stderr, /20 entities x 17 features, \d+ values present on both sides, 0 difference/);
+  // the stored input changes online only: the on-demand value computed from it differs too
+  const layout = (await store.getLayouts()).find((l) => l.view === 'user_transaction_stats')!;
+  const e = newestEntity(dir);
+  const [row] = await store.read([{ layout, key: [e.user_id] }]);
+  await store.write(layout, [{ key: [e.user_id], ts: row!.ts, values: { ...row!.values, avg_amount_7d: (row!.values.avg_amount_7d as number) * 2 } }]);
+  const bad = cli('skew-check', '--service', 'fraud_detection', '--sample', '20');
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout + bad.stderr, /txn_vs_history\.amount_vs_avg_7d/);
+  assert.match(bad.stdout + bad.stderr, /user_transaction_stats\.avg_amount_7d/);
+});
