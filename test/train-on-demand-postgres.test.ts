@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
 import type { Row } from '../src/values.js';
-import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { createTestDatabase, examplePgEnv, loadExampleSource } from './helpers/postgres.js';
 import { fsql } from './helpers/project.js';
 import { onDemandExample } from './helpers/on-demand-project.js';
 
@@ -50,15 +50,9 @@ test('PostgreSQL and DuckDB training tables hold the on-demand values the rules 
       `copy (select *, ['food', 'crypto', 'gambling', 'électronique', 'café ☕', 'Crypto'][cast(1 + hash(event_id) % 6 as bigint)] as merchant_category, hash(event_id) % 3 = 0 as card_present from read_csv('${join(dir, 'data', 'events.csv')}')) to '${events}' (header true)`,
     ),
   );
-  const env = { FSQL_PG_DBNAME: db.name, FSQL_PG_HOST: db.profile.host, FSQL_PG_PORT: String(db.profile.port), FSQL_PG_USER: db.profile.user, FSQL_PG_PASSWORD: db.profile.password ?? '' };
+  const env = examplePgEnv(db);
   try {
-    const wh = await openPostgres(db);
-    try {
-      await wh.execute('create schema raw');
-      await wh.loadFile(join(dir, 'data', 'transactions.csv'), { schema: 'raw', name: 'transactions' });
-    } finally {
-      await wh.close();
-    }
+    await loadExampleSource(db, dir);
     const tables: Record<string, Row[]> = {};
     for (const target of ['pg', 'dev']) {
       const cli = (args: string[]) => fsql(['--project-dir', dir, '--target', target, ...args], { env });
