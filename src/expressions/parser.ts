@@ -85,7 +85,8 @@ class Parser {
     let left = next();
     while (ops.some((o) => this.at(o))) {
       const p = this.tokens[this.i++];
-      left = { kind: 'binary', op: p.text as BinaryOp, left, right: next(), line: p.line, column: p.column };
+      // a binary node is placed where its left operand starts, which is where messages point
+      left = { kind: 'binary', op: p.text as BinaryOp, left, right: next(), line: left.line, column: left.column };
     }
     return left;
   }
