@@ -27,7 +27,6 @@ const NON_FINITE = [NaN, Infinity, -Infinity];
 
 export class ExpressionGen {
   private readonly r: () => number;
-  /** functions whose results are within 1 ulp (libm), not exact: used only at the root */
   constructor(seed: number) {
     this.r = seededRandom(seed);
   }
