@@ -15,11 +15,15 @@ import type { RelationName } from '../src/plans/relation.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderLatestPerEntity } from '../src/dialects/latest-per-entity.js';
 import { renderEventTimes, renderPointInTime } from '../src/dialects/point-in-time.js';
+import type { Dialect } from '../src/dialects/dialect.js';
+import { renderOnDemandTraining } from '../src/dialects/on-demand-training.js';
+import { onDemandTraining } from '../src/offline/on-demand-train.js';
+import { servedStoredOutputs } from '../src/plans/on-demand.js';
 import type { LatestPerEntityPlan } from '../src/plans/latest-per-entity.js';
 import { planPointInTime, type EventTimes, type PointInTimePlan } from '../src/plans/point-in-time.js';
 import { loadProject } from '../src/project/load.js';
 import type { Project } from '../src/project/types.js';
-import { Timestamp, type Row } from '../src/values.js';
+import { Timestamp, type Column, type Row } from '../src/values.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
 import { check, generate, load, openDuckDb, reference, tally, type Coverage } from './helpers/pit-cases.js';
 import { EXPECTED_MACROS, MACRO_PROBE, MACRO_ROWS, MACROS_THAT_DIFFER } from './helpers/macro-probe.js';
@@ -179,6 +183,28 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
       assert.ok(expected.filter((r) => r.user_transaction_stats__txn_count_7d !== null).length > 50);
       assert.equal(diffRows(got.rows, expected, { ordered: true }), undefined);
     }
+  });
+
+  test("the training query of fraud_scoring, with its on-demand view computed over the joined rows (uses the tables of the test before)", async () => {
+    const events = await duck.describe({ name: 'fsql_events_t' });
+    const columnsOf = new Map<string, Column[]>();
+    for (const view of Object.keys(manifests.duckdb.views)) columnsOf.set(view, (await duck.describe({ schema: 'main', name: view }))!);
+    const eventColumns = events!.filter((c) => c.name !== '__fsql_row');
+    const render = (target: 'duckdb' | 'bigquery', d: Dialect, table: RelationName) => {
+      const { project, compilation } = builds[target];
+      const plan = planPointInTime({ manifest: compilation.manifest, service: 'fraud_scoring', events: { table, timestamp: 'event_timestamp' }, eventColumns: eventColumns.map((c) => c.name), eventTimes: 'dynamic' });
+      const onDemand = onDemandTraining(project, compilation.manifest, 'fraud_scoring', columnsOf, eventColumns, 'events');
+      const served = servedStoredOutputs(compilation.manifest, 'fraud_scoring');
+      const columns = [...eventColumns.map((c) => c.name), ...plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => f.output))];
+      return renderOnDemandTraining(renderPointInTime(plan, d, { ordered: false, keepRow: true }), d, columns, onDemand, true);
+    };
+    const tables = [await mirror('fsql_events_t')];
+    for (const view of Object.keys(manifests.duckdb.views)) tables.push(await tableFromDuckDb(duck, { schema: 'main', name: view }, manifests.bigquery.views[view].relation));
+    const got = await zeta.evaluate(render('bigquery', bigquery, bigQueryName('fsql_events_t')), tables);
+    const expected = await duck.query(render('duckdb', duck.dialect, { name: 'fsql_events_t' }));
+    assert.deepEqual(Object.keys(expected[0]).slice(-3), ['txn_vs_history__amount_vs_avg_7d', 'txn_vs_history__exceeds_3x_max_7d', 'txn_vs_history__amount_minus_avg_7d']);
+    assert.ok(expected.filter((r) => r.txn_vs_history__amount_vs_avg_7d !== null).length > 50);
+    assert.equal(diffRows(got.rows, expected, { ordered: true }), undefined);
   });
 
   test('the training query on the differential cases (ties, NULL keys, TTL edges, sub-second times, created_timestamp ties) meets the reference and DuckDB', async () => {

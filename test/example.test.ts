@@ -31,8 +31,11 @@ test('ls lists views, sources and services; --vars overrides project vars; json 
     'feature_view:merchant_risk',
     'feature_view:user_merchant_pair',
     'feature_view:user_transaction_stats',
+    'on_demand_view:txn_vs_history',
+    'request_source:txn_request',
     'source:raw.transactions',
     'feature_service:fraud_detection',
+    'feature_service:fraud_scoring',
   ]);
   const json = fsql(['--project-dir', dir, 'ls', '--select', 'tag:user', '--output', 'json']);
   const views = json.stdout.trim().split('\n').map((l) => JSON.parse(l));

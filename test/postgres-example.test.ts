@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
 import { Timestamp, type Row, type Value } from '../src/values.js';
-import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { createTestDatabase, examplePgEnv, loadExampleSource } from './helpers/postgres.js';
 import { copyExample, fsql, FSQL_BIN } from './helpers/project.js';
 
 async function readParquet(path: string): Promise<Row[]> {
@@ -50,17 +50,10 @@ test('the example project runs end to end on PostgreSQL and trains and serves wh
   const db = await createTestDatabase('fsql_example');
   const dir = copyExample();
   await shiftToYesterday(dir);
-  const env = { FSQL_PG_DBNAME: db.name, FSQL_PG_HOST: db.profile.host, FSQL_PG_PORT: String(db.profile.port), FSQL_PG_USER: db.profile.user, FSQL_PG_PASSWORD: db.profile.password ?? '' };
+  const env = examplePgEnv(db);
   const pg = (args: string[]) => fsql(['--project-dir', dir, '--target', 'pg', ...args], { env });
   try {
-    // the source table the example's sources.yml names on warehouses: raw.transactions
-    const wh = await openPostgres(db);
-    try {
-      await wh.execute('create schema raw');
-      await wh.loadFile(join(dir, 'data', 'transactions.csv'), { schema: 'raw', name: 'transactions' });
-    } finally {
-      await wh.close();
-    }
+    await loadExampleSource(db, dir);
 
     const compiled = pg(['compile']);
     assert.equal(compiled.code, 0, compiled.stderr);

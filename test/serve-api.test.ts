@@ -320,7 +320,8 @@ function apiTests(kind: StoreKind): void {
     test('GET /api/v1/feature-services lists services with features and types', async () => {
       const r = await srv.get('/api/v1/feature-services');
       assert.equal(r.status, 200, r.text);
-      assert.equal(r.json.featureServices.length, 1);
+      assert.deepEqual(r.json.featureServices.map((x: { name: string }) => x.name), ['fraud_detection', 'fraud_scoring']);
+      assert.deepEqual(r.json.featureServices[1].inputRequestContextKeys.map((k: { name: string }) => k.name), ['amount']);
       const s = r.json.featureServices[0];
       assert.equal(s.name, 'fraud_detection');
       assert.equal(s.description, 'Features for the card-fraud model');

@@ -10,6 +10,8 @@ import type { RelationName } from '../plans/relation.js';
 import { DuckDbParser, parseForeign, referenceParse } from './sql-check.js';
 import { TemplateRenderer, type Rendered } from './template.js';
 import { FSQL_VERSION } from '../version.js';
+import type { ExprType } from '../expressions/tree.js';
+import { compileOnDemandViews, onDemandFeatures, type CompiledOnDemandView } from './on-demand.js';
 
 export interface CompiledView {
   name: string;
@@ -34,6 +36,8 @@ export interface Manifest {
   services: Record<string, { description: string; online: boolean; features: { view: string; features: string[] | null }[] }>;
   entities: Record<string, { join_keys: string[]; description: string }>;
   sources: Record<string, { relation: string; timestamp?: string; description: string }>;
+  request_sources: Record<string, { fields: { name: string; type: ExprType }[]; description: string }>;
+  on_demand_views: Record<string, CompiledOnDemandView>;
 }
 
 export interface Compilation {
@@ -110,14 +114,17 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
     metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), project: project.name, target: project.target.name, dialect: dialect.name },
     views,
     services: Object.fromEntries(
-      [...project.services.values()].map((s) => [s.name, { description: s.description, online: s.online, features: s.features.map((f) => ({ view: f.view, features: f.features ?? views[f.view].features })) }]),
+      [...project.services.values()].map((s) => [s.name, { description: s.description, online: s.online, features: s.features.map((f) => ({ view: f.view, features: f.features ?? views[f.view]?.features ?? onDemandFeatures(project, f.view) })) }]),
     ),
     entities: Object.fromEntries([...project.entities.values()].map((e) => [e.name, { join_keys: e.joinKeys, description: e.description }])),
     sources: Object.fromEntries(
       [...project.sources.entries()].map(([k, s]) => [k, { relation: renderer.sourceRelation(s), timestamp: s.timestamp, description: s.description }]),
     ),
+    request_sources: {},
+    on_demand_views: compileOnDemandViews(project, views),
   };
   checkServices(project, manifest);
+  manifest.request_sources = Object.fromEntries([...project.requestSources.values()].map((r) => [r.name, { fields: r.fields, description: r.description }]));
   if (opts.write) writeManifest(project, manifest);
   return { manifest, dag, renderer, warnings, bindErrors };
 }
@@ -160,7 +167,7 @@ function checkColumns(view: ViewDef, columns: string[]): void {
 function checkServices(project: Project, manifest: Manifest): void {
   for (const service of project.services.values()) {
     for (const ref of service.features) {
-      const known = manifest.views[ref.view].features;
+      const known = (manifest.views[ref.view] ?? manifest.on_demand_views[ref.view]).features;
       if (!ref.features || !known) continue;
       for (const f of ref.features) {
         if (!known.includes(f)) {

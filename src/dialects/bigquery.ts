@@ -1,6 +1,7 @@
 import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit, type WindowEnd } from './dialect.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
+import type { ExtractField } from '../expressions/tree.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'INT64', float64: 'FLOAT64', string: 'STRING', boolean: 'BOOL', timestamp: 'TIMESTAMP' };
@@ -112,5 +113,23 @@ export class BigQueryDialect extends Dialect {
         `when not matched by source and ${this.rangeCondition(`fsql_t.${col}`, range)} then delete\n` +
         `when not matched then insert row`,
     ];
+  }
+
+  checkedInt64(op: '+' | '-' | '*', a: string, b: string): string {
+    return `${op === '+' ? 'safe_add' : op === '-' ? 'safe_subtract' : 'safe_multiply'}(${a}, ${b})`;
+  }
+
+  int64FromText(s: string): string {
+    return `case when regexp_contains(${s}, r'^[+-]?[0-9]+$') then safe_cast(${s} as INT64) end`;
+  }
+
+  /** DAYOFWEEK is already 1 (Sunday) to 7. */
+  extractPart(field: ExtractField, ts: string): string {
+    return `extract(${field} from ${ts})`;
+  }
+
+  /** STRING compares by code point. */
+  binaryOrder(s: string): string {
+    return s;
   }
 }

@@ -9,6 +9,7 @@ import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { SourceTable, Target, WarehouseType } from '../project/types.js';
 import type { ScalarType, Timestamp } from '../values.js';
+import type { ExtractField } from '../expressions/tree.js';
 
 export type TruncUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year';
 export const TRUNC_UNITS: TruncUnit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'];
@@ -99,6 +100,16 @@ export abstract class Dialect {
    */
   abstract tieBreak(columns: string[]): string;
 
+  /* On-demand expressions (dialects/expression-sql.ts; semantics in expressions/evaluate.ts). */
+  /** `a op b` of two int64 values: NULL where the exact result leaves int64, never an error. */
+  abstract checkedInt64(op: '+' | '-' | '*', a: string, b: string): string;
+  /** Text of the form [+-]digits as int64; NULL for any other text or a value outside int64, never an error. */
+  abstract int64FromText(s: string): string;
+  /** hour, day, month, or dayofweek from 1 (Sunday) to 7, of a UTC timestamp. */
+  abstract extractPart(field: ExtractField, ts: string): string;
+  /** A string operand of < <= > >= least greatest, ordered by code point (UTF-8 byte order) whatever the collation. */
+  abstract binaryOrder(s: string): string;
+
   /** A view's (or fsql's own) table `name` in the target. */
   tableIn(target: Pick<Target, 'database' | 'schema'>, name: string, schema = target.schema): RelationName {
     return { database: this.namesDatabase ? target.database : undefined, schema, name };
@@ -107,6 +118,20 @@ export abstract class Dialect {
   /** A source's table: a missing database or schema is the target's, as in dbt. */
   sourceTable(target: Pick<Target, 'database' | 'schema'>, s: Pick<SourceTable, 'database' | 'schema' | 'identifier'>): RelationName {
     return { database: this.namesDatabase ? (s.database ?? target.database) : s.database, schema: s.schema ?? target.schema, name: s.identifier };
+  }
+
+  /**
+   * A subquery whose columns the planner computes once rather than substituting them into the
+   * outer query (PostgreSQL pulls simple subqueries up, and a column read five times is then
+   * computed five times: on-demand expressions' layers, dialects/expression-sql.ts).
+   */
+  computedOnce(select: string): string {
+    return select;
+  }
+
+  /** substr over code points, positions of int64 type (at most 1e9: callers cap them). */
+  substring(s: string, start: string, length?: string): string {
+    return `substr(${s}, ${start}${length ? `, ${length}` : ''})`;
   }
 
   relation(r: RelationName): string {

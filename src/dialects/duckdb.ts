@@ -1,6 +1,7 @@
 import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { SourceTable, Target } from '../project/types.js';
+import type { ExtractField } from '../expressions/tree.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'bigint', float64: 'double', string: 'varchar', boolean: 'boolean', timestamp: 'timestamp' };
@@ -128,5 +129,24 @@ export class DuckDbDialect extends Dialect {
 
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
     return this.deleteInsert(table, select, timestamp, range, true);
+  }
+
+  /** HUGEINT holds any sum or product of two int64; TRY_CAST makes the overflow NULL. */
+  checkedInt64(op: '+' | '-' | '*', a: string, b: string): string {
+    return `try_cast(cast(${a} as hugeint) ${op} ${b} as bigint)`;
+  }
+
+  int64FromText(s: string): string {
+    return `case when regexp_full_match(${s}, '[+-]?[0-9]+') then try_cast(${s} as bigint) end`;
+  }
+
+  /** dayofweek is 0 (Sunday) to 6 here. */
+  extractPart(field: ExtractField, ts: string): string {
+    return field === 'dayofweek' ? `(dayofweek(${ts}) + 1)` : `extract(${field} from ${ts})`;
+  }
+
+  /** Strings compare by byte (no collation is set). */
+  binaryOrder(s: string): string {
+    return s;
   }
 }

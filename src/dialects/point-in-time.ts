@@ -20,6 +20,8 @@ export interface PitRenderOptions {
   strategy?: PitStrategy;
   /** rows in input order (default); false where the order cannot be kept anyway (a warehouse table), sparing a sort */
   ordered?: boolean;
+  /** output the events' row number too (ROW_COLUMN), for a query over this one that orders (on-demand outputs) */
+  keepRow?: boolean;
 }
 
 export function strategyFor(dialect: Dialect): PitStrategy {
@@ -32,7 +34,8 @@ const EVENTS = 'fsql_events';
 export function renderPointInTime(plan: PointInTimePlan, d: Dialect, opts: PitRenderOptions = {}): string {
   const strategy = opts.strategy ?? strategyFor(d);
   if (!d.pitStrategies.includes(strategy)) throw new Error(`${d.name} cannot run the '${strategy}' strategy; its strategies: ${d.pitStrategies.join(', ')}`);
-  const select = strategy === 'asof' ? renderAsof(plan, d) : strategy === 'window' ? renderWindow(plan, d) : renderLateral(plan, d);
+  const keepRow = opts.keepRow ?? false;
+  const select = strategy === 'asof' ? renderAsof(plan, d, keepRow) : strategy === 'window' ? renderWindow(plan, d, keepRow) : renderLateral(plan, d, keepRow);
   return opts.ordered === false ? select : `${select}\norder by e.${d.quoteIdent(ROW_COLUMN)}`;
 }
 
@@ -77,9 +80,10 @@ function featureOutput(v: PitView, d: Dialect, matchedTs: string, value: string,
   return conds.length === 0 ? value : `case when ${conds.join(' and ')} then ${value} end`;
 }
 
-function outputColumns(plan: PointInTimePlan, d: Dialect, guard: boolean, feature: (v: PitView, i: number, column: string) => string, matchedTs: (v: PitView, i: number) => string): string[] {
+function outputColumns(plan: PointInTimePlan, d: Dialect, guard: boolean, feature: (v: PitView, i: number, column: string) => string, matchedTs: (v: PitView, i: number) => string, keepRow: boolean): string[] {
   return [
     eventColumns(plan, d),
+    ...(keepRow ? [`e.${d.quoteIdent(ROW_COLUMN)} as ${d.quoteIdent(ROW_COLUMN)}`] : []),
     ...plan.views.flatMap((v, i) => v.features.map((f) => `${featureOutput(v, d, matchedTs(v, i), typed(d, f, feature(v, i, f.column)), guard)} as ${d.quoteIdent(f.output)}`)),
   ];
 }
@@ -108,7 +112,7 @@ function scanOf(plan: PointInTimePlan, v: PitView, d: Dialect, alias: string, ex
 }
 
 /** One ASOF join per view, in the dialect's syntax (Dialect.asofJoin); TTL applied after the match. */
-function renderAsof(plan: PointInTimePlan, d: Dialect): string {
+function renderAsof(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
   const joins = plan.views.map((v, i) => {
     const alias = `f${i + 1}`;
@@ -123,7 +127,7 @@ function renderAsof(plan: PointInTimePlan, d: Dialect): string {
       tie: tieOf(v, d),
     });
   });
-  return joinedSelect(plan, d, joins, true);
+  return joinedSelect(plan, d, joins, true, keepRow);
 }
 
 /**
@@ -131,7 +135,7 @@ function renderAsof(plan: PointInTimePlan, d: Dialect): string {
  * within the TTL), latest first, created_timestamp breaking ties (NULL lowest), LIMIT 1. With an
  * index on (keys, timestamp) each event costs one index descent (fsql creates it: see the adapter).
  */
-function renderLateral(plan: PointInTimePlan, d: Dialect): string {
+function renderLateral(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
   const eventTs = `e.${id(TS_COLUMN)}`;
   const joins = plan.views.map((v, i) => {
@@ -141,7 +145,7 @@ function renderLateral(plan: PointInTimePlan, d: Dialect): string {
     const order = [`f.${id(v.timestamp)} desc`, ...(v.createdTimestamp ? [`f.${id(v.createdTimestamp)} desc nulls last`] : []), `${tieOf(v, d)} desc`];
     return `left join lateral ${scanOf(plan, v, d, alias, conds)([], `\n  order by ${order.join(', ')}\n  limit 1`)} on true`;
   });
-  return joinedSelect(plan, d, joins, false);
+  return joinedSelect(plan, d, joins, false, keepRow);
 }
 
 /** The complete-tie order of a view's feature rows `f` (SPEC section 4). */
@@ -150,13 +154,14 @@ function tieOf(v: PitView, d: Dialect): string {
 }
 
 /** The events joined to one matched row per view (ASOF or LATERAL), in input order. */
-function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard: boolean): string {
+function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard: boolean, keepRow: boolean): string {
   const select = outputColumns(
     plan,
     d,
     guard,
     (_v, i, column) => `f${i + 1}.${d.quoteIdent(column)}`,
     (v, i) => `f${i + 1}.${d.quoteIdent(v.timestamp)}`,
+    keepRow,
   );
   return [
     `with ${eventsCte(plan, d)}`,
@@ -175,7 +180,7 @@ const TIE = '__fsql_tie';
 const MATCH_TS = 't';
 const matchField = (j: number) => `f${j}`;
 
-function renderWindow(plan: PointInTimePlan, d: Dialect): string {
+function renderWindow(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
   const matches = plan.views.map((v, i) => {
     const keyNames = v.keys.map((_k, j) => `__fsql_k${j}`);
@@ -230,6 +235,7 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
     false,
     (v, i, column) => d.structField(matched(i), matchField(v.features.findIndex((f) => f.column === column))),
     (_v, i) => d.structField(matched(i), MATCH_TS),
+    keepRow,
   );
   return [
     `with ${[eventsCte(plan, d), ...matches].join(',\n')}`,

@@ -1,6 +1,7 @@
 import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { TimeRange } from '../plans/relation.js';
+import type { ExtractField } from '../expressions/tree.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'bigint', float64: 'double precision', string: 'text', boolean: 'boolean', timestamp: 'timestamp' };
@@ -93,4 +94,41 @@ export class PostgresDialect extends Dialect {
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
     return this.deleteInsert(table, select, timestamp, range, false);
   }
+
+  /**
+   * numeric is exact. The guards sit inside the casts' arguments (NULL instead of a bad value), not
+   * around them: the planner folds constant subexpressions of CASE arms it may never take, and a
+   * cast that can fail would fail there.
+   */
+  checkedInt64(op: '+' | '-' | '*', a: string, b: string): string {
+    return int64OfNumeric(`(cast(${a} as numeric) ${op} ${b})`);
+  }
+
+  int64FromText(s: string): string {
+    return int64OfNumeric(`cast(case when ${s} ~ '^[+-]?[0-9]+$' then ${s} end as numeric)`);
+  }
+
+  /** dow is 0 (Sunday) to 6; EXTRACT gives numeric. */
+  extractPart(field: ExtractField, ts: string): string {
+    return field === 'dayofweek' ? `(extract(dow from ${ts}) + 1)` : `extract(${field} from ${ts})`;
+  }
+
+  /** The database's collation may be a locale's (en_US orders 'a' < 'B'); "C" is byte order. */
+  binaryOrder(s: string): string {
+    return `(${s} collate "C")`;
+  }
+
+  /** substr takes int4 positions. */
+  override substring(s: string, start: string, length?: string): string {
+    return `substr(${s}, cast(${start} as integer)${length ? `, cast(${length} as integer)` : ''})`;
+  }
+
+  /** OFFSET 0 keeps the planner from pulling the subquery up. */
+  override computedOnce(select: string): string {
+    return `${select}\noffset 0`;
+  }
+}
+
+function int64OfNumeric(n: string): string {
+  return `cast(case when ${n} between -9223372036854775808 and 9223372036854775807 then ${n} end as bigint)`;
 }

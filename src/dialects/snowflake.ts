@@ -1,6 +1,7 @@
 import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { TimeRange } from '../plans/relation.js';
+import type { ExtractField } from '../expressions/tree.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
 const TYPES: Record<ScalarType, string> = { int64: 'NUMBER(38,0)', float64: 'FLOAT', string: 'VARCHAR', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP_NTZ' };
@@ -105,5 +106,26 @@ export class SnowflakeDialect extends Dialect {
    */
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
     return this.deleteInsert(table, select, timestamp, range, false);
+  }
+
+  /** NUMBER(38) holds any sum or product of two int64 exactly. */
+  checkedInt64(op: '+' | '-' | '*', a: string, b: string): string {
+    const r = `(${a} ${op} ${b})`;
+    return `case when ${r} between -9223372036854775808 and 9223372036854775807 then ${r} end`;
+  }
+
+  int64FromText(s: string): string {
+    const n = `try_to_number(${s}, 38, 0)`;
+    return `case when regexp_like(${s}, '[+-]?[0-9]+') then case when ${n} between -9223372036854775808 and 9223372036854775807 then ${n} end end`;
+  }
+
+  /** DAYOFWEEK depends on the WEEK_START parameter; DAYOFWEEKISO (1 Monday to 7 Sunday) does not. */
+  extractPart(field: ExtractField, ts: string): string {
+    return field === 'dayofweek' ? `(mod(dayofweekiso(${ts}), 7) + 1)` : `extract(${field} from ${ts})`;
+  }
+
+  /** Without a COLLATE specification, strings compare by UTF-8 bytes. */
+  binaryOrder(s: string): string {
+    return s;
   }
 }

@@ -20,9 +20,13 @@ import type { OnlineStore } from '../online/store.js';
 import { planService, readVectors, type FeatureValue, type ServicePlan } from '../online/vector.js';
 import { planPointInTime } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
-import { Timestamp, type DataType, type Row, type Value } from '../values.js';
+import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { findColumn, stageEvents, stagingName } from './events.js';
+import { renderOnDemandTraining } from '../dialects/on-demand-training.js';
+import { onDemandSpecs } from '../online/on-demand-plan.js';
+import { seededRandom } from '../seeded-random.js';
+import { onDemandTraining } from './on-demand-train.js';
 
 export interface SkewCheckOptions {
   service: string;
@@ -60,7 +64,8 @@ export async function skewCheck(project: Project, wh: Warehouse, store: OnlineSt
   const sample = opts.sample ?? 100;
   if (!Number.isInteger(sample) || sample < 1) throw new ProjectError('--sample', `must be a whole number of at least 1, not ${sample}.`);
   const now = opts.now ?? Timestamp.fromMillis(Date.now());
-  const plan = planService(service, await store.getLayouts());
+  const layouts = new Map((await store.getLayouts()).map((l) => [l.view, l]));
+  const plan = planService(service, layouts, onDemandSpecs(project, service.features, layouts));
   const c = await compileProject(project);
   const d = wh.dialect;
 
@@ -68,17 +73,26 @@ export async function skewCheck(project: Project, wh: Warehouse, store: OnlineSt
   const entities = await sampleEntities(wh, c.manifest, plan, sample);
   if (entities.length === 0) throw new CommandFailed(`the offline tables of service '${service.name}' hold no entities; run fsql run and fsql sync first.`);
 
+  // on-demand views: the same request values on both sides, drawn from a seeded generator
+  const requests = entities.map((_e, i) => sampleRequest(plan, i));
+
   log.progress('reading the online store');
-  const online = await readVectors(store, plan, entities, { now });
+  const online = await readVectors(store, plan, entities, { now, requests });
 
   log.progress('building the training rows');
-  const training = await trainingRows(project, wh, c.manifest, plan, entities, now);
+  const training = await trainingRows(project, wh, c.manifest, plan, entities, now, requests);
 
   const differences: SkewDifference[] = [];
   let present = 0;
   entities.forEach((entity, e) => {
     const row = training[e];
     online[e].forEach((f) => {
+      if (project.onDemandViews.has(f.view)) {
+        const value = row[`${f.view}__${f.feature}`] ?? null;
+        if (!sameValue(f.value, value, f.type)) differences.push({ entity, feature: f.name, online: { status: f.status, value: f.value }, training: { value } });
+        else if (value !== null) present++;
+        return;
+      }
       const trainedTs = row[tsOutput(f.view, project)];
       const trained = trainedTs instanceof Timestamp ? { value: row[`${f.view}__${f.feature}`] ?? null, effectiveTime: trainedTs } : { value: null };
       const diff = compareCell(f, trained, f.type);
@@ -157,42 +171,54 @@ function valueOf(row: Row, column: string): Value {
 }
 
 /** The training rows of `entities` at `now`, in entity order, through the same plan and SQL as `fsql train`. */
-async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest, plan: ServicePlan, entities: Record<string, Value>[], now: Timestamp): Promise<Row[]> {
+async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest, plan: ServicePlan, entities: Record<string, Value>[], now: Timestamp, requests: Record<string, Value>[]): Promise<Row[]> {
   const d = wh.dialect;
   const t = project.target;
   // the service's views and features, plus each view's timestamp column (its effective time)
   const features: { view: string; features: string[] }[] = [];
   const offlineFeatures = new Map<string, string[]>();
-  for (const v of plan.views) {
+  const tables = new Map<string, Column[]>();
+  for (const [j, v] of plan.views.entries()) {
     const name = v.layout.view;
     const def = project.views.get(name)!;
     const columns = await wh.describe(manifest.views[name].table);
     if (!columns) throw new ProjectError(def.file, `feature view '${name}' has no offline table; build it with fsql run --select ${name}.`);
     const offline = featuresOf(def, columns.map((col) => col.name));
     offlineFeatures.set(name, offline);
-    const wanted = v.featureIndexes.map((i) => plan.features[i].feature);
+    tables.set(name, columns);
+    const onDemandInputs = plan.onDemand.flatMap((o) => o.inputs.flatMap((input) => ('viewIndex' in input && input.viewIndex === j ? [input.feature] : [])));
+    const wanted = [...new Set([...v.featureIndexes.map((i) => plan.features[i].feature), ...onDemandInputs])];
     const missing = wanted.filter((f) => !findColumn(columns, f));
     if (missing.length) throw new ProjectError(def.file, `the offline table of '${name}' lacks ${missing.join(', ')} (it has ${offline.join(', ')}); run fsql run --select ${name}.`);
     features.push({ view: name, features: [...wanted, def.config.timestamp] });
   }
-  const skewManifest: Manifest = { ...manifest, services: { ...manifest.services, [SKEW_SERVICE]: { description: '', online: false, features } } };
+  const onDemandRefs = [...new Set(plan.onDemand.map((o) => o.view))].map((view) => ({ view, features: plan.features.filter((f) => f.view === view).map((f) => f.feature) }));
+  const skewManifest: Manifest = { ...manifest, services: { ...manifest.services, [SKEW_SERVICE]: { description: '', online: false, features: [...features, ...onDemandRefs] } } };
 
   const query = renderRows(
     d,
-    entities.map((e) => [...plan.joinKeys.map((k): [string, string] => [k.name, renderLiteral(d, e[k.name], k.type)]), [EVENT_TS, d.timestampLiteral(now)]]),
+    entities.map((e, i) => [
+      ...plan.joinKeys.map((k): [string, string] => [k.name, renderLiteral(d, e[k.name], k.type)]),
+      [EVENT_TS, d.timestampLiteral(now)],
+      ...plan.requestFields.map((f): [string, string] => [f.name, renderLiteral(d, requests[i][f.name], f.type)]),
+    ]),
   );
+  const eventColumns: Column[] = [...plan.joinKeys, { name: EVENT_TS, type: { type: 'timestamp' } }, ...plan.requestFields];
   const staged = stagingName(d, t);
   const events = await stageEvents(wh, { kind: 'sql', query, display: 'skew-check entities' }, staged);
   try {
     const pit = planPointInTime({
       manifest: skewManifest,
       service: SKEW_SERVICE,
-      events: { table: events.table, columns: [...plan.joinKeys.map((k) => k.name), EVENT_TS], timestamp: EVENT_TS, orderColumn: events.orderColumn },
-      eventColumns: [...plan.joinKeys.map((k) => k.name), EVENT_TS],
+      events: { table: events.table, columns: eventColumns.map((col) => col.name), timestamp: EVENT_TS, orderColumn: events.orderColumn },
+      eventColumns: eventColumns.map((col) => col.name),
       eventTimes: { min: now, max: now },
       featuresOf: (view) => offlineFeatures.get(view.name) ?? null,
     });
-    const out = await wh.query(renderPointInTime(pit, d), { label: 'skew-check training rows' });
+    const onDemand = onDemandTraining(project, skewManifest, SKEW_SERVICE, tables, eventColumns, 'of skew-check');
+    const columns = [...eventColumns.map((col) => col.name), ...pit.views.flatMap((v) => v.features.map((f) => f.output))];
+    const select = onDemand.length === 0 ? renderPointInTime(pit, d) : renderOnDemandTraining(renderPointInTime(pit, d, { ordered: false, keepRow: true }), d, columns, onDemand, true);
+    const out = await wh.query(select, { label: 'skew-check training rows' });
     if (out.length !== entities.length) throw new CommandFailed(`the training join returned ${out.length} rows for ${entities.length} entities; every event must appear exactly once.`);
     out.forEach((row, i) => {
       for (const k of plan.joinKeys) {
@@ -203,6 +229,19 @@ async function trainingRows(project: Project, wh: Warehouse, manifest: Manifest,
   } finally {
     await wh.execute(d.dropTable(d.relation(staged))).catch(() => undefined);
   }
+}
+
+const SAMPLE_TEXT = ['food', 'crypto', 'gambling', 'électronique', '', 'x y'];
+
+/** Request field values for entity i: the same on the server's side and the warehouse's. */
+function sampleRequest(plan: ServicePlan, i: number): Record<string, Value> {
+  const r = seededRandom(i + 1);
+  return Object.fromEntries(
+    plan.requestFields.map((f) => {
+      const v: Value = f.type.type === 'float64' ? Math.round(r() * 100000) / 100 : f.type.type === 'int64' ? BigInt(Math.floor(r() * 1000)) : f.type.type === 'boolean' ? r() < 0.5 : f.type.type === 'string' ? SAMPLE_TEXT[Math.floor(r() * SAMPLE_TEXT.length)] : null;
+      return [f.name, v];
+    }),
+  );
 }
 
 /** A value as the report shows it. */

@@ -4,14 +4,17 @@
  * to a file or table: rows never pass through JavaScript, except where a non-DuckDB warehouse's
  * rows are streamed chunk by chunk into a local file.
  */
-import { compileProject, featuresOf, type CompiledView } from '../compiler/compile.js';
+import { compileProject, featuresOf, type Compilation, type CompiledView } from '../compiler/compile.js';
 import type { Dialect, PitStrategy } from '../dialects/dialect.js';
 import { renderEventTimes, renderPointInTime, strategyFor } from '../dialects/point-in-time.js';
 import { renderCount } from '../dialects/queries.js';
+import { renderOnDemandTraining } from '../dialects/on-demand-training.js';
+import { servedStoredOutputs } from '../plans/on-demand.js';
+import { onDemandTraining } from './on-demand-train.js';
 import { renderStaging } from '../dialects/staging.js';
 import { ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
+import { ROW_COLUMN, outputName, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -72,6 +75,7 @@ export async function planTrain(project: Project, opts: TrainOptions): Promise<s
     `-- Event columns are not read in a dry run: join keys are assumed to have the views' names.`,
     `-- 1. stage the events (${source.display})`,
     ...staging.statements.map(stmt),
+    ...onDemandNote(c.manifest, opts.service),
     `-- 2. the event time range; a run reads it first and prunes feature rows with literal bounds (here: subqueries)`,
     stmt(renderEventTimes(plan, d)),
     `-- 3. the training table -> ${out.display}${out.kind === 'file' ? (write ? ' (written to a temporary file, then renamed)' : ' (rows streamed into a temporary file, then renamed)') : ''}`,
@@ -115,11 +119,18 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     log.progress('joining');
     plan.eventTimes = await eventTimes(wh, plan);
     const strategy = opts.strategy ?? strategyFor(d);
-    const select = renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) });
+    const onDemand = onDemandTraining(project, c.manifest, opts.service, tables, eventColumns, source.display);
+    const served = servedStoredOutputs(c.manifest, opts.service);
+    const storedColumns = plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => ({ name: f.output, type: findColumn(tables.get(v.view)!, f.column)!.type })));
+    const select =
+      onDemand.length === 0
+        ? renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) })
+        : renderOnDemandTraining(renderPointInTime(plan, d, { strategy, ordered: false, keepRow: true }), d, [...eventColumns, ...storedColumns].map((col) => col.name), onDemand, keepsOrder(d, out));
     const [counted] = await wh.query(renderCount(d, ev.table), { label: source.display });
     const outputColumns = (): Column[] => [
       ...eventColumns,
-      ...plan.views.flatMap((v) => v.features.map((f) => ({ name: f.output, type: findColumn(tables.get(v.view)!, f.column)!.type }))),
+      ...storedColumns,
+      ...onDemand.flatMap((o) => o.outputs.map((i) => ({ name: outputName(o.view, o.typed.items[i].name), type: { type: o.typed.items[i].type } }))),
     ];
     await writeTrainOutput(wh, select, out, tmp, outputColumns);
     log.endProgress();
@@ -171,4 +182,11 @@ async function eventTimes(wh: Warehouse, plan: PointInTimePlan): Promise<EventTi
  */
 function keepsOrder(d: Dialect, out: TrainOutput): boolean {
   return out.kind === 'file' || d.insertionOrderColumn !== undefined;
+}
+
+/** What a dry run cannot show: on-demand outputs are typed from the built tables' column types. */
+function onDemandNote(manifest: Compilation['manifest'], service: string): string[] {
+  const views = manifest.services[service].features.filter((f) => manifest.on_demand_views[f.view]).map((f) => f.view);
+  if (views.length === 0) return [];
+  return [`-- On-demand view(s) ${[...new Set(views)].join(', ')}: computed over step 3's rows (their stored inputs joined there), typed from the built tables' columns, which a dry run does not read.`];
 }

@@ -12,6 +12,9 @@ import { Timestamp, type DataType, type Value } from '../values.js';
 import { oldestValidMicros } from './codec.js';
 import { parseJoinKeyMap } from './join-keys.js';
 import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
+import { compileEvaluator, type Evaluator } from '../expressions/evaluate.js';
+import type { OnDemandSpec } from './on-demand-plan.js';
+import { parseRequestContext, type RequestField } from './request-fields.js';
 
 export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
 
@@ -56,16 +59,27 @@ export interface ServicePlan {
    * of its layout that feature's index in `features`, or -1 when the service does not use it.
    */
   views: { layout: ViewLayout; featureIndexes: number[]; slots: Int32Array; keyPositions: number[] }[];
-  /** per feature, the index in `views` of the view that gives it */
+  /** per feature, the index in `views` of the view that gives it; -1 for an on-demand feature */
   featureViews: number[];
+  /** request fields the on-demand features read (a request's `request_context_map`), in first-use order */
+  requestFields: RequestField[];
+  /** per on-demand view, its compiled outputs: written at `index` of the features */
+  onDemand: { view: string; inputs: OnDemandInput[]; outputs: { index: number; evaluate: Evaluator }[] }[];
 }
 
+/** Where an on-demand input comes from: a request field, or a feature of one of plan.views. */
+export type OnDemandInput = { field: number } | { viewIndex: number; feature: string };
+
 /** Resolves a service against the stored layouts. Throws OnlineStoreError when a view was never synced. */
-export function planService(service: ServiceSpec, layouts: ViewLayout[] | ReadonlyMap<string, ViewLayout>): ServicePlan {
+export function planService(service: ServiceSpec, layouts: ViewLayout[] | ReadonlyMap<string, ViewLayout>, onDemand: readonly OnDemandSpec[] = []): ServicePlan {
   const byView: ReadonlyMap<string, ViewLayout> = Array.isArray(layouts) ? new Map(layouts.map((l) => [l.view, l])) : (layouts as ReadonlyMap<string, ViewLayout>);
   const joinKeys: ServicePlan['joinKeys'] = [];
   const features: ServicePlan['features'] = [];
+  const addKeys = (layout: ViewLayout) => {
+    for (const k of layout.joinKeys) if (!joinKeys.some((j) => j.name === k.name)) joinKeys.push({ name: k.name, type: k.type });
+  };
   for (const ref of service.features) {
+    if (onDemand.some((o) => o.view === ref.view)) continue;
     const layout = byView.get(ref.view);
     if (!layout) {
       throw new OnlineStoreError(`feature service '${service.name}': view '${ref.view}' has never been synced to this online store; run: fsql sync --select ${ref.view}`);
@@ -83,8 +97,23 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
       if (!features.some((x) => x.view === ref.view && x.feature === f)) features.push({ name: `${ref.view}.${f}`, view: ref.view, feature: f, type: feature.type });
     }
   }
+  // on-demand outputs, typed at planning; their input views are read with the others
+  const inputViews: string[] = [];
+  for (const o of onDemand) {
+    for (const f of o.features) {
+      const item = o.typed.items.find((i) => i.name === f)!;
+      features.push({ name: `${o.view}.${f}`, view: o.view, feature: f, type: { type: item.type } });
+    }
+    for (const input of o.typed.inputs) {
+      if (input.view && !inputViews.includes(input.view)) {
+        inputViews.push(input.view);
+        addKeys(byView.get(input.view)!);
+      }
+    }
+  }
   features.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const views = [...new Set(features.map((f) => f.view))].map((v) => {
+  const stored = features.filter((f) => byView.has(f.view) && !onDemand.some((o) => o.view === f.view)).map((f) => f.view);
+  const views = [...new Set([...stored, ...inputViews])].map((v) => {
     const layout = byView.get(v)!;
     const featureIndexes = features.flatMap((f, i) => (f.view === v ? [i] : []));
     const slots = Int32Array.from(layout.features, (x) => features.findIndex((f) => f.view === v && f.feature === x.name));
@@ -93,7 +122,37 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
     return { layout, featureIndexes, slots, keyPositions };
   });
   const featureViews = features.map((f) => views.findIndex((v) => v.layout.view === f.view));
-  return { service: service.name, joinKeys, features, views, featureViews };
+  const requestFields: RequestField[] = [];
+  const plans = onDemand.map((o) => ({
+    view: o.view,
+    inputs: o.typed.inputs.map((input): OnDemandInput => {
+      if (input.view) return { viewIndex: views.findIndex((v) => v.layout.view === input.view), feature: input.name };
+      let field = requestFields.findIndex((r) => r.name === input.name);
+      if (field < 0) field = requestFields.push({ name: input.name, type: { type: input.type } }) - 1;
+      return { field };
+    }),
+    outputs: o.features.map((f) => ({
+      index: features.findIndex((x) => x.view === o.view && x.feature === f),
+      evaluate: compileEvaluator(o.typed.items.find((i) => i.name === f)!.expr),
+    })),
+  }));
+  return { service: service.name, joinKeys, features, views, featureViews, requestFields, onDemand: plans };
+}
+
+/**
+ * Computes the on-demand features of one entity from its served rows (a view's features are NULL
+ * where it is MISSING_DATA) and the request's fields (plan.requestFields order); `put` receives
+ * each output's index in plan.features and its value.
+ */
+export function evaluateOnDemand(plan: ServicePlan, served: readonly ServedRow[], request: readonly Value[], put: (index: number, value: Value) => void): void {
+  for (const o of plan.onDemand) {
+    const args = o.inputs.map((input) => {
+      if ('field' in input) return request[input.field] ?? null;
+      const { row, reason } = served[input.viewIndex];
+      return reason === undefined ? (row!.values[input.feature] ?? null) : null;
+    });
+    for (const out of o.outputs) put(out.index, out.evaluate(args));
+  }
 }
 
 /** What the store holds for one entity: per entry of plan.views, its row or undefined. */
@@ -140,8 +199,12 @@ export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
 }
 
 /** One entity's vector, typed, from its rows (servedRows). */
-export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValue[] {
+export function typedVector(plan: ServicePlan, served: ServedRow[], request: readonly Value[] = []): FeatureValue[] {
   const vector = new Array<FeatureValue>(plan.features.length);
+  evaluateOnDemand(plan, served, request, (i, value) => {
+    const f = plan.features[i];
+    vector[i] = { name: f.name, view: f.view, feature: f.feature, type: f.type, value, status: 'PRESENT' };
+  });
   for (let j = 0; j < plan.views.length; j++) {
     const { row, reason } = served[j];
     for (const i of plan.views[j].featureIndexes) {
@@ -164,6 +227,8 @@ export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValu
 export interface ReadOptions {
   /** the request time TTLs are checked against (default: now) */
   now?: Timestamp;
+  /** per entity, its request fields (name to value) for on-demand features */
+  requests?: Record<string, unknown>[];
 }
 
 /**
@@ -172,8 +237,9 @@ export interface ReadOptions {
  */
 export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
   const keys = joinKeyMaps.map((m, i) => parseJoinKeyMap(plan.joinKeys, m, joinKeyMaps.length > 1 ? `entity ${i}` : 'join keys', plan.service));
+  const requests = joinKeyMaps.map((_m, i) => parseRequestContext(plan.requestFields, opts.requests?.[i] ?? {}, joinKeyMaps.length > 1 ? `entity ${i}` : 'request', plan.service));
   const at = requestTime(plan, opts.now ?? Timestamp.fromMillis(Date.now()));
-  return (await fetchRows(store, plan, keys)).map((rows) => typedVector(plan, servedRows(rows, at)));
+  return (await fetchRows(store, plan, keys)).map((rows, i) => typedVector(plan, servedRows(rows, at), requests[i]));
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {

@@ -6,6 +6,7 @@ import type { CompiledView, Manifest } from '../compiler/compile.js';
 import { CompileError } from '../errors.js';
 import type { DataType, Timestamp } from '../values.js';
 import type { RelationName } from './relation.js';
+import { onDemandInputRefs } from './on-demand.js';
 
 /** Helper columns the SQL adds to the events; they never reach the output. */
 export const ROW_COLUMN = '__fsql_row';
@@ -74,7 +75,9 @@ export function serviceViews(manifest: Manifest, service: string): { view: Compi
   }
   // A view named twice (whole and as a subset) is joined once, with the union of its features.
   const byView = new Map<string, string[] | null>();
-  for (const ref of svc.features) {
+  // an on-demand view has no table: the stored features it reads are joined instead (plans/on-demand.ts)
+  const refs = svc.features.flatMap((ref) => (manifest.views[ref.view] ? [ref] : onDemandInputRefs(manifest, ref.view)));
+  for (const ref of refs) {
     const prev = byView.get(ref.view);
     if (prev === undefined) byView.set(ref.view, ref.features);
     else byView.set(ref.view, prev === null || ref.features === null ? null : [...new Set([...prev, ...ref.features])]);

@@ -8,8 +8,10 @@ import { registerSecretEnv } from '../secrets.js';
 import { expectKeys, expectMapping, expectString, expectStringList, isMapping } from './checks.js';
 import { indexUnique, readModelYaml, type ViewDoc } from './model-files.js';
 import { loadTarget } from './profiles.js';
-import { sourceKey, type Entity, type MacroFile, type Project, type ServiceDef, type SourceTable, type ViewDef } from './types.js';
+import { sourceKey, type Entity, type MacroFile, type OnDemandView, type Project, type RequestSource, type ServiceDef, type SourceTable, type ViewDef } from './types.js';
 import { parseViewConfig, splitConfig } from './view-config.js';
+import { readOnDemandView } from './on-demand-view.js';
+import { checkOnDemandInputs } from './on-demand-inputs.js';
 import { YamlFile } from './yaml-file.js';
 
 export interface LoadOptions {
@@ -38,6 +40,8 @@ export function loadProject(opts: LoadOptions = {}): Project {
   const docs: ViewDoc[] = [];
   const services: ServiceDef[] = [];
   const views: ViewDef[] = [];
+  const requestSources: RequestSource[] = [];
+  const onDemand: OnDemandView[] = [];
   for (const modelPath of settings.modelPaths) {
     for (const abs of listFiles(join(dir, modelPath))) {
       const file = relative(dir, abs);
@@ -47,12 +51,15 @@ export function loadProject(opts: LoadOptions = {}): Project {
         entities.push(...m.entities);
         docs.push(...m.viewDocs);
         services.push(...m.services);
+        requestSources.push(...m.requestSources);
       } else if (abs.endsWith('.sql')) {
-        views.push(readView(file, abs, vars));
+        const view = readView(file, abs, vars);
+        if ('items' in view) onDemand.push(view);
+        else views.push(view);
       }
     }
   }
-  if (views.length === 0 && opts.requireViews) throw noViews(dir, settings);
+  if (views.length + onDemand.length === 0 && opts.requireViews) throw noViews(dir, settings);
   const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, profileSource: settings.profileSource, targetName: opts.target, profilesDir: opts.profilesDir });
   const macros: MacroFile[] = settings.macroPaths.flatMap((mp) =>
     listFiles(join(dir, mp)).filter((f) => f.endsWith('.sql')).map((abs) => ({ file: relative(dir, abs), text: readFileSync(abs, 'utf8') })),
@@ -72,7 +79,10 @@ export function loadProject(opts: LoadOptions = {}): Project {
     views: indexUnique(views, (v) => v.name, 'feature view name (file base name)'),
     services: indexUnique(services, (s) => s.name, 'feature service'),
     macros,
+    requestSources: indexUnique(requestSources, (r) => r.name, 'request source'),
+    onDemandViews: indexUnique(onDemand, (v) => v.name, 'on-demand view'),
   };
+  indexUnique([...views, ...onDemand], (v) => v.name, 'feature view name (file base name)');
   attachDocs(project, docs);
   checkReferences(project);
   return project;
@@ -137,13 +147,15 @@ function parseVars(text: string | undefined): Record<string, unknown> {
   return v;
 }
 
-function readView(file: string, abs: string, vars: Record<string, unknown>): ViewDef {
+function readView(file: string, abs: string, vars: Record<string, unknown>): ViewDef | OnDemandView {
   const text = readFileSync(abs, 'utf8');
   const name = basename(abs, '.sql');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw new ProjectError(file, `feature view name '${name}' (the file's base name) must be letters, digits and underscores. Rename the file.`);
   }
   const { call, line, body } = splitConfig(file, text);
+  const onDemand = readOnDemandView(file, abs, name, { text: call, line, body }, vars);
+  if (onDemand) return onDemand;
   const config = parseViewConfig(file, call, line, vars);
   return { name, file, absPath: abs, sql: body, config, joinKeys: [], columns: [] };
 }
@@ -171,11 +183,12 @@ function checkReferences(project: Project): void {
   }
   for (const service of project.services.values()) {
     for (const ref of service.features) {
-      if (!project.views.has(ref.view)) {
-        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'.${didYouMean(ref.view, project.views.keys())} Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
+      if (!project.views.has(ref.view) && !project.onDemandViews.has(ref.view)) {
+        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'.${didYouMean(ref.view, project.views.keys())} Views: ${[...project.views.keys(), ...project.onDemandViews.keys()].join(', ')}.`, ref.line);
       }
     }
   }
+  for (const view of project.onDemandViews.values()) checkOnDemandInputs(project, view);
 }
 
 /** Every file under a folder, sorted, so loading order (and so output) is stable. */

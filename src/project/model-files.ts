@@ -1,11 +1,12 @@
 /** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
-import type { ColumnDoc, ColumnTest, Entity, ServiceDef, ServiceFeatureRef, SourceTable, Freshness } from './types.js';
+import type { ColumnDoc, ColumnTest, Entity, Freshness, RequestSource, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import { readRequestSource } from './request-sources.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
 import { ProjectError } from '../errors.js';
 import { isAbsolute, resolve } from 'node:path';
 
-const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services'];
+const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services', 'request_sources'];
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
@@ -27,10 +28,11 @@ export interface ModelYaml {
   entities: Entity[];
   viewDocs: ViewDoc[];
   services: ServiceDef[];
+  requestSources: RequestSource[];
 }
 
 export function readModelYaml(y: YamlFile, projectDir: string): ModelYaml {
-  const out: ModelYaml = { sources: [], entities: [], viewDocs: [], services: [] };
+  const out: ModelYaml = { sources: [], entities: [], viewDocs: [], services: [], requestSources: [] };
   if (y.value === null || y.value === undefined) return out;
   const doc = expectMapping(y, [], y.value, 'a model YAML file');
   expectKeys(y, [], doc, TOP_KEYS, 'a model YAML file');
@@ -38,6 +40,7 @@ export function readModelYaml(y: YamlFile, projectDir: string): ModelYaml {
   expectList(y, ['entities'], doc.entities, 'entities').forEach((e, i) => out.entities.push(readEntity(y, ['entities', i], e)));
   expectList(y, ['feature_views'], doc.feature_views, 'feature_views').forEach((v, i) => out.viewDocs.push(readViewDoc(y, ['feature_views', i], v)));
   expectList(y, ['feature_services'], doc.feature_services, 'feature_services').forEach((s, i) => out.services.push(readService(y, ['feature_services', i], s)));
+  expectList(y, ['request_sources'], doc.request_sources, 'request_sources').forEach((r, i) => out.requestSources.push(readRequestSource(y, ['request_sources', i], r)));
   return out;
 }
 

@@ -1,4 +1,5 @@
 /** The loaded, validated project: plain data, no I/O after loading. */
+import type { ExprType, SelectItem } from '../expressions/tree.js';
 export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake' | 'postgres';
 export type Materialization = 'table' | 'incremental' | 'view';
 
@@ -131,6 +132,31 @@ export interface ServiceDef {
   line?: number;
 }
 
+/** A request source (SPEC section 10): fields a request brings, with their types. */
+export interface RequestSource {
+  name: string;
+  fields: { name: string; type: ExprType }[];
+  description: string;
+  file: string;
+  line?: number;
+}
+
+/** A `materialized='on_demand'` view: expressions over request fields and stored features. */
+export interface OnDemandView {
+  name: string;
+  file: string;
+  absPath: string;
+  /** request sources and feature views it reads, as config `inputs` names them */
+  inputs: string[];
+  /** the outputs as parsed (expressions/parser.ts), each with its line */
+  items: SelectItem[];
+  description: string;
+  owner: string;
+  tags: string[];
+  /** the line of the config call */
+  line: number;
+}
+
 export interface MacroFile {
   file: string;
   text: string;
@@ -151,6 +177,8 @@ export interface Project {
   views: Map<string, ViewDef>;
   services: Map<string, ServiceDef>;
   macros: MacroFile[];
+  requestSources: Map<string, RequestSource>;
+  onDemandViews: Map<string, OnDemandView>;
 }
 
 export function sourceKey(source: string, table: string): string {

@@ -5,7 +5,8 @@
  * lookups, never resolution. Built from the project and the layouts `fsql sync` recorded in the
  * online store: the server needs no warehouse.
  */
-import { OnlineStoreError, RequestError } from '../errors.js';
+import { OnlineStoreError, ProjectError, RequestError } from '../errors.js';
+import { onDemandSpecs } from '../online/on-demand-plan.js';
 import type { ViewLayout } from '../online/store.js';
 import { planService, type ServicePlan } from '../online/vector.js';
 import type { Project, ServiceDef } from '../project/types.js';
@@ -55,7 +56,7 @@ export class Catalog {
     readonly targetName: string,
     readonly services: Map<string, CatalogService>,
     readonly views: Map<string, CatalogView>,
-    private readonly project: Project,
+    readonly project: Project,
   ) {}
 
   /** Workspace names a request may carry: the project's and the serving target's. */
@@ -66,15 +67,15 @@ export class Catalog {
   /** Features as the HTTP API shows them, with the docs of the project. */
   describe(plan: ServicePlan): CatalogFeature[] {
     return plan.features.map((f) => {
-      const def = this.project.views.get(f.view);
-      const doc = def?.columns.find((c) => c.name.toLowerCase() === f.feature.toLowerCase());
-      const tagList = [...(def?.config.tags ?? []), ...(doc?.tags ?? [])];
+      const def = this.project.views.get(f.view) ?? this.project.onDemandViews.get(f.view);
+      const doc = def && 'columns' in def ? def.columns.find((c) => c.name.toLowerCase() === f.feature.toLowerCase()) : undefined;
+      const tagList = [...(def && 'config' in def ? def.config.tags : (def?.tags ?? [])), ...(doc?.tags ?? [])];
       return {
         view: f.view,
         feature: f.feature,
         name: f.name,
         type: f.type,
-        description: doc?.description || undefined,
+        description: doc?.description || (def && 'items' in def ? def.description : undefined) || undefined,
         tags: tagList.length ? Object.fromEntries(tagList.map((t) => [t, ''])) : undefined,
       };
     });
@@ -96,10 +97,11 @@ export function buildCatalog(project: Project, layouts: ViewLayout[]): Catalog {
 function resolve(catalog: Catalog, svc: ServiceDef, layouts: Map<string, ViewLayout>): CatalogService {
   const base = { name: svc.name, description: svc.description, online: svc.online };
   try {
-    const plan = planService(svc, layouts);
+    const plan = planService(svc, layouts, onDemandSpecs(catalog.project, svc.features, layouts));
     return { ...base, plan, features: catalog.describe(plan), joinKeys: plan.joinKeys };
   } catch (e) {
-    if (!(e instanceof OnlineStoreError)) throw e;
+    // a view never synced, or an on-demand view whose inputs' synced types do not fit its expressions
+    if (!(e instanceof OnlineStoreError) && !(e instanceof ProjectError)) throw e;
     return { ...base, features: [], joinKeys: [], unavailable: e.message };
   }
 }

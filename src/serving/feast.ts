@@ -5,6 +5,7 @@
  * `view:feature` references (in the list's order).
  */
 import { joinKeyValue } from '../online/join-keys.js';
+import { fieldValue } from '../online/request-fields.js';
 import { planService, typedVector, type FeatureValue, type ServicePlan } from '../online/vector.js';
 import type { Value } from '../values.js';
 import { forbidden, type Principal } from './auth.js';
@@ -73,7 +74,7 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
   const entities = expectObject(field(body, 'entities') ?? null, "'entities'");
   const expected = () => plan.joinKeys.map((k) => k.name).join(', ');
   for (const k of Object.keys(entities)) {
-    if (!plan.joinKeys.some((j) => j.name === k)) throw badRequest(`unknown entity key ${quote(k)}; these features take ${expected()}.`);
+    if (!plan.joinKeys.some((j) => j.name === k) && !plan.requestFields.some((f) => f.name === k)) throw badRequest(`unknown entity key ${quote(k)}; these features take ${expected()}.`);
   }
   let rows = -1;
   const columns = plan.joinKeys.map((k) => {
@@ -97,7 +98,8 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
   }
   const keys: Value[][] = [];
   for (let r = 0; r < rows; r++) keys.push(plan.joinKeys.map((k, i) => joinKeyValue(columns[i][r], k)));
-  const vectors = (await s.reader.read(ctx.endpoint, plan, keys, ctx.now)).rows.map((served) => typedVector(plan, served));
+  const requests = requestRows(plan, entities, rows);
+  const vectors = (await s.reader.read(ctx.endpoint, plan, keys, ctx.now)).rows.map((served, r) => typedVector(plan, served, requests[r]));
 
   // join key columns echo the request's values, as Feast does
   const results: unknown[] = plan.joinKeys.map((_, i) => ({ values: columns[i], statuses: new Array(rows).fill('PRESENT'), event_timestamps: new Array(rows).fill(EPOCH) }));
@@ -120,4 +122,19 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
     results.push({ values, statuses, event_timestamps: times });
   }
   return { body: writeFeastJson({ metadata: { feature_names: [...plan.joinKeys.map((k) => k.name), ...names] }, results }) };
+}
+
+/** Request data of on-demand features, passed beside the entities as Feast does: per row, plan.requestFields' values. */
+function requestRows(plan: ServicePlan, entities: Record<string, unknown>, rows: number): Value[][] {
+  const columns = plan.requestFields.map((f) => {
+    const col = entities[f.name];
+    if (!Object.hasOwn(entities, f.name)) {
+      throw badRequest(`request field '${f.name}' is missing from 'entities'; the on-demand features need ${plan.requestFields.map((x) => `${x.name} (${x.type.type})`).join(', ')} beside the join keys.`);
+    }
+    if (!Array.isArray(col) || col.length !== rows) throw badRequest(`entities['${f.name}'] must be a list of ${rows} values, one per row, not ${jsonTypeOf(col)}${Array.isArray(col) ? ` of ${col.length}` : ''}.`);
+    return col as unknown[];
+  });
+  const out: Value[][] = [];
+  for (let r = 0; r < rows; r++) out.push(plan.requestFields.map((f, i) => fieldValue(columns[i][r], f, `entities['${f.name}'][${r}]`)));
+  return out;
 }

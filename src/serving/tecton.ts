@@ -6,10 +6,11 @@
  */
 import { featuresJson } from './feature-json.js';
 import { parseJoinKeyMap } from '../online/join-keys.js';
-import type { ServedRow, ServicePlan } from '../online/vector.js';
+import { evaluateOnDemand, type ServedRow, type ServicePlan } from '../online/vector.js';
 import { forbidden, mayRead, type Principal } from './auth.js';
 import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
-import { dataTypeJson } from './encode.js';
+import { dataTypeJson, toJsonValue } from './encode.js';
+import { parseRequestContext } from '../online/request-fields.js';
 import {
   badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
 } from './request.js';
@@ -86,10 +87,16 @@ function checkUnusedFields(params: JsonObject): void {
 export function joinKeysOf(service: CatalogService, entry: unknown, at?: number): Value[] {
   const what = at === undefined ? 'params' : `request_data[${at}]`;
   const row = expectObject(entry, what);
-  optionalObject(row, 'request_context_map', 'requestContextMap');
   const map = field(row, 'join_key_map', 'joinKeyMap');
   if (map === undefined) throw badRequest(`${what}: 'join_key_map' is required; feature service '${service.name}' takes join keys ${service.joinKeys.map((k) => k.name).join(', ')}.`);
   return parseJoinKeyMap(service.plan!.joinKeys, map, what, service.name);
+}
+
+/** The request_context_map of `params` or of entry `at` of request_data, as the plan's request fields (request-fields.ts). */
+export function requestFieldsOf(service: CatalogService, entry: unknown, at?: number): Value[] {
+  const what = at === undefined ? 'params' : `request_data[${at}]`;
+  const map = optionalObject(expectObject(entry, what), 'request_context_map', 'requestContextMap');
+  return parseRequestContext(service.plan!.requestFields, map, what, service.name);
 }
 
 /** One entity's answer: its features' JSON texts in response order, and the rows they came from. */
@@ -100,8 +107,9 @@ interface Vector {
   times?: string[];
 }
 
-function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean): Vector {
+function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean, request: readonly Value[]): Vector {
   const features = new Array<string>(plan.features.length);
+  if (plan.onDemand.length > 0) evaluateOnDemand(plan, served, request, (i, value) => (features[i] = valueJson(value)));
   for (let j = 0; j < plan.views.length; j++) {
     const view = plan.views[j];
     const { row, reason } = served[j];
@@ -112,14 +120,24 @@ function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean): V
   return { features, served, times };
 }
 
+/** An on-demand value as Tecton JSON text (int64 as a string; floats are finite, SPEC section 10). */
+function valueJson(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return `"${v}"`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(toJsonValue(v));
+}
+
 /** Feature i's serving status in a vector, as JSON text. */
 function statusOf(plan: ServicePlan, v: Vector, i: number): string {
-  return v.served[plan.featureViews[i]].reason === undefined ? '"PRESENT"' : '"MISSING_DATA"';
+  const j = plan.featureViews[i];
+  return j < 0 || v.served[j].reason === undefined ? '"PRESENT"' : '"MISSING_DATA"';
 }
 
 /** Feature i's effective time in a vector, as JSON text (vectorOf with times). */
 function timeOf(plan: ServicePlan, v: Vector, i: number): string {
-  return v.times![plan.featureViews[i]];
+  const j = plan.featureViews[i];
+  return j < 0 ? 'null' : v.times![j];
 }
 
 /**
@@ -186,9 +204,10 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
   const keys = joinKeysOf(service, params);
+  const request = requestFieldsOf(service, params);
   const plan = service.plan!;
   const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [keys], ctx.now);
-  const v = vectorOf(plan, rows[0], options.effectiveTimes);
+  const v = vectorOf(plan, rows[0], options.effectiveTimes, request);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     const time = (i: number) => {
@@ -215,9 +234,10 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   if (list.length === 0) throw badRequest("'request_data' is empty; send at least one {\"join_key_map\": {...}}.");
   if (list.length > MAX_BATCH) throw badRequest(`'request_data' holds ${list.length} entries; send at most ${MAX_BATCH} per request.`);
   const keys = list.map((row, i) => joinKeysOf(service, row, i));
+  const requests = list.map((row, i) => requestFieldsOf(service, row, i));
   const plan = service.plan!;
   const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
-  const vectors = read.rows.map((served) => vectorOf(plan, served, options.effectiveTimes));
+  const vectors = read.rows.map((served, i) => vectorOf(plan, served, options.effectiveTimes, requests[i]));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     // per feature, one status and one effective time per row, in request order
@@ -235,7 +255,7 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
 function serviceMetadata(service: CatalogService): Record<string, unknown> {
   return {
     inputJoinKeys: service.joinKeys.map((k) => ({ name: k.name, dataType: dataTypeJson(k.type) })),
-    inputRequestContextKeys: [],
+    inputRequestContextKeys: (service.plan?.requestFields ?? []).map((f) => ({ name: f.name, dataType: dataTypeJson(f.type) })),
     featureValues: service.features.map((f) => {
       const m: Record<string, unknown> = { name: f.name, dataType: dataTypeJson(f.type) };
       if (f.description) m.description = f.description;

@@ -54,3 +54,19 @@ export function pgTarget(db: TestDatabase): Target {
 export function openPostgres(db: TestDatabase): Promise<PostgresWarehouse> {
   return PostgresWarehouse.open(pgTarget(db));
 }
+
+/** The environment the example's `pg` target reads its connection from. */
+export function examplePgEnv(db: TestDatabase): Record<string, string> {
+  return { FSQL_PG_DBNAME: db.name, FSQL_PG_HOST: db.profile.host, FSQL_PG_PORT: String(db.profile.port), FSQL_PG_USER: db.profile.user, FSQL_PG_PASSWORD: db.profile.password ?? '' };
+}
+
+/** The source table the example's sources.yml names on warehouses: raw.transactions, from the project's data/. */
+export async function loadExampleSource(db: TestDatabase, dir: string): Promise<void> {
+  const wh = await openPostgres(db);
+  try {
+    await wh.execute('create schema raw');
+    await wh.loadFile(`${dir}/data/transactions.csv`, { schema: 'raw', name: 'transactions' });
+  } finally {
+    await wh.close();
+  }
+}

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ProjectError } from '../../errors.js';
 import { withOnlineStore } from '../../online/open.js';
+import { onDemandSpecs } from '../../online/on-demand-plan.js';
 import { planService, readVector, type FeatureValue } from '../../online/vector.js';
 import { toJsonValue } from '../../serving/encode.js';
 import { Timestamp, typeName, type Value } from '../../values.js';
@@ -9,6 +10,7 @@ import { collect, print, projectFor } from '../context.js';
 interface GetFlags {
   service: string;
   key?: string[];
+  request?: string[];
   json?: boolean;
 }
 
@@ -18,6 +20,7 @@ export function register(program: Command): void {
     .description('read one feature vector from the online store')
     .requiredOption('--service <name>', 'the feature service')
     .option('--key <k=v>', 'a join key and its value; repeat for each join key', collect)
+    .option('--request <k=v>', 'a request field of the on-demand features and its value (JSON, or else text); repeat for each', collect)
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: GetFlags, cmd: Command) => {
       const project = projectFor(cmd);
@@ -26,15 +29,12 @@ export function register(program: Command): void {
         throw new ProjectError('--service', `no feature service '${flags.service}'. Services: ${[...project.services.keys()].join(', ') || 'none'}.`);
       }
       if (!service.online) throw new ProjectError(service.file, `feature service '${service.name}' has online: false; set online: true to serve it.`);
-      const keys: Record<string, string> = {};
-      for (const kv of flags.key ?? []) {
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new ProjectError('--key', `'${kv}' is not name=value.`);
-        keys[kv.slice(0, eq)] = kv.slice(eq + 1);
-      }
+      const keys = pairs('--key', flags.key, (v) => v);
+      const request = pairs('--request', flags.request, jsonOrText);
       const vector = await withOnlineStore(project, async (store) => {
-        const plan = planService(service, await store.getLayouts());
-        return readVector(store, plan, keys);
+        const layouts = new Map((await store.getLayouts()).map((l) => [l.view, l]));
+        const plan = planService(service, layouts, onDemandSpecs(project, service.features, layouts));
+        return readVector(store, plan, keys, { requests: [request] });
       });
       if (flags.json) {
         print(JSON.stringify({
@@ -46,6 +46,25 @@ export function register(program: Command): void {
       }
       print(table(vector));
     });
+}
+
+function pairs<T>(flag: string, list: string[] | undefined, value: (v: string) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const kv of list ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ProjectError(flag, `'${kv}' is not name=value.`);
+    out[kv.slice(0, eq)] = value(kv.slice(eq + 1));
+  }
+  return out;
+}
+
+/** `--request amount=12.5` is a number, `card_present=true` a boolean, `category=food` text. */
+function jsonOrText(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
 }
 
 function table(vector: FeatureValue[]): string {

@@ -21,6 +21,8 @@ export function register(program: Command): void {
           print(JSON.stringify({ resource_type: 'feature_view', name, file: v.file, entities: v.config.entities, join_keys: v.join_keys, timestamp: v.config.timestamp, materialized: v.config.materialized, ttl_seconds: v.config.ttlSeconds ?? null, features: v.features, tags: v.config.tags, depends_on: v.depends_on }));
         }
         if (!opts.select) {
+          for (const [name, v] of Object.entries(c.manifest.on_demand_views)) print(JSON.stringify({ resource_type: 'on_demand_view', name, file: v.file, inputs: v.inputs, request_fields: v.request_fields, features: v.features, types: v.types, tags: v.tags }));
+          for (const [name, r] of Object.entries(c.manifest.request_sources)) print(JSON.stringify({ resource_type: 'request_source', name, fields: r.fields }));
           for (const [name, s] of Object.entries(c.manifest.sources)) print(JSON.stringify({ resource_type: 'source', name, relation: s.relation }));
           for (const [name, s] of Object.entries(c.manifest.services)) print(JSON.stringify({ resource_type: 'feature_service', name, online: s.online, features: s.features }));
         }
@@ -28,6 +30,8 @@ export function register(program: Command): void {
       }
       for (const name of views) print(`feature_view:${name}`);
       if (!opts.select) {
+        for (const name of Object.keys(c.manifest.on_demand_views)) print(`on_demand_view:${name}`);
+        for (const name of Object.keys(c.manifest.request_sources)) print(`request_source:${name}`);
         for (const name of Object.keys(c.manifest.sources)) print(`source:${name}`);
         for (const name of Object.keys(c.manifest.services)) print(`feature_service:${name}`);
       }
