@@ -1,6 +1,8 @@
 /** The loaded, validated project: plain data, no I/O after loading. */
+import type { AggregateSpec } from '../plans/aggregate.js';
+
 export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake' | 'postgres';
-export type Materialization = 'table' | 'incremental' | 'view';
+export type Materialization = 'table' | 'incremental' | 'view' | 'aggregate';
 
 export interface OnlineStoreConfig {
   type: 'sqlite' | 'redis';
@@ -84,6 +86,8 @@ export interface ViewConfig {
   description: string;
   owner: string;
   tags: string[];
+  /** materialized='aggregate': the tiling and the aggregate features (SPEC section 9) */
+  aggregate?: AggregateSpec;
 }
 
 export interface ViewDef {

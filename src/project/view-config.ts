@@ -4,9 +4,10 @@ import { ProjectError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
 import { envVar, renderErrorMessage } from './env-var.js';
 import type { Materialization, ViewConfig } from './types.js';
+import { aggCall, defaultTtl, readAggregations } from './aggregate-config.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags'];
-const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'tile', 'aggregations'];
+const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view', 'aggregate'];
 const env = new nunjucks.Environment(null, { autoescape: false });
 
 /** Finds the config call; returns its text, the line it starts on and the template with it removed. */
@@ -39,6 +40,7 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
       },
       var: (name: string, fallback?: unknown) => (name in vars ? vars[name] : fallback),
       env_var: envVar,
+      agg: (...args: unknown[]) => aggCall(args),
     });
   } catch (e) {
     throw new ProjectError(file, `cannot read config(): ${renderErrorMessage(e)}. Write it as config(key=value, ...).`, line);
@@ -75,7 +77,10 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
   if (!MATERIALIZATIONS.includes(materialized)) throw err(`'materialized' must be one of ${MATERIALIZATIONS.join(', ')}, not '${materialized}'.`);
   const online = raw.online === undefined ? true : raw.online;
   if (typeof online !== 'boolean') throw err("'online' must be true or false.");
-  const ttl = duration('ttl');
+  let ttl = duration('ttl');
+  const aggregate = aggregateOf(file, call, line, materialized, raw);
+  if (aggregate && ttl === undefined) ttl = defaultTtl(aggregate);
+  if (materialized === 'aggregate' && raw.created_timestamp !== undefined) throw err("'created_timestamp' does not apply to an aggregate view: its rows are events, each counted once. Remove it.");
   return {
     entities,
     timestamp,
@@ -87,7 +92,21 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
     description: text('description') ?? '',
     owner: text('owner') ?? '',
     tags: strings('tags'),
+    ...(aggregate ? { aggregate } : {}),
   };
+}
+
+/** `aggregations` and `tile`, only with materialized='aggregate'; errors name the line of the agg() at fault. */
+function aggregateOf(file: string, call: string, line: number, materialized: Materialization, raw: Record<string, unknown>): ViewConfig['aggregate'] {
+  if (materialized !== 'aggregate') {
+    const stray = ['aggregations', 'tile'].find((k) => raw[k] !== undefined);
+    if (stray) throw new ProjectError(file, `config '${stray}' is for aggregate views; add materialized='aggregate' or remove it.`, line);
+    return undefined;
+  }
+  // An aggregate view may take its aggregations from a feature_views YAML entry instead (load.ts).
+  if (raw.aggregations === undefined) return undefined;
+  const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
+  return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)));
 }
 
 function findClose(text: string, from: number): number {

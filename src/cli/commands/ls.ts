@@ -18,7 +18,7 @@ export function register(program: Command): void {
       if (opts.output === 'json') {
         for (const name of views) {
           const v = c.manifest.views[name];
-          print(JSON.stringify({ resource_type: 'feature_view', name, file: v.file, entities: v.config.entities, join_keys: v.join_keys, timestamp: v.config.timestamp, materialized: v.config.materialized, ttl_seconds: v.config.ttlSeconds ?? null, features: v.features, tags: v.config.tags, depends_on: v.depends_on }));
+          print(JSON.stringify({ resource_type: 'feature_view', name, file: v.file, entities: v.config.entities, join_keys: v.join_keys, timestamp: v.config.timestamp, materialized: v.config.materialized, ttl_seconds: v.config.ttlSeconds ?? null, features: v.features, ...(v.aggregations ? { aggregations: v.aggregations } : {}), tags: v.config.tags, depends_on: v.depends_on }));
         }
         if (!opts.select) {
           for (const [name, s] of Object.entries(c.manifest.sources)) print(JSON.stringify({ resource_type: 'source', name, relation: s.relation }));
@@ -26,7 +26,10 @@ export function register(program: Command): void {
         }
         return;
       }
-      for (const name of views) print(`feature_view:${name}`);
+      for (const name of views) {
+        print(`feature_view:${name}`);
+        for (const a of c.manifest.views[name].aggregations ?? []) print(`  ${a.name}: ${a.function}${a.n !== undefined ? `(${a.n})` : ''}(${a.column}) over ${a.window}`);
+      }
       if (!opts.select) {
         for (const name of Object.keys(c.manifest.sources)) print(`source:${name}`);
         for (const name of Object.keys(c.manifest.services)) print(`feature_service:${name}`);
