@@ -97,6 +97,14 @@ export abstract class Dialect {
    * A hash of the values: deterministic, a fixed width whatever the types, and cheap in a sort.
    */
   abstract tieBreak(columns: string[]): string;
+  /** Whole microseconds since the Unix epoch of a timestamp, as a 64-bit integer. */
+  abstract epochMicros(expr: string): string;
+  /** floor(`expr` / `divisor`) of a 64-bit integer by a positive whole constant, as a 64-bit integer (exact; negative values round down). */
+  abstract floorDivide(expr: string, divisor: number): string;
+  /** The values of `expr` in a group as an array, ordered by `order` (`x desc` allowed); NULL for no rows. */
+  abstract orderedArray(expr: string, order: string[]): string;
+  /** `expr`, an array, or an empty array of `elementType` where it is NULL. */
+  abstract orEmptyArray(expr: string, elementType: ScalarType | undefined): string;
 
   /** A view's (or fsql's own) table `name` in the target. */
   tableIn(target: Pick<Target, 'database' | 'schema'>, name: string, schema = target.schema): RelationName {

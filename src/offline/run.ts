@@ -13,6 +13,8 @@ import type { MaterializePlan } from '../plans/materialize.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
+import { aggregatePlan, runAggregate, tilesUpToDate } from './run-aggregate.js';
 
 export interface RunOptions {
   select?: string[];
@@ -49,6 +51,12 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
   const c = await compileProject(project);
   return selectViews(project.views, c.dag, opts.select, opts.exclude).map((name) => {
     const view = project.views.get(name)!;
+    if (view.config.aggregate) {
+      const range = !opts.fullRefresh && opts.start !== undefined ? { start: opts.start, end: opts.end } : undefined;
+      const { statements, atomic } = renderAggregateRun(aggregatePlan(c, view, range), c.renderer.dialect);
+      const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s: string) => `${s};`).join('\n');
+      return `-- ${view.name}: aggregate ${range ? 'incremental' : 'full build (pass --start to see the incremental statements)'}\n${sql}\n`;
+    }
     const incremental = view.config.materialized === 'incremental' && !opts.fullRefresh && opts.start !== undefined;
     const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);
     const { statements, atomic } = renderMaterialize(plan, c.renderer.dialect);
@@ -114,6 +122,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
+    if (view.config.aggregate) return { ...base, ...(await buildAggregate(c, wh, view, opts)), execution_time: (Date.now() - t0) / 1000 };
     const relation = c.manifest.views[view.name].table;
     let range: MaterializePlan['range'];
     const existing = view.config.materialized === 'incremental' && !opts.fullRefresh ? await wh.describe(relation) : undefined;
@@ -139,6 +148,23 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     if (!(e instanceof FsqlError)) throw e;
     return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: e.message };
   }
+}
+
+/** An aggregate view's events and tiles: incremental when every table is there with today's layout. */
+async function buildAggregate(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<Omit<ViewResult, 'unique_id' | 'name' | 'execution_time'>> {
+  const full = aggregatePlan(c, view, undefined);
+  const incremental = !opts.fullRefresh && (await tilesUpToDate(wh, full));
+  const range = incremental ? await incrementalRange(c, wh, view, opts) : undefined;
+  await runAggregate(wh, range ? aggregatePlan(c, view, range) : full, view.file);
+  const columns = (await wh.describe(full.tables.events)) ?? [];
+  checkBuiltColumns(view, columns);
+  return {
+    status: 'success',
+    kind: range ? 'incremental' : 'table',
+    range: range ? { start: range.start?.toISOString() ?? null, end: range.end?.toISOString() ?? null } : undefined,
+    message: 'OK',
+    columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+  };
 }
 
 /** From the newest loaded timestamp minus the lookback (or --start) to --end or open. */

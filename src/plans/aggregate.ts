@@ -3,6 +3,8 @@
  * view's tiling. Warehouse-neutral: dialects/aggregate-*.ts render them; test/helpers holds the
  * brute-force statement of the rule they are held to.
  */
+import type { Timestamp } from '../values.js';
+import type { RelationName, TimeRange } from './relation.js';
 export const AGG_FUNCTIONS = [
   'count',
   'sum',
@@ -86,3 +88,50 @@ export function featureType(f: AggFeature, input: ScalarLike | undefined): { typ
   }
 }
 type ScalarLike = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
+
+/** The per-tile tables of an aggregate view, beside its table of events (the view's own name). */
+export interface TileTables {
+  /** the view's events: its SELECT's rows plus each row's tile index (TILE_COLUMN) */
+  events: RelationName;
+  /** one row per (keys, tile): count, and per input column count, sum, (n, mean, M2), min, max, first, last */
+  tiles: RelationName;
+  /** per input column of count_distinct: its distinct values per (keys, tile) */
+  distinct: { column: string; table: RelationName }[];
+  /** per input column of first_n/last_n: the first `first` and last `last` rows per (keys, tile) by (time, value) */
+  ends: { column: string; table: RelationName; first: number; last: number }[];
+}
+
+/** The tile index column: floor(epoch microseconds / tile microseconds). */
+export const TILE_COLUMN = '__fsql_tile';
+
+export function tileTables(spec: AggregateSpec, events: RelationName): TileTables {
+  const named = (suffix: string): RelationName => ({ ...events, name: `${events.name}__${suffix}` });
+  const columnsOf = (fns: AggFunction[]) => [...new Set(spec.features.filter((f) => fns.includes(f.function)).map((f) => f.column))];
+  const most = (column: string, fn: AggFunction) => Math.max(0, ...spec.features.filter((f) => f.column === column && f.function === fn).map((f) => f.n ?? 0));
+  return {
+    events,
+    tiles: named('tiles'),
+    distinct: columnsOf(['count_distinct']).map((column) => ({ column, table: named(`distinct__${column}`) })),
+    ends: columnsOf(['first_n', 'last_n']).map((column) => ({ column, table: named(`ends__${column}`), first: most(column, 'first_n'), last: most(column, 'last_n') })),
+  };
+}
+
+/** Building an aggregate view's tables: all of them, or (incremental) the events from `range.start` and every tile from the one holding it. */
+export interface AggregateRunPlan {
+  view: string;
+  spec: AggregateSpec;
+  tables: TileTables;
+  keys: string[];
+  timestamp: string;
+  /** the view's compiled SELECT (the events) */
+  select: string;
+  /** set for an incremental run: events with timestamp >= start are replaced, tiles from start's tile on rebuilt */
+  range?: TimeRange;
+}
+
+/** The tile holding an instant: floor(micros / tile micros). */
+export function tileOf(ts: Timestamp, tileSeconds: number): bigint {
+  const t = BigInt(Math.round(tileSeconds * 1e6));
+  const q = ts.micros / t;
+  return ts.micros % t !== 0n && ts.micros < 0n ? q - 1n : q;
+}
