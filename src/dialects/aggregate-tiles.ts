@@ -26,6 +26,11 @@ function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
   return Math.round(plan.spec.tileSeconds * 1e6);
 }
 
+/** Each table of a full build with its SELECT, in build order (the events first: the others read them). */
+export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
+  return [{ table: plan.tables.events, select: eventsSelect(plan, d) }, ...tileSelects(plan, d, 'true')];
+}
+
 /** Each per-tile table with its SELECT over the events `r` whose tile satisfies `where`. */
 function tileSelects(plan: AggregateRunPlan, d: Dialect, where: string): { table: RelationName; select: string }[] {
   const id = (c: string) => d.quoteIdent(c);
@@ -64,7 +69,7 @@ export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): Aggregat
   if (!plan.range?.start) {
     // Each table in turn (BigQuery runs no DDL inside a transaction): a failure leaves tables an
     // incremental run would find out of date, so run notices a missing or changed table and rebuilds all.
-    const statements = [d.createTableAs(d.relation(plan.tables.events), eventsSelect(plan, d), lookup), ...tileSelects(plan, d, 'true').map((t) => d.createTableAs(d.relation(t.table), t.select, lookup))].flat();
+    const statements = aggregateTableSelects(plan, d).flatMap((t) => d.createTableAs(d.relation(t.table), t.select, lookup));
     return { statements, atomic: false };
   }
   const from = tileOf(plan.range.start, plan.spec.tileSeconds);
