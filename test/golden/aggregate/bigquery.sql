@@ -1,0 +1,177 @@
+-- full build
+create or replace table `acme.features.user_spend` as
+select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `__fsql_tile`
+from (
+select user_id, ts, amount, merchant_id from `acme.raw.transactions`
+) as s
+where s.`ts` is not null and s.`user_id` is not null;
+create or replace table `acme.features.user_spend__tiles` as
+select r.`user_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`, avg(cast(r.`amount` as FLOAT64)) as `fsql_mean_0`, var_pop(cast(r.`amount` as FLOAT64)) * count(r.`amount`) as `fsql_m2_0`, max(r.`amount`) as `fsql_max_0`, min(case when r.`amount` is not null then r.`ts` end) as `fsql_fts_0`, min(case when r.`ts` = r.`fsql_gfirst_0` then r.`amount` end) as `fsql_fv_0`
+from (
+  select r.*, min(case when r.`amount` is not null then r.`ts` end) over (partition by r.`user_id`, r.`__fsql_tile`) as `fsql_gfirst_0`
+  from `acme.features.user_spend` as r
+  where true
+) as r
+group by r.`user_id`, r.`__fsql_tile`;
+create or replace table `acme.features.user_spend__distinct__merchant_id` as
+select distinct r.`user_id`, r.`__fsql_tile`, r.`merchant_id` as v
+from `acme.features.user_spend` as r
+where true and r.`merchant_id` is not null;
+create or replace table `acme.features.user_spend__ends__amount` as
+select r.`user_id`, r.`__fsql_tile`, r.`ts` as ts, r.`amount` as v
+from (
+  select r.`user_id`, r.`__fsql_tile`, r.`ts`, r.`amount`, row_number() over (partition by r.`user_id`, r.`__fsql_tile` order by r.`ts` desc, r.`amount` desc) as fsql_last
+  from `acme.features.user_spend` as r
+  where true and r.`amount` is not null
+) as r
+where r.fsql_last <= 5;
+-- incremental run from 2024-04-01 00:30:00
+begin transaction;
+merge into `acme.features.user_spend` as fsql_t
+using (
+select * from (
+select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `__fsql_tile`
+from (
+select user_id, ts, amount, merchant_id from `acme.raw.transactions`
+) as s
+where s.`ts` is not null and s.`user_id` is not null
+) where `ts` >= timestamp '2024-04-01 00:30:00.000000+00'
+) as fsql_s
+on false
+when not matched by source and fsql_t.`ts` >= timestamp '2024-04-01 00:30:00.000000+00' then delete
+when not matched then insert row;
+delete from `acme.features.user_spend__tiles` where `__fsql_tile` >= 475536;
+insert into `acme.features.user_spend__tiles`
+select r.`user_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`, avg(cast(r.`amount` as FLOAT64)) as `fsql_mean_0`, var_pop(cast(r.`amount` as FLOAT64)) * count(r.`amount`) as `fsql_m2_0`, max(r.`amount`) as `fsql_max_0`, min(case when r.`amount` is not null then r.`ts` end) as `fsql_fts_0`, min(case when r.`ts` = r.`fsql_gfirst_0` then r.`amount` end) as `fsql_fv_0`
+from (
+  select r.*, min(case when r.`amount` is not null then r.`ts` end) over (partition by r.`user_id`, r.`__fsql_tile`) as `fsql_gfirst_0`
+  from `acme.features.user_spend` as r
+  where r.`__fsql_tile` >= 475536
+) as r
+group by r.`user_id`, r.`__fsql_tile`;
+delete from `acme.features.user_spend__distinct__merchant_id` where `__fsql_tile` >= 475536;
+insert into `acme.features.user_spend__distinct__merchant_id`
+select distinct r.`user_id`, r.`__fsql_tile`, r.`merchant_id` as v
+from `acme.features.user_spend` as r
+where r.`__fsql_tile` >= 475536 and r.`merchant_id` is not null;
+delete from `acme.features.user_spend__ends__amount` where `__fsql_tile` >= 475536;
+insert into `acme.features.user_spend__ends__amount`
+select r.`user_id`, r.`__fsql_tile`, r.`ts` as ts, r.`amount` as v
+from (
+  select r.`user_id`, r.`__fsql_tile`, r.`ts`, r.`amount`, row_number() over (partition by r.`user_id`, r.`__fsql_tile` order by r.`ts` desc, r.`amount` desc) as fsql_last
+  from `acme.features.user_spend` as r
+  where r.`__fsql_tile` >= 475536 and r.`amount` is not null
+) as r
+where r.fsql_last <= 5;
+commit;
+-- training query
+with fsql_events as (
+  select *, cast(`event_timestamp` as TIMESTAMP) as `__fsql_ts`
+  from `acme.features.fsql_events`
+),
+fsql_a0 as (
+  select e.`__fsql_row`, e.`user_id` as `user_id`, e.`__fsql_ts`, unix_micros(e.`__fsql_ts`) as `fsql_us`, div((unix_micros(e.`__fsql_ts`)) - mod(mod(unix_micros(e.`__fsql_ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `fsql_tile`, div((unix_micros(e.`__fsql_ts`) - 3600000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 3600000000, 3600000000) + 3600000000, 3600000000), 3600000000) as `fsql_edge_0`, div((unix_micros(e.`__fsql_ts`) - 3600000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 3600000000, 3600000000) + 3600000000, 3600000000), 3600000000) + case when (div((unix_micros(e.`__fsql_ts`) - 3600000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 3600000000, 3600000000) + 3600000000, 3600000000), 3600000000)) * 3600000000 = unix_micros(e.`__fsql_ts`) - 3600000000 then 0 else 1 end as `fsql_lo_0`, div((unix_micros(e.`__fsql_ts`) - 604800000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 604800000000, 3600000000) + 3600000000, 3600000000), 3600000000) as `fsql_edge_1`, div((unix_micros(e.`__fsql_ts`) - 604800000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 604800000000, 3600000000) + 3600000000, 3600000000), 3600000000) + case when (div((unix_micros(e.`__fsql_ts`) - 604800000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 604800000000, 3600000000) + 3600000000, 3600000000), 3600000000)) * 3600000000 = unix_micros(e.`__fsql_ts`) - 604800000000 then 0 else 1 end as `fsql_lo_1`, div((unix_micros(e.`__fsql_ts`) - 2592000000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 2592000000000, 3600000000) + 3600000000, 3600000000), 3600000000) as `fsql_edge_2`, div((unix_micros(e.`__fsql_ts`) - 2592000000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 2592000000000, 3600000000) + 3600000000, 3600000000), 3600000000) + case when (div((unix_micros(e.`__fsql_ts`) - 2592000000000) - mod(mod(unix_micros(e.`__fsql_ts`) - 2592000000000, 3600000000) + 3600000000, 3600000000), 3600000000)) * 3600000000 = unix_micros(e.`__fsql_ts`) - 2592000000000 then 0 else 1 end as `fsql_lo_2`
+  from fsql_events as e
+  where e.`user_id` is not null and e.`__fsql_ts` is not null
+),
+fsql_a0_w0 as (
+  select p.`__fsql_row`, sum(p.`fsql_rows`) as `count_1h`, sum(p.`fsql_s_0`) as `amount_sum_1h`, case when sum(p.`fsql_n_0`) > 1 then sqrt((sum(p.`fsql_m2_0`) + sum(cast(p.`fsql_n_0` as FLOAT64) * (p.`fsql_mean_0` - p.`fsql_gmean_0`) * (p.`fsql_mean_0` - p.`fsql_gmean_0`))) / (cast(sum(p.`fsql_n_0`) as FLOAT64) - 1)) end as `amount_stddev_samp_1h`, max(p.`fsql_max_0`) as `amount_max_1h`, min(case when p.`fsql_fts_0` = p.`fsql_gfirst_0` then p.`fsql_fv_0` end) as `amount_first_1h`
+  from (
+  select p.*, safe_divide(sum(p.`fsql_n_0` * p.`fsql_mean_0`) over (partition by p.`__fsql_row`), sum(p.`fsql_n_0`) over (partition by p.`__fsql_row`)) as `fsql_gmean_0`, min(p.`fsql_fts_0`) over (partition by p.`__fsql_row`) as `fsql_gfirst_0`
+  from (
+    select e.`__fsql_row`, s.`fsql_rows`, s.`fsql_n_0`, s.`fsql_s_0`, s.`fsql_mean_0`, s.`fsql_m2_0`, s.`fsql_max_0`, s.`fsql_fts_0`, s.`fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend__tiles` as s on s.`user_id` = e.`user_id` and s.`__fsql_tile` >= e.`fsql_lo_0` and s.`__fsql_tile` < e.`fsql_tile`
+    union all
+    select e.`__fsql_row`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`, cast(r.`amount` as FLOAT64) as `fsql_mean_0`, case when r.`amount` is not null then cast(0 as FLOAT64) end as `fsql_m2_0`, r.`amount` as `fsql_max_0`, case when r.`amount` is not null then r.`ts` end as `fsql_fts_0`, r.`amount` as `fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_tile` and r.`ts` < e.`__fsql_ts` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 1 hour)
+    union all
+    select e.`__fsql_row`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`, cast(r.`amount` as FLOAT64) as `fsql_mean_0`, case when r.`amount` is not null then cast(0 as FLOAT64) end as `fsql_m2_0`, r.`amount` as `fsql_max_0`, case when r.`amount` is not null then r.`ts` end as `fsql_fts_0`, r.`amount` as `fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_edge_0` and e.`fsql_edge_0` < e.`fsql_lo_0` and e.`fsql_edge_0` < e.`fsql_tile` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 1 hour)
+  ) as p
+) as p
+  group by p.`__fsql_row`
+),
+fsql_a0_w1 as (
+  select p.`__fsql_row`, sum(p.`fsql_s_0`) as `amount_sum_7d`, case when sum(p.`fsql_n_0`) > 1 then sqrt((sum(p.`fsql_m2_0`) + sum(cast(p.`fsql_n_0` as FLOAT64) * (p.`fsql_mean_0` - p.`fsql_gmean_0`) * (p.`fsql_mean_0` - p.`fsql_gmean_0`))) / (cast(sum(p.`fsql_n_0`) as FLOAT64) - 1)) end as `amount_stddev_samp_7d`, max(p.`fsql_max_0`) as `amount_max_7d`, min(case when p.`fsql_fts_0` = p.`fsql_gfirst_0` then p.`fsql_fv_0` end) as `amount_first_7d`
+  from (
+  select p.*, safe_divide(sum(p.`fsql_n_0` * p.`fsql_mean_0`) over (partition by p.`__fsql_row`), sum(p.`fsql_n_0`) over (partition by p.`__fsql_row`)) as `fsql_gmean_0`, min(p.`fsql_fts_0`) over (partition by p.`__fsql_row`) as `fsql_gfirst_0`
+  from (
+    select e.`__fsql_row`, s.`fsql_rows`, s.`fsql_n_0`, s.`fsql_s_0`, s.`fsql_mean_0`, s.`fsql_m2_0`, s.`fsql_max_0`, s.`fsql_fts_0`, s.`fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend__tiles` as s on s.`user_id` = e.`user_id` and s.`__fsql_tile` >= e.`fsql_lo_1` and s.`__fsql_tile` < e.`fsql_tile`
+    union all
+    select e.`__fsql_row`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`, cast(r.`amount` as FLOAT64) as `fsql_mean_0`, case when r.`amount` is not null then cast(0 as FLOAT64) end as `fsql_m2_0`, r.`amount` as `fsql_max_0`, case when r.`amount` is not null then r.`ts` end as `fsql_fts_0`, r.`amount` as `fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_tile` and r.`ts` < e.`__fsql_ts` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 7 day)
+    union all
+    select e.`__fsql_row`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`, cast(r.`amount` as FLOAT64) as `fsql_mean_0`, case when r.`amount` is not null then cast(0 as FLOAT64) end as `fsql_m2_0`, r.`amount` as `fsql_max_0`, case when r.`amount` is not null then r.`ts` end as `fsql_fts_0`, r.`amount` as `fsql_fv_0`
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_edge_1` and e.`fsql_edge_1` < e.`fsql_lo_1` and e.`fsql_edge_1` < e.`fsql_tile` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 7 day)
+  ) as p
+) as p
+  group by p.`__fsql_row`
+),
+fsql_a0_w1_e_amount as (
+  select * from (
+    select e.`__fsql_row`, s.ts, s.v
+    from fsql_a0 as e join `acme.features.user_spend__ends__amount` as s on s.`user_id` = e.`user_id` and s.`__fsql_tile` >= e.`fsql_lo_1` and s.`__fsql_tile` < e.`fsql_tile`
+    union all
+    select e.`__fsql_row`, r.`ts` as ts, r.`amount` as v
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_tile` and r.`ts` < e.`__fsql_ts` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 7 day) and r.`amount` is not null
+    union all
+    select e.`__fsql_row`, r.`ts` as ts, r.`amount` as v
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_edge_1` and e.`fsql_edge_1` < e.`fsql_lo_1` and e.`fsql_edge_1` < e.`fsql_tile` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 7 day) and r.`amount` is not null
+  ) as p
+),
+fsql_a0_w1_e_amount_0 as (
+  select p.`__fsql_row`, array_agg(p.v order by p.ts, p.v) as `last_5_amounts`
+  from (
+    select c.*, row_number() over (partition by c.`__fsql_row` order by c.ts desc, c.v desc) as fsql_rank
+    from fsql_a0_w1_e_amount as c
+  ) as p
+  where p.fsql_rank <= 5
+  group by p.`__fsql_row`
+),
+fsql_a0_w2_d_merchant_id as (
+  select p.`__fsql_row`, count(distinct p.v) as `merchant_id_count_distinct_30d`
+  from (
+    select e.`__fsql_row`, s.v
+    from fsql_a0 as e join `acme.features.user_spend__distinct__merchant_id` as s on s.`user_id` = e.`user_id` and s.`__fsql_tile` >= e.`fsql_lo_2` and s.`__fsql_tile` < e.`fsql_tile`
+    union all
+    select e.`__fsql_row`, r.`merchant_id` as v
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_tile` and r.`ts` < e.`__fsql_ts` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 30 day) and r.`merchant_id` is not null
+    union all
+    select e.`__fsql_row`, r.`merchant_id` as v
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_edge_2` and e.`fsql_edge_2` < e.`fsql_lo_2` and e.`fsql_edge_2` < e.`fsql_tile` and r.`ts` >= timestamp_sub(e.`__fsql_ts`, interval 30 day) and r.`merchant_id` is not null
+  ) as p
+  group by p.`__fsql_row`
+),
+fsql_a0_w3 as (
+  select p.`__fsql_row`, safe_divide(sum(p.`fsql_s_0`), sum(p.`fsql_n_0`)) as `amount_avg_lifetime`
+  from (
+    select e.`__fsql_row`, s.`fsql_rows`, s.`fsql_n_0`, s.`fsql_s_0`
+    from fsql_a0 as e join `acme.features.user_spend__tiles` as s on s.`user_id` = e.`user_id` and s.`__fsql_tile` < e.`fsql_tile`
+    union all
+    select e.`__fsql_row`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`
+    from fsql_a0 as e join `acme.features.user_spend` as r on r.`user_id` = e.`user_id` and r.`__fsql_tile` = e.`fsql_tile` and r.`ts` < e.`__fsql_ts`
+  ) as p
+  group by p.`__fsql_row`
+)
+select
+  e.* except (`__fsql_row`, `__fsql_ts`),
+  cast(case when e.`user_id` is not null and e.`__fsql_ts` is not null then coalesce(fsql_a0_w0.`count_1h`, 0) end as INT64) as `user_spend__count_1h`,
+  cast(case when e.`user_id` is not null and e.`__fsql_ts` is not null then coalesce(fsql_a0_w0.`amount_sum_1h`, 0) end as FLOAT64) as `user_spend__amount_sum_1h`,
+  cast(case when e.`user_id` is not null and e.`__fsql_ts` is not null then coalesce(fsql_a0_w1.`amount_sum_7d`, 0) end as FLOAT64) as `user_spend__amount_sum_7d`,
+  cast(fsql_a0_w0.`amount_stddev_samp_1h` as FLOAT64) as `user_spend__amount_stddev_samp_1h`,
+  cast(fsql_a0_w1.`amount_stddev_samp_7d` as FLOAT64) as `user_spend__amount_stddev_samp_7d`,
+  cast(fsql_a0_w0.`amount_max_1h` as FLOAT64) as `user_spend__amount_max_1h`,
+  cast(fsql_a0_w1.`amount_max_7d` as FLOAT64) as `user_spend__amount_max_7d`,
+  cast(fsql_a0_w0.`amount_first_1h` as FLOAT64) as `user_spend__amount_first_1h`,
+  cast(fsql_a0_w1.`amount_first_7d` as FLOAT64) as `user_spend__amount_first_7d`,
+  cast(case when e.`user_id` is not null and e.`__fsql_ts` is not null then coalesce(fsql_a0_w2_d_merchant_id.`merchant_id_count_distinct_30d`, 0) end as INT64) as `user_spend__merchant_id_count_distinct_30d`,
+  case when e.`user_id` is not null and e.`__fsql_ts` is not null then coalesce(fsql_a0_w1_e_amount_0.`last_5_amounts`, []) end as `user_spend__last_5_amounts`,
+  cast(fsql_a0_w3.`amount_avg_lifetime` as FLOAT64) as `user_spend__amount_avg_lifetime`
+from fsql_events as e
+left join fsql_a0_w0 on fsql_a0_w0.`__fsql_row` = e.`__fsql_row`
+left join fsql_a0_w1 on fsql_a0_w1.`__fsql_row` = e.`__fsql_row`
+left join fsql_a0_w1_e_amount_0 on fsql_a0_w1_e_amount_0.`__fsql_row` = e.`__fsql_row`
+left join fsql_a0_w2_d_merchant_id on fsql_a0_w2_d_merchant_id.`__fsql_row` = e.`__fsql_row`
+left join fsql_a0_w3 on fsql_a0_w3.`__fsql_row` = e.`__fsql_row`
+order by e.`__fsql_row`;
