@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseForeign } from '../src/compiler/sql-check.js';
 import { renderAggregateRun } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
@@ -19,7 +18,7 @@ import { parseViewConfig, splitConfig } from '../src/project/view-config.js';
 import type { WarehouseType } from '../src/project/types.js';
 import { Timestamp } from '../src/values.js';
 import { REPO_ROOT } from './helpers/project.js';
-import { splitGolden } from './helpers/golden-sql.js';
+import { matchGolden as matchGoldenFile, splitGolden } from './helpers/golden-sql.js';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'aggregate');
 
@@ -39,15 +38,7 @@ const VIEW = `{{ config(
 select user_id, ts, amount, merchant_id from {{ source('raw', 'transactions') }}
 `;
 
-function matchGolden(path: string, text: string): void {
-  const file = join(GOLDEN, path);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  assert.ok(existsSync(file), `missing golden file ${file}; run with UPDATE_GOLDEN=1`);
-  assert.equal(text, readFileSync(file, 'utf8'), `${path} differs from its golden file`);
-}
+const matchGolden = (path: string, text: string) => matchGoldenFile(GOLDEN, path, text);
 
 function render(type: WarehouseType): string {
   const d = dialectFor(type);
