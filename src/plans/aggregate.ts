@@ -135,3 +135,8 @@ export function tileOf(ts: Timestamp, tileSeconds: number): bigint {
   const q = ts.micros / t;
   return ts.micros % t !== 0n && ts.micros < 0n ? q - 1n : q;
 }
+
+/** One line for people: `count_1h: count(*) over 1h`, `last_5: last_n(5)(amount) over 7d`. */
+export function featureSummary(a: ReturnType<typeof describeFeature>): string {
+  return `${a.name}: ${a.function}${a.n !== undefined ? `(${a.n})` : ''}(${a.column}) over ${a.window}`;
+}

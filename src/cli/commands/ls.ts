@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { selectViews } from '../../compiler/select.js';
 import { ProjectError } from '../../errors.js';
+import { featureSummary } from '../../plans/aggregate.js';
 import { collect, print, projectFor } from '../context.js';
 
 export function register(program: Command): void {
@@ -28,7 +29,7 @@ export function register(program: Command): void {
       }
       for (const name of views) {
         print(`feature_view:${name}`);
-        for (const a of c.manifest.views[name].aggregations ?? []) print(`  ${a.name}: ${a.function}${a.n !== undefined ? `(${a.n})` : ''}(${a.column}) over ${a.window}`);
+        for (const a of c.manifest.views[name].aggregations ?? []) print(`  ${featureSummary(a)}`);
       }
       if (!opts.select) {
         for (const name of Object.keys(c.manifest.sources)) print(`source:${name}`);
