@@ -11,23 +11,16 @@ import { parseDuration } from '../src/duration.js';
 import type { AggFeature } from '../src/plans/aggregate.js';
 import { Timestamp } from '../src/values.js';
 import { aggregateReference, type AggRow } from './helpers/aggregate-reference.js';
-import { mini, MINI_YML } from './helpers/mini.js';
+import { aggregateView, mini, MINI_YML } from './helpers/mini.js';
 import { fsql, makeProject } from './helpers/project.js';
 
-const VIEW = `{{ config(
-    materialized='aggregate',
-    entities=['user'],
-    timestamp='ts',
-    tile='1h',
-    aggregations=[
-      agg('*', 'count', windows=['1h', '1d']),
+const VIEW = aggregateView(
+  `      agg('*', 'count', windows=['1h', '1d']),
       agg('amount', ['sum', 'avg', 'max', 'stddev_samp'], windows=['1d', 'lifetime']),
       agg('merchant', 'count_distinct', windows=['1d']),
-      agg('amount', 'last_n', n=2, windows=['1d'], name='last_2_amounts')
-    ]
-) }}
-select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}
-`;
+      agg('amount', 'last_n', n=2, windows=['1d'], name='last_2_amounts')`,
+  "select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}",
+);
 
 const YML = MINI_YML.replace('      - spend: [spend_1d]', '      - spend: [spend_1d]\n      - stats');
 

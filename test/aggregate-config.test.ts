@@ -4,19 +4,9 @@ import assert from 'node:assert/strict';
 import { compileProject } from '../src/compiler/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { fsql, makeProject } from './helpers/project.js';
-import { mini } from './helpers/mini.js';
+import { aggregateView, mini } from './helpers/mini.js';
 
-const AGG_VIEW = (aggregations: string, extra = '') => `{{ config(
-    materialized='aggregate',
-    entities=['user'],
-    timestamp='ts',
-    tile='1h',${extra}
-    aggregations=[
-${aggregations}
-    ]
-) }}
-select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}
-`;
+const AGG_VIEW = (aggregations: string, extra = '') => aggregateView(aggregations, "select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}", extra);
 
 const GOOD = `      agg('*', 'count', windows=['1h', '1d']),
       agg('amount', ['sum', 'avg', 'stddev_samp'], windows=['1h', 'lifetime']),

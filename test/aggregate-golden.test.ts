@@ -19,24 +19,18 @@ import type { WarehouseType } from '../src/project/types.js';
 import { Timestamp } from '../src/values.js';
 import { REPO_ROOT } from './helpers/project.js';
 import { matchGolden as matchGoldenFile, splitGolden } from './helpers/golden-sql.js';
+import { aggregateView } from './helpers/mini.js';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'aggregate');
 
-const VIEW = `{{ config(
-    materialized='aggregate',
-    entities=['user'],
-    timestamp='ts',
-    tile='1h',
-    aggregations=[
-      agg('*', 'count', windows=['1h']),
+const VIEW = aggregateView(
+  `      agg('*', 'count', windows=['1h']),
       agg('amount', ['sum', 'stddev_samp', 'max', 'first'], windows=['1h', '7d']),
       agg('merchant_id', 'count_distinct', windows=['30d']),
       agg('amount', 'last_n', n=5, windows=['7d'], name='last_5_amounts'),
-      agg('amount', 'avg', windows=['lifetime'])
-    ]
-) }}
-select user_id, ts, amount, merchant_id from {{ source('raw', 'transactions') }}
-`;
+      agg('amount', 'avg', windows=['lifetime'])`,
+  "select user_id, ts, amount, merchant_id from {{ source('raw', 'transactions') }}",
+);
 
 const matchGolden = (path: string, text: string) => matchGoldenFile(GOLDEN, path, text);
 
