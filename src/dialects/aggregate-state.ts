@@ -16,7 +16,17 @@ type Part = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max' | 'fts' | 'fv' | 'lts' | '
 /** a state column: `fsql_<part>_<index of the input column>` */
 export const stateColumn = (part: Part, i: number) => `fsql_${part}_${i}`;
 /** the merged mean, first time and last time of a group (window columns of the merge's first stage) */
-const groupColumn = (part: 'mean' | 'first' | 'last', i: number) => `fsql_g${part}_${i}`;
+const groupColumn = (part: 'mean' | 'first' | 'last', i: number, window: string) => `fsql_g${part}_${i}${window}`;
+
+/**
+ * Which merged rows `p` a window takes: a boolean column (several windows merged in one pass,
+ * each masking the rows of its own), or all of them; `tag` names the window's group columns.
+ */
+export interface WindowMask {
+  column?: string;
+  tag: string;
+}
+const ALL: WindowMask = { tag: '' };
 
 interface ColumnState {
   column: string;
@@ -96,14 +106,14 @@ export function tileStateSelect(d: Dialect, states: ColumnState[], keys: string[
         case 'fts':
         case 'lts': {
           const fn = p === 'fts' ? 'min' : 'max';
-          const w = id(groupColumn(p === 'fts' ? 'first' : 'last', s.i));
+          const w = id(groupColumn(p === 'fts' ? 'first' : 'last', s.i, ''));
           windows.push(`${fn}(${tsIfPresent}) over (partition by ${group.join(', ')}) as ${w}`);
           aggs.push(`${fn}(${tsIfPresent}) as ${out}`);
           break;
         }
         case 'fv':
         case 'lv': {
-          const w = `r.${id(groupColumn(p === 'fv' ? 'first' : 'last', s.i))}`;
+          const w = `r.${id(groupColumn(p === 'fv' ? 'first' : 'last', s.i, ''))}`;
           aggs.push(`${p === 'fv' ? 'min' : 'max'}(case when ${ts} = ${w} then ${c} end) as ${out}`);
           break;
         }
@@ -145,28 +155,34 @@ export function rowState(d: Dialect, states: ColumnState[], timestamp: string): 
 }
 
 /** The merge's first stage: window columns over each group `partition` (the merged mean, first and last time). */
-export function mergeWindows(d: Dialect, states: ColumnState[], partition: string): string[] {
+export function mergeWindows(d: Dialect, states: ColumnState[], partition: string, mask: WindowMask = ALL): string[] {
   const id = (c: string) => d.quoteIdent(c);
   const w = `over (partition by ${partition})`;
   return states.flatMap((s) => {
-    const col = (p: Part) => `p.${id(stateColumn(p, s.i))}`;
+    const col = (p: Part) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
     const out: string[] = [];
-    if (s.parts.includes('mean')) out.push(`${d.safeDivide(`sum(${col('n')} * ${col('mean')}) ${w}`, `sum(${col('n')}) ${w}`)} as ${id(groupColumn('mean', s.i))}`);
-    if (s.parts.includes('fts')) out.push(`min(${col('fts')}) ${w} as ${id(groupColumn('first', s.i))}`);
-    if (s.parts.includes('lts')) out.push(`max(${col('lts')}) ${w} as ${id(groupColumn('last', s.i))}`);
+    if (s.parts.includes('mean')) out.push(`${d.safeDivide(`sum(${col('n')} * ${col('mean')}) ${w}`, `sum(${col('n')}) ${w}`)} as ${id(groupColumn('mean', s.i, mask.tag))}`);
+    if (s.parts.includes('fts')) out.push(`min(${col('fts')}) ${w} as ${id(groupColumn('first', s.i, mask.tag))}`);
+    if (s.parts.includes('lts')) out.push(`max(${col('lts')}) ${w} as ${id(groupColumn('last', s.i, mask.tag))}`);
     return out;
   });
 }
 
+/** A state column of the merged rows, NULL on rows outside the window's mask (aggregates skip NULLs). */
+function masked(column: string, mask: WindowMask, d: Dialect): string {
+  return mask.column ? `case when p.${d.quoteIdent(mask.column)} then ${column} end` : column;
+}
+
 /** A scalar feature's value from the merge's second stage (GROUP BY over rows `p` with mergeWindows); NULL for no states. */
-export function mergedValue(d: Dialect, states: ColumnState[], f: AggFeature): string {
+export function mergedValue(d: Dialect, states: ColumnState[], f: AggFeature, mask: WindowMask = ALL): string {
   const id = (c: string) => d.quoteIdent(c);
-  if (f.column === '*') return `sum(p.${id(ROWS)})`;
+  if (f.column === '*') return `sum(${masked(`p.${id(ROWS)}`, mask, d)})`;
   const s = states.find((x) => x.column === f.column)!;
-  const col = (p: Part) => `p.${id(stateColumn(p, s.i))}`;
+  const col = (p: Part) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
+  const group = (part: 'mean' | 'first' | 'last') => `p.${id(groupColumn(part, s.i, mask.tag))}`;
   const n = `sum(${col('n')})`;
   const m2 = () => {
-    const dev = `(${col('mean')} - p.${id(groupColumn('mean', s.i))})`;
+    const dev = `(${col('mean')} - ${group('mean')})`;
     return `(sum(${col('m2')}) + sum(${d.castTo(col('n'), 'float64')} * ${dev} * ${dev}))`;
   };
   const nf = d.castTo(n, 'float64');
@@ -189,9 +205,9 @@ export function mergedValue(d: Dialect, states: ColumnState[], f: AggFeature): s
     case 'stddev_samp':
       return `case when ${n} > 1 then sqrt(${m2()} / (${nf} - 1)) end`;
     case 'first':
-      return `min(case when ${col('fts')} = p.${id(groupColumn('first', s.i))} then ${col('fv')} end)`;
+      return `min(case when ${col('fts')} = ${group('first')} then ${col('fv')} end)`;
     case 'last':
-      return `max(case when ${col('lts')} = p.${id(groupColumn('last', s.i))} then ${col('lv')} end)`;
+      return `max(case when ${col('lts')} = ${group('last')} then ${col('lv')} end)`;
     default:
       throw new Error(`${f.function} has no scalar state (feature ${f.name})`);
   }

@@ -103,7 +103,8 @@ function renderView(v: PitView, i: number, d: Dialect, events: string): { ctes: 
       ].join('\n    union all\n    ');
     const name = `${ev}_w${g}`;
 
-    const scalar = features.filter(isScalar);
+    // Scalar and distinct features of bounded windows are computed in one pass for all windows (below).
+    const scalar = w === undefined ? features.filter(isScalar) : [];
     if (scalar.length > 0) {
       const states = columnStates(spec, scalar);
       const cols = stateColumns(states);
@@ -113,7 +114,7 @@ function renderView(v: PitView, i: number, d: Dialect, events: string): { ctes: 
       ctes.push(`${name} as (\n  select p.${id(ROW_COLUMN)}, ${scalar.map((f) => `${mergedValue(d, states, f)} as ${id(f.name)}`).join(', ')}\n  from ${staged}\n  group by p.${id(ROW_COLUMN)}\n)`);
       outputs.push([name, scalar.map((f) => f.name)]);
     }
-    for (const x of agg.tables.distinct) {
+    for (const x of w === undefined ? agg.tables.distinct : []) {
       const fs = features.filter((f) => f.function === 'count_distinct' && f.column === x.column);
       if (fs.length === 0) continue;
       const c = `r.${id(x.column)}`;
@@ -138,5 +139,67 @@ function renderView(v: PitView, i: number, d: Dialect, events: string): { ctes: 
       });
     }
   });
+  renderBounded(v, ev, widths, d, ctes, outputs);
   return { ctes, outputs };
+}
+
+/**
+ * The scalar and distinct features of every bounded window of a view in one pass: the whole tiles
+ * of the longest window, the head rows (tile f, before t) once, and each window's tail rows, each
+ * piece marked with the windows it belongs to (`fsql_in_<g>`); each window then aggregates the
+ * pieces of its mask. One join per kind of piece instead of one per window.
+ */
+function renderBounded(v: PitView, ev: string, widths: (number | undefined)[], d: Dialect, ctes: string[], outputs: [string, string[]][]): void {
+  const id = (c: string) => d.quoteIdent(c);
+  const agg = v.aggregate!;
+  const spec = agg.spec;
+  const selected = (f: AggFeature) => f.windowSeconds !== undefined && v.features.some((pf) => pf.column === f.name);
+  const windowOf = (f: AggFeature) => ({ w: f.windowSeconds!, g: widths.indexOf(f.windowSeconds) });
+  const inWindow = (g: number) => `fsql_in_${g}`;
+  const keyEq = (alias: string) => v.keys.map((k) => `${alias}.${id(k.column)} = e.${id(k.column)}`);
+  const tile = (alias: string) => `${alias}.${id(TILE_COLUMN)}`;
+  const t = `e.${id(TS_COLUMN)}`;
+  const ts = `r.${id(v.timestamp)}`;
+  const events = d.relation(agg.tables.events);
+
+  /** whole tiles of `table` (alias s) for the longest of `features`' windows, head rows, tail rows (alias r), each marked with its windows */
+  const pieces = (features: AggFeature[], table: string, wholeCols: string[], rowCols: string[], rowWhere: string[] = []) => {
+    const bounded = [...new Map(features.map((f) => [windowOf(f).g, windowOf(f)])).values()];
+    const longest = bounded.reduce((a, b) => (b.w > a.w ? b : a));
+    const byWindow = (which: string, pick: (x: { w: number; g: number }) => string) => `case ${which} ${bounded.map((x) => `when ${x.g} then ${pick(x)}`).join(' ')} end`;
+    const tails =
+      `(\n      select e.*, ws.fsql_w, ${byWindow('ws.fsql_w', ({ g }) => `e.${id(edgeOf(g))}`)} as fsql_edge, ${byWindow('ws.fsql_w', ({ w }) => d.timeSub(t, w))} as fsql_from\n` +
+      `      from ${ev} as e cross join (${bounded.map(({ g }) => `select ${g} as fsql_w`).join(' union all ')}) as ws\n    ) as e`;
+    const partial = byWindow('e.fsql_w', ({ g }) => `e.${id(edgeOf(g))} < e.${id(loOf(g))} and e.${id(edgeOf(g))} < e.${id(TILE)}`);
+    return [
+      `select e.${id(ROW_COLUMN)}, ${[...wholeCols, ...bounded.map(({ g }) => `${tile('s')} >= e.${id(loOf(g))} as ${id(inWindow(g))}`)].join(', ')}\n` +
+        `    from ${ev} as e join ${table} as s on ${[...keyEq('s'), `${tile('s')} >= e.${id(loOf(longest.g))}`, `${tile('s')} < e.${id(TILE)}`].join(' and ')}`,
+      `select e.${id(ROW_COLUMN)}, ${[...rowCols, ...bounded.map(({ g, w }) => `${ts} >= ${d.timeSub(t, w)} as ${id(inWindow(g))}`)].join(', ')}\n` +
+        `    from ${ev} as e join ${events} as r on ${[...keyEq('r'), `${tile('r')} = e.${id(TILE)}`, `${ts} < ${t}`, `${ts} >= ${d.timeSub(t, longest.w)}`, ...rowWhere].join(' and ')}`,
+      `select e.${id(ROW_COLUMN)}, ${[...rowCols, ...bounded.map(({ g }) => `e.fsql_w = ${g} as ${id(inWindow(g))}`)].join(', ')}\n` +
+        `    from ${tails} join ${events} as r on ${[...keyEq('r'), `${tile('r')} = e.fsql_edge`, `${ts} >= e.fsql_from`, `(${partial})`, ...rowWhere].join(' and ')}`,
+    ].join('\n    union all\n    ');
+  };
+
+  const scalar = spec.features.filter((f) => selected(f) && isScalar(f));
+  if (scalar.length > 0) {
+    const name = `${ev}_s`;
+    const states = columnStates(spec, scalar);
+    const p = pieces(scalar, d.relation(agg.tables.tiles), stateColumns(states).map((c) => `s.${id(c)}`), rowState(d, states, v.timestamp));
+    const mask = (g: number) => ({ column: inWindow(g), tag: `_w${g}` });
+    const groups = [...new Set(scalar.map((f) => windowOf(f).g))];
+    const windows = groups.flatMap((g) => mergeWindows(d, columnStates(spec, scalar.filter((f) => windowOf(f).g === g)), `p.${id(ROW_COLUMN)}`, mask(g)));
+    const staged = windows.length > 0 ? `(\n  select p.*, ${windows.join(', ')}\n  from (\n    ${p}\n  ) as p\n) as p` : `(\n    ${p}\n  ) as p`;
+    ctes.push(`${name} as (\n  select p.${id(ROW_COLUMN)}, ${scalar.map((f) => `${mergedValue(d, states, f, mask(windowOf(f).g))} as ${id(f.name)}`).join(', ')}\n  from ${staged}\n  group by p.${id(ROW_COLUMN)}\n)`);
+    outputs.push([name, scalar.map((f) => f.name)]);
+  }
+  for (const x of agg.tables.distinct) {
+    const fs = spec.features.filter((f) => selected(f) && f.function === 'count_distinct' && f.column === x.column);
+    if (fs.length === 0) continue;
+    const c = `r.${id(x.column)}`;
+    const alias = `${ev}_d_${x.column}`;
+    const p = pieces(fs, d.relation(x.table), ['s.v'], [`${c} as v`], [`${c} is not null`]);
+    ctes.push(`${alias} as (\n  select p.${id(ROW_COLUMN)}, ${fs.map((f) => `count(distinct case when p.${id(inWindow(windowOf(f).g))} then p.v end) as ${id(f.name)}`).join(', ')}\n  from (\n    ${p}\n  ) as p\n  group by p.${id(ROW_COLUMN)}\n)`);
+    outputs.push([alias, fs.map((f) => f.name)]);
+  }
 }
