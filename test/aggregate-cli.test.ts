@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { parseDuration } from '../src/duration.js';
 import type { AggFeature } from '../src/plans/aggregate.js';
 import { Timestamp } from '../src/values.js';
@@ -69,7 +70,7 @@ function parseCsv(text: string): Record<string, string>[] {
   });
 }
 
-test('fsql compile, run (full, then incremental), train and sync with an aggregate view (DuckDB)', () => {
+test('fsql compile, run (full, then incremental), train and sync with an aggregate view (DuckDB)', async () => {
   const dir = makeProject(mini({ 'data/payments.csv': csv(FIRST), 'models/stats.sql': VIEW, 'models/schema.yml': YML }));
   writeFileSync(join(dir, 'events.csv'), ['user_id,event_timestamp', ...EVENTS.map(([u, t]) => `${u},${t}`)].join('\n') + '\n');
   const ok = (args: string[]) => {
@@ -110,6 +111,16 @@ test('fsql compile, run (full, then incremental), train and sync with an aggrega
   ok(['run', '--full-refresh', '--select', 'stats']);
   ok(['train', '--service', 'svc', '--events', 'events.csv', '--out', 'again.csv']);
   assert.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'out.csv'), 'utf8'));
+
+  // Tiles missing (a failed build): train says which table and what to run.
+  const db = await DuckDBInstance.create(join(dir, 'target', 'dev.duckdb'));
+  const conn = await db.connect();
+  await conn.run('drop table main.stats__tiles');
+  conn.closeSync();
+  db.closeSync();
+  const missing = fsql(['--project-dir', dir, 'train', '--service', 'svc', '--events', 'events.csv', '--out', 'x.csv'], { cwd: dir });
+  assert.equal(missing.code, 1, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /models\/stats\.sql: aggregate view 'stats' has no tile table "main"\."stats__tiles"; build it with `fsql run --select stats`/);
 
   const sync = fsql(['--project-dir', dir, 'sync', '--select', 'stats'], { cwd: dir });
   assert.equal(sync.code, 1, sync.stdout + sync.stderr);

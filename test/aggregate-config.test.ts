@@ -81,6 +81,7 @@ test('errors name the file and the line of the agg() at fault, and what to do', 
   assert.throws(() => load({ 'models/stats.sql': AGG_VIEW(GOOD, "\n    created_timestamp='ts',") }), /created_timestamp' does not apply to an aggregate view/);
   assert.throws(() => load({ 'models/stats.sql': "{{ config(entities=['user'], timestamp='ts', tile='1h') }}\nselect 1" }), /stats\.sql:1: config 'tile' is for aggregate views; add materialized='aggregate'/);
   assert.throws(() => load({ 'models/stats.sql': "{{ config(materialized='aggregate', entities=['user'], timestamp='ts') }}\nselect 1" }), /stats\.sql:1: aggregate view 'stats' has no aggregations/);
+  assert.throws(() => load({ 'models/stats.sql': "{{ config(materialized='aggregate', entities=['user'], timestamp='ts', tile='1h') }}\nselect 1" }), /stats\.sql:1: config 'tile' goes with the aggregations/);
 });
 
 test("compile: the SELECT must project the keys, the event time and every input column (exit 1)", () => {

@@ -56,7 +56,7 @@ export function renderAggregateParts(plan: PointInTimePlan, d: Dialect, events: 
           return `case when ${valid} then coalesce(${x}, 0) end`;
         case 'first_n':
         case 'last_n':
-          return `case when ${valid} then ${d.orEmptyArray(x, f.type === 'array' ? undefined : undefined)} end`;
+          return `case when ${valid} then ${d.orEmptyArray(x, undefined)} end`;
         default:
           return x;
       }
@@ -64,7 +64,11 @@ export function renderAggregateParts(plan: PointInTimePlan, d: Dialect, events: 
   };
 }
 
-/** The windows of one view, grouped by width: each group's CTEs and the (alias, feature names) they output. */
+/**
+ * The windows of one view: per width, the lifetime window's scalar and distinct features and every
+ * window's first_n/last_n; then the bounded windows' scalar and distinct features in one pass
+ * (renderBounded). Returns the CTEs and the (alias, feature names) they output.
+ */
 function renderView(v: PitView, i: number, d: Dialect, events: string): { ctes: string[]; outputs: [string, string[]][] } {
   const id = (c: string) => d.quoteIdent(c);
   const agg = v.aggregate!;

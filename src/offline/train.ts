@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { ROW_COLUMN, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType } from '../values.js';
-import { featureType, inputColumns } from '../plans/aggregate.js';
+import { featureType, inputColumns, tileTables } from '../plans/aggregate.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { checkEventColumns, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
@@ -151,6 +151,13 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
     throw new ProjectError(view.file, `feature view '${view.name}' has no offline table ${view.relation} in target '${t.name}'; build it with \`fsql run --select ${view.name}\`.`);
   }
   const have = columns.map((col) => col.name);
+  const spec = view.config.aggregate;
+  if (spec) {
+    const t = tileTables(spec, view.table);
+    for (const table of [t.tiles, ...t.distinct.map((x) => x.table), ...t.ends.map((x) => x.table)]) {
+      if (!(await wh.describe(table))) throw new ProjectError(view.file, `aggregate view '${view.name}' has no tile table ${wh.dialect.relation(table)}; build it with \`fsql run --select ${view.name}\`.`);
+    }
+  }
   // An aggregate view's table holds its events; its features are computed from them.
   const needed = view.config.aggregate ? inputColumns(view.config.aggregate) : (features ?? []);
   const missing = [...view.join_keys, view.config.timestamp, ...needed].filter((f) => !findColumn(columns, f));

@@ -104,7 +104,10 @@ function aggregateOf(file: string, call: string, line: number, materialized: Mat
     return undefined;
   }
   // An aggregate view may take its aggregations from a feature_views YAML entry instead (load.ts).
-  if (raw.aggregations === undefined) return undefined;
+  if (raw.aggregations === undefined) {
+    if (raw.tile !== undefined) throw new ProjectError(file, "config 'tile' goes with the aggregations: give both in config(), or both (tile:, aggregations:) under the view's feature_views entry.", line);
+    return undefined;
+  }
   const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
   return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)));
 }
