@@ -125,4 +125,14 @@ test('fsql compile, run (full, then incremental), train and sync with an aggrega
   const sync = fsql(['--project-dir', dir, 'sync', '--select', 'stats'], { cwd: dir });
   assert.equal(sync.code, 1, sync.stdout + sync.stderr);
   assert.match(sync.stderr, /models\/stats\.sql: aggregate view 'stats' cannot be synced: online aggregate serving is not built yet.*--exclude stats/);
+  const dry = fsql(['--project-dir', dir, 'sync', '--select', 'stats', '--dry-run'], { cwd: dir });
+  assert.equal(dry.code, 1, dry.stdout + dry.stderr);
+  assert.match(dry.stderr, /aggregate view 'stats' cannot be synced/);
+  const skew = fsql(['--project-dir', dir, 'skew-check', '--service', 'svc'], { cwd: dir });
+  assert.equal(skew.code, 1, skew.stdout + skew.stderr);
+  assert.match(skew.stderr, /models\/stats\.sql: feature service 'svc' holds aggregate view 'stats', which has no online values to compare yet/);
+  const plan = ok(['run', '--dry-run', '--select', 'stats', '--start', '2024-01-02']);
+  assert.match(plan.stdout, /-- stats: aggregate incremental\nbegin transaction;\ndelete from "main"\."stats" where "ts" >= timestamp '2024-01-02 00:00:00\.000000';/);
+  // 2024-01-02 is hour 473,376 since the epoch: tiles from there on are rebuilt
+  assert.match(plan.stdout, /delete from "main"\."stats__tiles" where "__fsql_tile" >= 473376;/);
 });

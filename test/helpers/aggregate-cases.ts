@@ -212,3 +212,41 @@ export function check(c: AggCase, expected: AggResult[][], rows: Row[]): string 
 }
 
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : v instanceof Timestamp ? v.toISOString() : v);
+
+/** How often the cases reach each edge, so that agreeing with the reference proves something. */
+export interface AggCoverage {
+  /** a row of the event's key exactly at t (excluded) */
+  rowAtT: number;
+  /** a row exactly at t - W for one of the windows (included) */
+  rowAtWindowStart: number;
+  /** a row one microsecond either side of t or of t - W */
+  rowOneMicroOff: number;
+  /** events on a tile boundary */
+  eventOnTileBoundary: number;
+  nullKeyEvents: number;
+  /** events of a key with no rows */
+  keysWithoutRows: number;
+  duplicateRows: number;
+}
+
+export function tallyCoverage(c: AggCase, cov: AggCoverage): void {
+  const tile = BigInt(TILE_SECONDS) * US;
+  const widths = WINDOWS.flatMap(([, s]) => (s === undefined ? [] : [BigInt(Math.round(s * 1e6))]));
+  const seen = new Set<string>();
+  for (const r of c.rows) {
+    const k = JSON.stringify([r.keys, String(r.ts), r.values]);
+    if (seen.has(k)) cov.duplicateRows++;
+    seen.add(k);
+  }
+  for (const e of c.events) {
+    if (e.keys[0] === null) cov.nullKeyEvents++;
+    if (e.ts === null || e.keys[0] === null) continue;
+    const t = e.ts;
+    const mine = c.rows.filter((r) => r.keys[0] === e.keys[0] && r.ts !== null).map((r) => r.ts!);
+    if (mine.length === 0) cov.keysWithoutRows++;
+    if (mine.includes(t)) cov.rowAtT++;
+    if (widths.some((w) => mine.includes(t - w))) cov.rowAtWindowStart++;
+    if ([t, ...widths.map((w) => t - w)].some((x) => mine.includes(x - 1n) || mine.includes(x + 1n))) cov.rowOneMicroOff++;
+    if (t % tile === 0n) cov.eventOnTileBoundary++;
+  }
+}
