@@ -8,11 +8,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
+import type { PitView } from '../src/plans/point-in-time.js';
+import type { RelationName } from '../src/plans/relation.js';
+import type { Row } from '../src/values.js';
 import { check, generate, load, reference, tallyCoverage, type AggCoverage } from './helpers/aggregate-cases.js';
 import { openDuckDb } from './helpers/pit-cases.js';
 import { createTestDatabase, openPostgres } from './helpers/postgres.js';
 
 const CASES = Number(process.env.FSQL_AGG_CASES ?? 60);
+
+/** The aggregate view's events read as a plain view: the latest amount and qty per user (SPEC section 4). */
+function plainView(table: RelationName): PitView {
+  return { view: 'raw', table, keys: [{ column: 'user_id', event: 'user_id' }], timestamp: 'ts', features: ['amount', 'qty'].map((f) => ({ column: f, output: `raw__${f}` })), allFeatures: ['amount', 'qty', 'merchant'] };
+}
 
 async function agree(wh: Warehouse): Promise<{ nonEmpty: number; incremental: number; edges: AggCoverage }> {
   let nonEmpty = 0;
@@ -26,12 +34,19 @@ async function agree(wh: Warehouse): Promise<{ nonEmpty: number; incremental: nu
     nonEmpty += expected.filter((row) => typeof row[0] === 'number' && row[0] > 0).length;
     if (c.incrementalFrom !== undefined) incremental++;
     tallyCoverage(c, edges);
-    // The windows are rendered the same whatever the strategy of the other views: every strategy on a few cases.
+    // The windows are rendered the same whatever the strategy of the other views: every strategy on a
+    // few cases, there beside a plain view (listed first) whose values must be those it has alone.
     for (const strategy of seed <= 3 ? wh.dialect.pitStrategies : wh.dialect.pitStrategies.slice(0, 1)) {
-      const sql = renderPointInTime(plan, wh.dialect, { strategy });
+      const both = seed <= 3 ? { ...plan, views: [plainView(plan.views[0].table), ...plan.views] } : plan;
+      const sql = renderPointInTime(both, wh.dialect, { strategy });
       const rows = await wh.query(sql);
       const problem = check(c, expected, rows);
       assert.equal(problem, undefined, `seed ${seed}, ${wh.dialect.name} (${strategy}): ${problem}`);
+      if (both === plan) continue;
+      const alone = await wh.query(renderPointInTime({ ...plan, views: [both.views[0]] }, wh.dialect, { strategy }));
+      const plain = (r: Row[]) => r.map((x) => [x.raw__amount, x.raw__qty]);
+      assert.ok(rows.length === 0 || ('raw__amount' in rows[0] && plain(alone).some(([a]) => a !== null)) || c.rows.length === 0, `seed ${seed}: no plain view values to compare`);
+      assert.deepEqual(plain(rows), plain(alone), `seed ${seed}, ${strategy}: the plain view's values change beside the aggregate view`);
     }
   }
   return { nonEmpty, incremental, edges };
