@@ -56,7 +56,7 @@ export function renderAggregateParts(plan: PointInTimePlan, d: Dialect, events: 
           return `case when ${valid} then coalesce(${x}, 0) end`;
         case 'first_n':
         case 'last_n':
-          return `case when ${valid} then ${d.orEmptyArray(x, undefined)} end`;
+          return `case when ${valid} then ${d.orEmptyArray(x)} end`;
         default:
           return x;
       }

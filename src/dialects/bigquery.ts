@@ -97,7 +97,7 @@ export class BigQueryDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
-  orEmptyArray(expr: string, _elementType: ScalarType | undefined): string {
+  orEmptyArray(expr: string): string {
     return `coalesce(${expr}, [])`;
   }
 

@@ -103,8 +103,8 @@ export abstract class Dialect {
   abstract floorDivide(expr: string, divisor: number): string;
   /** The values of `expr` in a group as an array, ordered by `order` (`x desc` allowed); NULL for no rows. */
   abstract orderedArray(expr: string, order: string[]): string;
-  /** `expr`, an array, or an empty array of `elementType` where it is NULL. */
-  abstract orEmptyArray(expr: string, elementType: ScalarType | undefined): string;
+  /** `expr`, an array, or an empty array of its type where it is NULL. */
+  abstract orEmptyArray(expr: string): string;
 
   /** A view's (or fsql's own) table `name` in the target. */
   tableIn(target: Pick<Target, 'database' | 'schema'>, name: string, schema = target.schema): RelationName {

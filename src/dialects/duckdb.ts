@@ -92,9 +92,9 @@ export class DuckDbDialect extends Dialect {
     return `list(${expr} order by ${order.join(', ')})`;
   }
 
-  /** `[]` alone is an INTEGER[]: cast it to the element type. */
-  orEmptyArray(expr: string, elementType: ScalarType | undefined): string {
-    return `coalesce(${expr}, ${elementType ? `cast([] as ${TYPES[elementType]}[])` : '[]'})`;
+  /** COALESCE casts the empty list to the other argument's list type. */
+  orEmptyArray(expr: string): string {
+    return `coalesce(${expr}, [])`;
   }
 
   /**

@@ -104,7 +104,7 @@ export class PostgresDialect extends Dialect {
   }
 
   /** `'{}'` takes the array's type from the other argument. */
-  orEmptyArray(expr: string, _elementType: ScalarType | undefined): string {
+  orEmptyArray(expr: string): string {
     return `coalesce(${expr}, '{}')`;
   }
 

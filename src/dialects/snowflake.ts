@@ -90,7 +90,7 @@ export class SnowflakeDialect extends Dialect {
     return `array_agg(${expr}) within group (order by ${order.join(', ')})`;
   }
 
-  orEmptyArray(expr: string, _elementType: ScalarType | undefined): string {
+  orEmptyArray(expr: string): string {
     return `coalesce(${expr}, array_construct())`;
   }
 
