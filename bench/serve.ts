@@ -1,17 +1,21 @@
 /**
- * bench/serve: the feature server against a minimal server, in one run on the same Redis data.
+ * bench/serve: the feature server against a plain server and against Redis's own ceiling, in one
+ * run on the same Redis data.
  *
  *   npm run build && node dist/bench/serve.js [--duration 5] [--repeats 3] [--workers 1]
  *
  * Builds the example project with transactions ending yesterday (fsql run + fsql sync into a
- * private redis-server), then measures with autocannon, alternating the two servers per scenario:
+ * private redis-server), then measures, alternating the servers per scenario:
  *  - get-features for one entity of fraud_detection (3 views, 13 features) at 1 and 50 connections
  *  - get-features-batch with 50 entities (150 rows in one MGET) at 10 connections
  *  - a moderate fixed load (5,000 requests/s over 10 connections) for latency percentiles
- * The baseline is node:http + ioredis doing the same Redis reads (one MGET of the same keys per
- * request) and answering the raw values: parsing, validation, decoding, typing, metrics and the
- * Tecton response shape are what fsql adds on top. Targets: at least 0.7x the baseline's
- * throughput, at least 15k requests/s, p99 under 5 ms at moderate load. The load comes from wrk
+ * fsql runs twice: as configured by default, and with `--cache-ttl 10s` (the hot-key cache).
+ * The baseline is the server a team would write: node:http + ioredis in its own process, one MGET
+ * of the same keys per request, answering the raw values (so parsing, validation, typing, metrics
+ * and the Tecton response shape are what fsql adds on top). It restores V8's fast prototypes as
+ * fsql does (src/fast-prototypes.ts), so the ratio measures fsql, not that fix. Redis's ceiling is
+ * redis-benchmark sending the same MGETs at the same concurrency: no HTTP, no JSON, no Node.
+ * Targets: at least 1.2x the baseline, p99 under 5 ms at 5,000 requests/s. The load comes from wrk
  * when it is installed (it needs far less CPU than autocannon, which shares the machine with the
  * servers and Redis), else from autocannon; the fixed-rate run always uses autocannon. Besides
  * req/s and latency, each run reports the server's CPU time per request (from /proc), which is
@@ -25,6 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { restoreFastPrototypes } from '../src/fast-prototypes.js';
 import { entityId, RedisKeys } from '../src/online/keys.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
@@ -44,12 +49,17 @@ const VIEWS: [string, string[]][] = [
   ['user_transaction_stats', ['user_id']],
 ];
 
+const rowKeys = new RedisKeys({ project: 'fraud_features', target: 'redis' });
+
+/** The Redis keys of one entity's rows of the service's views. */
+function keysOf(map: Record<string, string>): string[] {
+  return VIEWS.map(([view, joinKeys]) => rowKeys.row(view, entityId({ view, joinKeys: joinKeys.map((name) => ({ name, type: { type: 'string' } })) }, joinKeys.map((k) => map[k]))!));
+}
+
 /** The baseline: read the body, parse it, MGET the entity's rows, answer them raw. */
 function baselineServer(redisUrl: string, port: number): void {
   const redis = new Redis(redisUrl);
-  const keys = new RedisKeys({ project: 'fraud_features', target: 'redis' });
-  const keysOf = (map: Record<string, string>) =>
-    VIEWS.map(([view, joinKeys]) => keys.row(view, entityId({ view, joinKeys: joinKeys.map((name) => ({ name, type: { type: 'string' } })) }, joinKeys.map((k) => map[k]))!));
+  restoreFastPrototypes();
   createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -163,6 +173,13 @@ async function measure(url: string, s: Scenario, seconds: number, pid: number): 
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuMicros: r.requests.total ? (cpu * 1e6) / r.requests.total : 0 };
 }
 
+/** Redis's ceiling: redis-benchmark sending one MGET of `keys` per request over `connections` connections, requests/s. */
+function redisCeiling(port: number, keys: string[], connections: number, seconds: number): number {
+  const requests = String(Math.max(10_000, Math.round(seconds * (keys.length > 10 ? 20_000 : 60_000))));
+  const out = spawnSync('redis-benchmark', ['-p', String(port), '-c', String(connections), '-n', requests, '-q', 'MGET', ...keys], { encoding: 'utf8' }).stdout ?? '';
+  return Number(/([\d.]+) requests per second/.exec(out.replace(/\r/g, '\n'))?.[1] ?? NaN);
+}
+
 function median(runs: Figures[]): Figures {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
   return sorted[Math.floor(sorted.length / 2)];
@@ -197,58 +214,70 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
     }
     const fsqlPort = await freePort();
+    const cachedPort = await freePort();
     const basePort = await freePort();
-    children.push(await startChild([FSQL_BIN, '--project-dir', dir, '--target', 'redis', 'serve', '--port', String(fsqlPort), '--workers', String(workers)], (t) => /serving on|Serving /.test(t)));
+    const serve = (port: number, ...extra: string[]) =>
+      startChild([FSQL_BIN, '--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--workers', String(workers), ...extra], (t) => /serving on|Serving /.test(t));
+    children.push(await serve(fsqlPort));
+    children.push(await serve(cachedPort, '--cache-ttl', '10s'));
     children.push(await startChild([SELF, '--baseline', redis.url, String(basePort)], (t) => t.includes('ready')));
     const fsqlUrl = `http://127.0.0.1:${fsqlPort}`;
+    const cachedUrl = `http://127.0.0.1:${cachedPort}`;
     const baseUrl = `http://127.0.0.1:${basePort}`;
 
     const entities = recentEntities(dir, 50);
     const single = JSON.stringify({ params: { feature_service_name: 'fraud_detection', join_key_map: entities[0], metadata_options: { include_names: true, include_serving_status: true } } });
     const batch = JSON.stringify({ params: { feature_service_name: 'fraud_detection', request_data: entities.map((e) => ({ join_key_map: e })) } });
-    for (const [url, path, body] of [[fsqlUrl, '/api/v1/feature-service/get-features', single], [fsqlUrl, '/api/v1/feature-service/get-features-batch', batch], [baseUrl, '/', single]]) {
+    for (const [url, path, body] of [[fsqlUrl, '/api/v1/feature-service/get-features', single], [fsqlUrl, '/api/v1/feature-service/get-features-batch', batch], [cachedUrl, '/api/v1/feature-service/get-features', single], [baseUrl, '/', single]]) {
       const r = await rawRequest(url, 'POST', path, body, { 'content-type': 'application/json' });
       if (r.status !== 200) throw new Error(`${url}${path}: ${r.status} ${r.text}`);
     }
     const check = await rawRequest(fsqlUrl, 'POST', '/api/v1/feature-service/get-features', single);
     const present = (check.json.metadata.features as { status: string }[]).filter((f) => f.status === 'PRESENT').length;
 
-    const scenarios: Scenario[] = [
-      { name: 'get-features, 1 connection', path: '/api/v1/feature-service/get-features', body: single, connections: 1 },
-      { name: 'get-features, 50 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 50 },
-      { name: 'get-features-batch of 50, 10 connections', path: '/api/v1/feature-service/get-features-batch', body: batch, connections: 10 },
-      { name: 'get-features at 5,000 req/s, 10 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 10, overallRate: 5000 },
+    const singleKeys = keysOf(entities[0]);
+    const batchKeys = entities.flatMap(keysOf);
+    const scenarios: (Scenario & { keys: string[] })[] = [
+      { name: 'get-features, 1 connection', path: '/api/v1/feature-service/get-features', body: single, connections: 1, keys: singleKeys },
+      { name: 'get-features, 50 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 50, keys: singleKeys },
+      { name: 'get-features-batch of 50, 10 connections', path: '/api/v1/feature-service/get-features-batch', body: batch, connections: 10, keys: batchKeys },
+      { name: 'get-features at 5,000 req/s, 10 connections', path: '/api/v1/feature-service/get-features', body: single, connections: 10, overallRate: 5000, keys: singleKeys },
     ];
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const load0 = loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`bench/serve: ${availableParallelism()} cores (${cpu}), node ${process.version}, fsql serve --workers ${workers}, median of ${repeats} alternating ${seconds}s runs; load from ${WRK ? 'wrk (1 thread)' : 'autocannon'} (the fixed rate: autocannon), on the same machine as both servers and Redis`);
     console.log(`entity ${JSON.stringify(entities[0])}: ${present}/13 features PRESENT; batch: 50 entities (150 Redis rows)\n`);
-    const rows: string[][] = [['scenario', 'fsql req/s', 'baseline req/s', 'ratio', 'fsql p50/p99 ms', 'baseline p50/p99 ms', 'CPU us/req fsql/baseline', 'errors']];
+    const rows: string[][] = [
+      ['scenario', 'server', 'req/s', 'x baseline', 'x Redis ceiling', 'p50/p99 ms', 'CPU us/req', 'errors'],
+    ];
     let failed = false;
-    const [fsqlPid, basePid] = children.map((c) => c.pid!);
+    const [fsqlPid, cachedPid, basePid] = children.map((c) => c.pid!);
     for (const s of scenarios) {
-      // alternate the two servers `repeats` times and keep each one's median run (by req/s):
-      // the machine is shared, and a neighbour's burst should not decide a ratio
-      const bases: Figures[] = [];
-      const mines: Figures[] = [];
+      // alternate the servers `repeats` times and keep each one's median run (by req/s): the
+      // machine is shared, and a neighbour's burst should not decide a ratio
+      const runs: Figures[][] = [[], [], []];
+      const ceilings: number[] = [];
       for (let i = 0; i < repeats; i++) {
-        bases.push(await measure(baseUrl, { ...s, path: '/' }, seconds, basePid));
-        mines.push(await measure(fsqlUrl, s, seconds, fsqlPid));
+        runs[0].push(await measure(baseUrl, { ...s, path: '/' }, seconds, basePid));
+        runs[1].push(await measure(fsqlUrl, s, seconds, fsqlPid));
+        runs[2].push(await measure(cachedUrl, s, seconds, cachedPid));
+        if (!s.overallRate) ceilings.push(redisCeiling(redis.port, s.keys, s.connections, seconds));
       }
-      const base = median(bases);
-      const mine = median(mines);
-      const ratio = mine.rps / base.rps;
-      rows.push([
-        s.name,
-        mine.rps.toFixed(0),
-        base.rps.toFixed(0),
-        s.overallRate ? '(fixed rate)' : `${ratio.toFixed(2)}x`,
-        `${mine.p50}/${mine.p99}`,
-        `${base.p50}/${base.p99}`,
-        `${mine.cpuMicros.toFixed(0)}/${base.cpuMicros.toFixed(0)}`,
-        String(mine.errors + base.errors),
-      ]);
-      if (mines.some((m) => m.errors > 0)) failed = true;
+      const [base, mine, cached] = runs.map(median);
+      const ceiling = ceilings.sort((a, b) => a - b)[Math.floor(ceilings.length / 2)];
+      const line = (server: string, f: Figures, vsBase: boolean) => [
+        server === 'baseline' ? s.name : '',
+        server,
+        f.rps.toFixed(0),
+        s.overallRate ? '(fixed rate)' : vsBase ? `${(f.rps / base.rps).toFixed(2)}x` : '',
+        s.overallRate ? '' : `${(f.rps / ceiling).toFixed(2)}x`,
+        `${f.p50}/${f.p99}`,
+        f.cpuMicros.toFixed(0),
+        String(f.errors),
+      ];
+      rows.push(line('baseline', base, false), line('fsql', mine, true), line('fsql --cache-ttl 10s', cached, true));
+      if (!s.overallRate) rows.push(['', `redis-benchmark MGET of ${s.keys.length} keys, -c ${s.connections}`, ceiling.toFixed(0), '', '1.00x', '', '', '']);
+      if ([...runs[1], ...runs[2]].some((m) => m.errors > 0)) failed = true;
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));

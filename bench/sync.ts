@@ -1,7 +1,12 @@
 /**
- * bench/sync: `fsql sync` of N entities x 10 features from DuckDB into Redis and into SQLite.
+ * bench/sync: `fsql sync` of N entities x 10 features from DuckDB into Redis, a local 3-node Redis
+ * Cluster, and SQLite.
  *
- *   npx tsc -p . && node dist/bench/sync.js [--entities 1000000] [--store redis|sqlite|both]
+ *   npx tsc -p . && node dist/bench/sync.js [--entities 1000000[,2500000...]] [--store redis|cluster|sqlite|both|all]
+ *
+ * `both` is redis and sqlite; `all` adds the cluster. Each size in --entities is run in turn; the
+ * default is 1,000,000 for Redis and the cluster, and 800,000 and 2,500,000 for SQLite (where cost
+ * used to grow faster than the rows: the sizes show it stays linear).
  *
  * Prints entity rows/s, peak RSS (and RSS as the sync progresses, to show it stays flat) and, in
  * the same run, a ceiling for each store: `redis-benchmark -P 100 -t hset` for Redis (and, closer
@@ -22,6 +27,7 @@ import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
 import { freePort } from '../test/helpers/redis.js';
+import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
 
 // The sync runs in this process: run it with the Node flags bin/fsql.js's shebang gives the CLI.
@@ -36,8 +42,10 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
 };
-const N = Number(flag('entities', '1000000'));
+const sizes = (fallback: string) => flag('entities', fallback).split(',').map(Number);
 const which = flag('store', 'both');
+/** entities of the run in progress */
+let N = 0;
 const chunkRows = args.includes('--chunk') ? Number(flag('chunk', '5000')) : undefined;
 const inflight = args.includes('--inflight') ? Number(flag('inflight', '4')) : undefined;
 const MB = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -177,6 +185,27 @@ async function benchRedis(): Promise<void> {
   }
 }
 
+async function benchCluster(): Promise<void> {
+  const cluster = await startRedisCluster(3);
+  if (typeof cluster === 'string') {
+    console.log(`Redis Cluster: skipped (${cluster})`);
+    return;
+  }
+  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-')), 'bench');
+  try {
+    console.log(`Redis Cluster (3 primaries on 127.0.0.1:${cluster.ports.join(', ')}):`);
+    project(dir, `{type: redis, url: "${cluster.url}", cluster: true}`);
+    await build(dir);
+    const m = await measureSync(dir);
+    console.log(`  fsql sync:        ${m.rows.toLocaleString('en-US')} entity rows in ${m.seconds.toFixed(2)}s = ${rate(m.rows, m.seconds)}; peak RSS ${MB(m.peakRss)}`);
+    console.log(`  RSS as it goes:   ${m.samples.join(', ')}`);
+    console.log(`  CPU per row:      fsql ${perRow(m.cpu, m.rows)}`);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function benchSqlite(): Promise<void> {
   const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-')), 'bench');
   try {
@@ -223,7 +252,18 @@ async function plainSqliteBaseline(dir: string): Promise<{ rows: number; seconds
   }
 }
 
-console.log(`bench/sync: ${N.toLocaleString('en-US')} entities x 10 features (4 int64, 4 float64, 1 boolean, 1 string), DuckDB -> online store`);
+console.log('bench/sync: entities x 10 features (4 int64, 4 float64, 1 boolean, 1 string), DuckDB -> online store');
 console.log(`machine: ${(await import('node:os')).cpus().length} cores (shared with other work: figures vary run to run)`);
-if (which === 'redis' || which === 'both') await benchRedis();
-if (which === 'sqlite' || which === 'both') await benchSqlite();
+const runs: [string, () => Promise<void>, string][] = [
+  ['redis', benchRedis, '1000000'],
+  ['cluster', benchCluster, '1000000'],
+  ['sqlite', benchSqlite, '800000,2500000'],
+];
+for (const [store, bench, fallback] of runs) {
+  if (!(which === store || which === 'all' || (which === 'both' && store !== 'cluster'))) continue;
+  for (const n of sizes(fallback)) {
+    N = n;
+    console.log(`\n${N.toLocaleString('en-US')} entities`);
+    await bench();
+  }
+}

@@ -22,8 +22,15 @@ export class ProjectError extends FsqlError {
 export class CompileError extends FsqlError {}
 export class WarehouseError extends FsqlError {}
 export class OnlineStoreError extends FsqlError {}
-/** A handled failure of a command (a view failed, a test failed): exit code 1, no stack. */
-export class CommandFailed extends FsqlError {}
+/** A handled failure of a command (a view failed, a test failed): exit code 1, no stack; `fields` go into a JSON log line. */
+export class CommandFailed extends FsqlError {
+  constructor(
+    message: string,
+    readonly fields: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
 
 /** A bad HTTP request: carries the HTTP status and the gRPC code of the JSON error body. */
 export class RequestError extends FsqlError {

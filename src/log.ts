@@ -22,6 +22,11 @@ export class Logger {
     this.write('error', msg, fields);
   }
 
+  /** `--debug` output, such as each SQL statement sent (also with --quiet, which hides info only). */
+  debug(msg: string, fields: Record<string, unknown> = {}): void {
+    this.write('debug', msg, fields);
+  }
+
   /** True when progress may redraw a line (a TTY and text output). */
   get interactive(): boolean {
     return this.format === 'text' && !this.quiet && Boolean((this.out as NodeJS.WriteStream).isTTY);
@@ -29,6 +34,11 @@ export class Logger {
 
   progress(msg: string): void {
     if (this.interactive) this.out.write(`\r\x1b[2K${redact(msg)}`);
+  }
+
+  /** A line kept on screen, on a TTY only (`START` lines of long work); pipes and --quiet get none. */
+  step(msg: string): void {
+    if (this.interactive) this.out.write(`\r\x1b[2K${redact(msg)}\n`);
   }
 
   endProgress(): void {

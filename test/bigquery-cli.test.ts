@@ -98,7 +98,7 @@ test('compile --validate dry-runs every view, reports the bytes each would scan,
   fx.fake.onQuery(/as pair_txn_count_30d/, { error: { reason: 'invalidQuery', message: 'Unrecognized name: amount at [6:7]' } });
   const bad = await fsqlAsync(['--project-dir', dir, 'compile', '--validate']);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /FAIL user_merchant_pair: models\/pair\/user_merchant_pair\.sql: BigQuery rejected the SQL: Unrecognized name: amount at \[6:7\]\.\n {2}line 6 of the statement: sum\(amount\) over/);
+  assert.match(bad.stderr, /FAIL user_merchant_pair: models\/pair\/user_merchant_pair\.sql:14: BigQuery rejected the SQL: Unrecognized name: amount at \[6:7\]\.\n {2}line 6 of the statement: sum\(amount\) over/);
   assert.match(bad.stderr, /Validated 3 views on prod \(bigquery\): PASS=2 ERROR=1/);
 });
 
@@ -124,5 +124,5 @@ test('failures reach the user with exit code 1 and what to do, and an inline key
   const dir = exampleOnFake(fx);
   const r3 = await fsqlAsync(['--project-dir', dir, 'run', '--select', 'merchant_risk']);
   assert.equal(r3.code, 1);
-  assert.match(r3.stderr, /FAIL merchant_risk: models\/merchant\/merchant_risk\.sql: BigQuery rejected the SQL: Function not found: timestamp_trunc_x at \[4:5\]\./);
+  assert.match(r3.stderr, /FAIL merchant_risk: models\/merchant\/merchant_risk\.sql:9: BigQuery rejected the SQL: Function not found: timestamp_trunc_x at \[4:5\]\./);
 });

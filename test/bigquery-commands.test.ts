@@ -105,7 +105,7 @@ test('sync, get and freshness work unchanged on BigQuery: latest rows streamed i
   });
   fx.fake.onQuery(/^select `merchant_id`, `feature_ts`[\s\S]*from `acme-ml\.features\.merchant_risk`[\s\S]*qualify row_number\(\)/, { result: { schema: RISK, rows: [row(RISK, ['m_1'])] } });
   fx.fake.onQuery(/^select `user_id`, `merchant_id`, `event_ts`[\s\S]*from `acme-ml\.features\.user_merchant_pair`[\s\S]*qualify row_number\(\)/, { result: { schema: PAIR, rows: [row(PAIR, ['u_1', 'm_1'])] } });
-  fx.fake.onQuery(/^select max\(`(event_ts|feature_ts)`\) as newest from `acme-ml\.features\.\w+`(?: where [\s\S]*)?$/, { result: { schema: [{ name: 'newest', type: 'TIMESTAMP' }], rows: [[hourAgo]] } });
+  fx.fake.onQuery(/^select max\(`(event_ts|feature_ts|ts)`\) as newest from `acme-ml\.(features|raw)\.\w+`(?: where [\s\S]*)?$/, { result: { schema: [{ name: 'newest', type: 'TIMESTAMP' }], rows: [[hourAgo]] } });
   const dir = exampleOnFake(fx);
 
   const sync = await fsqlAsync(['--project-dir', dir, 'sync']);

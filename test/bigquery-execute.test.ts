@@ -91,6 +91,15 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
     assert.equal(diffRows(got.rows, expected, { ordered: false }), undefined);
   });
 
+  test("a full build's CREATE OR REPLACE TABLE ... PARTITION BY ... CLUSTER BY ... AS resolves on ZetaSQL", async () => {
+    const view = manifests.bigquery.views.user_transaction_stats;
+    const storage = { lookupKey: [...view.join_keys, view.config.timestamp], partition: { field: view.config.timestamp, granularity: 'day' as const }, cluster: view.join_keys, clusterConfigured: false };
+    const [ctas, ...more] = bigquery.createTableAs(view.relation, view.compiled_sql, storage);
+    assert.deepEqual(more, []);
+    assert.match(ctas, /\npartition by timestamp_trunc\(`event_ts`, day\)\ncluster by `user_id` as\n/);
+    assert.deepEqual(await analyzeBigQuery([{ sql: ctas }], [transactions], { client: zeta }), []);
+  });
+
   /** The DuckDB table main.<name> as the ZetaSQL table `acme-ml.features.<name>`. */
   const mirror = (name: string) => tableFromDuckDb(duck, { schema: 'main', name }, bigquery.relation(bigQueryName(name)));
 

@@ -1,7 +1,7 @@
 /**
  * The sync's columnar path against the row path it replaces: DuckDB batches read as values
  * (column-batch.ts valueAt) equal the rows wh.stream gives, and the Redis bytes written straight
- * from the columns (column-codec.ts) equal, row by row, what the row writers (redis-batch.ts
+ * from the columns (column-codec.ts) equal, row by row, what the row writers (redis/batch.ts
  * rowSource: keys.ts entityAfterName, codec.ts writeStored, expiryArg) write for those rows. Cells
  * cover every fast path and its fallbacks: int64 beyond 2^53, NaN, -0, infinities, strings that
  * need JSON escapes or key escapes, inline and out-of-line strings, timestamps before 1970,

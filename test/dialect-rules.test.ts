@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dialectFor } from '../src/dialects/index.js';
 import { parseDuration } from '../src/duration.js';
@@ -29,6 +29,14 @@ from {{ ref('user_transaction_stats') }}
   );
   const prod = fsql(['--project-dir', dir, '--target', 'prod', 'compile']);
   assert.equal(prod.code, 0, prod.stderr);
+  // --strict: BigQuery's own grammar (ZetaSQL) judges, not node-sql-parser, which rejects STRUCT<a INT64>
+  const strict = fsql(['--project-dir', dir, '--target', 'prod', 'compile', '--strict']);
+  assert.equal(strict.code, 0, strict.stderr);
+  writeFileSync(join(dir, 'models', 'user', 'bq_broken.sql'), `{{ config(entities=['user'], timestamp='event_ts') }}\nselect user_id, event_ts,\n  count(*) over (partition user_id) as n\nfrom {{ ref('user_transaction_stats') }}\n`);
+  const broken = fsql(['--project-dir', dir, '--target', 'prod', 'compile', '--strict']);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /bq_broken\.sql:3: ZetaSQL \(BigQuery's grammar\) rejects the compiled SQL: Syntax error/);
+  rmSync(join(dir, 'models', 'user', 'bq_broken.sql'));
   const dev = fsql(['--project-dir', dir, 'compile']);
   assert.equal(dev.code, 1, 'DuckDB rejects STRUCT<a INT64>, and its parser is authoritative for DuckDB');
   assert.match(dev.stderr, /bq_only\.sql:2: DuckDB's parser rejects/);
@@ -70,4 +78,27 @@ test('string literals follow each warehouse: doubled quotes, backslashes where t
   assert.equal(dialectFor('postgres').stringLiteral(s), `'it''s a \\ path'`);
   assert.equal(dialectFor('snowflake').stringLiteral(s), `'it''s a \\\\ path'`);
   assert.equal(dialectFor('bigquery').stringLiteral(s), `'it\\'s a \\\\ path'`);
+});
+
+test("partition_by and cluster_by (dbt's keys): BigQuery's defaults and overrides, Snowflake clusters only when asked", () => {
+  const dir = copyExample();
+  const file = join(dir, 'models', 'merchant', 'merchant_risk.sql');
+  const original = readFileSync(file, 'utf8');
+  const withConfig = (extra: string) => writeFileSync(file, original.replace("tags=['fraud', 'merchant']", `tags=['fraud', 'merchant'], ${extra}`));
+  const dryRun = (target: string) => fsql(['--project-dir', dir, '--target', target, 'run', '--dry-run', '--select', 'merchant_risk']);
+
+  assert.match(dryRun('prod').stdout, /merchant_risk`\npartition by timestamp_trunc\(`feature_ts`, day\)\ncluster by `merchant_id` as\n/);
+  assert.match(dryRun('sf').stdout, /"MERCHANT_RISK" as\n/, 'no clustering on Snowflake unless cluster_by is set');
+
+  withConfig("partition_by={'field': 'feature_ts', 'data_type': 'timestamp', 'granularity': 'month'}, cluster_by=['merchant_id', 'feature_ts']");
+  assert.match(dryRun('prod').stdout, /partition by timestamp_trunc\(`feature_ts`, month\)\ncluster by `merchant_id`, `feature_ts` as\n/);
+  assert.match(dryRun('sf').stdout, /"MERCHANT_RISK" cluster by \("MERCHANT_ID", "FEATURE_TS"\) as\n/);
+
+  withConfig("partition_by='none'");
+  assert.match(dryRun('prod').stdout, /merchant_risk`\ncluster by `merchant_id` as\n/);
+
+  withConfig("partition_by={'field': 'feature_ts', 'granularity': 'week'}");
+  const bad = dryRun('prod');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /merchant_risk\.sql.*partition_by granularity must be one of hour, day, month, year, not 'week'/);
 });

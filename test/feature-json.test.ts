@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeStored, encodeStored, toJsonValue } from '../src/online/codec.js';
-import { featuresJson } from '../src/online/feature-json.js';
+import { decodeStored, encodeStored } from '../src/online/codec.js';
+import { toJsonValue } from '../src/serving/encode.js';
+import { featuresJson } from '../src/serving/feature-json.js';
 import type { ViewLayout } from '../src/online/store.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { Timestamp, type DataType, type Value } from '../src/values.js';

@@ -73,3 +73,31 @@ test('each dialect renders the rolling window and time arithmetic of SPEC sectio
   assert.equal(duck.stringLiteral("it's"), "'it''s'");
   assert.equal(bq.stringLiteral("it's \\"), "'it\\'s \\\\'");
 });
+
+test('rolling_window covers [t - width, t]: over daily rows 7d holds 8 rows; minus a width of 0, the half-open [t - width, t)', async () => {
+  const days = Array.from({ length: 10 }, (_, i) => `a,1,2024-01-${String(i + 1).padStart(2, '0')} 00:00:00`);
+  const csv = `k,v,ts\n${days.join('\n')}\na,1,2024-01-10 00:00:00\n`;
+  const view = `{{ config(entities=['thing'], timestamp='event_ts') }}
+select distinct
+  k,
+  ts as event_ts,
+  count(*) over ({{ rolling_window('k', 'ts', '7d') }}) as closed_7d,
+  count(*) over ({{ rolling_window('k', 'ts', '7d') }}) - count(*) over ({{ rolling_window('k', 'ts', 0) }}) as before_7d
+from {{ source('raw', 'things') }}
+`;
+  const dir = makeProject({ 'data/things.csv': csv, 'models/schema.yml': YML, 'models/w.sql': view });
+  const r = fsql(['--project-dir', dir, 'run']);
+  assert.equal(r.code, 0, r.stderr);
+  const db = await DuckDBInstance.create(join(dir, 'target', 'dev.duckdb'), { access_mode: 'READ_ONLY' });
+  const conn = await db.connect();
+  const got = (await conn.runAndReadAll(`select strftime(event_ts, '%d'), closed_7d::int, before_7d::int from w order by event_ts`)).getRowsJS();
+  conn.closeSync();
+  db.closeSync();
+  // Day 9: days 2..9 (8 rows, both ends in) and days 2..8 before it. Day 10 has two rows at one
+  // instant: both are in the closed window, neither in the half-open one.
+  assert.deepEqual(got.slice(-3), [
+    ['08', 8, 7],
+    ['09', 8, 7],
+    ['10', 9, 7],
+  ]);
+});

@@ -185,33 +185,26 @@ for (const kind of kinds) {
       keys.forEach((k, i) => assert.deepEqual(got[i]!.values, newest.get(k), `entity ${k}`));
     });
 
-    test('TTL belongs to the view: a value stops being served after ts + ttl and the store deletes it', async () => {
-      // Its own Redis database, so the count of keys underneath is this test's alone.
+    test('TTL belongs to the view: the store itself removes a value at ts + ttl, and one already past it at once', async () => {
+      // Its own Redis database, so what is stored underneath is this test's alone.
       const config = kind.name === 'redis' ? { type: 'redis' as const, url: `${redis.url}/5` } : kind.config();
-      const ttlStore = await openStore(config, NS, { purgeIntervalMs: 100 });
+      const ttlStore = await openStore(config, NS, { purgeIntervalMs: 0 });
       try {
-        const layout: ViewLayout = { view: 'short', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'x', type: { type: 'int64' } }], ttlSeconds: 2 };
+        const layout: ViewLayout = { view: 'short', joinKeys: [{ name: 'id', type: { type: 'string' } }], features: [{ name: 'x', type: { type: 'int64' } }], ttlSeconds: 3600 };
         const forever: ViewLayout = { ...layout, view: 'forever', ttlSeconds: undefined };
-        await ttlStore.write(layout, [row(['a'], sec(-0.5), { x: 1n }), row(['b'], sec(-10), { x: 2n })]);
+        const live = sec(-60);
+        await ttlStore.write(layout, [row(['a'], live, { x: 1n }), row(['b'], sec(-3601), { x: 2n })]);
         await ttlStore.write(forever, [row(['a'], sec(-86400 * 365), { x: 3n })]);
         const [a, b, f] = await ttlStore.read([{ layout, key: ['a'] }, { layout, key: ['b'] }, { layout: forever, key: ['a'] }]);
         assert.equal(a!.values.x, 1n);
-        assert.equal(b, undefined, 'a row already past its TTL is never served');
+        assert.equal(b, undefined, 'a row already past its TTL is removed by the write that brings it');
         assert.equal(f!.values.x, 3n, 'a view without TTL keeps its values');
-        await new Promise((r) => setTimeout(r, 2000));
-        assert.deepEqual(await ttlStore.read([{ layout, key: ['a'] }]), [undefined]);
-        // Removed, not only hidden: count what is stored underneath, without reading the keys.
-        const deadline = Date.now() + 5000;
-        for (;;) {
-          const left = await physicalRows(config, 'short');
-          if (left === 0) break;
-          if (Date.now() > deadline) assert.fail(`${left} expired row(s) still stored`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        assert.equal(await physicalRows(config, 'forever'), 1);
+        // Removed, not only hidden, and due to be removed at ts + ttl: what is stored underneath.
+        assert.deepEqual(await storedExpiries(config, 'short'), [live.millis + 3600_000]);
+        assert.deepEqual(await storedExpiries(config, 'forever'), [null]);
         // An older row arriving after expiry cannot bring the entity back.
-        await ttlStore.write(layout, [row(['a'], sec(-5), { x: 0n })]);
-        assert.deepEqual(await ttlStore.read([{ layout, key: ['a'] }]), [undefined]);
+        await ttlStore.write(layout, [row(['b'], sec(-5000), { x: 0n })]);
+        assert.deepEqual(await ttlStore.read([{ layout, key: ['b'] }]), [undefined]);
       } finally {
         await ttlStore.close();
       }
@@ -343,8 +336,7 @@ test('redis reads: a broken connection is opened again; a refused password and a
     const read = async () => (await store.read([{ layout: MERCHANT, key: [1n] }]))[0]?.values.risk;
     assert.equal(await read(), 0.5);
     await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await read(), 0.5, 'read again over a new connection');
+    assert.equal(await read(), 0.5, 'read again over a new connection, at once');
     const wrong = await openStore({ type: 'redis', url: `redis://:wrong-secret@127.0.0.1:${locked.port}` }, NS);
     await assert.rejects(wrong.read([{ layout: MERCHANT, key: [1n] }]), (e: Error) => e instanceof OnlineStoreError && /refused the credentials/.test(e.message) && !e.message.includes('wrong-secret'));
     await wrong.close();
@@ -362,21 +354,23 @@ test('redis reads: a broken connection is opened again; a refused password and a
  * Rows of a view physically stored underneath, expired or not. Redis: the key count INFO reports
  * for the test's database (one view per TTL state there), which reading does not change.
  */
-async function physicalRows(config: OnlineStoreConfig, view: string): Promise<number> {
+/** When each stored row of a view is due to be removed by the store (Unix ms; null: never), read underneath the store. */
+async function storedExpiries(config: OnlineStoreConfig, view: string): Promise<(number | null)[]> {
   if (config.type === 'sqlite') {
     const db = new Database(config.path!, { readonly: true });
     try {
-      return (db.prepare('select count(*) as n from fsql_rows where view = ?').get(view) as { n: number }).n;
+      return (db.prepare('select expires_at from fsql_rows where view = ?').pluck().all(view) as (number | null)[]).map((us) => (us === null ? null : Math.floor(us / 1000)));
     } finally {
       db.close();
     }
   }
   const client = new Redis(config.url!);
   try {
-    const keyspace = String(await client.info('keyspace'));
-    const keys = Number(/db5:keys=(\d+)/.exec(keyspace)?.[1] ?? 0);
-    const expiring = Number(/db5:keys=\d+,expires=(\d+)/.exec(keyspace)?.[1] ?? 0);
-    return view === 'forever' ? keys - expiring : expiring;
+    const keys = await client.keys(`*:r:${view}:*`);
+    return Promise.all(keys.map(async (k) => {
+      const at = Number(await client.call('PEXPIRETIME', k));
+      return at < 0 ? null : at;
+    }));
   } finally {
     client.disconnect();
   }

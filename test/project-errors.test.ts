@@ -1,6 +1,9 @@
 /** Every bad input names the file (and line where there is one) and what to do, with exit code 1. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DUCKDB_PROFILE, fsql, makeProject } from './helpers/project.js';
 import { mini, MINI_VIEW, MINI_YML } from './helpers/mini.js';
 
@@ -58,7 +61,7 @@ test('YAML: an unknown key in an entity names the key, file and line', () => {
 
 test('view config: unknown key, unknown entity, missing timestamp, bad ttl', () => {
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("ttl='2d'", "ttl='2d', tll='1d'") }), /models\/spend\.sql:1: config has unknown key 'tll'/);
-  assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("['user']", "['usr']") }), /models\/spend\.sql:1: config entities names unknown entity 'usr'. Define it under 'entities:'.*use one of: user/);
+  assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("['user']", "['usr']") }), /models\/spend\.sql:1: config entities names unknown entity 'usr'. Did you mean 'user'\? Define it under 'entities:'.*use one of: user/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("timestamp='event_ts', ", '') }), /models\/spend\.sql:1: config needs timestamp='column'/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace("ttl='2d'", "ttl='2 days'") }), /config 'ttl' must be a duration such as/);
   assert.match(compileError({ 'models/spend.sql': MINI_VIEW.replace(/^\{\{.*\}\}\n/, '') }), /models\/spend\.sql:1: a feature view starts with \{\{ config\(/);
@@ -72,7 +75,7 @@ test('a view whose SELECT lacks its join keys or timestamp is rejected with its 
 });
 
 test('services: a missing view or a missing feature is named with the file and line', () => {
-  assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('- spend: [spend_1d]', '- spendz') }), /models\/schema\.yml:13: feature service 'svc' names unknown feature view 'spendz'. Views: spend/);
+  assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('- spend: [spend_1d]', '- spendz') }), /models\/schema\.yml:13: feature service 'svc' names unknown feature view 'spendz'. Did you mean 'spend'\? Views: spend/);
   assert.match(compileError({ 'models/schema.yml': MINI_YML.replace('[spend_1d]', '[spend_7d]') }), /models\/schema\.yml:13: feature service 'svc' names feature 'spend_7d' that view 'spend' does not have. Its features: spend_1d/);
 });
 
@@ -104,4 +107,33 @@ test('a missing profiles.yml says where it looked and how to fix it', () => {
   const r = fsql(['--project-dir', dir, '--profiles-dir', `${dir}/nowhere`, 'compile']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /nowhere\/profiles\.yml: profiles\.yml not found/);
+});
+
+test('fsql run in a folder that is not a project fails naming the folder, and writes nothing', () => {
+  const profiles = makeProject(mini());
+  const empty = mkdtempSync(join(tmpdir(), 'fsql-not-a-project-'));
+  const r = fsql(['run'], { cwd: empty, env: { FSQL_PROFILES_DIR: profiles } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.ok(r.stderr.includes(`${empty}: not an fsql project: no fsql_project.yml and no feature views (*.sql) under models/`), r.stderr);
+  assert.doesNotMatch(r.stderr + r.stdout, /Done|TOTAL/);
+  assert.equal(existsSync(join(empty, 'target')), false, 'target/ must not be created');
+});
+
+test('a project with fsql_project.yml but no views is an error naming the file', () => {
+  const dir = makeProject({ 'fsql_project.yml': 'name: proj\n', 'models/schema.yml': MINI_YML });
+  const r = fsql(['--project-dir', dir, 'run']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /fsql_project\.yml: the project has no feature views: no \*\.sql file under models\//);
+  assert.equal(existsSync(join(dir, 'target')), false);
+});
+
+test('a profile named in fsql_project.yml that profiles.yml lacks is an error, even with one profile there', () => {
+  const byProfile = compileError({ 'fsql_project.yml': 'name: proj\nprofile: prod_features\n' });
+  assert.match(byProfile, /profiles\.yml:1: profile 'prod_features' \('profile:' in fsql_project\.yml\) not found. Profiles here: proj/);
+  const byName = compileError({ 'fsql_project.yml': 'name: other\n' });
+  assert.match(byName, /profile 'other' \('name:' in fsql_project\.yml, used as the profile when 'profile:' is not set\) not found. Profiles here: proj/);
+  // Nothing names a profile: the only one is used, as the SPEC says.
+  const dir = makeProject(mini({ 'fsql_project.yml': 'vars: {x: 1}\n' }));
+  const r = fsql(['--project-dir', dir, 'compile']);
+  assert.equal(r.code, 0, r.stderr);
 });

@@ -93,7 +93,7 @@ test('a failed view keeps its previous table, its descendants are skipped, other
   writeFileSync(join(dir, 'models', 'spend.sql'), MINI_VIEW.replace('sum(amount)', 'sum(no_such_column)'));
   const r = fsql(['--project-dir', dir, 'run']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /FAIL spend: models\/spend\.sql: DuckDB: Binder Error.*no_such_column/);
+  assert.match(r.stderr, /FAIL spend: models\/spend\.sql:5: DuckDB cannot bind the SELECT: Referenced column "no_such_column"/);
   assert.match(r.stderr, /SKIP child \(upstream spend failed\)/);
   assert.match(r.stderr, /OK   other/);
   assert.match(r.stderr, /PASS=1 ERROR=1 SKIP=1 TOTAL=3/);

@@ -9,18 +9,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
-import { MemoryStore } from './helpers/memory-store.js';
+import type { OnlineStore } from '../src/online/store.js';
 import { copyExample } from './helpers/project.js';
 import { checkAnswer, fuzzCases, random, randomValue, seedFuzz, sendAll, VALID } from './helpers/fuzz.js';
 import { EXAMPLE_LAYOUTS, startServer, type TestServer } from './helpers/serve.js';
+import { freshStore } from './helpers/stores.js';
 
 let srv: TestServer;
-let store: MemoryStore;
+let store: OnlineStore;
 
 before(async () => {
   seedFuzz(20240531);
   const project = loadProject({ projectDir: copyExample() });
-  store = new MemoryStore();
+  store = await freshStore('sqlite');
   for (const l of EXAMPLE_LAYOUTS) await store.putLayout(l);
   const ts = Timestamp.fromMillis(Date.now() - 3600_000);
   await store.write(EXAMPLE_LAYOUTS[0], [{ key: ['u_1001'], ts, values: { txn_count_7d: 5n, spend_7d: 10 } }]);
@@ -28,7 +29,10 @@ before(async () => {
   srv = await startServer(project, store);
 });
 
-after(() => srv.close());
+after(async () => {
+  await srv.close();
+  await store.close();
+});
 
 test('thousands of malformed bodies: never a 5xx, always a JSON error, the server stays up', async () => {
   const cases = fuzzCases({ mutations: 300, cuts: 60, randomJson: 40, randomBytes: 30 });

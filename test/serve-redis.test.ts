@@ -1,7 +1,7 @@
 /**
  * `fsql serve` on a real redis-server (started for this file), over real HTTP: the example
- * project's features after `fsql run` + `fsql sync`, every endpoint, TTL expiry done by Redis
- * itself, pushes racing older rows, `fsql skew-check` passing and then failing when a value is
+ * project's features after `fsql run` + `fsql sync`, every endpoint, TTL expiry set on each key
+ * for Redis to do itself, pushes racing older rows, `fsql skew-check` passing and then failing when a value is
  * tampered with in Redis, and 503s when Redis goes away.
  */
 import { after, before, test } from 'node:test';
@@ -105,24 +105,25 @@ test('batch of 50 entities, Feast and metadata agree with get-features', async (
   }
 });
 
-test('TTL on Redis: PRESENT until the value passes its TTL, then MISSING_DATA, and Redis has removed the key', async () => {
-  const ttl = 3 * 86400;
-  const ts = Timestamp.fromMillis(Date.now() - ttl * 1000 + 1500).toISOString();
-  const push = await srv.post('/push', { feature_view: 'merchant_risk', df: { merchant_id: ['m_ttl'], feature_ts: [ts], txn_count_30d: [1], volume_30d: [2.5], chargeback_rate: [0], risk_score: [0.5] } });
-  assert.equal(push.status, 200, push.text);
-  const key = new RedisKeys({ project: 'fraud_features', target: 'redis' }).row('merchant_risk', entityId({ view: 'merchant_risk', joinKeys: [{ name: 'merchant_id', type: { type: 'string' } }] }, ['m_ttl'])!);
-  const pttl = await client.pttl(key);
-  assert.ok(pttl > 0 && pttl <= 1500, `Redis TTL ${pttl} ms`);
-  const ask = () => srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_none', merchant_id: 'm_ttl' }, metadata_options: { include_serving_status: true, include_names: true } } });
-  const before = await ask();
-  assert.equal(before.json.metadata.features[1].name, 'merchant_risk.risk_score');
-  assert.equal(before.json.metadata.features[1].status, 'PRESENT');
-  assert.equal(before.json.result.features[1], 0.5);
-  await new Promise((r) => setTimeout(r, 1800));
-  const afterwards = await ask();
-  assert.equal(afterwards.json.metadata.features[1].status, 'MISSING_DATA');
-  assert.equal(afterwards.json.result.features[1], null);
-  assert.equal(await client.exists(key), 0);
+test('TTL on Redis: each key expires at ts + ttl, and a row already past it is removed at once and served as MISSING_DATA', async () => {
+  const ttlMs = 3 * 86400_000;
+  const push = (merchant: string, tsMs: number) =>
+    srv.post('/push', { feature_view: 'merchant_risk', df: { merchant_id: [merchant], feature_ts: [new Date(tsMs).toISOString()], txn_count_30d: [1], volume_30d: [2.5], chargeback_rate: [0], risk_score: [0.5] } });
+  const key = (merchant: string) => new RedisKeys({ project: 'fraud_features', target: 'redis' }).row('merchant_risk', entityId({ view: 'merchant_risk', joinKeys: [{ name: 'merchant_id', type: { type: 'string' } }] }, [merchant])!);
+  const ask = (merchant: string) => srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_none', merchant_id: merchant }, metadata_options: { include_serving_status: true, include_names: true } } });
+  const live = Date.now() - ttlMs + 60_000;
+  assert.equal((await push('m_live', live)).status, 200);
+  assert.equal(Number(await client.call('PEXPIRETIME', key('m_live'))), live + ttlMs);
+  const served = await ask('m_live');
+  assert.equal(served.json.metadata.features[1].name, 'merchant_risk.risk_score');
+  assert.equal(served.json.metadata.features[1].status, 'PRESENT');
+  assert.equal(served.json.result.features[1], 0.5);
+  const gone = await push('m_gone', Date.now() - ttlMs - 1000);
+  assert.deepEqual(gone.json, { feature_view: 'merchant_risk', rows: 1, written: 1, stale: 0 });
+  assert.equal(await client.exists(key('m_gone')), 0);
+  const missing = await ask('m_gone');
+  assert.equal(missing.json.metadata.features[1].status, 'MISSING_DATA');
+  assert.equal(missing.json.result.features[1], null);
 });
 
 test('pushes racing older rows: the newer row wins whichever lands last, also against a real fsql sync', async () => {

@@ -1,6 +1,6 @@
 /**
- * `fsql serve` on the embedded SQLite store, over real HTTP: values as `fsql get` reads them, TTL
- * at request time, pushes racing older rows, reading while `fsql sync` writes from another
+ * `fsql serve` on the embedded SQLite store, over real HTTP: values as `fsql get` reads them, rows
+ * past their TTL deleted, pushes racing older rows, reading while `fsql sync` writes from another
  * process, `fsql skew-check` passing and failing on a tampered row; then the real command:
  * `fsql api-key create/list/revoke` and `fsql serve --auth --workers 2` (401, 403, both header
  * forms, metrics summed over the workers, a revoked key refused, a clean stop).
@@ -63,18 +63,21 @@ test('get-features on SQLite equals fsql get; a second service orders its own fe
   assert.deepEqual(m.json.result.features, [r.json.result.features[1]]);
 });
 
-test('TTL at request time on SQLite: PRESENT, then MISSING_DATA once past the TTL', async () => {
-  const ts = Timestamp.fromMillis(Date.now() - 7 * 86400_000 + 1500).toISOString();
-  const push = await srv.post('/push', { push_source_name: 'user_transaction_stats', df: { user_id: ['u_ttl'], event_ts: [ts], txn_count_1h: [1], spend_1h: [1], txn_count_1d: [1], spend_1d: [1], txn_count_7d: [1], spend_7d: [1], avg_amount_7d: [1], max_amount_7d: [1], large_txn_count_1d: [0] } });
-  assert.equal(push.status, 200, push.text);
-  const ask = () => srv.post('/get-online-features', { features: ['user_transaction_stats:txn_count_7d'], entities: { user_id: ['u_ttl'] } });
-  const before = await ask();
-  assert.deepEqual(before.json.results[1].statuses, ['PRESENT']);
-  assert.deepEqual(before.json.results[1].values, [1]);
-  await new Promise((r) => setTimeout(r, 1800));
-  const afterwards = await ask();
-  assert.deepEqual(afterwards.json.results[1].values, [null]);
-  assert.ok(['NOT_FOUND', 'OUTSIDE_MAX_AGE'].includes(afterwards.json.results[1].statuses[0]));
+test('TTL on SQLite: a row past its TTL is deleted by the write that brings it, a live one is served', async () => {
+  const week = 7 * 86400_000;
+  const push = (user: string, tsMs: number) =>
+    srv.post('/push', { push_source_name: 'user_transaction_stats', df: { user_id: [user], event_ts: [new Date(tsMs).toISOString()], txn_count_1h: [1], spend_1h: [1], txn_count_1d: [1], spend_1d: [1], txn_count_7d: [1], spend_7d: [1], avg_amount_7d: [1], max_amount_7d: [1], large_txn_count_1d: [0] } });
+  assert.equal((await push('u_live', Date.now() - week + 60_000)).status, 200);
+  assert.equal((await push('u_gone', Date.now() - week - 1000)).status, 200);
+  const r = await srv.post('/get-online-features', { features: ['user_transaction_stats:txn_count_7d'], entities: { user_id: ['u_live', 'u_gone'] } });
+  assert.deepEqual(r.json.results[1].statuses, ['PRESENT', 'NOT_FOUND']);
+  assert.deepEqual(r.json.results[1].values, [1, null]);
+  const db = new Database(join(dir, 'target', 'online.sqlite'), { readonly: true });
+  try {
+    assert.equal(db.prepare("select count(*) from fsql_rows where view = 'user_transaction_stats' and entity in ('user_id=u_live', 'user_id=u_gone')").pluck().get(), 1);
+  } finally {
+    db.close();
+  }
 });
 
 test('pushes racing older rows on SQLite, and reads while fsql sync writes from another process', async () => {

@@ -64,7 +64,7 @@ describe('login and session', () => {
       assert.equal(params.QUERY_TAG, 'fsql-nightly');
       assert.equal(params.CLIENT_SESSION_KEEP_ALIVE, true);
       assert.deepEqual(f.queries, [
-        "alter session set timezone = 'UTC'",
+        "alter session set timezone = 'UTC' week_start = 1",
         'select current_database() as database, current_schema() as schema, current_warehouse() as warehouse, current_role() as role',
       ]);
       assert.equal(f.sessionParams()[0]?.TIMEZONE, undefined, 'the session is deleted on close');
@@ -79,7 +79,7 @@ describe('login and session', () => {
       await Promise.all([wh.query('select 1 a'), wh.query('select 1 b'), wh.query('select 1 c')]);
       await wh.query('select 1 d');
       assert.equal(f.logins.length, 3);
-      assert.equal(f.queries.filter((q) => q === "alter session set timezone = 'UTC'").length, 3);
+      assert.equal(f.queries.filter((q) => q === "alter session set timezone = 'UTC' week_start = 1").length, 3);
       assert.deepEqual(f.sessionParams().map((p) => p.TIMEZONE), ['UTC', 'UTC', 'UTC']);
       await wh.close();
     });

@@ -47,7 +47,7 @@ test('without the devDependency, starting ZetaSQL says what is missing and how t
   writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
   for (const f of ['errors.js', 'secrets.js', 'values.js', 'compiler/zetasql']) cpSync(join(built, f), join(dir, f), { recursive: true });
   const copy = await import(pathToFileURL(join(dir, 'compiler', 'zetasql', 'client.js')).href);
-  await assert.rejects(copy.ZetaSqlClient.start(), { name: 'ZetaSqlError', message: /ZetaSQL is not installed: @fivetrandevelopers\/zetasql is a devDependency .* run `npm install`/ });
+  await assert.rejects(copy.ZetaSqlClient.start(), { name: 'ZetaSqlNotInstalled', message: /ZetaSQL is not installed: @fivetrandevelopers\/zetasql is a devDependency .* run `npm install`/ });
 });
 
 describe('ZetaSQL client', { skip: ZETASQL_SKIP }, () => {

@@ -5,6 +5,7 @@ import { loadProject } from '../project/load.js';
 import type { Project } from '../project/types.js';
 import { ProjectError } from '../errors.js';
 import { Timestamp } from '../values.js';
+import { loggingStatements } from '../warehouse/statement-log.js';
 import { openWarehouse } from '../warehouse/index.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
@@ -15,6 +16,7 @@ export interface GlobalOptions {
   vars?: string;
   logFormat?: LogFormat;
   quiet?: boolean;
+  debug?: boolean;
 }
 
 export function globals(cmd: Command): GlobalOptions {
@@ -22,18 +24,28 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 export function loggerFor(cmd: Command): Logger {
-  const g = globals(cmd);
-  return new Logger(g.logFormat ?? 'text', Boolean(g.quiet));
+  return logger(globals(cmd));
+}
+
+export function logger(g: GlobalOptions): Logger {
+  return new Logger(g.logFormat === 'json' ? 'json' : 'text', Boolean(g.quiet));
+}
+
+/** --debug: where each statement sent to a warehouse is logged (undefined: nowhere). */
+let statementLog: Logger | undefined;
+export function setStatementLog(log: Logger | undefined): void {
+  statementLog = log;
 }
 
 export function projectFor(cmd: Command): Project {
   const g = globals(cmd);
-  return loadProject({ projectDir: g.projectDir, profilesDir: g.profilesDir, target: g.target, vars: g.vars });
+  return loadProject({ projectDir: g.projectDir, profilesDir: g.profilesDir, target: g.target, vars: g.vars, requireViews: true });
 }
 
 /** Opens the target's warehouse for `fn` and closes it afterwards, whatever happens. */
 export async function withWarehouse<T>(project: Project, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
-  const wh = await openWarehouse(project);
+  const opened = await openWarehouse(project);
+  const wh = statementLog ? loggingStatements(opened, statementLog) : opened;
   try {
     return await fn(wh);
   } finally {

@@ -1,13 +1,14 @@
 /** The one place errors become messages and exit codes (dbt's: 0 ok, 1 handled failure, 2 unexpected). */
-import { FsqlError } from '../errors.js';
-import { redact } from '../secrets.js';
+import { CommandFailed, FsqlError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 export function exitCodeFor(e: unknown): 1 | 2 {
   return e instanceof FsqlError ? 1 : 2;
 }
 
-export function reportError(e: unknown): void {
+/** On the log, in its format: with --log-format json the error is a JSON line like every other. */
+export function reportError(e: unknown, log: Logger): void {
   const err = e as Error;
-  if (e instanceof FsqlError) process.stderr.write(`error: ${e.message}\n`);
-  else process.stderr.write(redact(`unexpected error (please report it): ${err?.stack ?? String(e)}\n`));
+  if (e instanceof FsqlError) log.error(e.message, e instanceof CommandFailed ? e.fields : {});
+  else log.error(`unexpected error (please report it): ${err?.stack ?? String(e)}`);
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { restoreFastPrototypes } from '../fast-prototypes.js';
 import { FSQL_VERSION } from '../version.js';
 import { exitCodeFor, reportError } from './exit.js';
+import { globals, logger, loggerFor, setStatementLog } from './context.js';
 
 interface CommandModule {
   register(program: Command): void;
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ls: () => import('./commands/ls.js'),
   compile: () => import('./commands/compile.js'),
   run: () => import('./commands/run.js'),
+  build: () => import('./commands/build.js'),
   test: () => import('./commands/test.js'),
   train: () => import('./commands/train.js'),
   sync: () => import('./commands/sync.js'),
@@ -44,8 +46,10 @@ const program = new Command('fsql')
   .option('--vars <yaml>', "variables for var(), such as '{x: 1}'")
   .option('--log-format <format>', 'text or json', 'text')
   .option('-q, --quiet', 'print errors and results only')
+  .option('--debug', 'also log each SQL statement sent to the warehouse, with its duration')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (_program, action) => setStatementLog(globals(action).debug ? loggerFor(action) : undefined));
 
 try {
   const name = invokedCommand(process.argv.slice(2));
@@ -57,7 +61,7 @@ try {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 1;
   } else {
-    reportError(e);
+    reportError(e, logger(program.opts()));
     process.exitCode = exitCodeFor(e);
   }
 }

@@ -7,8 +7,8 @@ import type { Project, ViewConfig, ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName } from '../plans/relation.js';
-import { DuckDbParser, parseForeign, type ParseResult } from './sql-check.js';
-import { TemplateRenderer } from './template.js';
+import { DuckDbParser, parseForeign, referenceParse } from './sql-check.js';
+import { TemplateRenderer, type Rendered } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 import { describeFeature, inputColumns } from '../plans/aggregate.js';
 
@@ -44,6 +44,8 @@ export interface Compilation {
   dag: Dag;
   renderer: TemplateRenderer;
   warnings: string[];
+  /** views DuckDB's binder rejects (an unknown column, a type that does not fit): view -> message with file and line */
+  bindErrors: Map<string, string>;
 }
 
 
@@ -57,20 +59,38 @@ export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: 
 export async function compileProject(project: Project, opts: { strict?: boolean; write?: boolean } = {}): Promise<Compilation> {
   const dialect = dialectFor(project.target.type);
   const renderer = new TemplateRenderer(project, dialect);
+  const rendered = [...project.views.values()].map((view) => renderer.render({ view }));
+  const duck = dialect.sqlGrammar === 'duckdb' ? await DuckDbParser.open() : undefined;
+  try {
+    return await compileWith(project, opts, dialect, renderer, rendered, duck);
+  } finally {
+    duck?.close();
+  }
+}
+
+async function compileWith(project: Project, opts: { strict?: boolean; write?: boolean }, dialect: Dialect, renderer: TemplateRenderer, rendered: Rendered[], duck: DuckDbParser | undefined): Promise<Compilation> {
   const warnings: string[] = [];
   const views: Record<string, CompiledView> = {};
   const defs = [...project.views.values()];
-  const rendered = defs.map((view) => renderer.render({ view }));
-  const parsed = await parseAll(dialect, rendered.map((r) => r.sql));
+  const sqls = rendered.map((r) => r.sql);
+  const parsed = duck ? await duck.parseAll(sqls) : sqls.map((sql) => parseForeign(sql, dialect.sqlGrammar));
+  // --strict: the warehouse's own grammar where it can run here (BigQuery's, on ZetaSQL) is the judge
+  const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: 0 }))) : undefined;
+  if (reference && reference.problems.length > 0) {
+    const index = new Map(defs.map((v, i) => [v.file, i]));
+    const sourceLine = (file: string | undefined, line: number) => rendered[index.get(file ?? '') ?? -1]?.sourceLines[line - 1] ?? line;
+    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${sourceLine(p.file, p.line)}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
+  }
   defs.forEach((view, i) => {
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
     if (error) {
-      const where = `${view.file}${error.line ? `:${error.line + rendered[i].lineOffset}` : ''}`;
+      const sourceLine = error.line ? (rendered[i].sourceLines[error.line - 1] ?? error.line + rendered[i].lineOffset) : undefined;
+      const where = `${view.file}${sourceLine ? `:${sourceLine}` : ''}`;
       if (dialect.sqlGrammar === 'duckdb') throw new CompileError(`${where}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
       const msg = `${where}: node-sql-parser (${dialect.sqlGrammar}) cannot parse the compiled SQL: ${error.message}`;
-      if (opts.strict) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
-      warnings.push(msg);
+      if (opts.strict && !reference) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
+      warnings.push(reference ? `${msg} (${reference.parser} accepts it)` : msg);
     }
     if (columns) checkColumns(view, columns);
     views[view.name] = {
@@ -90,6 +110,7 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
     };
   });
   const dag = new Dag(new Map(Object.values(views).map((v) => [v.name, v.depends_on.views])));
+  const bindErrors = duck ? await bindViews(duck, project, views, dag, new Map(defs.map((v, i) => [v.name, rendered[i]]))) : new Map<string, string>();
   const manifest: Manifest = {
     metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), project: project.name, target: project.target.name, dialect: dialect.name },
     views,
@@ -103,14 +124,25 @@ export async function compileProject(project: Project, opts: { strict?: boolean;
   };
   checkServices(project, manifest);
   if (opts.write) writeManifest(project, manifest);
-  return { manifest, dag, renderer, warnings };
+  return { manifest, dag, renderer, warnings, bindErrors };
 }
 
-/** The SQL checked by the target's own parser (Dialect.sqlGrammar): DuckDB's for DuckDB, node-sql-parser's grammar for the others. */
-async function parseAll(dialect: Dialect, sqls: string[]): Promise<ParseResult[]> {
-  if (dialect.sqlGrammar !== 'duckdb') return sqls.map((sql) => parseForeign(sql, dialect.sqlGrammar));
-  const parser = await DuckDbParser.open();
-  return parser.parseAll(sqls).finally(() => parser.close());
+/**
+ * On DuckDB, every view bound against its sources' files and the views before it, so an unknown
+ * column shows at compile (an error there) and fails its view at run before anything is sent.
+ */
+async function bindViews(duck: DuckDbParser, project: Project, views: Record<string, CompiledView>, dag: Dag, rendered: Map<string, Rendered>): Promise<Map<string, string>> {
+  const order = dag.order();
+  const errors = await duck.bindViews(order.map((name) => ({ schema: views[name].table.schema ?? project.target.schema, relation: views[name].relation, sql: views[name].compiled_sql })));
+  return new Map(
+    order.flatMap((name, i): [string, string][] => {
+      const e = errors[i];
+      if (!e) return [];
+      const r = rendered.get(name)!;
+      const line = e.line === undefined ? '' : `:${r.sourceLines[e.line - 1] ?? e.line + r.lineOffset}`;
+      return [[name, `${views[name].file}${line}: DuckDB cannot bind the SELECT: ${e.message}`]];
+    }),
+  );
 }
 
 function checkColumns(view: ViewDef, columns: string[]): void {

@@ -7,6 +7,12 @@ import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-a
 import { createRequire } from 'node:module';
 import type { Parser } from 'node-sql-parser';
 
+/** What DuckDB's binder finds wrong with a view, at a line of its compiled SQL. */
+export interface BindError {
+  message: string;
+  line?: number;
+}
+
 export interface ParseResult {
   error?: { message: string; line?: number };
   /** output column names of the final SELECT, when they can be read statically */
@@ -28,6 +34,28 @@ export class DuckDbParser {
       listValue(sqls),
     ]);
     return reader.getRows().map((row, i) => toResult(sqls[i], JSON.parse(String(row[0]))));
+  }
+
+  /**
+   * Binds each view, in dependency order, against what exists here: the files sources read by
+   * path, and the views bound before it. Only a binder error is the view's own fault (a column
+   * that is not there, a type that does not fit); a table this empty database lacks (a source in
+   * the warehouse) or a file not there yet leaves the view, and the views on it, unchecked.
+   */
+  async bindViews(views: { schema: string; relation: string; sql: string }[]): Promise<(BindError | undefined)[]> {
+    const out: (BindError | undefined)[] = [];
+    for (const schema of new Set(views.map((v) => v.schema))) await this.conn.run(`create schema if not exists "${schema.replace(/"/g, '""')}"`);
+    for (const v of views) {
+      try {
+        await this.conn.run(`create view ${v.relation} as\n${v.sql}`);
+        out.push(undefined);
+      } catch (e) {
+        const message = String((e as Error).message);
+        const line = /\nLINE (\d+):/.exec(message)?.[1];
+        out.push(message.startsWith('Binder Error:') ? { message: message.split('\n\nLINE')[0].replace(/^Binder Error: /, '').replace(/\n/g, ' '), line: line === undefined ? undefined : Number(line) - 1 } : undefined);
+      }
+    }
+    return out;
   }
 
   close(): void {
@@ -103,4 +131,24 @@ function foreignColumns(ast: unknown): string[] | undefined {
     } else return undefined;
   }
   return names;
+}
+
+/**
+ * The warehouse's own parser, where one runs here: BigQuery's grammar on ZetaSQL (the
+ * devDependency; see compiler/zetasql/CONTEXT.md). Undefined when the grammar has none, or when
+ * ZetaSQL is not installed (a production install): callers then rely on node-sql-parser.
+ */
+export async function referenceParse(
+  grammar: string,
+  statements: { sql: string; file: string; lineOffset: number }[],
+): Promise<{ parser: string; problems: { file?: string; line?: number; message: string }[] } | undefined> {
+  if (grammar !== 'bigquery') return undefined;
+  const { parseBigQuery } = await import('./zetasql/analyze-bigquery.js');
+  const { ZetaSqlNotInstalled } = await import('./zetasql/server.js');
+  try {
+    return { parser: "ZetaSQL (BigQuery's grammar)", problems: await parseBigQuery(statements) };
+  } catch (e) {
+    if (e instanceof ZetaSqlNotInstalled) return undefined;
+    throw e;
+  }
 }

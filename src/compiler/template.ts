@@ -6,9 +6,11 @@
 import nunjucks from 'nunjucks';
 import { CompileError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
+import { closestName, didYouMean } from '../closest-name.js';
+import { markLines, unmark, withoutMarkers } from './source-lines.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
-import { TRUNC_UNITS, type TruncUnit } from '../dialects/dialect.js';
+import { TRUNC_UNITS, WINDOW_ENDS, type TruncUnit, type WindowEnd } from '../dialects/dialect.js';
 import { envVar, renderErrorMessage } from '../project/env-var.js';
 import { sourceKey, type Project, type SourceTable, type ViewDef } from '../project/types.js';
 import { Timestamp, type ScalarType } from '../values.js';
@@ -23,10 +25,14 @@ export interface Rendered {
   sql: string;
   /** lines of the .sql file before the compiled SQL's first line (the config call, blank lines) */
   lineOffset: number;
+  /** for each line of `sql`, the line of the .sql file it was rendered from */
+  sourceLines: number[];
   refs: string[];
   sources: string[];
 }
 
+/** nunjucks' own globals, left out of the list of helpers an error suggests */
+const NUNJUCKS_GLOBALS = ['range', 'cycler', 'joiner'];
 const SCALAR_TYPES: ScalarType[] = ['int64', 'float64', 'string', 'boolean', 'timestamp'];
 
 /** Raised inside a template global; carries the message to the user unchanged. */
@@ -67,16 +73,52 @@ export class TemplateRenderer {
     const { view } = req;
     this.state = { view, incremental: req.incremental, refs: new Set(), sources: new Set() };
     this.env.addGlobal('this', this.relationOf(view.name));
-    let sql: string;
+    const marked = markLines(view.sql);
+    const template = this.compileTemplate(marked ?? view.sql, view.file);
+    let out: string;
     try {
-      sql = this.env.renderString(view.sql, {});
+      out = template.render({});
     } catch (e) {
-      const line = /\[Line (\d+)/.exec(String((e as Error).message))?.[1];
-      throw new CompileError(`${view.file}${line ? `:${Number(line) + 1}` : ''}: ${renderErrorMessage(e)}`);
+      throw this.templateError(view.file, e, 'render');
     }
-    const tidied = sql.replace(/[ \t]+$/gm, '').trimEnd();
+    const { text, lines } = marked === undefined ? { text: out, lines: [] } : unmark(out, view.sql.split('\n').length);
+    const tidied = text.replace(/[ \t]+$/gm, '').trimEnd();
     const body = tidied.replace(/^\n+/, '');
-    return { sql: `${body}\n`, lineOffset: tidied.length - body.length, refs: [...this.state.refs], sources: [...this.state.sources] };
+    const lineOffset = tidied.length - body.length;
+    return {
+      sql: `${body}\n`,
+      lineOffset,
+      sourceLines: lines.length > 0 ? lines.slice(lineOffset, lineOffset + body.split('\n').length) : body.split('\n').map((_, i) => i + 1 + lineOffset),
+      refs: [...this.state.refs],
+      sources: [...this.state.sources],
+    };
+  }
+
+  private compileTemplate(src: string, file: string): nunjucks.Template {
+    try {
+      return new nunjucks.Template(src, this.env, file, true);
+    } catch (e) {
+      throw this.templateError(file, e, 'parse');
+    }
+  }
+
+  /**
+   * A nunjucks error as file:line and what to do. Its parser counts lines from 1, its runtime from 0.
+   * A call of an unknown name (a misspelt macro) suggests the closest known one.
+   */
+  private templateError(file: string, e: unknown, stage: 'parse' | 'render'): CompileError {
+    const raw = withoutMarkers(String((e as Error).message));
+    const line = /\[Line (\d+)/.exec(raw)?.[1];
+    const at = line === undefined ? '' : `:${Number(line) + (stage === 'render' ? 1 : 0)}`;
+    const unknown = /Unable to call `([^`]+)`, which is undefined or falsey/.exec(raw)?.[1];
+    if (unknown) {
+      const globals = (this.env as unknown as { globals: Record<string, unknown> }).globals;
+      const known = Object.keys(globals).filter((k) => typeof globals[k] === 'function' && !NUNJUCKS_GLOBALS.includes(k));
+      return new CompileError(
+        `${file}${at}: '${unknown}' is not a macro or function.${didYouMean(unknown, known)} Built-in helpers and the macros in ${this.project.macroPaths.join(', ')}/: ${known.sort().join(', ')}.`,
+      );
+    }
+    return new CompileError(`${file}${at}: ${renderErrorMessage(new Error(raw))}`);
   }
 
   private addGlobals(): void {
@@ -86,6 +128,11 @@ export class TemplateRenderer {
       const s = parseDuration(w);
       if (s === undefined) throw new TemplateError(`${fn}(): width must be ${DURATION_HELP}, not '${String(w)}'`);
       return s;
+    };
+    const closestSource = (source: string, table: string): string => {
+      const key = closestName(sourceKey(source, table), p.sources.keys());
+      const s = key === undefined ? undefined : p.sources.get(key)!;
+      return s ? ` Did you mean source('${s.source}', '${s.name}')?` : '';
     };
     const globals: Record<string, unknown> = {
       config: () => '',
@@ -101,13 +148,13 @@ export class TemplateRenderer {
         const s = p.sources.get(sourceKey(source, table));
         if (!s) {
           const known = [...p.sources.keys()].join(', ') || 'none defined';
-          throw new TemplateError(`source('${source}', '${table}') is not defined; add it under sources: in a YAML file. Sources: ${known}`);
+          throw new TemplateError(`source('${source}', '${table}') is not defined; add it under sources: in a YAML file.${closestSource(source, table)} Sources: ${known}`);
         }
         this.state.sources.add(sourceKey(source, table));
         return this.sourceRelation(s);
       },
       ref: (name: string) => {
-        if (!p.views.has(name)) throw new TemplateError(`ref('${name}') names no feature view. Views: ${[...p.views.keys()].join(', ')}`);
+        if (!p.views.has(name)) throw new TemplateError(`ref('${name}') names no feature view.${didYouMean(name, p.views.keys())} Views: ${[...p.views.keys()].join(', ')}`);
         if (name === this.state.view?.name) throw new TemplateError(`ref('${name}') refers to the view itself; use {{ this }} for the view's own table`);
         this.state.refs.add(name);
         return this.relationOf(name);
@@ -118,7 +165,10 @@ export class TemplateRenderer {
         if (!start) throw new TemplateError('incremental_start() is only defined in an incremental run; guard it with {% if is_incremental() %}');
         return d.timestampLiteral(start.plusSeconds(-width(w, 'incremental_start')));
       },
-      rolling_window: (partition: string, timeColumn: string, w: unknown) => d.rollingWindow(partition, timeColumn, width(w, 'rolling_window')),
+      rolling_window: (partition: string, timeColumn: string, w: unknown, end: unknown = 'current') => {
+        if (!WINDOW_ENDS.includes(end as WindowEnd)) throw new TemplateError(`rolling_window(): the 4th argument must be ${WINDOW_ENDS.map((e) => `'${e}'`).join(' or ')} (the window ends at the current row, or just before its time), not '${String(end)}'`);
+        return d.rollingWindow(partition, timeColumn, width(w, 'rolling_window'), end as WindowEnd);
+      },
       time_sub: (expr: string, w: unknown) => d.timeSub(expr, width(w, 'time_sub')),
       time_add: (expr: string, w: unknown) => d.timeAdd(expr, width(w, 'time_add')),
       seconds_between: (start: string, end: string) => d.secondsBetween(start, end),
@@ -145,11 +195,11 @@ export class TemplateRenderer {
   private loadMacros(): void {
     for (const m of this.project.macros) {
       let exported: Record<string, unknown>;
+      const template = this.compileTemplate(m.text, m.file);
       try {
-        exported = getExported(new nunjucks.Template(m.text, this.env, m.file, true));
+        exported = getExported(template);
       } catch (e) {
-        const line = /\[Line (\d+)/.exec(String((e as Error).message))?.[1];
-        throw new CompileError(`${m.file}${line ? `:${Number(line) + 1}` : ''}: ${renderErrorMessage(e)}`);
+        throw this.templateError(m.file, e, 'render');
       }
       for (const [name, fn] of Object.entries(exported)) this.env.addGlobal(name, fn);
     }

@@ -5,6 +5,7 @@
  * the one holding that start, reading only those rows (tiles before it cannot change).
  */
 import { TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName } from '../plans/relation.js';
 import { columnStates, stateColumns, tileStateSelect } from './aggregate-state.js';
 import type { Dialect } from './dialect.js';
@@ -65,7 +66,8 @@ export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys'>): strin
 }
 
 export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
-  const lookup = [...plan.keys, TILE_COLUMN];
+  // Looked up, indexed (PostgreSQL) and clustered (BigQuery) by keys and tile, as train joins them; not partitioned.
+  const lookup: TableStorage = { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false };
   if (!plan.range?.start) {
     // Each table in turn (BigQuery runs no DDL inside a transaction): a failure leaves tables an
     // incremental run would find out of date, so run notices a missing or changed table and rebuilds all.

@@ -1,4 +1,5 @@
-import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit, type WindowEnd } from './dialect.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
@@ -46,8 +47,8 @@ export class BigQueryDialect extends Dialect {
    * BigQuery's RANGE frame needs a numeric order key. Microseconds, not UNIX_SECONDS, so that
    * sub-second timestamps fall in or out of the window exactly as they do on the other warehouses.
    */
-  override rollingWindow(partition: string, timeColumn: string, seconds: number): string {
-    return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and current row`;
+  override rollingWindow(partition: string, timeColumn: string, seconds: number, end: WindowEnd = 'current'): string {
+    return `partition by ${partition} order by unix_micros(${timeColumn}) range between ${Math.round(seconds * 1e6)} preceding and ${end === 'before' ? '1 preceding' : 'current row'}`;
   }
 
   castTo(expr: string, type: ScalarType): string {
@@ -71,8 +72,15 @@ export class BigQueryDialect extends Dialect {
     return 'row_number() over ()';
   }
 
-  createTableAs(table: string, select: string): string[] {
-    return [`create or replace table ${table} as\n${select}`];
+  /**
+   * A view's table is partitioned (by default daily on its timestamp) and clustered (by default
+   * on its join keys, at most four), so incremental runs, sync and train, which all filter on
+   * the timestamp with literal bounds, read only the partitions they need.
+   */
+  createTableAs(table: string, select: string, storage?: TableStorage): string[] {
+    const partition = storage?.partition ? `\npartition by timestamp_trunc(${this.quoteIdent(storage.partition.field)}, ${storage.partition.granularity})` : '';
+    const cluster = storage && storage.cluster.length > 0 ? `\ncluster by ${storage.cluster.slice(0, 4).map((c) => this.quoteIdent(c)).join(', ')}` : '';
+    return [`create or replace table ${table}${partition}${cluster} as\n${select}`];
   }
 
   latestPerEntity(q: LatestQuery): string {

@@ -5,6 +5,7 @@
  * no I/O (dialects/CONTEXT.md lists what a new warehouse provides).
  */
 import { exactUnit } from '../duration.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { SourceTable, Target, WarehouseType } from '../project/types.js';
 import type { ScalarType, Timestamp } from '../values.js';
@@ -82,10 +83,10 @@ export abstract class Dialect {
   abstract incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[];
   /**
    * Statements that create or replace `table` with the rows of `select` (run together,
-   * atomically); `lookupKey`, the columns point-in-time lookups search by (join keys, timestamp),
-   * for warehouses that index or cluster tables by them.
+   * atomically); a view's table also gets its `storage` (indexes, partitions, clustering) where the
+   * warehouse has such a thing.
    */
-  abstract createTableAs(table: string, select: string, lookupKey?: string[]): string[];
+  abstract createTableAs(table: string, select: string, storage?: TableStorage): string[];
   /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */
   abstract rowSequence(): string;
   /** The latest row per partition. */
@@ -130,10 +131,15 @@ export abstract class Dialect {
     return this.timeAdd(expr, -seconds);
   }
 
-  /** The inside of an OVER clause: partition, order and a RANGE frame of `seconds` ending at the current row. */
-  rollingWindow(partition: string, timeColumn: string, seconds: number): string {
+  /**
+   * The inside of an OVER clause: partition, order and a RANGE frame of `seconds` before the
+   * current row's time, ending at it (`current`: [t - w, t], the row itself and its ties included)
+   * or one microsecond before it (`before`: [t - w, t), SPEC section 9's rule: a row never sees itself).
+   */
+  rollingWindow(partition: string, timeColumn: string, seconds: number, end: WindowEnd = 'current'): string {
     const { count, unit } = exactUnit(seconds);
-    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(count, unit)} preceding and current row`;
+    const last = end === 'before' ? `${this.intervalLiteral(1, 'microsecond')} preceding` : 'current row';
+    return `partition by ${partition} order by ${timeColumn} range between ${this.intervalLiteral(count, unit)} preceding and ${last}`;
   }
 
   /** An ASOF join to a view's feature rows (dialects whose pitStrategies include `asof`). */
@@ -219,3 +225,5 @@ export abstract class Dialect {
 }
 
 export type IntervalUnit = ReturnType<typeof exactUnit>['unit'];
+export type WindowEnd = 'current' | 'before';
+export const WINDOW_ENDS: WindowEnd[] = ['current', 'before'];

@@ -8,7 +8,7 @@ export function renderMaterialize(plan: MaterializePlan, d: Dialect): { statemen
     case 'view':
       return { statements: [d.createViewAs(table, plan.select)], atomic: false };
     case 'table': {
-      const statements = d.createTableAs(table, plan.select, plan.lookupKey);
+      const statements = d.createTableAs(table, plan.select, plan.storage);
       return { statements, atomic: statements.length > 1 };
     }
     case 'incremental':

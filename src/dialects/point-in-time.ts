@@ -19,6 +19,8 @@ import { renderAggregateParts, type AggregateParts } from './aggregate-windows.j
 export interface PitRenderOptions {
   /** force a strategy of the dialect's; DuckDB renders every one, so tests can execute them */
   strategy?: PitStrategy;
+  /** rows in input order (default); false where the order cannot be kept anyway (a warehouse table), sparing a sort */
+  ordered?: boolean;
 }
 
 export function strategyFor(dialect: Dialect): PitStrategy {
@@ -31,14 +33,8 @@ const EVENTS = 'fsql_events';
 export function renderPointInTime(plan: PointInTimePlan, d: Dialect, opts: PitRenderOptions = {}): string {
   const strategy = opts.strategy ?? strategyFor(d);
   if (!d.pitStrategies.includes(strategy)) throw new Error(`${d.name} cannot run the '${strategy}' strategy; its strategies: ${d.pitStrategies.join(', ')}`);
-  switch (strategy) {
-    case 'asof':
-      return renderAsof(plan, d);
-    case 'window':
-      return renderWindow(plan, d);
-    case 'lateral':
-      return renderLateral(plan, d);
-  }
+  const select = strategy === 'asof' ? renderAsof(plan, d) : strategy === 'window' ? renderWindow(plan, d) : renderLateral(plan, d);
+  return opts.ordered === false ? select : `${select}\norder by e.${d.quoteIdent(ROW_COLUMN)}`;
 }
 
 /** min and max event time of the staged events (columns min_ts, max_ts). */
@@ -184,7 +180,6 @@ function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard:
     `from ${EVENTS} as e`,
     ...joins,
     ...aggregatesOf(plan, d).joins,
-    `order by e.${d.quoteIdent(ROW_COLUMN)}`,
   ].join('\n');
 }
 
@@ -260,6 +255,5 @@ function renderWindow(plan: PointInTimePlan, d: Dialect): string {
     `from ${EVENTS} as e`,
     ...plan.views.flatMap((v, i) => (v.aggregate ? [] : [`left join fsql_match_${i + 1} as m${i + 1} on m${i + 1}.${id(ROW_COLUMN)} = e.${id(ROW_COLUMN)}`])),
     ...aggregatesOf(plan, d).joins,
-    `order by e.${id(ROW_COLUMN)}`,
   ].join('\n');
 }

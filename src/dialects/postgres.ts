@@ -1,4 +1,5 @@
 import { Dialect, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
@@ -69,8 +70,8 @@ export class PostgresDialect extends Dialect {
    * the lookup key makes each LATERAL lookup of `train` one index descent, and sync's DISTINCT ON
    * an index scan.
    */
-  createTableAs(table: string, select: string, lookupKey: string[] = []): string[] {
-    const index = lookupKey.length > 0 ? [`create index on ${table} (${lookupKey.map((c) => this.quoteIdent(c)).join(', ')})`] : [];
+  createTableAs(table: string, select: string, storage?: TableStorage): string[] {
+    const index = storage ? [`create index on ${table} (${storage.lookupKey.map((c) => this.quoteIdent(c)).join(', ')})`] : [];
     return [this.dropTable(table), `create table ${table} as\n${select}`, ...index];
   }
 

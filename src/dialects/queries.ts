@@ -12,11 +12,14 @@ export function renderCount(d: Dialect, table: RelationName): string {
   return `select count(*) as n from ${d.relation(table)}`;
 }
 
-/** The newest `timestamp` (column `newest`) among rows with every `notNull` column set and, with `until`, not after it. */
-export function renderNewest(d: Dialect, table: RelationName, timestamp: string, opts: { notNull?: string[]; until?: Timestamp } = {}): string {
+/**
+ * The newest `timestamp` (column `newest`) among rows with every `notNull` column set and, with
+ * `until`, not after it; `from` a table, or a source's rendered relation (a file on DuckDB).
+ */
+export function renderNewest(d: Dialect, from: RelationName | string, timestamp: string, opts: { notNull?: string[]; until?: Timestamp } = {}): string {
   const ts = d.quoteIdent(timestamp);
   const where = [...(opts.notNull ?? []).map((c) => `${d.quoteIdent(c)} is not null`), ...(opts.until ? [`${ts} <= ${d.timestampLiteral(opts.until)}`] : [])];
-  return `select max(${ts}) as newest from ${d.relation(table)}${where.length > 0 ? ` where ${where.join(' and ')}` : ''}`;
+  return `select max(${ts}) as newest from ${typeof from === 'string' ? from : d.relation(from)}${where.length > 0 ? ` where ${where.join(' and ')}` : ''}`;
 }
 
 /** The `limit` entities (distinct `keys`) whose newest row is newest, newest first. */

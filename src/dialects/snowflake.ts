@@ -1,4 +1,5 @@
 import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
+import type { TableStorage } from '../plans/materialize.js';
 import type { TimeRange } from '../plans/relation.js';
 import type { ScalarType, Timestamp } from '../values.js';
 
@@ -46,9 +47,13 @@ export class SnowflakeDialect extends Dialect {
     return `cast(${expr} as ${TYPES[type]})`;
   }
 
-  /** Not DIV0NULL: that returns 0 for a zero or NULL divisor, where the other warehouses give NULL. */
+  /**
+   * Not DIV0NULL: that returns 0 for a zero or NULL divisor, where the other warehouses give NULL.
+   * The numerator as FLOAT: NUMBER / NUMBER is a NUMBER rounded to a few decimals here (1/3 is
+   * 0.333333), where the other warehouses divide as doubles.
+   */
   safeDivide(numerator: string, denominator: string): string {
-    return `case when (${denominator}) = 0 then null else (${numerator}) / (${denominator}) end`;
+    return `case when (${denominator}) = 0 then null else cast(${numerator} as FLOAT) / (${denominator}) end`;
   }
 
   dateTrunc(unit: TruncUnit, expr: string): string {
@@ -64,8 +69,10 @@ export class SnowflakeDialect extends Dialect {
     return 'seq8()';
   }
 
-  createTableAs(table: string, select: string): string[] {
-    return [`create or replace table ${table} as\n${select}`];
+  /** Clustered only when cluster_by is configured: automatic clustering bills credits by itself (as in dbt-snowflake). */
+  createTableAs(table: string, select: string, storage?: TableStorage): string[] {
+    const cluster = storage?.clusterConfigured && storage.cluster.length > 0 ? ` cluster by (${storage.cluster.map((c) => this.quoteIdent(c)).join(', ')})` : '';
+    return [`create or replace table ${table}${cluster} as\n${select}`];
   }
 
   latestPerEntity(q: LatestQuery): string {

@@ -17,6 +17,19 @@ export interface ExampleDataOptions {
 
 export const EXAMPLE_DATA: ExampleDataOptions = { transactions: 40000, users: 2000, merchants: 300, start: '2024-03-01', days: 60, seed: 7 };
 
+/** The sample `fsql init` writes: a month of transactions. */
+export const INIT_DATA: Omit<ExampleDataOptions, 'start'> = { transactions: 5000, users: 300, merchants: 50, days: 30, seed: 11 };
+
+/** `o` moved to end the day before `today` (YYYY-MM-DD, UTC): its last day is yesterday. */
+export function endingBefore(o: Omit<ExampleDataOptions, 'start'>, today: string): ExampleDataOptions {
+  return { ...o, start: new Date(Date.parse(`${today}T00:00:00Z`) - o.days * 86400_000).toISOString().slice(0, 10) };
+}
+
+/** Today's date in UTC, YYYY-MM-DD. */
+export function utcToday(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
 export function generateTransactions(o: ExampleDataOptions): string {
   const rand = seededRandom(o.seed);
   const start = Date.parse(`${o.start}T00:00:00Z`);

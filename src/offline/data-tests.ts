@@ -1,5 +1,5 @@
 /** `fsql test`: runs the data tests of the selected views and reports each failure. */
-import { compileProject } from '../compiler/compile.js';
+import { compileProject, type Compilation } from '../compiler/compile.js';
 import { selectViews } from '../compiler/select.js';
 import { renderDataTest } from '../dialects/data-tests.js';
 import { FsqlError } from '../errors.js';
@@ -16,8 +16,8 @@ export interface DataTestResult {
   message: string;
 }
 
-export async function runDataTests(project: Project, wh: Warehouse, log: Logger, select?: string[]): Promise<DataTestResult[]> {
-  const c = await compileProject(project);
+export async function runDataTests(project: Project, wh: Warehouse, log: Logger, select?: string[], compiled?: Compilation): Promise<DataTestResult[]> {
+  const c = compiled ?? (await compileProject(project));
   const results: DataTestResult[] = [];
   for (const name of selectViews(project.views, c.dag, select)) {
     const view = project.views.get(name)!;

@@ -115,3 +115,26 @@ export function checkEventColumns(display: string, columns: Column[], timestamp:
     throw new ProjectError(display, `event column${clash.length > 1 ? 's' : ''} ${clash.join(', ')} would collide with the training table's own columns; rename ${clash.length > 1 ? 'them' : 'it'} in the events.`);
   }
 }
+
+/** Types that compare with each other in every warehouse without a cast. */
+function keyKind(c: Column): string {
+  return c.type.type === 'int64' || c.type.type === 'float64' ? 'number' : typeName(c.type);
+}
+
+/**
+ * Checks that each join key of the events has its view's key type, so a mismatch names the events
+ * column and the type it needs instead of failing inside the join (or, on DuckDB, matching by text).
+ */
+export function checkEventKeyTypes(display: string, columns: Column[], views: Pick<PitView, 'view' | 'keys'>[], tables: Map<string, Column[]>): void {
+  for (const v of views) {
+    for (const k of v.keys) {
+      const event = findColumn(columns, k.event);
+      const feature = findColumn(tables.get(v.view) ?? [], k.column);
+      if (!event || !feature || keyKind(event) === keyKind(feature)) continue;
+      throw new ProjectError(
+        display,
+        `events column '${event.name}' is ${typeName(event.type)}, but join key '${k.column}' of feature view '${v.view}' is ${typeName(feature.type)}. Give the events column that type (for a csv, values that read as ${typeName(feature.type)}), or cast it: --events "sql:select * replace (cast(${event.name} as <type>) as ${event.name}) from ...".`,
+      );
+    }
+  }
+}

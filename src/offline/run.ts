@@ -5,11 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { compileProject, type Compilation } from '../compiler/compile.js';
 import { FSQL_VERSION } from '../version.js';
 import { selectViews } from '../compiler/select.js';
+import { pointAtSource } from '../compiler/source-lines.js';
+import { checkSourceFiles } from './source-files.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderMaterialize } from '../dialects/materialize.js';
 import { renderNewest } from '../dialects/queries.js';
-import type { MaterializePlan } from '../plans/materialize.js';
+import type { MaterializePlan, TableStorage } from '../plans/materialize.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -24,6 +26,8 @@ export interface RunOptions {
   end?: Timestamp;
   threads?: number;
   dryRun?: boolean;
+  /** after a view builds (`fsql build`: its tests): a message fails the view, and its descendants are skipped */
+  afterBuild?: (view: string, c: Compilation) => Promise<string | undefined>;
 }
 
 export type ViewStatus = 'success' | 'error' | 'skipped';
@@ -71,6 +75,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   const c = await compileProject(project, { write: true });
   for (const w of c.warnings) log.warn(w);
   const order = selectViews(project.views, c.dag, opts.select, opts.exclude);
+  await checkSourceFiles(project, wh, order.flatMap((name) => c.manifest.views[name].depends_on.sources));
   const results = new Map<string, ViewResult>();
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
@@ -88,13 +93,16 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         log.info(`SKIP ${name} (upstream ${failedParent} failed)`);
         continue;
       }
-      const job = buildView(c, wh, project.views.get(name)!, opts).then((r) => {
+      log.step(`${order.length - pending.size} of ${order.length} START ${name} (${project.views.get(name)!.config.materialized})`);
+      const job = buildView(c, wh, project.views.get(name)!, opts).then(async (built) => {
+        const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
+        const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
         results.set(name, r);
         running.delete(name);
         const done = results.size;
         if (r.status === 'success') log.info(`OK   ${name} ${r.kind}${r.range ? ` [${r.range.start ?? '…'} .. ${r.range.end ?? 'now'})` : ''} in ${r.execution_time.toFixed(2)}s`, { view: name, status: r.status });
         else log.error(`FAIL ${name}: ${r.message}`, { view: name, status: r.status });
-        log.progress(`${done}/${order.length} views`);
+        log.progress(`${done} of ${order.length} views done, ${((Date.now() - started) / 1000).toFixed(1)}s`);
       });
       running.set(name, job);
     }
@@ -115,13 +123,26 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
 function planFor(c: Compilation, view: ViewDef, range: MaterializePlan['range']): MaterializePlan {
   const kind = view.config.materialized === 'view' ? 'view' : range ? 'incremental' : 'table';
   const select = range ? c.renderer.render({ view, incremental: range }).sql : c.manifest.views[view.name].compiled_sql;
-  return { view: view.name, table: c.manifest.views[view.name].table, kind, select, timestamp: view.config.timestamp, lookupKey: [...view.joinKeys, view.config.timestamp], range };
+  return { view: view.name, table: c.manifest.views[view.name].table, kind, select, timestamp: view.config.timestamp, storage: storageOf(view), range };
+}
+
+/** The table layout from the view's config and keys (plans/materialize.ts TableStorage). */
+function storageOf(view: ViewDef): TableStorage {
+  const c = view.config;
+  return {
+    lookupKey: [...view.joinKeys, c.timestamp],
+    partition: c.partitionBy === undefined ? { field: c.timestamp, granularity: 'day' } : c.partitionBy,
+    cluster: c.clusterBy ?? view.joinKeys,
+    clusterConfigured: c.clusterBy !== undefined,
+  };
 }
 
 async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
+    const unbound = c.bindErrors.get(view.name);
+    if (unbound) throw new FsqlError(unbound);
     if (view.config.aggregate) return { ...base, ...(await buildAggregate(c, wh, view, opts)), execution_time: (Date.now() - t0) / 1000 };
     const relation = c.manifest.views[view.name].table;
     let range: MaterializePlan['range'];
@@ -146,7 +167,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     };
   } catch (e) {
     if (!(e instanceof FsqlError)) throw e;
-    return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: e.message };
+    const { sql, sourceLines } = c.renderer.render({ view });
+    return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: pointAtSource(e.message, view.file, sql, sourceLines) };
   }
 }
 

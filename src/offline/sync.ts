@@ -106,6 +106,7 @@ export async function syncViews(project: Project, wh: Warehouse, store: OnlineSt
       continue;
     }
     const t0 = Date.now();
+    log.step(`${names.indexOf(name) + 1} of ${names.length} START ${name}`);
     try {
       const r = await syncView(c, wh, store, log, view, stored.get(name), opts);
       results.push(r);
@@ -197,7 +198,8 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
       await inflight.add(
         written.then((w) => {
           opts.onProgress?.(view.name, read);
-          log.progress(`${view.name}: ${read} entities pushed`);
+          const seconds = (Date.now() - t0) / 1000;
+          log.progress(`${view.name}: ${read} entities pushed, ${Math.round(read / Math.max(seconds, 0.001))}/s, ${seconds.toFixed(1)}s`);
           return w;
         }),
       );
@@ -209,6 +211,10 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   } finally {
     await chunks.return?.(undefined);
   }
+  // Rows a store staged (SQLite merges a large sync in key order) land before the watermark moves.
+  const flushed = await store.flush();
+  result.written += flushed.written;
+  result.stale += flushed.stale;
   // Every row up to `newest` is acknowledged: only now may the watermark move.
   if (newest) await store.setWatermark(view.name, newest);
   await store.recordSync(view.name, result.written);

@@ -5,7 +5,7 @@
  * rows are streamed chunk by chunk into a local file.
  */
 import { compileProject, featuresOf, type CompiledView } from '../compiler/compile.js';
-import type { PitStrategy } from '../dialects/dialect.js';
+import type { Dialect, PitStrategy } from '../dialects/dialect.js';
 import { renderEventTimes, renderPointInTime, strategyFor } from '../dialects/point-in-time.js';
 import { renderCount } from '../dialects/queries.js';
 import { renderStaging } from '../dialects/staging.js';
@@ -16,8 +16,8 @@ import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType } from '../values.js';
 import { featureType, inputColumns, tileTables } from '../plans/aggregate.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkEventColumns, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
-import { discardTempFile, outputStatements, parseTrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
+import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
+import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
 export interface TrainOptions {
   service: string;
@@ -64,7 +64,7 @@ export async function planTrain(project: Project, opts: TrainOptions): Promise<s
     eventTimes: 'dynamic',
   });
   const strategy = opts.strategy ?? strategyFor(d);
-  const select = renderPointInTime(plan, d, { strategy });
+  const select = renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) });
   const tmp = out.kind === 'file' ? `${out.path}.fsql-dry-run.tmp` : '';
   const write = outputStatements(d, select, out, tmp);
   const stmt = (s: string) => (s.startsWith('--') ? s : `${s};`);
@@ -111,11 +111,12 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
+    checkEventKeyTypes(source.display, eventColumns, plan.views, tables);
 
     log.progress('joining');
     plan.eventTimes = await eventTimes(wh, plan);
     const strategy = opts.strategy ?? strategyFor(d);
-    const select = renderPointInTime(plan, d, { strategy });
+    const select = renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) });
     const [counted] = await wh.query(renderCount(d, ev.table), { label: source.display });
     const outputColumns = (): Column[] => [
       ...eventColumns,
@@ -182,4 +183,12 @@ async function eventTimes(wh: Warehouse, plan: PointInTimePlan): Promise<EventTi
   const [row] = await wh.query(renderEventTimes(plan, wh.dialect), { label: 'event time range' });
   const [min, max] = Object.values(row ?? {});
   return min instanceof Timestamp && max instanceof Timestamp ? { min, max } : 'empty';
+}
+
+/**
+ * Whether the output keeps the events' order: a file does; a table only where tables keep their
+ * insertion order (DuckDB). Elsewhere the ORDER BY would sort the whole result for nothing.
+ */
+function keepsOrder(d: Dialect, out: TrainOutput): boolean {
+  return out.kind === 'file' || d.insertionOrderColumn !== undefined;
 }

@@ -4,6 +4,7 @@
  * EXPLAIN). Unlike plain `compile`, this connects.
  */
 import type { Compilation } from '../compiler/compile.js';
+import { pointAtSource } from '../compiler/source-lines.js';
 import { CommandFailed, FsqlError } from '../errors.js';
 import type { Project } from '../project/types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -35,7 +36,8 @@ export async function validateViews(project: Project, c: Compilation, wh: Wareho
         results[i] = { name: view.name, file: view.file, status: 'ok', method: v.method, bytesProcessed: v.bytesProcessed, message: `(${v.method})${scan}` };
       } catch (e) {
         if (!(e instanceof FsqlError)) throw e;
-        results[i] = { name: view.name, file: view.file, status: 'error', message: e.message };
+        const { sql, sourceLines } = c.renderer.render({ view: project.views.get(view.name)! });
+        results[i] = { name: view.name, file: view.file, status: 'error', message: pointAtSource(e.message, view.file, sql, sourceLines) };
       }
     }
   };

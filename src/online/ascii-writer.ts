@@ -6,7 +6,7 @@
  *
  * Every method writes ASCII only (codec.ts escapes non-ASCII text), so a byte count is a length.
  */
-/** Where a writer gets its buffers (redis-batch.ts BufferPool). */
+/** Where a writer gets its buffers (redis/batch.ts BufferPool). */
 export interface BufferSource {
   take(bytes: number): Buffer;
   give(buf: Buffer): void;

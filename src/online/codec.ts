@@ -98,7 +98,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /**
  * JSON text with every non-ASCII character as a \uXXXX escape (JSON.parse reads it back the same),
  * so a stored row is pure ASCII: its length is its byte length and it can be sent without UTF-8
- * encoding (redis-batch.ts).
+ * encoding (redis/batch.ts).
  */
 function asciiJson(json: string): string {
   return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
@@ -367,13 +367,4 @@ export function oldestValidMicros(layout: ViewLayout, now: bigint): bigint | und
 /** When a row stops being valid: ts + ttl (inclusive), in microseconds; undefined for no TTL. */
 export function expiresAtMicros(layout: ViewLayout, ts: bigint): bigint | undefined {
   return layout.ttlSeconds === undefined ? undefined : ts + BigInt(Math.round(layout.ttlSeconds * 1e6));
-}
-
-/** A value as JSON shows it (SPEC section 6): int64 as a string, NaN and infinities as strings, timestamps ISO 8601 UTC. */
-export function toJsonValue(v: Value): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-  if (v instanceof Timestamp) return v.toISOString();
-  if (Array.isArray(v)) return v.map(toJsonValue);
-  return v;
 }

@@ -143,11 +143,14 @@ export function hashSlot(key: string): number {
     const close = key.indexOf('}', open + 1);
     if (close > open + 1) s = key.slice(open + 1, close);
   }
-  let crc = 0;
-  for (const byte of Buffer.from(s, 'utf8')) {
-    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff];
-  }
-  return crc & 16383;
+  const bytes = Buffer.from(s, 'utf8');
+  return crc16(bytes, 0, bytes.length) & 16383;
+}
+
+/** CRC16/XMODEM of bytes [start, end), continuing from `crc` (the CRC of what precedes them). */
+export function crc16(bytes: Uint8Array, start: number, end: number, crc = 0): number {
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
+  return crc;
 }
 
 const CRC16_TABLE = (() => {

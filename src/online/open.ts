@@ -2,11 +2,13 @@
 import { OnlineStoreError } from '../errors.js';
 import type { OnlineStoreConfig, Project } from '../project/types.js';
 import type { Namespace } from './keys.js';
-import { RedisStore } from './redis-store.js';
+import type { TimeoutOverrides } from './redis/options.js';
+import { RedisStore } from './redis/store.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type { OnlineStore } from './store.js';
 
-export type OpenOptions = SqliteStoreOptions;
+/** SQLite's options, and the timeouts a caller imposes on Redis (serve: store_timeout). */
+export type OpenOptions = SqliteStoreOptions & TimeoutOverrides;
 
 /**
  * SQLite opens (and creates) the file at once; Redis connects on first use, so a server can start
@@ -23,7 +25,7 @@ export async function openStore(config: OnlineStoreConfig, ns: Namespace, opts: 
       return SqliteStore.open(config.path, ns, opts);
     case 'redis':
       if (!config.url) throw new OnlineStoreError("redis online_store needs url: 'redis://host:port'");
-      return RedisStore.open({ url: config.url, cluster: config.cluster }, ns);
+      return RedisStore.open({ url: config.url, cluster: config.cluster, commandTimeoutMs: opts.commandTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs }, ns);
   }
 }
 

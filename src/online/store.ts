@@ -1,5 +1,5 @@
 /**
- * The online store contract (SPEC section 7). Implementations: redis-store.ts, sqlite-store.ts.
+ * The online store contract (SPEC section 7). Implementations: redis/store.ts, sqlite-store.ts.
  * Values are typed (values.ts): int64 as bigint, float64 as number, booleans, strings,
  * Timestamp, arrays. Every stored row carries its feature timestamp.
  */
@@ -45,8 +45,9 @@ export interface StoredRow {
   created?: Timestamp;
   /** the features, typed (codec.ts EncodedRow decodes them from `text` on first use) */
   readonly values: Record<string, Value>;
-  /** the features as stored from `at` (codec.ts: layout fingerprint, then a JSON array), checked against the reader's layout */
+  /** the text the store returned: whatever the store keeps before `at`, then the features as encoded (codec.ts: layout fingerprint, then a JSON array), checked against the reader's layout */
   readonly text: string;
+  /** where the features begin in `text`, in every store (Redis keeps the sort key before them, SQLite nothing: 32 and 0) */
   readonly at: number;
 }
 
@@ -94,6 +95,13 @@ export interface OnlineStore {
    * belong to the warehouse and not outlive the call); only encoded bytes wait for the store.
    */
   writeColumns(layout: ViewLayout, rows: ColumnRows): Promise<WriteResult>;
+  /**
+   * Decides the rows a store accepted from writeColumns without deciding them yet (SQLite stages a
+   * large sync and upserts it in key order), and returns their counts. A sync calls it after its
+   * last batch, before setWatermark; setWatermark, reads and dropView also do it, so no row is
+   * ever left out, and recordSync counts what they wrote.
+   */
+  flush(): Promise<WriteResult>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
   read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */

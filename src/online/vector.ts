@@ -3,13 +3,14 @@
  * with names, types, effective times and statuses. Shared by `fsql get` and the HTTP server.
  *
  *   const plan = planService(service, await store.getLayouts());   // once per service / layout change
- *   const [vector] = await readVectors(store, plan, [{ user_id: 'u_1', merchant_id: 'm_7' }]);
+ *   const [vector] = await readVectors(store, plan, [{ user_id: 'u_1', merchant_id: 'm_7' }], { now });
  *
  * One store read per call, whatever the batch size: one round trip.
  */
-import { OnlineStoreError, RequestError } from '../errors.js';
+import { OnlineStoreError } from '../errors.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
-import { coerceValue, oldestValidMicros } from './codec.js';
+import { oldestValidMicros } from './codec.js';
+import { parseJoinKeyMap } from './join-keys.js';
 import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
 
 export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
@@ -48,15 +49,13 @@ export interface ServicePlan {
   service: string;
   /** every join key the service's views need, in first-seen order, with its type */
   joinKeys: { name: string; type: DataType }[];
-  /** the join key names, for checking requests without rebuilding a set per request */
-  joinKeyNames: ReadonlySet<string>;
   /** the features in response order: alphabetical by `<view>.<feature>` */
   features: { name: string; view: string; feature: string; type: DataType }[];
   /**
    * One entry per view read: which features (indexes into `features`) it gives, and per feature
    * of its layout that feature's index in `features`, or -1 when the service does not use it.
    */
-  views: { layout: ViewLayout; featureIndexes: number[]; slots: Int32Array }[];
+  views: { layout: ViewLayout; featureIndexes: number[]; slots: Int32Array; keyPositions: number[] }[];
   /** per feature, the index in `views` of the view that gives it */
   featureViews: number[];
 }
@@ -89,72 +88,58 @@ export function planService(service: ServiceSpec, layouts: ViewLayout[] | Readon
     const layout = byView.get(v)!;
     const featureIndexes = features.flatMap((f, i) => (f.view === v ? [i] : []));
     const slots = Int32Array.from(layout.features, (x) => features.findIndex((f) => f.view === v && f.feature === x.name));
-    return { layout, featureIndexes, slots };
+    // per join key of the view, its index in joinKeys (how an entity's key values are read)
+    const keyPositions = layout.joinKeys.map((k) => joinKeys.findIndex((j) => j.name === k.name));
+    return { layout, featureIndexes, slots, keyPositions };
   });
   const featureViews = features.map((f) => views.findIndex((v) => v.layout.view === f.view));
-  return { service: service.name, joinKeys, joinKeyNames: new Set(joinKeys.map((k) => k.name)), features, views, featureViews };
+  return { service: service.name, joinKeys, features, views, featureViews };
 }
+
+/** What the store holds for one entity: per entry of plan.views, its row or undefined. */
+export type StoredRows = (StoredRow | undefined)[];
 
 /**
- * Checks a join key map against the plan and converts each value to its key's type: an int64
- * key takes a decimal string or an integral number, a string key takes a string or a number.
- * Throws RequestError 400 (gRPC 3) for a missing or unknown key or a value of the wrong type.
+ * Reads what the store holds for many entities (their join key values in plan.joinKeys order,
+ * join-keys.ts) in one round trip: per entity, one entry per plan.views.
  */
-export function parseJoinKeyMap(plan: ServicePlan, map: Record<string, unknown>): Map<string, Value> {
-  if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new RequestError(400, 3, 'join_key_map must be an object of join key names to values');
-  const known = plan.joinKeyNames;
-  for (const name of Object.keys(map)) {
-    if (!known.has(name)) throw new RequestError(400, 3, `unknown join key '${name}' for feature service '${plan.service}'; it takes ${[...known].join(', ')}`);
-  }
-  const out = new Map<string, Value>();
-  for (const k of plan.joinKeys) {
-    if (!(k.name in map)) throw new RequestError(400, 3, `join key '${k.name}' is missing; feature service '${plan.service}' needs ${[...known].join(', ')}`);
-    const raw = map[k.name];
-    if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'bigint' && typeof raw !== 'boolean') {
-      throw new RequestError(400, 3, `join key '${k.name}' must be a string or a number`);
-    }
-    if (k.type.type === 'int64' && typeof raw === 'number' && !Number.isSafeInteger(raw)) {
-      throw new RequestError(400, 3, `join key '${k.name}' is an int64: pass ${raw} as a decimal string to keep it exact`);
-    }
-    try {
-      out.set(k.name, coerceValue(k.type, raw, `join key '${k.name}'`));
-    } catch (e) {
-      throw new RequestError(400, 3, (e as Error).message);
-    }
-  }
-  return out;
-}
-
-export interface ReadOptions {
-  /** the request time TTLs are checked against (default: now) */
-  now?: Timestamp;
-}
-
-/**
- * Reads the rows of many entities in one store round trip: per join key map, in order, one
- * ServedRow per entry of plan.views, with the rule of SPEC section 4 applied at `now`.
- */
-export async function readRows(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<ServedRow[][]> {
-  const keyed = joinKeyMaps.map((m) => parseJoinKeyMap(plan, m));
+export async function fetchRows(store: OnlineStore, plan: ServicePlan, keys: readonly Value[][]): Promise<StoredRows[]> {
   const requests: { layout: ViewLayout; key: Value[] }[] = [];
-  for (const keys of keyed) for (const v of plan.views) requests.push({ layout: v.layout, key: v.layout.joinKeys.map((k) => keys.get(k.name) ?? null) });
+  for (const entity of keys) for (const v of plan.views) requests.push({ layout: v.layout, key: v.keyPositions.map((p) => entity[p]) });
   const rows = requests.length > 0 ? await store.read(requests) : [];
-  const now = (opts.now ?? Timestamp.fromMillis(Date.now())).micros;
   const n = plan.views.length;
-  const oldest = plan.views.map((v) => oldestValidMicros(v.layout, now));
-  const out = new Array<ServedRow[]>(keyed.length);
-  for (let e = 0; e < keyed.length; e++) {
-    const served = new Array<ServedRow>(n);
-    for (let j = 0; j < n; j++) {
-      const row = rows[e * n + j];
-      served[j] = { row, reason: rowState(row, now, oldest[j]) };
-    }
-    out[e] = served;
-  }
+  const out = new Array<StoredRows>(keys.length);
+  for (let e = 0; e < keys.length; e++) out[e] = rows.slice(e * n, e * n + n);
   return out;
 }
 
-/** One entity's vector, typed, from its rows (readRows). */
+/** A request's time as the rule reads it: `now` in microseconds and, per plan view, the oldest timestamp still valid (undefined: no TTL). */
+export interface RequestTime {
+  now: bigint;
+  oldest: (bigint | undefined)[];
+}
+
+export function requestTime(plan: ServicePlan, now: Timestamp): RequestTime {
+  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)) };
+}
+
+/**
+ * What is served of one entity's stored rows at the request's time: the rule of SPEC section 4
+ * (ts <= now and, with a TTL, ts >= now - ttl). This is the only place that decides what is
+ * served; the stores return what they hold (they may have removed expired rows already), and a
+ * cache of stored rows (serving/read-cache.ts) is decided anew for each request.
+ */
+export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
+  const n = at.oldest.length;
+  const served = new Array<ServedRow>(n);
+  for (let j = 0; j < n; j++) {
+    const row = rows[j];
+    served[j] = { row, reason: rowState(row, at.now, at.oldest[j]) };
+  }
+  return served;
+}
+
+/** One entity's vector, typed, from its rows (servedRows). */
 export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValue[] {
   const vector = new Array<FeatureValue>(plan.features.length);
   for (let j = 0; j < plan.views.length; j++) {
@@ -176,9 +161,19 @@ export function typedVector(plan: ServicePlan, served: ServedRow[]): FeatureValu
   return vector;
 }
 
-/** Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map, in order. */
+export interface ReadOptions {
+  /** the request time TTLs are checked against (default: now) */
+  now?: Timestamp;
+}
+
+/**
+ * Reads the vectors of many entities in one store round trip; one FeatureValue[] per join key map
+ * (names to values, join-keys.ts), in order.
+ */
 export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
-  return (await readRows(store, plan, joinKeyMaps, opts)).map((served) => typedVector(plan, served));
+  const keys = joinKeyMaps.map((m, i) => parseJoinKeyMap(plan.joinKeys, m, joinKeyMaps.length > 1 ? `entity ${i}` : 'join keys', plan.service));
+  const at = requestTime(plan, opts.now ?? Timestamp.fromMillis(Date.now()));
+  return (await fetchRows(store, plan, keys)).map((rows) => typedVector(plan, servedRows(rows, at)));
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {

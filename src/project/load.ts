@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { didYouMean } from '../closest-name.js';
 import { ProjectError } from '../errors.js';
 import { registerSecretEnv } from '../secrets.js';
 import { expectKeys, expectMapping, expectString, expectStringList, isMapping } from './checks.js';
@@ -18,6 +19,8 @@ export interface LoadOptions {
   target?: string;
   /** YAML text from --vars */
   vars?: string;
+  /** a folder with no feature views is an error (the CLI's commands); a library caller may load profiles alone */
+  requireViews?: boolean;
 }
 
 const PROJECT_KEYS = ['name', 'version', 'config-version', 'profile', 'model-paths', 'macro-paths', 'target-path', 'vars'];
@@ -30,7 +33,6 @@ export function loadProject(opts: LoadOptions = {}): Project {
   }
   const settings = readProjectFile(dir);
   const vars = { ...settings.vars, ...parseVars(opts.vars) };
-  const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, targetName: opts.target, profilesDir: opts.profilesDir });
 
   const sources: SourceTable[] = [];
   const entities: Entity[] = [];
@@ -51,6 +53,8 @@ export function loadProject(opts: LoadOptions = {}): Project {
       }
     }
   }
+  if (views.length === 0 && opts.requireViews) throw noViews(dir, settings);
+  const { profileName, target } = loadTarget({ projectDir: dir, profileName: settings.profile, profileSource: settings.profileSource, targetName: opts.target, profilesDir: opts.profilesDir });
   const macros: MacroFile[] = settings.macroPaths.flatMap((mp) =>
     listFiles(join(dir, mp)).filter((f) => f.endsWith('.sql')).map((abs) => ({ file: relative(dir, abs), text: readFileSync(abs, 'utf8') })),
   );
@@ -76,8 +80,12 @@ export function loadProject(opts: LoadOptions = {}): Project {
 }
 
 interface ProjectSettings {
+  /** false when the folder has no fsql_project.yml (every setting is a default) */
+  hasProjectFile: boolean;
   name: string;
+  /** the profile named by 'profile:' or 'name:'; undefined when neither is set */
   profile?: string;
+  profileSource?: string;
   modelPaths: string[];
   macroPaths: string[];
   targetPath: string;
@@ -87,7 +95,7 @@ interface ProjectSettings {
 function readProjectFile(dir: string): ProjectSettings {
   const abs = join(dir, 'fsql_project.yml');
   const fallbackName = basename(dir).toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-  if (!existsSync(abs)) return { name: fallbackName, modelPaths: ['models'], macroPaths: ['macros'], targetPath: 'target', vars: {} };
+  if (!existsSync(abs)) return { hasProjectFile: false, name: fallbackName, modelPaths: ['models'], macroPaths: ['macros'], targetPath: 'target', vars: {} };
   const y = YamlFile.read('fsql_project.yml', abs);
   const m = y.value === null ? {} : expectMapping(y, [], y.value, 'fsql_project.yml');
   expectKeys(y, [], m, PROJECT_KEYS, 'fsql_project.yml');
@@ -95,14 +103,27 @@ function readProjectFile(dir: string): ProjectSettings {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw y.error(['name'], `name '${name}' must match [a-z_][a-z0-9_]*.`);
   const vars = m.vars === undefined || m.vars === null ? {} : expectMapping(y, ['vars'], m.vars, 'vars');
   const paths = (key: string, fallback: string) => (m[key] === undefined ? [fallback] : expectStringList(y, [key], m[key], key));
+  const profile = expectString(y, ['profile'], m.profile, 'profile');
+  const named = profile !== undefined ? 'profile' : m.name !== undefined ? 'name' : undefined;
   return {
+    hasProjectFile: true,
     name,
-    profile: expectString(y, ['profile'], m.profile, 'profile') ?? name,
+    profile: named && (profile ?? name),
+    profileSource: named && `'${named}:' in fsql_project.yml${named === 'name' ? ", used as the profile when 'profile:' is not set" : ''}`,
     modelPaths: paths('model-paths', 'models'),
     macroPaths: paths('macro-paths', 'macros'),
     targetPath: expectString(y, ['target-path'], m['target-path'], 'target-path') ?? 'target',
     vars,
   };
+}
+
+/** A folder with no feature views: the wrong folder (a cron job's cwd), or models not where the settings say. */
+function noViews(dir: string, settings: ProjectSettings): ProjectError {
+  const where = settings.modelPaths.map((p) => `${p}/`).join(', ');
+  if (!settings.hasProjectFile) {
+    return new ProjectError(dir, `not an fsql project: no fsql_project.yml and no feature views (*.sql) under ${where}. Run fsql in the project folder, pass --project-dir DIR, or create a project with fsql init DIR.`);
+  }
+  return new ProjectError(join(dir, 'fsql_project.yml'), `the project has no feature views: no *.sql file under ${where}. Add a view there, or set model-paths to where the views are.`);
 }
 
 function parseVars(text: string | undefined): Record<string, unknown> {
@@ -132,7 +153,7 @@ function attachDocs(project: Project, docs: ViewDoc[]): void {
   for (const doc of indexUnique(docs, (d) => d.name, 'feature_views entry').values()) {
     const view = project.views.get(doc.name);
     if (!view) {
-      throw new ProjectError(doc.file, `feature_views entry '${doc.name}' has no models/**/${doc.name}.sql. Create the view or fix the name. Views: ${[...project.views.keys()].join(', ')}.`, doc.line);
+      throw new ProjectError(doc.file, `feature_views entry '${doc.name}' has no models/**/${doc.name}.sql. Create the view or fix the name.${didYouMean(doc.name, project.views.keys())} Views: ${[...project.views.keys()].join(', ')}.`, doc.line);
     }
     view.columns = doc.columns;
     view.docFile = doc.file;
@@ -151,14 +172,14 @@ function checkReferences(project: Project): void {
   for (const view of project.views.values()) {
     view.joinKeys = view.config.entities.flatMap((e) => {
       const entity = project.entities.get(e);
-      if (!entity) throw new ProjectError(view.file, `config entities names unknown entity '${e}'. Define it under 'entities:' in a YAML file, or use one of: ${entityNames}.`, 1);
+      if (!entity) throw new ProjectError(view.file, `config entities names unknown entity '${e}'.${didYouMean(e, project.entities.keys())} Define it under 'entities:' in a YAML file, or use one of: ${entityNames}.`, 1);
       return entity.joinKeys;
     });
   }
   for (const service of project.services.values()) {
     for (const ref of service.features) {
       if (!project.views.has(ref.view)) {
-        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'. Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
+        throw new ProjectError(service.file, `feature service '${service.name}' names unknown feature view '${ref.view}'.${didYouMean(ref.view, project.views.keys())} Views: ${[...project.views.keys()].join(', ')}.`, ref.line);
       }
     }
   }

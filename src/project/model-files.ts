@@ -1,5 +1,5 @@
 /** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
-import type { ColumnDoc, ColumnTest, Entity, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import type { ColumnDoc, ColumnTest, Entity, ServiceDef, ServiceFeatureRef, SourceTable, Freshness } from './types.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
 import { ProjectError } from '../errors.js';
@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services'];
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
-const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'freshness', 'description', 'columns'];
+const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
 const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
@@ -56,14 +56,11 @@ function readSource(y: YamlFile, path: Path, v: unknown, projectDir: string): So
     expectKeys(y, tp, tm, TABLE_KEYS, `table of source '${source}'`);
     const name = expectName(y, [...tp, 'name'], tm.name, 'table name');
     const p = expectString(y, [...tp, 'path'], tm.path, 'path');
-    let freshness;
-    if (tm.freshness !== undefined) {
-      const f = expectMapping(y, [...tp, 'freshness'], tm.freshness, 'freshness');
-      expectKeys(y, [...tp, 'freshness'], f, ['warn_after', 'error_after'], 'freshness');
-      freshness = {
-        warnAfterSeconds: expectDuration(y, [...tp, 'freshness', 'warn_after'], f.warn_after, 'warn_after'),
-        errorAfterSeconds: expectDuration(y, [...tp, 'freshness', 'error_after'], f.error_after, 'error_after'),
-      };
+    const timestamp = expectString(y, [...tp, 'timestamp'], tm.timestamp, 'timestamp');
+    const loadedAtField = expectString(y, [...tp, 'loaded_at_field'], tm.loaded_at_field, 'loaded_at_field');
+    const freshness = tm.freshness === undefined ? undefined : readFreshness(y, [...tp, 'freshness'], tm.freshness);
+    if (freshness && !timestamp && !loadedAtField) {
+      throw y.error([...tp, 'freshness'], `freshness of source table '${source}.${name}' needs a time to measure: add timestamp: or loaded_at_field: (the column with each row's load time).`);
     }
     return {
       source,
@@ -72,13 +69,24 @@ function readSource(y: YamlFile, path: Path, v: unknown, projectDir: string): So
       schema: expectString(y, [...path, 'schema'], m.schema, 'schema'),
       database: expectString(y, [...path, 'database'], m.database, 'database'),
       path: p === undefined ? undefined : isAbsolute(p) ? p : resolve(projectDir, p),
-      timestamp: expectString(y, [...tp, 'timestamp'], tm.timestamp, 'timestamp'),
+      timestamp,
+      loadedAtField,
       freshness,
       description: expectString(y, [...tp, 'description'], tm.description, 'description') ?? '',
       file: y.file,
       line: y.line(tp),
     };
   });
+}
+
+/** dbt's `freshness: {warn_after: 12h, error_after: 1d}` (either may be left out). */
+function readFreshness(y: YamlFile, path: Path, v: unknown): Freshness {
+  const f = expectMapping(y, path, v, 'freshness');
+  expectKeys(y, path, f, ['warn_after', 'error_after'], 'freshness');
+  return {
+    warnAfterSeconds: expectDuration(y, [...path, 'warn_after'], f.warn_after, 'warn_after'),
+    errorAfterSeconds: expectDuration(y, [...path, 'error_after'], f.error_after, 'error_after'),
+  };
 }
 
 function readEntity(y: YamlFile, path: Path, v: unknown): Entity {

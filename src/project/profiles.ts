@@ -40,7 +40,10 @@ const SERVE_KEYS = ['auth', 'host', 'port', 'workers'];
 
 export interface ProfileRequest {
   projectDir: string;
+  /** the profile to use; undefined when none is named (then a lone profile is taken) */
   profileName?: string;
+  /** where profileName came from, for the error when it matches no profile */
+  profileSource?: string;
   targetName?: string;
   profilesDir?: string;
 }
@@ -69,11 +72,11 @@ export function loadTarget(req: ProfileRequest): { profileName: string; target: 
   const doc = expectMapping(y, [], y.value, 'profiles.yml');
   const profiles = Object.keys(doc).filter((k) => k !== 'config');
   let profileName = req.profileName;
-  if (!profileName || !(profileName in doc)) {
-    if (req.profileName && profiles.length !== 1) {
-      throw y.error([], `profile '${req.profileName}' not found. Profiles here: ${profiles.join(', ') || 'none'}. Set 'profile:' in fsql_project.yml to one of them.`);
-    }
-    if (profiles.length !== 1) throw y.error([], `profiles.yml holds ${profiles.length} profiles (${profiles.join(', ')}); name one with 'profile:' in fsql_project.yml.`);
+  if (profileName && !profiles.includes(profileName)) {
+    throw y.error([], `profile '${profileName}' (${req.profileSource ?? "'profile:' in fsql_project.yml"}) not found. Profiles here: ${profiles.join(', ') || 'none'}. Set 'profile:' in fsql_project.yml to one of them, or rename the profile.`);
+  }
+  if (!profileName) {
+    if (profiles.length !== 1) throw y.error([], `profiles.yml holds ${profiles.length} profiles (${profiles.join(', ') || 'none'}); name one with 'profile:' in fsql_project.yml.`);
     profileName = profiles[0];
   }
   const profile = expectMapping(y, [profileName], doc[profileName], `profile '${profileName}'`);

@@ -49,6 +49,8 @@ export interface SourceTable {
   /** DuckDB only: absolute path or glob of csv/parquet files */
   path?: string;
   timestamp?: string;
+  /** dbt's loaded_at_field: the column freshness measures (else `timestamp`) */
+  loadedAtField?: string;
   freshness?: Freshness;
   description: string;
   file: string;
@@ -88,6 +90,18 @@ export interface ViewConfig {
   tags: string[];
   /** materialized='aggregate': the tiling and the aggregate features (SPEC section 9) */
   aggregate?: AggregateSpec;
+  /** dbt-bigquery `partition_by` ({field, granularity}); null: `partition_by=none`; undefined: the warehouse's default */
+  partitionBy?: PartitionBy | null;
+  /** dbt `cluster_by`; undefined: the warehouse's default */
+  clusterBy?: string[];
+  /** dbt-style freshness of the view (its sync watermark if online, else its newest row) */
+  freshness?: Freshness;
+}
+
+export type PartitionGranularity = 'hour' | 'day' | 'month' | 'year';
+export interface PartitionBy {
+  field: string;
+  granularity: PartitionGranularity;
 }
 
 export interface ViewDef {

@@ -3,10 +3,11 @@ import nunjucks from 'nunjucks';
 import { ProjectError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
 import { envVar, renderErrorMessage } from './env-var.js';
-import type { Materialization, ViewConfig } from './types.js';
+import type { Freshness, Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
 import { aggCall, defaultTtl, readAggregations } from './aggregate-config.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'tile', 'aggregations'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness', 'tile', 'aggregations'];
+const GRANULARITIES: PartitionGranularity[] = ['hour', 'day', 'month', 'year'];
 const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view', 'aggregate'];
 const env = new nunjucks.Environment(null, { autoescape: false });
 
@@ -92,6 +93,9 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
     description: text('description') ?? '',
     owner: text('owner') ?? '',
     tags: strings('tags'),
+    ...(raw.partition_by === undefined ? {} : { partitionBy: partitionBy(raw.partition_by, timestamp, err) }),
+    ...(raw.cluster_by === undefined ? {} : { clusterBy: strings('cluster_by') }),
+    ...(raw.freshness === undefined ? {} : { freshness: freshness(raw.freshness, err) }),
     ...(aggregate ? { aggregate } : {}),
   };
 }
@@ -110,6 +114,37 @@ function aggregateOf(file: string, call: string, line: number, materialized: Mat
   }
   const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
   return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)));
+}
+
+/** dbt's freshness={'warn_after': '12h', 'error_after': '1d'} (either may be left out). */
+function freshness(v: unknown, err: (detail: string) => ProjectError): Freshness {
+  const help = "'freshness' must be {'warn_after': '12h', 'error_after': '1d'}";
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw err(`${help}.`);
+  const m = v as Record<string, unknown>;
+  const unknown = Object.keys(m).filter((k) => k !== 'warn_after' && k !== 'error_after');
+  if (unknown.length > 0) throw err(`${help}; unknown key '${unknown[0]}'.`);
+  const after = (key: string) => {
+    if (m[key] === undefined || m[key] === null) return undefined;
+    const s = parseDuration(m[key]);
+    if (s === undefined) throw err(`freshness ${key} must be ${DURATION_HELP}, not '${String(m[key])}'.`);
+    return s;
+  };
+  return { warnAfterSeconds: after('warn_after'), errorAfterSeconds: after('error_after') };
+}
+
+/** dbt-bigquery's partition_by: {field, data_type, granularity}, or 'none'; the field defaults to the view's timestamp. */
+function partitionBy(v: unknown, timestamp: string, err: (detail: string) => ProjectError): PartitionBy | null {
+  if (v === null || v === 'none') return null;
+  const help = "'partition_by' must be {'field': 'event_ts', 'data_type': 'timestamp', 'granularity': 'day'} or 'none'";
+  if (typeof v !== 'object' || Array.isArray(v)) throw err(`${help}.`);
+  const m = v as Record<string, unknown>;
+  const unknown = Object.keys(m).filter((k) => !['field', 'data_type', 'granularity'].includes(k));
+  if (unknown.length > 0) throw err(`${help}; unknown key '${unknown[0]}'.`);
+  const granularity = (m.granularity ?? 'day') as PartitionGranularity;
+  if (!GRANULARITIES.includes(granularity)) throw err(`partition_by granularity must be one of ${GRANULARITIES.join(', ')}, not '${String(m.granularity)}'.`);
+  if (m.data_type !== undefined && m.data_type !== 'timestamp') throw err(`partition_by data_type must be 'timestamp' (feature tables partition on a time), not '${String(m.data_type)}'.`);
+  if (m.field !== undefined && typeof m.field !== 'string') throw err(`${help}.`);
+  return { field: (m.field as string | undefined) ?? timestamp, granularity };
 }
 
 function findClose(text: string, from: number): number {

@@ -1,9 +1,9 @@
 /**
- * JSON for the two APIs. Tecton values are written by online/feature-json.ts straight from the
+ * JSON for the two APIs and `fsql get --json`. Tecton values are written by feature-json.ts straight from the
  * stored text (int64 as decimal strings, NaN/Infinity as strings, ISO 8601 timestamps). Feast
  * keeps int64 a JSON number, written here as an exact integer literal so no precision is lost above 2^53.
  */
-import { Timestamp, type DataType } from '../values.js';
+import { Timestamp, type DataType, type Value } from '../values.js';
 
 function nonFinite(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
@@ -45,4 +45,13 @@ export function writeFeastJson(v: unknown): string {
     default:
       return 'null';
   }
+}
+
+/** A value as JSON shows it (SPEC section 6): int64 as a string, NaN and infinities as strings, timestamps ISO 8601 UTC. */
+export function toJsonValue(v: Value): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (v instanceof Timestamp) return v.toISOString();
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  return v;
 }

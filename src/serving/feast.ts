@@ -4,11 +4,12 @@
  * Features come from a service (`feature_service`, in the service's order) or a list of
  * `view:feature` references (in the list's order).
  */
+import { joinKeyValue } from '../online/join-keys.js';
 import { planService, typedVector, type FeatureValue, type ServicePlan } from '../online/vector.js';
 import type { Value } from '../values.js';
 import { forbidden, type Principal } from './auth.js';
 import { writeFeastJson } from './encode.js';
-import { badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, quote, type JsonObject } from './request.js';
+import { badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, quote } from './request.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
 import { serviceByName } from './tecton.js';
 
@@ -94,13 +95,9 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
       seen.add(n);
     }
   }
-  const maps: JsonObject[] = [];
-  for (let r = 0; r < rows; r++) {
-    const m: JsonObject = {};
-    plan.joinKeys.forEach((k, i) => (m[k.name] = columns[i][r]));
-    maps.push(m);
-  }
-  const vectors = (await s.reader.read(ctx.endpoint, plan, maps)).rows.map((served) => typedVector(plan, served));
+  const keys: Value[][] = [];
+  for (let r = 0; r < rows; r++) keys.push(plan.joinKeys.map((k, i) => joinKeyValue(columns[i][r], k)));
+  const vectors = (await s.reader.read(ctx.endpoint, plan, keys, ctx.now)).rows.map((served) => typedVector(plan, served));
 
   // join key columns echo the request's values, as Feast does
   const results: unknown[] = plan.joinKeys.map((_, i) => ({ values: columns[i], statuses: new Array(rows).fill('PRESENT'), event_timestamps: new Array(rows).fill(EPOCH) }));

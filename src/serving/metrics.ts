@@ -4,6 +4,8 @@
  * and the text exposition format.
  */
 
+import { formatNumber, seriesKey, type Gauge, type MetricHelp } from '../prometheus-text.js';
+
 /** Latency buckets in seconds: fine below 10 ms, where a feature server should live. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -19,17 +21,12 @@ export interface MetricsSnapshot {
   histograms: Record<string, HistogramData>;
 }
 
-export interface MetricHelp {
-  name: string;
-  type: 'counter' | 'histogram' | 'gauge';
-  help: string;
-}
-
 export const HELP: MetricHelp[] = [
   { name: 'fsql_http_requests_total', type: 'counter', help: 'HTTP requests by endpoint and status.' },
   { name: 'fsql_http_request_duration_seconds', type: 'histogram', help: 'HTTP request latency by endpoint and status, from the first byte read to the last byte written.' },
   { name: 'fsql_online_store_read_duration_seconds', type: 'histogram', help: 'Latency of one online store read (one round trip) by endpoint.' },
   { name: 'fsql_online_store_errors_total', type: 'counter', help: 'Online store calls that failed.' },
+  { name: 'fsql_cache_requests_total', type: 'counter', help: 'Entities looked up in the hot-key cache (serve --cache-ttl), by result: hit or miss.' },
   { name: 'fsql_push_rows_total', type: 'counter', help: 'Rows received by /push by feature view and outcome (written or stale).' },
   { name: 'fsql_sync_runs_total', type: 'counter', help: 'Finished fsql sync runs per feature view (from the online store, across all sync processes).' },
   { name: 'fsql_sync_rows_total', type: 'counter', help: 'Rows fsql sync wrote per feature view (from the online store).' },
@@ -37,15 +34,6 @@ export const HELP: MetricHelp[] = [
   { name: 'fsql_feature_view_ttl_seconds', type: 'gauge', help: 'TTL of each online feature view (absent: values never expire).' },
   { name: 'fsql_serve_workers', type: 'gauge', help: 'Worker processes answering on this port.' },
 ];
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-export function seriesKey(name: string, labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length ? `${name}{${parts.join(',')}}` : name;
-}
 
 export class Metrics {
   private counters = new Map<string, number>();
@@ -104,13 +92,6 @@ export function mergeSnapshots(snaps: MetricsSnapshot[]): MetricsSnapshot {
   return out;
 }
 
-/** A value read at scrape time (a gauge, or a counter the online store keeps). */
-export interface Gauge {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
 /** The Prometheus text exposition format (version 0.0.4). */
 export function renderMetrics(snap: MetricsSnapshot, gauges: Gauge[]): string {
   const lines: string[] = [];
@@ -142,10 +123,4 @@ export function renderMetrics(snap: MetricsSnapshot, gauges: Gauge[]): string {
     lines.push(`# HELP ${help.name} ${help.help}`, `# TYPE ${help.name} ${help.type}`, ...body);
   }
   return lines.join('\n') + '\n';
-}
-
-function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  return String(v);
 }

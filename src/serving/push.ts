@@ -9,8 +9,9 @@ import type { OnlineRow } from '../online/store.js';
 import { Timestamp, type Value } from '../values.js';
 import { forbidden } from './auth.js';
 import {
-  badRequest, expectObject, featureValue, field, isObject, jsonTypeOf, keyValue, notFound, optionalString, quote,
+  badRequest, expectObject, featureValue, field, isObject, jsonTypeOf, notFound, optionalString, quote,
 } from './request.js';
+import { joinKeyValue } from '../online/join-keys.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
 
 export const MAX_PUSH_ROWS = 10000;
@@ -56,11 +57,11 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   if (rows <= 0) throw badRequest("'df' holds no rows.");
   if (rows > MAX_PUSH_ROWS) throw badRequest(`'df' holds ${rows} rows; push at most ${MAX_PUSH_ROWS} per request.`);
 
-  const latest = Timestamp.fromMillis(Date.now() + FUTURE_SKEW_SECONDS * 1000);
+  const latest = Timestamp.fromMillis(ctx.now.millis + FUTURE_SKEW_SECONDS * 1000);
   const out: OnlineRow[] = [];
   for (let r = 0; r < rows; r++) {
     const key: Value[] = layout.joinKeys.map((k, i) => {
-      const v = keyValue(keyCols[i][r], k.type, k.name);
+      const v = joinKeyValue(keyCols[i][r], k);
       if (v === null) throw badRequest(`row ${r}: join key '${k.name}' is null; every pushed row needs its keys.`);
       return v;
     });

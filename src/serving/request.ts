@@ -1,12 +1,15 @@
 /**
  * Request bodies to validated, typed data. Nothing in a request is trusted: every field is checked
  * for its JSON type, every map is read by own keys only (so "__proto__" or "constructor" are plain
- * unknown names), names echoed in messages are shortened, and join key values are converted by
- * the key's type into typed values that the online store encodes itself (never as text spliced into
- * SQL or a Redis key).
+ * unknown names), names echoed in messages are shortened, and values are converted by their type
+ * into typed values that the online store encodes itself (never as text spliced into SQL or a
+ * Redis key); join keys by online/join-keys.ts.
  */
 import { RequestError } from '../errors.js';
+import { int64Value, jsonTypeOf, quote } from '../online/join-keys.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
+
+export { jsonTypeOf, quote };
 
 export const GRPC = {
   INVALID_ARGUMENT: 3,
@@ -27,22 +30,6 @@ export function badRequest(message: string): RequestError {
 
 export function notFound(message: string): RequestError {
   return new RequestError(404, GRPC.NOT_FOUND, message);
-}
-
-/** A user-supplied name or value as it may appear in a message: quoted, at most 64 characters. */
-export function quote(v: unknown): string {
-  let text: string;
-  if (typeof v === 'string') text = v;
-  else if (typeof v === 'number' || typeof v === 'boolean' || v === null) text = String(v);
-  else text = Array.isArray(v) ? 'an array' : 'an object';
-  if (text.length > 64) text = `${text.slice(0, 61)}...`;
-  return `'${text.replace(/[\u0000-\u001f\u007f]/g, '?')}'`;
-}
-
-export function jsonTypeOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** Parses a request body; an empty or invalid body is a 400. */
@@ -91,52 +78,6 @@ export function optionalObject(obj: JsonObject, snake: string, camel?: string): 
   return expectObject(v, `'${snake}'`);
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/**
- * A join key value from JSON, converted by the key's type. int64: a decimal string or an integral
- * number within the safe range; string: a string or a number (its text). null means "no key" and
- * matches nothing.
- */
-export function keyValue(raw: unknown, type: DataType, name: string): Value {
-  if (raw === null) return null;
-  switch (type.type) {
-    case 'int64':
-      return int64(raw, `join key '${name}'`);
-    case 'string':
-      if (typeof raw === 'string') return raw;
-      if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-      throw badRequest(`join key '${name}' is a string key; send a JSON string or number, not ${jsonTypeOf(raw)}.`);
-    case 'float64':
-      if (typeof raw === 'number') return raw;
-      if (typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
-      throw badRequest(`join key '${name}' is a float64 key; send a JSON number, not ${jsonTypeOf(raw)}.`);
-    case 'boolean':
-      if (typeof raw === 'boolean') return raw;
-      throw badRequest(`join key '${name}' is a boolean key; send true or false, not ${jsonTypeOf(raw)}.`);
-    case 'timestamp': {
-      const ts = typeof raw === 'string' ? Timestamp.parse(raw) : undefined;
-      if (ts) return ts;
-      throw badRequest(`join key '${name}' is a timestamp key; send an ISO 8601 string such as 2024-01-31T12:00:00Z.`);
-    }
-    default:
-      throw badRequest(`join key '${name}' has type ${type.type}, which cannot be sent as a key.`);
-  }
-}
-
-export function int64(raw: unknown, what: string): bigint {
-  let v: bigint | undefined;
-  if (typeof raw === 'string' && /^-?\d{1,19}$/.test(raw)) v = BigInt(raw);
-  else if (typeof raw === 'number' && Number.isSafeInteger(raw)) v = BigInt(raw);
-  else if (typeof raw === 'number' && Number.isInteger(raw)) {
-    throw badRequest(`${what} is an int64 beyond 2^53, which JSON numbers cannot carry exactly; send it as a decimal string.`);
-  }
-  if (v === undefined) throw badRequest(`${what} is an int64; send a decimal string or an integral number, not ${raw === null ? 'null' : quote(raw)}.`);
-  if (v < INT64_MIN || v > INT64_MAX) throw badRequest(`${what} ${quote(raw)} is outside the int64 range.`);
-  return v;
-}
-
 /**
  * A feature value from JSON (the /push endpoint), converted by the feature's type; the inverse of
  * encode.ts. null stays null.
@@ -145,7 +86,7 @@ export function featureValue(raw: unknown, type: DataType, what: string): Value 
   if (raw === null) return null;
   switch (type.type) {
     case 'int64':
-      return int64(raw, what);
+      return int64Value(raw, what);
     case 'float64':
       if (typeof raw === 'number') return raw;
       if (raw === 'NaN') return NaN;

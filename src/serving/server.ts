@@ -5,7 +5,8 @@
  * Every failure is a JSON error `{error, message, code}` with its HTTP status and gRPC code; no
  * request can take the process down.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { LayoutMismatchError } from '../online/codec.js';
@@ -13,13 +14,17 @@ import type { Logger } from '../log.js';
 import type { OnlineStore } from '../online/store.js';
 import type { Project } from '../project/types.js';
 import { redact } from '../secrets.js';
+import { Timestamp } from '../values.js';
 import { ANONYMOUS, Authenticator, type Principal } from './auth.js';
 import { buildCatalog, UnavailableService, type Catalog } from './catalog.js';
 import { feastGetOnlineFeatures } from './feast.js';
-import { Metrics, renderMetrics, seriesKey, type Gauge, type MetricsSnapshot } from './metrics.js';
+import { seriesKey, type Gauge } from '../prometheus-text.js';
+import { accessLine } from './access-log.js';
+import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
+import { ReadCache, type CacheOptions } from './read-cache.js';
 import { TimedReader } from './timed-read.js';
 
 export const DEFAULT_PORT = 6566;
@@ -38,6 +43,14 @@ export interface ServerOptions {
   /** with `serve --workers N`: the metrics of all workers (asked of the primary); default: this process's */
   clusterMetrics?: () => Promise<MetricsSnapshot>;
   workers?: number;
+  /** the time each request is answered for (TTLs, statuses, push's future check, cache age); default: the wall clock */
+  clock?: () => Timestamp;
+  /** serve HTTPS with this certificate and key (PEM) */
+  tls?: { cert: Buffer; key: Buffer };
+  /** the hot-key cache (serve --cache-ttl, --cache-size); default off */
+  cache?: CacheOptions;
+  /** serve --access-log: one JSON line per request */
+  accessLog?: NodeJS.WritableStream;
 }
 
 /** What a handler gets. */
@@ -46,6 +59,8 @@ export interface RequestContext {
   principal: Principal;
   /** process.hrtime.bigint() when the request arrived */
   started: bigint;
+  /** the request's time, read once from the server's clock when it arrived */
+  now: Timestamp;
   /** the route's endpoint label, for store latency metrics */
   endpoint: string;
 }
@@ -65,6 +80,7 @@ export interface ServerState {
   store: OnlineStore;
   metrics: Metrics;
   auth: boolean;
+  clock: () => Timestamp;
 }
 
 interface Route {
@@ -94,7 +110,8 @@ export class FeatureServer {
     catalog: Catalog,
   ) {
     const metrics = new Metrics();
-    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics) };
+    const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
+    this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics, opts.cache ? new ReadCache(opts.cache) : undefined), clock };
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
@@ -108,9 +125,11 @@ export class FeatureServer {
       ['/health', { method: 'GET', auth: false, body: false, handler: (s) => this.health(s) }],
       ['/metrics', { method: 'GET', auth: false, body: false, handler: () => this.metricsText() }],
     ]);
-    this.http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 }, (req, res) => {
+    const listener: RequestListener = (req, res) => {
       this.handle(req, res).catch((e) => this.fail(res, e));
-    });
+    };
+    const timeouts = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 };
+    this.http = opts.tls ? createHttpsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(timeouts, listener);
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: ${JSON_TYPE}\r\nconnection: close\r\n\r\n${errorBody(400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request')}`);
       else socket.destroy();
@@ -179,7 +198,7 @@ export class FeatureServer {
       }
       const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(req.headers.authorization) : ANONYMOUS;
       const body = route.body ? parseJsonBody(await this.readBody(req, res)) : undefined;
-      const ctx = { body, principal, started, endpoint };
+      const ctx = { body, principal, started, endpoint, now: this.state.clock() };
       try {
         reply = await route.handler(this.state, ctx);
       } catch (e) {
@@ -193,11 +212,13 @@ export class FeatureServer {
       if (!route) endpoint = 'other';
     }
     const status = reply.status ?? 200;
+    const bytes = Buffer.byteLength(reply.body);
     if (!res.headersSent && !res.destroyed) {
-      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': Buffer.byteLength(reply.body) });
+      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
       res.end(reply.body);
     }
     this.record(endpoint, status, started);
+    this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
   }
 
   private record(endpoint: string, status: number, started: bigint): void {
@@ -296,7 +317,7 @@ export class FeatureServer {
   private async metricsText(): Promise<Reply> {
     const snap = this.opts.clusterMetrics ? await this.opts.clusterMetrics() : this.metricsSnapshot();
     const gauges: Gauge[] = [{ name: 'fsql_serve_workers', labels: {}, value: this.opts.workers ?? 1 }];
-    const nowMs = Date.now();
+    const nowMs = this.state.clock().millis;
     for (const cv of this.state.catalog.views.values()) {
       const view = cv.layout.view;
       if (cv.layout.ttlSeconds !== undefined) gauges.push({ name: 'fsql_feature_view_ttl_seconds', labels: { feature_view: view }, value: cv.layout.ttlSeconds });

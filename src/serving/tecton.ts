@@ -4,7 +4,8 @@
  * (requestOptions, allowPartialResults, featureServiceId: null, ...) are accepted as Tecton's own
  * clients send them. `result` holds exactly `features`.
  */
-import { featuresJson } from '../online/feature-json.js';
+import { featuresJson } from './feature-json.js';
+import { parseJoinKeyMap } from '../online/join-keys.js';
 import type { ServedRow, ServicePlan } from '../online/vector.js';
 import { forbidden, mayRead, type Principal } from './auth.js';
 import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
@@ -13,6 +14,7 @@ import {
   badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
 } from './request.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
+import type { Value } from '../values.js';
 
 export interface MetadataOptions {
   names: boolean;
@@ -80,25 +82,14 @@ function checkUnusedFields(params: JsonObject): void {
   optionalObject(params, 'request_options', 'requestOptions');
 }
 
-/**
- * The join_key_map of `params` or of entry `at` of request_data, its key names checked against
- * the service (messages quote at most 64 characters of a name); the values are converted by
- * readRows, by each key's type.
- */
-export function joinKeyMapOf(service: CatalogService, entry: unknown, at?: number): JsonObject {
+/** The join_key_map of `params` or of entry `at` of request_data, as the service's join key values (join-keys.ts). */
+export function joinKeysOf(service: CatalogService, entry: unknown, at?: number): Value[] {
   const what = at === undefined ? 'params' : `request_data[${at}]`;
   const row = expectObject(entry, what);
-  const map = optionalObject(row, 'join_key_map', 'joinKeyMap');
   optionalObject(row, 'request_context_map', 'requestContextMap');
-  const expected = () => service.joinKeys.map((k) => k.name).join(', ');
-  if (!map) throw badRequest(`${what}: 'join_key_map' is required; feature service '${service.name}' takes join keys ${expected()}.`);
-  for (const k of Object.keys(map)) {
-    if (!service.joinKeys.some((j) => j.name === k)) throw badRequest(`${what}: unknown join key ${quote(k)}; feature service '${service.name}' takes ${expected()}.`);
-  }
-  for (const k of service.joinKeys) {
-    if (!Object.hasOwn(map, k.name)) throw badRequest(`${what}: join key '${k.name}' is missing; feature service '${service.name}' takes ${expected()}.`);
-  }
-  return map;
+  const map = field(row, 'join_key_map', 'joinKeyMap');
+  if (map === undefined) throw badRequest(`${what}: 'join_key_map' is required; feature service '${service.name}' takes join keys ${service.joinKeys.map((k) => k.name).join(', ')}.`);
+  return parseJoinKeyMap(service.plan!.joinKeys, map, what, service.name);
 }
 
 /** One entity's answer: its features' JSON texts in response order, and the rows they came from. */
@@ -194,9 +185,9 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const service = serviceOf(s, params, ctx.principal);
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
-  const map = joinKeyMapOf(service, params);
+  const keys = joinKeysOf(service, params);
   const plan = service.plan!;
-  const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [map]);
+  const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [keys], ctx.now);
   const v = vectorOf(plan, rows[0], options.effectiveTimes);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
@@ -223,9 +214,9 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   if (!Array.isArray(list)) throw badRequest(`'request_data' must be a list of {"join_key_map": {...}}, not ${jsonTypeOf(list ?? null)}.`);
   if (list.length === 0) throw badRequest("'request_data' is empty; send at least one {\"join_key_map\": {...}}.");
   if (list.length > MAX_BATCH) throw badRequest(`'request_data' holds ${list.length} entries; send at most ${MAX_BATCH} per request.`);
-  const maps = list.map((row, i) => joinKeyMapOf(service, row, i));
+  const keys = list.map((row, i) => joinKeysOf(service, row, i));
   const plan = service.plan!;
-  const read = await s.reader.read(ctx.endpoint, plan, maps);
+  const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
   const vectors = read.rows.map((served) => vectorOf(plan, served, options.effectiveTimes));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {

@@ -1,10 +1,14 @@
 /**
- * The server's one way to read: online/vector.ts's readRows (one store round trip for any number
- * of entities, the TTL rule at request time), timed into the store latency histogram.
+ * The server's one way to read: online/vector.ts's fetchRows (one store round trip for any number
+ * of entities; only the cache's misses when `serve --cache-ttl` is on), timed into the store
+ * latency histogram, then servedRows at the request's time for every entity, hit or miss.
  */
 import type { OnlineStore } from '../online/store.js';
-import { readRows, type ServedRow, type ServicePlan } from '../online/vector.js';
-import { seriesKey, type Metrics } from './metrics.js';
+import { fetchRows, requestTime, servedRows, type ServedRow, type ServicePlan, type StoredRows } from '../online/vector.js';
+import type { Timestamp, Value } from '../values.js';
+import { seriesKey } from '../prometheus-text.js';
+import type { Metrics } from './metrics.js';
+import { cacheKey, type ReadCache } from './read-cache.js';
 
 export class TimedReader {
   private readonly series = new Map<string, string>();
@@ -12,25 +16,61 @@ export class TimedReader {
   constructor(
     private readonly store: OnlineStore,
     private readonly metrics: Metrics,
+    private readonly cache?: ReadCache,
   ) {}
 
-  /** Per join key map, in order, one ServedRow per plan view; also returns the seconds the read took. */
-  async read(endpoint: string, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[]): Promise<{ rows: ServedRow[][]; seconds: number }> {
-    const t0 = process.hrtime.bigint();
-    let rows: ServedRow[][];
-    try {
-      rows = await readRows(this.store, plan, joinKeyMaps);
-    } catch (e) {
-      if ((e as Error)?.name !== 'RequestError') this.metrics.inc('fsql_online_store_errors_total', { endpoint });
-      throw e;
+  /** Per entity (join key values, plan.joinKeys order), one ServedRow per plan view at `now`; also returns the seconds the store read took. */
+  async read(endpoint: string, plan: ServicePlan, keys: Value[][], now: Timestamp): Promise<{ rows: ServedRow[][]; seconds: number }> {
+    const stored = new Array<StoredRows>(keys.length);
+    let missing = keys;
+    let cacheKeys: string[] | undefined;
+    let misses: number[] | undefined;
+    if (this.cache) {
+      cacheKeys = keys.map((k) => cacheKey(plan, k));
+      misses = [];
+      for (let e = 0; e < keys.length; e++) {
+        const hit = this.cache.get(plan, cacheKeys[e], now.millis);
+        if (hit) stored[e] = hit;
+        else misses.push(e);
+      }
+      this.metrics.incKey(CACHE_HITS, keys.length - misses.length);
+      this.metrics.incKey(CACHE_MISSES, misses.length);
+      missing = misses.map((e) => keys[e]);
     }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    let seconds = 0;
+    if (missing.length > 0) {
+      const t0 = process.hrtime.bigint();
+      let read: StoredRows[];
+      try {
+        read = await fetchRows(this.store, plan, missing);
+      } catch (e) {
+        this.metrics.inc('fsql_online_store_errors_total', { endpoint });
+        throw e;
+      }
+      seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      this.metrics.observeKey(this.latencySeries(endpoint), seconds);
+      if (misses) {
+        misses.forEach((e, i) => {
+          stored[e] = read[i];
+          this.cache!.set(plan, cacheKeys![e], read[i], now.millis);
+        });
+      } else {
+        for (let e = 0; e < read.length; e++) stored[e] = read[e];
+      }
+    }
+    const at = requestTime(plan, now);
+    return { rows: stored.map((r) => servedRows(r, at)), seconds };
+  }
+
+  private latencySeries(endpoint: string): string {
     let key = this.series.get(endpoint);
     if (!key) {
       key = seriesKey('fsql_online_store_read_duration_seconds', { endpoint });
       this.series.set(endpoint, key);
     }
-    this.metrics.observeKey(key, seconds);
-    return { rows, seconds };
+    return key;
   }
 }
+
+const CACHE_HITS = seriesKey('fsql_cache_requests_total', { result: 'hit' });
+const CACHE_MISSES = seriesKey('fsql_cache_requests_total', { result: 'miss' });

@@ -128,7 +128,23 @@ export class BigQueryWarehouse implements Warehouse {
       await this.runJob(this.queryConfiguration(script, opts, false), { ...opts, sql: script });
       return;
     }
-    for (const sql of list) await this.runQuery(sql, opts);
+    for (const sql of list) await this.runReplacing(sql, opts);
+  }
+
+  /**
+   * BigQuery refuses CREATE OR REPLACE TABLE when the partitioning or clustering changes (a table
+   * built before fsql partitioned feature tables, or a changed partition_by): like dbt-bigquery,
+   * drop the table and create it again.
+   */
+  private async runReplacing(sql: string, opts: ExecuteOptions): Promise<void> {
+    try {
+      await this.runQuery(sql, opts);
+    } catch (e) {
+      const table = /^create or replace table (`[^`]+`)/i.exec(sql)?.[1];
+      if (!table || !(e instanceof WarehouseError) || !/different (partitioning|clustering) spec/i.test(e.message)) throw e;
+      await this.runQuery(this.dialect.dropTable(table), opts);
+      await this.runQuery(sql, opts);
+    }
   }
 
   async query(sql: string, opts: ExecuteOptions = {}): Promise<Row[]> {

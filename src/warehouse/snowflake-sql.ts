@@ -9,7 +9,8 @@ import type { Target } from '../project/types.js';
 import { toSnowflakeName } from './snowflake-types.js';
 
 /** Run on every new session: timestamps without a zone are UTC, as on every fsql target. */
-export const SESSION_SETUP = "alter session set timezone = 'UTC'";
+/** UTC, so NTZ wall-clock values and instants agree; weeks start on Monday whatever the account's WEEK_START (date_trunc('week') as on the other warehouses). */
+export const SESSION_SETUP = "alter session set timezone = 'UTC' week_start = 1";
 
 /** Run once on the first session: what the login actually got (Snowflake logs in regardless). */
 export const CONTEXT_QUERY = 'select current_database() as database, current_schema() as schema, current_warehouse() as warehouse, current_role() as role';

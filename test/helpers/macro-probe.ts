@@ -22,6 +22,7 @@ select
   {{ safe_divide('amount', 'case when is_chargeback then 0 else 2 end') }} as halved,
   {{ safe_divide('amount', 'null') }} as by_null,
   count(*) over ({{ rolling_window('user_id', 'ts', '1s') }}) as n_1s,
+  count(*) over ({{ rolling_window('user_id', 'ts', '1s', 'before') }}) as n_1s_before,
   {{ rolling_count_and_spend('user_id', 'ts', '1h', '1h') }},
   {{ time_sub('ts', '90m') }} as minus_90m,
   {{ time_add('ts', '1d') }} as plus_1d,
@@ -51,6 +52,8 @@ export const EXPECTED_MACROS: Record<string, (string | number | null)[]> = {
   halved: column(1.25, null, 0.75, 5, 0.25, null),
   by_null: same(null),
   n_1s: column(1, 2, 2, 1, 1, 1),
+  // [t - 1s, t): the row itself left out; t1 is exactly 1 s before t2, t2 exactly 1 s before t3
+  n_1s_before: column(0, 1, 1, 0, 0, 0),
   txn_count_1h: column(1, 2, 3, 1, 1, 1),
   spend_1h: column(2.5, 0, 1.5, 10, 0.5, 3.75),
   minus_90m: utc('2024-01-07T22:29:59.500', '2024-01-07T22:30:00.500', '2024-01-07T22:30:01.500', '2024-01-07T23:30:01.500001', '2024-02-29T11:04:56.789', '2024-03-31T21:30:00'),

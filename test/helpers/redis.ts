@@ -41,15 +41,25 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
+/** With TLS files, the port speaks TLS only (rediss://) and clients must show a certificate the CA signed. */
+export interface RedisTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 /** `extraArgs` are passed to redis-server, e.g. ['--requirepass', 'secret'] or cluster options. */
-export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+export async function startRedis(extraArgs: string[] = [], tls?: RedisTls): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'fsql-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { stdio: 'ignore' });
+  const ports = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'yes']
+    : ['--port', String(port)];
+  const proc = spawn('redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { stdio: 'ignore' });
   await waitForPort(port, 10000);
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     process: proc,
     stop: () =>
       new Promise((resolve) => {

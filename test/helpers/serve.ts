@@ -8,7 +8,7 @@ import { Logger } from '../../src/log.js';
 import type { OnlineStore, ViewLayout } from '../../src/online/store.js';
 import type { Project } from '../../src/project/types.js';
 import { EXAMPLE_DATA, writeExampleData } from '../../src/example/transactions.js';
-import { FeatureServer } from '../../src/serving/server.js';
+import { FeatureServer, type ServerOptions } from '../../src/serving/server.js';
 import { copyExample, FSQL_BIN } from './project.js';
 
 export interface TestServer {
@@ -30,7 +30,9 @@ export interface HttpReply {
   json: any;
 }
 
-export async function startServer(project: Project, store: OnlineStore, opts: { auth?: boolean; authCacheMs?: number } = {}): Promise<TestServer> {
+export type TestServerOptions = Partial<Pick<ServerOptions, 'auth' | 'authCacheMs' | 'clock' | 'cache'>>;
+
+export async function startServer(project: Project, store: OnlineStore, opts: TestServerOptions = {}): Promise<TestServer> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -38,7 +40,7 @@ export async function startServer(project: Project, store: OnlineStore, opts: { 
       cb();
     },
   });
-  const server = await FeatureServer.create({ project, store, log: new Logger('text', false, sink), auth: opts.auth ?? false, authCacheMs: opts.authCacheMs });
+  const server = await FeatureServer.create({ ...opts, project, store, log: new Logger('text', false, sink), auth: opts.auth ?? false });
   const addr = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${addr.port}`;
   const raw = (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}) => rawRequest(url, method, path, body, headers);

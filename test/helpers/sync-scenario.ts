@@ -134,10 +134,10 @@ export function defineSyncScenario(kind: 'sqlite' | 'redis', redisUrl: () => str
     test('freshness: OK within the TTL, exit 1 when a view is past it; a changed view is pushed again in full', async () => {
       const r = cli('freshness');
       assert.equal(r.code, 1);
-      assert.match(r.stdout, /^user_stats\s+\S+Z\s+\S+Z\s+\S+\s+30\.0d\s+OK$/m);
-      assert.match(r.stdout, /^stale_view\s+\S+Z\s+none\s+-\s+1\.0h\s+NO_DATA$/m);
+      assert.match(r.stdout, /^user_stats\s+\S+Z\s+\S+Z\s+\S+\s+ttl 30\.0d\s+OK$/m);
+      assert.match(r.stdout, /^stale_view\s+\S+Z\s+none\s+-\s+ttl 1\.0h\s+NO_DATA$/m);
       assert.doesNotMatch(r.stdout, /audit/);
-      assert.match(r.stderr, /1 online view\(s\) past their TTL: stale_view/);
+      assert.match(r.stderr, /1 stale \(past error_after, or an online view past its TTL\): stale_view/);
       const ok = cli('freshness', '--select', 'user_stats', '--json');
       assert.equal(ok.code, 0, ok.stderr);
       const line = JSON.parse(ok.stdout);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { selectViews } from '../../compiler/select.js';
-import { CommandFailed } from '../../errors.js';
+import { CommandFailed, CompileError } from '../../errors.js';
 import { featureSummary } from '../../plans/aggregate.js';
 import { formatBytes, validateViews } from '../../offline/validate.js';
 import { collect, loggerFor, projectFor, withWarehouse } from '../context.js';
@@ -20,6 +20,8 @@ export function register(program: Command): void {
       const c = await compileProject(project, { strict: opts.strict, write: true });
       for (const w of c.warnings) log.warn(w);
       const selected = selectViews(project.views, c.dag, opts.select);
+      const unbound = selected.flatMap((name) => c.bindErrors.get(name) ?? []);
+      if (unbound.length > 0) throw new CompileError(unbound.join('\n'));
       for (const name of selected) {
         const aggs = c.manifest.views[name].aggregations;
         if (aggs) log.info(`${name}: aggregate view, tile ${project.views.get(name)!.config.aggregate!.tileSeconds}s; ${aggs.map(featureSummary).join('; ')}`);

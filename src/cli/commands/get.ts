@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ProjectError } from '../../errors.js';
-import { toJsonValue } from '../../online/codec.js';
 import { withOnlineStore } from '../../online/open.js';
 import { planService, readVector, type FeatureValue } from '../../online/vector.js';
+import { toJsonValue } from '../../serving/encode.js';
 import { Timestamp, typeName, type Value } from '../../values.js';
 import { collect, print, projectFor } from '../context.js';
 

@@ -1,21 +1,21 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ProjectError } from '../../errors.js';
-import { writeExampleData } from '../../example/transactions.js';
+import { endingBefore, INIT_DATA, utcToday, writeExampleData } from '../../example/transactions.js';
 import { loggerFor } from '../context.js';
-
-/** The package root: the example project's models/ and macros/ are copied from there. */
-const PACKAGE_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
+import { fsqlCommand, PACKAGE_ROOT } from '../invocation.js';
 
 export function register(program: Command): void {
   program
     .command('init')
     .argument('<dir>', 'the folder to create')
     .description('create a new project with the fraud example, a DuckDB profile and sample data')
-    .action((dir: string, _opts: unknown, cmd: Command) => {
+    .option('--today <date>', "the sample transactions cover the 30 days before this date, YYYY-MM-DD (default: today's UTC date)")
+    .action((dir: string, opts: { today?: string }, cmd: Command) => {
       const target = resolve(dir);
+      const today = opts.today ?? utcToday();
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today))) throw new ProjectError('--today', `'${today}' is not a date such as 2025-01-31.`);
       if (existsSync(target) && readdirSync(target).length > 0) {
         throw new ProjectError(dir, 'folder exists and is not empty; pick a new folder name.');
       }
@@ -28,7 +28,8 @@ export function register(program: Command): void {
         `${name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/dev.duckdb\n      schema: main\n      threads: 2\n      online_store: {type: sqlite, path: target/online.sqlite}\n`,
       );
       writeFileSync(join(target, '.gitignore'), 'target/\n');
-      writeExampleData(join(target, 'data'), { transactions: 5000, users: 300, merchants: 50, start: '2024-03-01', days: 30, seed: 11 });
-      loggerFor(cmd).info(`Created ${dir}. Next: cd ${dir} && fsql run`);
+      writeExampleData(join(target, 'data'), endingBefore(INIT_DATA, today));
+      const cd = /[\s'"$]/.test(dir) ? `'${dir.replace(/'/g, `'\\''`)}'` : dir;
+      loggerFor(cmd).info(`Created ${dir} (sample transactions over the ${INIT_DATA.days} days before ${today}). Next: cd ${cd} && ${fsqlCommand(target)} run`);
     });
 }

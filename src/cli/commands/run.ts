@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../errors.js';
+import { writeMetricsFile } from '../../offline/metrics-file.js';
 import { planRun, runViews } from '../../offline/run.js';
 import { collect, loggerFor, parseTime, print, projectFor, withWarehouse } from '../context.js';
 
@@ -11,6 +12,7 @@ interface RunFlags {
   end?: string;
   threads?: string;
   dryRun?: boolean;
+  metricsFile?: string;
 }
 
 export function register(program: Command): void {
@@ -24,6 +26,7 @@ export function register(program: Command): void {
     .option('--end <time>', 'backfill: up to this time (exclusive)')
     .option('--threads <n>', 'views built at once (default: the target threads)')
     .option('--dry-run', 'print the SQL that would run; connect to nothing')
+    .option('--metrics-file <path>', "write each view's build figures in Prometheus' text format (node_exporter's textfile collector)")
     .action(async (flags: RunFlags, cmd: Command) => {
       const log = loggerFor(cmd);
       const project = projectFor(cmd);
@@ -40,9 +43,11 @@ export function register(program: Command): void {
         return;
       }
       const results = await withWarehouse(project, (wh) => runViews(project, wh, log, opts));
+      if (flags.metricsFile) writeMetricsFile(flags.metricsFile, 'run', results.results.filter((r) => r.status !== 'skipped').map((r) => ({ view: r.name, ok: r.status === 'success', seconds: r.execution_time })));
       const count = (s: string) => results.results.filter((r) => r.status === s).length;
       const summary = `Done in ${results.elapsed_time.toFixed(2)}s. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.results.length}`;
-      if (count('error') > 0) throw new CommandFailed(summary);
-      log.info(summary);
+      const summaryFields = { pass: count('success'), error: count('error'), skip: count('skipped'), total: results.results.length, elapsed_seconds: results.elapsed_time };
+      if (count('error') > 0) throw new CommandFailed(summary, summaryFields);
+      log.info(summary, summaryFields);
     });
 }

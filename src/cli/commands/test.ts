@@ -14,7 +14,8 @@ export function register(program: Command): void {
       const results = await withWarehouse(project, (wh) => runDataTests(project, wh, log, opts.select));
       const count = (s: string) => results.filter((r) => r.status === s).length;
       const summary = `PASS=${count('pass')} FAIL=${count('fail')} ERROR=${count('error')} TOTAL=${results.length}`;
-      if (count('fail') + count('error') > 0) throw new CommandFailed(summary);
-      log.info(summary);
+      const summaryFields = { pass: count('pass'), fail: count('fail'), error: count('error'), total: results.length };
+      if (count('fail') + count('error') > 0) throw new CommandFailed(summary, summaryFields);
+      log.info(summary, summaryFields);
     });
 }

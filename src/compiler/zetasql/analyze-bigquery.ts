@@ -30,6 +30,24 @@ export interface BigQueryProblem {
 }
 
 /**
+ * Parses each statement with BigQuery's grammar (no catalog needed: what `compile --strict` checks
+ * when the tables' columns are not declared). Returns one problem per statement it rejects.
+ */
+export async function parseBigQuery(statements: BigQueryStatement[], opts: ClientOptions = {}): Promise<BigQueryProblem[]> {
+  const client = await ZetaSqlClient.start(opts);
+  try {
+    const problems: BigQueryProblem[] = [];
+    for (const s of statements) {
+      const problem = await client.parse(s.sql);
+      if (problem) problems.push({ file: s.file, line: problem.line === undefined ? undefined : problem.line + (s.lineOffset ?? 0), column: problem.column, message: problem.message });
+    }
+    return problems;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
  * Analyzes the statements in order (put a view after the views it reads). Returns one problem per
  * statement ZetaSQL rejects, none when all resolve. Starts a server unless `client` is given.
  */

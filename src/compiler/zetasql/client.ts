@@ -5,7 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { spawnZetaSql, zetaSqlHome, ZetaSqlError, type ZetaSqlServer } from './server.js';
+import { spawnZetaSql, zetaSqlHome, ZetaSqlError, ZetaSqlNotInstalled, type ZetaSqlServer } from './server.js';
 import { typeName, typeProto, type TypeProto } from './types.js';
 import { decodeValue, encodeValue, type ValueProto, type ZetaValue } from './values.js';
 
@@ -126,6 +126,16 @@ export class ZetaSqlClient {
     return { statements };
   }
 
+  /**
+   * Checks one statement's syntax with BigQuery's grammar, without a catalog. (The Parse call
+   * reports no position, so this analyzes against an empty catalog: syntax errors come first and
+   * carry their line and column; a name that does not resolve means the syntax was fine.)
+   */
+  async parse(sql: string, opts: CallOptions = {}): Promise<SqlProblem | undefined> {
+    const { problem } = await this.analyze(sql, [], opts);
+    return problem && /^Syntax error/.test(problem.message) ? problem : undefined;
+  }
+
   /** Runs one query over `tables` (their rows included) and returns its rows as plain values; unnamed columns are named as BigQuery does (`f0_`, `f1_`). */
   async evaluate(sql: string, tables: ZetaTable[], opts: CallOptions = {}): Promise<QueryResult> {
     const content = Object.fromEntries(tables.map((t) => [bareName(t.name), { table_data: { row: (t.rows ?? []).map((r) => ({ cell: encodeRow(t, r) })) } }]));
@@ -174,8 +184,9 @@ let loaded: Promise<{ grpcLib: typeof grpc; service: grpc.ServiceClientConstruct
 function loadService() {
   loaded ??= (async () => {
     const protos = join(zetaSqlHome(), 'protos');
-    const grpcLib = await import('@grpc/grpc-js');
-    const loader = await import('@grpc/proto-loader');
+    const [grpcLib, loader] = await Promise.all([import('@grpc/grpc-js'), import('@grpc/proto-loader')]).catch((e: Error) => {
+      throw new ZetaSqlNotInstalled(`ZetaSQL's gRPC client is not installed (${e.message}); it comes with fsql's dev dependencies: run \`npm install\` with them`);
+    });
     const definition = loader.loadSync('local_service.proto', { includeDirs: [protos], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true });
     const root = grpcLib.loadPackageDefinition(definition) as unknown as { zetasql: { local_service: { ZetaSqlLocalService: grpc.ServiceClientConstructor } } };
     return { grpcLib, service: root.zetasql.local_service.ZetaSqlLocalService };

@@ -10,6 +10,8 @@ import { FsqlError } from '../../errors.js';
 
 /** ZetaSQL could not be used: not installed, no build for this platform, or the server failed. */
 export class ZetaSqlError extends FsqlError {}
+/** ZetaSQL cannot run here at all: the devDependency is missing, or it has no build for this platform. */
+export class ZetaSqlNotInstalled extends ZetaSqlError {}
 
 const PACKAGE = '@fivetrandevelopers/zetasql';
 
@@ -30,7 +32,7 @@ export function zetaSqlHome(): string {
   try {
     pkg = createRequire(import.meta.url).resolve(`${PACKAGE}/package.json`);
   } catch {
-    throw new ZetaSqlError(`ZetaSQL is not installed: ${PACKAGE} is a devDependency of fsql (production installs leave it out); run \`npm install\` with dev dependencies in the fsql checkout`);
+    throw new ZetaSqlNotInstalled(`ZetaSQL is not installed: ${PACKAGE} is a devDependency of fsql (production installs leave it out); run \`npm install\` with dev dependencies in the fsql checkout`);
   }
   return join(dirname(pkg), 'lib', 'zetasql');
 }
@@ -51,7 +53,7 @@ export interface ZetaSqlServer {
 /** Starts the server process; the caller waits for it to answer (client.ts connect). */
 export async function spawnZetaSql(): Promise<ZetaSqlServer> {
   const name = binaryName();
-  if (!name) throw new ZetaSqlError(`ZetaSQL has no build for ${process.platform}-${process.arch} (${PACKAGE} ships Linux and macOS, x64 and arm64)`);
+  if (!name) throw new ZetaSqlNotInstalled(`ZetaSQL has no build for ${process.platform}-${process.arch} (${PACKAGE} ships Linux and macOS, x64 and arm64)`);
   const binary = join(zetaSqlHome(), name);
   const port = await freePort();
   const child = spawn(binary, ['127.0.0.1', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,11 +1,13 @@
 -- full build
-create or replace table `acme.features.user_spend` as
+create or replace table `acme.features.user_spend`
+cluster by `user_id`, `__fsql_tile` as
 select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `__fsql_tile`
 from (
 select user_id, ts, amount, merchant_id from `acme.raw.transactions`
 ) as s
 where s.`ts` is not null and s.`user_id` is not null;
-create or replace table `acme.features.user_spend__tiles` as
+create or replace table `acme.features.user_spend__tiles`
+cluster by `user_id`, `__fsql_tile` as
 select r.`user_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`, avg(cast(r.`amount` as FLOAT64)) as `fsql_mean_0`, var_pop(cast(r.`amount` as FLOAT64)) * count(r.`amount`) as `fsql_m2_0`, max(r.`amount`) as `fsql_max_0`, min(case when r.`amount` is not null then r.`ts` end) as `fsql_fts_0`, min(case when r.`ts` = r.`fsql_gfirst_0` then r.`amount` end) as `fsql_fv_0`
 from (
   select r.*, min(case when r.`amount` is not null then r.`ts` end) over (partition by r.`user_id`, r.`__fsql_tile`) as `fsql_gfirst_0`
@@ -13,11 +15,13 @@ from (
   where true
 ) as r
 group by r.`user_id`, r.`__fsql_tile`;
-create or replace table `acme.features.user_spend__distinct__merchant_id` as
+create or replace table `acme.features.user_spend__distinct__merchant_id`
+cluster by `user_id`, `__fsql_tile` as
 select distinct r.`user_id`, r.`__fsql_tile`, r.`merchant_id` as v
 from `acme.features.user_spend` as r
 where true and r.`merchant_id` is not null;
-create or replace table `acme.features.user_spend__ends__amount` as
+create or replace table `acme.features.user_spend__ends__amount`
+cluster by `user_id`, `__fsql_tile` as
 select r.`user_id`, r.`__fsql_tile`, r.`ts` as ts, r.`amount` as v
 from (
   select r.`user_id`, r.`__fsql_tile`, r.`ts`, r.`amount`, row_number() over (partition by r.`user_id`, r.`__fsql_tile` order by r.`ts` desc, r.`amount` desc) as fsql_last

@@ -1,5 +1,7 @@
 -- merchant_risk: table
-create or replace table `acme-ml.features.merchant_risk` as
+create or replace table `acme-ml.features.merchant_risk`
+partition by timestamp_trunc(`feature_ts`, day)
+cluster by `merchant_id` as
 with daily as (
   select
     merchant_id,
@@ -31,7 +33,9 @@ from rolling
 ;
 
 -- user_merchant_pair: table
-create or replace table `acme-ml.features.user_merchant_pair` as
+create or replace table `acme-ml.features.user_merchant_pair`
+partition by timestamp_trunc(`event_ts`, day)
+cluster by `user_id`, `merchant_id` as
 select distinct
   user_id,
   merchant_id,
@@ -42,7 +46,9 @@ from `acme-ml.raw.transactions`
 ;
 
 -- user_transaction_stats: table (incremental: full build shown; pass --start to see the incremental statements)
-create or replace table `acme-ml.features.user_transaction_stats` as
+create or replace table `acme-ml.features.user_transaction_stats`
+partition by timestamp_trunc(`event_ts`, day)
+cluster by `user_id` as
 -- One row per (user, transaction time): the user's activity up to and including that moment.
 select distinct
   user_id,

@@ -1,5 +1,7 @@
 -- merchant_risk: table
-create or replace table `acme-ml.features.merchant_risk` as
+create or replace table `acme-ml.features.merchant_risk`
+partition by timestamp_trunc(`feature_ts`, day)
+cluster by `merchant_id` as
 with daily as (
   select
     merchant_id,
@@ -31,7 +33,9 @@ from rolling
 ;
 
 -- user_merchant_pair: table
-create or replace table `acme-ml.features.user_merchant_pair` as
+create or replace table `acme-ml.features.user_merchant_pair`
+partition by timestamp_trunc(`event_ts`, day)
+cluster by `user_id`, `merchant_id` as
 select distinct
   user_id,
   merchant_id,

@@ -1,5 +1,5 @@
 -- every new session
-alter session set timezone = 'UTC';
+alter session set timezone = 'UTC' week_start = 1;
 
 -- first session: what the login got
 select current_database() as database, current_schema() as schema, current_warehouse() as warehouse, current_role() as role;

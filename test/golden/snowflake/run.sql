@@ -25,8 +25,8 @@ select
   dateadd(day, 1, day) as feature_ts,
   txn_count_30d,
   volume_30d,
-  case when (txn_count_30d) = 0 then null else (cast(chargebacks_30d as FLOAT)) / (txn_count_30d) end as chargeback_rate,
-  case when (txn_count_30d + 20) = 0 then null else (cast(chargebacks_30d as FLOAT) * 100) / (txn_count_30d + 20) end as risk_score
+  case when (txn_count_30d) = 0 then null else cast(cast(chargebacks_30d as FLOAT) as FLOAT) / (txn_count_30d) end as chargeback_rate,
+  case when (txn_count_30d + 20) = 0 then null else cast(cast(chargebacks_30d as FLOAT) * 100 as FLOAT) / (txn_count_30d + 20) end as risk_score
 from rolling
 ;
 

@@ -68,7 +68,6 @@ select
 from fsql_events as e
 left join fsql_match_1 as m1 on m1.`__fsql_row` = e.`__fsql_row`
 left join fsql_match_2 as m2 on m2.`__fsql_row` = e.`__fsql_row`
-left join fsql_match_3 as m3 on m3.`__fsql_row` = e.`__fsql_row`
-order by e.`__fsql_row`;
+left join fsql_match_3 as m3 on m3.`__fsql_row` = e.`__fsql_row`;
 -- 4. clean up
 drop table if exists `acme-ml.features.fsql_events_dry_run`;

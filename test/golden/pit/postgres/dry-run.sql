@@ -55,7 +55,6 @@ left join lateral (
     and f."feature_ts" <= (select max("__fsql_ts") from fsql_events)
   order by f."feature_ts" desc, hashtextextended(row(f."pair_count")::text, 0) desc
   limit 1
-) as f3 on true
-order by e."__fsql_row";
+) as f3 on true;
 -- 4. clean up
 drop table if exists "features"."fsql_events_dry_run";

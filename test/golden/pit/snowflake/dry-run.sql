@@ -47,7 +47,6 @@ asof join (
   qualify row_number() over (partition by f."USER_ID", f."MERCHANT_ID", f."FEATURE_TS" order by hash(f."PAIR_COUNT") desc) = 1
 ) as f3
   match_condition (e."__FSQL_TS" >= f3."FEATURE_TS")
-  on e."USER_ID" = f3."USER_ID" and e."MERCHANT_ID" = f3."MERCHANT_ID"
-order by e."__FSQL_ROW";
+  on e."USER_ID" = f3."USER_ID" and e."MERCHANT_ID" = f3."MERCHANT_ID";
 -- 4. clean up
 drop table if exists "ANALYTICS"."FEATURES"."FSQL_EVENTS_DRY_RUN";

@@ -17,8 +17,8 @@
  * Every part is ASCII (keys are percent-escaped, values are ASCII by codec.ts), so a string's
  * length is its byte length.
  */
-import { AsciiWriter, digitCount, putDigits } from './ascii-writer.js';
-import type { RowSource } from './row-source.js';
+import { AsciiWriter, digitCount, putDigits } from '../ascii-writer.js';
+import type { RowSource } from '../row-source.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 export const ROWS_PER_CALL = 500;
@@ -190,13 +190,48 @@ export class BatchBuilder {
   }
 }
 
-/** EVALSHA calls of the put script over the given rows of a batch (all of them by default), ROWS_PER_CALL rows per call. */
-export function scriptPayload(sha: string, batch: Staged, rows: readonly number[] | undefined, pool: BufferPool): Payload {
-  const pick = rows ?? Array.from({ length: batch.count }, (_, i) => i);
+/**
+ * `SET key value [PXAT t] NX` for the given rows of a plain batch, as a batch of its own (a
+ * cluster's share of one primary, framed after the rows were read: see redis/store.ts).
+ */
+export function setNxPayload(batch: Staged, rows: readonly number[], pool: BufferPool): Staged {
+  const w = new AsciiWriter(pool, 1 << 20);
+  const { bytes, ranges, expiries } = batch;
+  const out = new Int32Array(rows.length * 4);
+  const outExpiries = new Float64Array(rows.length);
+  rows.forEach((row, j) => {
+    const expiry = expiries[row];
+    w.all(expiry > 0 ? SET_PXAT_NX : SET_NX);
+    for (let part = 0; part < 4; part += 2) {
+      const start = ranges[row * 4 + part];
+      const end = ranges[row * 4 + part + 1];
+      w.byte(DOLLAR);
+      w.int(end - start);
+      crlf(w);
+      out[j * 4 + part] = w.at;
+      w.bytes(bytes, start, end);
+      out[j * 4 + part + 1] = w.at;
+      crlf(w);
+    }
+    if (expiry > 0) {
+      w.all(PXAT);
+      bulkInt(w, expiry);
+    }
+    w.all(NX);
+    outExpiries[j] = expiry;
+  });
+  return { buf: w.buf, bytes: w.buf.subarray(0, w.at), count: rows.length, ranges: out, expiries: outExpiries };
+}
+
+/**
+ * EVALSHA calls of the put script over groups of rows of a batch, ROWS_PER_CALL rows per call at
+ * most, one group's rows per call (in a cluster a group is a slot: a script touches one slot).
+ */
+export function scriptPayload(sha: string, batch: Staged, groups: readonly (readonly number[])[], pool: BufferPool): Payload {
   const w = new AsciiWriter(pool, 1 << 20);
   const { bytes, ranges, expiries } = batch;
   let calls = 0;
-  for (let c = 0; c < pick.length; c += ROWS_PER_CALL) {
+  for (const pick of groups) for (let c = 0; c < pick.length; c += ROWS_PER_CALL) {
     const end = Math.min(pick.length, c + ROWS_PER_CALL);
     w.byte(0x2a); // '*'
     w.int(3 + 3 * (end - c));

@@ -1,14 +1,14 @@
 /**
  * A stored row's features as the JSON text of SPEC section 6, read straight from the stored text
- * (codec.ts) instead of decoding typed values and formatting them again. The stored array is our
+ * (online/codec.ts) instead of decoding typed values and formatting them again. The stored array is our
  * own writing, so a small scanner suffices: elements are null, true, false, strings or arrays;
  * int64 (a quoted decimal), booleans and strings are already the answer's JSON; float64 (16 quoted
  * hex digits of its bits) and timestamps (quoted decimal microseconds) are converted. The text is
- * exactly what toJsonValue + JSON.stringify give for the typed value (test/feature-json.test.ts).
+ * exactly what encode.ts toJsonValue + JSON.stringify give for the typed value (test/feature-json.test.ts).
  */
+import { CLOSE, COMMA, hexFloat, OPEN, QUOTE } from '../online/codec.js';
+import type { StoredRow, ViewLayout } from '../online/store.js';
 import { Timestamp, type DataType } from '../values.js';
-import { CLOSE, COMMA, hexFloat, OPEN, QUOTE } from './codec.js';
-import type { StoredRow, ViewLayout } from './store.js';
 
 /**
  * Reads the element of `text` starting at `at` (not null: callers check) and returns its JSON

@@ -1,4 +1,4 @@
-import type { SyncStats } from './store.js';
+import type { SyncStats } from '../store.js';
 
 /** Sync counters from `<view>:runs` / `<view>:rows` fields (the Redis hash) into one entry per view. */
 export function syncStatsFrom(fields: [string, string][]): SyncStats[] {

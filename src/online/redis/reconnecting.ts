@@ -1,5 +1,5 @@
 /** A RespConnection that is opened on first use, and opened again on the first use after it broke. */
-import type { RespConnection } from './resp-connection.js';
+import type { RespConnection } from './connection.js';
 
 export class Reconnecting {
   private current?: Promise<RespConnection>;

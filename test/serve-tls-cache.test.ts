@@ -1,0 +1,147 @@
+/**
+ * `fsql serve` over HTTPS with a certificate made here with openssl (in process, and the real
+ * command with --tls-cert/--tls-key), and the hot-key cache of --cache-ttl/--cache-size on a real
+ * SQLite store with an injected clock: hits within the TTL, misses after it and after eviction,
+ * statuses still decided for each request's own time, hits and misses in /metrics.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { Writable } from 'node:stream';
+import { Logger } from '../src/log.js';
+import type { OnlineStore } from '../src/online/store.js';
+import { loadProject } from '../src/project/load.js';
+import type { Project } from '../src/project/types.js';
+import { FeatureServer } from '../src/serving/server.js';
+import { Timestamp } from '../src/values.js';
+import { makeCerts, type TestCerts } from './helpers/certs.js';
+import { copyExample, FSQL_BIN } from './helpers/project.js';
+import { EXAMPLE_LAYOUTS, rawRequest, startServer } from './helpers/serve.js';
+import { freshStore } from './helpers/stores.js';
+
+const GET = '/api/v1/feature-service/get-features';
+const [USER, MERCHANT] = EXAMPLE_LAYOUTS;
+
+let certs: TestCerts;
+let project: Project;
+let projectDir: string;
+const stores: OnlineStore[] = [];
+
+before(() => {
+  certs = makeCerts();
+  projectDir = copyExample();
+  project = loadProject({ projectDir });
+});
+
+after(async () => {
+  for (const s of stores) await s.close();
+});
+
+async function store(): Promise<OnlineStore> {
+  const s = await freshStore('sqlite');
+  stores.push(s);
+  for (const l of EXAMPLE_LAYOUTS) await s.putLayout(l);
+  return s;
+}
+
+function httpsGet(url: string, path: string, ca?: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${url}${path}`, { ca }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('HTTPS in process: answers with the certificate, refuses plain HTTP and clients that do not trust it', async () => {
+  const server = await FeatureServer.create({
+    project,
+    store: await store(),
+    log: new Logger('text', false, new Writable({ write: (_c, _e, cb) => cb() })),
+    auth: false,
+    tls: { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) },
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  try {
+    const ok = await httpsGet(`https://127.0.0.1:${port}`, '/health', readFileSync(certs.ca));
+    assert.equal(ok.status, 200, ok.text);
+    await assert.rejects(httpsGet(`https://127.0.0.1:${port}`, '/health'), /self.signed|unable to (get|verify)/i);
+    const plain = await rawRequest(`http://127.0.0.1:${port}`, 'GET', '/health').catch((e: Error) => e);
+    assert.ok(plain instanceof Error || plain.status === 400, 'plain HTTP is not answered as HTTP');
+  } finally {
+    await server.close();
+  }
+});
+
+test('fsql serve --tls-cert --tls-key serves HTTPS; one without the other is refused', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [FSQL_BIN, '--project-dir', projectDir, 'serve', '--port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--cache-ttl', '5s'], { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (c) => {
+        err += c;
+        const m = /^Serving .* on (https:\/\/\S+) \(auth off, cache 5s x 100000\)/m.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+    });
+    assert.equal((await httpsGet(url, '/health', readFileSync(certs.ca))).status, 200);
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  const half = spawn(process.execPath, [FSQL_BIN, '--project-dir', projectDir, 'serve', '--port', '0', '--tls-cert', certs.serverCert], { cwd: projectDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  half.stderr.on('data', (c) => (err += c));
+  assert.equal(await new Promise((r) => half.once('exit', r)), 1);
+  assert.match(err, /HTTPS needs both --tls-cert and --tls-key/);
+});
+
+test('the hot-key cache: hits within --cache-ttl, misses after it and after LRU eviction, statuses still for each request\'s time', async () => {
+  const s = await store();
+  const clock = { ms: Date.now() };
+  const ttl = MERCHANT.ttlSeconds! * 1000;
+  const srv = await startServer(project, s, { clock: () => Timestamp.fromMillis(clock.ms), cache: { ttlMs: 10_000, size: 2 } });
+  const put = (merchant: string, tsMs: number, risk: number) => s.write(MERCHANT, [{ key: [merchant], ts: Timestamp.fromMillis(tsMs), values: { risk_score: risk } }]);
+  const risk = async (merchant: string) => {
+    const r = await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u', merchant_id: merchant }, metadata_options: { include_serving_status: true } } });
+    assert.equal(r.status, 200, r.text);
+    return [r.json.result.features[1], r.json.metadata.features[1].status];
+  };
+  const counts = async () => {
+    const m = (await srv.get('/metrics')).text;
+    const n = (result: string) => Number(new RegExp(`^fsql_cache_requests_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(m)?.[1] ?? 0);
+    return { hit: n('hit'), miss: n('miss') };
+  };
+  try {
+    await put('m_1', clock.ms - ttl + 5_000, 1);
+    assert.deepEqual(await risk('m_1'), [1, 'PRESENT']);
+    await put('m_1', clock.ms - 1000, 2);
+    assert.deepEqual(await risk('m_1'), [1, 'PRESENT'], 'a hit: what the store returned 0 s ago');
+    clock.ms += 6_000;
+    assert.deepEqual(await risk('m_1'), [null, 'MISSING_DATA'], 'a hit, but past the view\'s TTL at this request\'s time');
+    clock.ms += 4_000;
+    assert.deepEqual(await risk('m_1'), [2, 'PRESENT'], 'a miss once the entry is 10 s old');
+    assert.deepEqual(await counts(), { hit: 2, miss: 2 });
+    // size 2: m_2 and m_3 push m_1 out
+    await put('m_2', clock.ms - 1000, 3);
+    await put('m_3', clock.ms - 1000, 4);
+    await risk('m_2');
+    await risk('m_3');
+    await put('m_1', clock.ms - 500, 5);
+    assert.deepEqual(await risk('m_1'), [5, 'PRESENT'], 'evicted: read again');
+    assert.deepEqual(await risk('m_3'), [4, 'PRESENT']);
+    assert.deepEqual(await counts(), { hit: 3, miss: 5 });
+    // the user view is cached with the merchant for the same join keys
+    await s.write(USER, [{ key: ['u'], ts: Timestamp.fromMillis(clock.ms - 1000), values: { txn_count_1h: 9n } }]);
+    assert.deepEqual(await risk('m_3'), [4, 'PRESENT']);
+  } finally {
+    await srv.close();
+  }
+});
