@@ -20,19 +20,16 @@
  * Run: npm run build && node dist/bench/pit.js [events] [feature rows] [users] [repeats]
  * (KEEP=1 keeps the generated project and database for a look afterwards.)
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { FSQL_BIN } from '../test/helpers/project.js';
+import { differences, runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const ROWS = Number(process.argv[3] ?? 10_000_000);
 const USERS = Number(process.argv[4] ?? 100_000);
 const REPEATS = Number(process.argv[5] ?? 5);
 const MERCHANTS = 1000;
-const THREADS = cpus().length;
 const DAY_US = 86_400_000_000;
 const MEMORY_LIMIT = '512MB';
 
@@ -88,18 +85,6 @@ feature_services:
   return dir;
 }
 
-async function withDuckDb<T>(path: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(path, { threads: String(THREADS) });
-  const conn = await instance.connect();
-  try {
-    await conn.run("set TimeZone = 'UTC'");
-    return await fn(conn);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
-
 async function writeEvents(path: string, count: number): Promise<void> {
   await withDuckDb(':memory:', (c) =>
     c.run(`copy (
@@ -111,56 +96,6 @@ async function writeEvents(path: string, count: number): Promise<void> {
       from range(${count}) as t(i)
     ) to '${path}' (format parquet)`),
   );
-}
-
-interface ProcessRun {
-  seconds: number;
-  /** user + system CPU seconds of the whole process */
-  cpu: number;
-  reported: number;
-  peakRssMb: number;
-}
-
-interface QueryRun {
-  seconds: number;
-  cpu: number;
-}
-
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/**
- * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
- * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
- */
-function runFsql(args: string[], cwd: string, nodeArgs: string[] = []): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeArgs, FSQL_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let peakKb = 0;
-    let ticks = 0;
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdout.resume();
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks = Math.max(ticks, Number(fields[11]) + Number(fields[12]));
-      } catch {
-        // the process has exited
-      }
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(poll);
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) return reject(new Error(`fsql ${args.join(' ')} exited ${code}: ${stderr}`));
-      const reported = Number(/ in ([\d.]+)s \(service/.exec(stderr)?.[1] ?? NaN);
-      resolve({ seconds, cpu: ticks / CLOCK_TICKS, reported, peakRssMb: peakKb / 1024 });
-    });
-  });
 }
 
 const q = (s: string) => `"${s}"`;
@@ -249,29 +184,6 @@ ${VIEWS.map((v) => `left join ${v.name}__cleaned using (${v.name}__entity_row_un
 ) to '${out}' (format parquet)`;
 }
 
-/** A query's wall time and this process's CPU time while it runs (DuckDB's threads are ours). */
-async function timeQuery(db: string, sql: string): Promise<QueryRun> {
-  return withDuckDb(db, async (c) => {
-    const t0 = process.hrtime.bigint();
-    const cpu0 = process.cpuUsage();
-    await c.run(sql);
-    const cpu = process.cpuUsage(cpu0);
-    return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cpu.user + cpu.system) / 1e6 };
-  });
-}
-
-async function differences(a: string, b: string): Promise<{ rows: [number, number]; onlyA: number; onlyB: number }> {
-  return withDuckDb(':memory:', async (c) => {
-    const n = async (sql: string) => Number((await c.runAndReadAll(sql)).getRows()[0][0]);
-    const ra = `read_parquet('${a}')`;
-    const rb = `read_parquet('${b}')`;
-    return {
-      rows: [await n(`select count(*) from ${ra}`), await n(`select count(*) from ${rb}`)],
-      onlyA: await n(`select count(*) from (select * from ${ra} except all select * from ${rb})`),
-      onlyB: await n(`select count(*) from (select * from ${rb} except all select * from ${ra})`),
-    };
-  });
-}
 
 const min = (xs: number[]) => Math.min(...xs);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileProject } from '../src/compiler/compile.js';
 import { parseForeign } from '../src/compiler/sql-check.js';
 import type { PitStrategy } from '../src/dialects/dialect.js';
@@ -16,19 +16,12 @@ import { planPointInTime } from '../src/plans/point-in-time.js';
 import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { fsql, REPO_ROOT } from './helpers/project.js';
+import { matchGolden as matchGoldenFile } from './helpers/golden-sql.js';
 import { trainProject } from './helpers/train-project.js';
 
 const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'pit');
 
-function matchGolden(path: string, text: string): void {
-  const file = join(GOLDEN, path);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  assert.ok(existsSync(file), `missing golden file ${file}; run with UPDATE_GOLDEN=1`);
-  assert.equal(text, readFileSync(file, 'utf8'), `${path} differs from its golden file`);
-}
+const matchGolden = (path: string, text: string) => matchGoldenFile(GOLDEN, path, text);
 
 /**
  * What node-sql-parser cannot read, rewritten to what it can, each rewrite required to apply:

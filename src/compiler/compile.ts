@@ -12,6 +12,7 @@ import { TemplateRenderer, type Rendered } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 import type { ExprType } from '../expressions/tree.js';
 import { compileOnDemandViews, onDemandFeatures, type CompiledOnDemandView } from './on-demand.js';
+import { describeFeature, inputColumns } from '../plans/aggregate.js';
 
 export interface CompiledView {
   name: string;
@@ -28,6 +29,8 @@ export interface CompiledView {
   compiled_path: string;
   compiled_sql: string;
   column_docs: ViewDef['columns'];
+  /** aggregate views: each feature's function, window and input column (SPEC section 9) */
+  aggregations?: ReturnType<typeof describeFeature>[];
 }
 
 export interface Manifest {
@@ -51,6 +54,7 @@ export interface Compilation {
 
 
 export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: string[]): string[] {
+  if (view.config.aggregate) return view.config.aggregate.features.map((f) => f.name);
   const reserved = new Set([...view.joinKeys, view.config.timestamp, view.config.createdTimestamp].filter(Boolean).map((c) => c!.toLowerCase()));
   return columns.filter((c) => !reserved.has(c.toLowerCase()));
 }
@@ -101,11 +105,12 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
       config: view.config,
       join_keys: view.joinKeys,
       columns: columns ?? null,
-      features: columns ? featuresOf(view, columns) : null,
+      features: columns || view.config.aggregate ? featuresOf(view, columns ?? []) : null,
       depends_on: { views: rendered[i].refs.sort(), sources: rendered[i].sources.sort() },
       compiled_path: compiledPath,
       compiled_sql: rendered[i].sql,
       column_docs: view.columns,
+      ...(view.config.aggregate ? { aggregations: view.config.aggregate.features.map(describeFeature) } : {}),
     };
   });
   const dag = new Dag(new Map(Object.values(views).map((v) => [v.name, v.depends_on.views])));
@@ -151,6 +156,17 @@ function checkColumns(view: ViewDef, columns: string[]): void {
   const have = new Set(columns.map((c) => c.toLowerCase()));
   const required = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
   const missing = required.filter((c) => !have.has(c.toLowerCase()));
+  if (view.config.aggregate) {
+    const inputs = inputColumns(view.config.aggregate).filter((c) => !have.has(c.toLowerCase()));
+    if (missing.length + inputs.length > 0) {
+      throw new CompileError(
+        `${view.file}: the aggregate view's SELECT lacks ${[...missing, ...inputs].map((m) => `'${m}'`).join(', ')}: it projects the events, with the join keys (${view.joinKeys.join(', ')}), the event time '${view.config.timestamp}' and every column the aggregations read. Output columns: ${columns.join(', ')}.`,
+      );
+    }
+    const clash = view.config.aggregate.features.find((f) => [...view.joinKeys, view.config.timestamp].some((k) => k.toLowerCase() === f.name.toLowerCase()));
+    if (clash) throw new CompileError(`${view.file}: aggregate feature '${clash.name}' has the name of a join key or the timestamp; give it another name=.`);
+    return;
+  }
   if (missing.length > 0) {
     throw new CompileError(
       `${view.file}: the SELECT lacks ${missing.map((m) => `'${m}'`).join(', ')} (join keys ${view.joinKeys.join(', ')} of entities ${view.config.entities.join(', ')}; timestamp '${view.config.timestamp}'). Output columns: ${columns.join(', ')}. Select them, or alias a column to that name.`,

@@ -93,6 +93,23 @@ export class BigQueryDialect extends Dialect {
     return columns.length === 0 ? '0' : `farm_fingerprint(to_json_string(struct(${columns.map((c, i) => `${c} as _${i}`).join(', ')})))`;
   }
 
+  epochMicros(expr: string): string {
+    return `unix_micros(${expr})`;
+  }
+
+  /** DIV truncates toward zero; the remainder moves negative values down. */
+  floorDivide(expr: string, divisor: number): string {
+    return `div((${expr}) - mod(mod(${expr}, ${divisor}) + ${divisor}, ${divisor}), ${divisor})`;
+  }
+
+  orderedArray(expr: string, order: string[]): string {
+    return `array_agg(${expr} order by ${order.join(', ')})`;
+  }
+
+  orEmptyArray(expr: string): string {
+    return `coalesce(${expr}, [])`;
+  }
+
   override selectAllExcept(alias: string, columns: string[]): string {
     return columns.length === 0 ? `${alias}.*` : `${alias}.* except (${columns.map((c) => this.quoteIdent(c)).join(', ')})`;
   }

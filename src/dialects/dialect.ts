@@ -99,6 +99,14 @@ export abstract class Dialect {
    * A hash of the values: deterministic, a fixed width whatever the types, and cheap in a sort.
    */
   abstract tieBreak(columns: string[]): string;
+  /** Whole microseconds since the Unix epoch of a timestamp, as a 64-bit integer. */
+  abstract epochMicros(expr: string): string;
+  /** floor(`expr` / `divisor`) of a 64-bit integer by a positive whole constant, as a 64-bit integer (exact; negative values round down). */
+  abstract floorDivide(expr: string, divisor: number): string;
+  /** The values of `expr` in a group as an array, ordered by `order` (`x desc` allowed); NULL for no rows. */
+  abstract orderedArray(expr: string, order: string[]): string;
+  /** `expr`, an array, or an empty array of its type where it is NULL. */
+  abstract orEmptyArray(expr: string): string;
 
   /* On-demand expressions (dialects/expression-sql.ts; semantics in expressions/evaluate.ts). */
   /** `a op b` of two int64 values: NULL where the exact result leaves int64, never an error. */

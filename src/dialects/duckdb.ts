@@ -80,6 +80,24 @@ export class DuckDbDialect extends Dialect {
     return columns.length === 0 ? 'cast(0 as ubigint)' : `hash(${columns.join(', ')})`;
   }
 
+  epochMicros(expr: string): string {
+    return `epoch_us(${expr})`;
+  }
+
+  /** `//` truncates toward zero; the remainder moves negative values down. */
+  floorDivide(expr: string, divisor: number): string {
+    return `((${expr}) - (((${expr}) % ${divisor}) + ${divisor}) % ${divisor}) // ${divisor}`;
+  }
+
+  orderedArray(expr: string, order: string[]): string {
+    return `list(${expr} order by ${order.join(', ')})`;
+  }
+
+  /** COALESCE casts the empty list to the other argument's list type. */
+  orEmptyArray(expr: string): string {
+    return `coalesce(${expr}, [])`;
+  }
+
   /**
    * The ASOF ordering key puts (timestamp, created_timestamp, tie-break) in one sort, so the join
    * picks the latest row, then the latest created, then the complete-tie winner. Without a

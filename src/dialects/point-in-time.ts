@@ -14,6 +14,7 @@
  */
 import { ROW_COLUMN, TS_COLUMN, scanRange, type PitFeature, type PitView, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Dialect, PitStrategy } from './dialect.js';
+import { renderAggregateParts, type AggregateParts } from './aggregate-windows.js';
 
 export interface PitRenderOptions {
   /** force a strategy of the dialect's; DuckDB renders every one, so tests can execute them */
@@ -81,11 +82,24 @@ function featureOutput(v: PitView, d: Dialect, matchedTs: string, value: string,
 }
 
 function outputColumns(plan: PointInTimePlan, d: Dialect, guard: boolean, feature: (v: PitView, i: number, column: string) => string, matchedTs: (v: PitView, i: number) => string, keepRow: boolean): string[] {
+  const agg = aggregatesOf(plan, d);
   return [
     eventColumns(plan, d),
     ...(keepRow ? [`e.${d.quoteIdent(ROW_COLUMN)} as ${d.quoteIdent(ROW_COLUMN)}`] : []),
-    ...plan.views.flatMap((v, i) => v.features.map((f) => `${featureOutput(v, d, matchedTs(v, i), typed(d, f, feature(v, i, f.column)), guard)} as ${d.quoteIdent(f.output)}`)),
+    ...plan.views.flatMap((v, i) =>
+      v.features.map((f) => `${v.aggregate ? typed(d, f, agg.value(i, f)) : featureOutput(v, d, matchedTs(v, i), typed(d, f, feature(v, i, f.column)), guard)} as ${d.quoteIdent(f.output)}`),
+    ),
   ];
+}
+
+/** Aggregate views are not matched to a row: their windows are computed at each event's time (aggregate-windows.ts). */
+function aggregatesOf(plan: PointInTimePlan, d: Dialect): AggregateParts {
+  return renderAggregateParts(plan, d, EVENTS);
+}
+
+/** The CTEs after the events': each aggregate view's windows. */
+function withAggregates(plan: PointInTimePlan, d: Dialect, ctes: string[]): string {
+  return `with ${[...ctes, ...aggregatesOf(plan, d).ctes].join(',\n')}`;
 }
 
 /**
@@ -114,7 +128,8 @@ function scanOf(plan: PointInTimePlan, v: PitView, d: Dialect, alias: string, ex
 /** One ASOF join per view, in the dialect's syntax (Dialect.asofJoin); TTL applied after the match. */
 function renderAsof(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
-  const joins = plan.views.map((v, i) => {
+  const joins = plan.views.flatMap((v, i) => {
+    if (v.aggregate) return [];
     const alias = `f${i + 1}`;
     return d.asofJoin({
       alias,
@@ -138,7 +153,8 @@ function renderAsof(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string
 function renderLateral(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
   const eventTs = `e.${id(TS_COLUMN)}`;
-  const joins = plan.views.map((v, i) => {
+  const joins = plan.views.flatMap((v, i) => {
+    if (v.aggregate) return [];
     const alias = `f${i + 1}`;
     const conds = [...v.keys.map((k) => `f.${id(k.column)} = e.${id(k.event)}`), `f.${id(v.timestamp)} <= ${eventTs}`];
     if (v.ttlSeconds !== undefined) conds.push(`f.${id(v.timestamp)} >= ${d.timeSub(eventTs, v.ttlSeconds)}`);
@@ -164,10 +180,11 @@ function joinedSelect(plan: PointInTimePlan, d: Dialect, joins: string[], guard:
     keepRow,
   );
   return [
-    `with ${eventsCte(plan, d)}`,
+    withAggregates(plan, d, [eventsCte(plan, d)]),
     `select\n  ${select.join(',\n  ')}`,
     `from ${EVENTS} as e`,
     ...joins,
+    ...aggregatesOf(plan, d).joins,
   ].join('\n');
 }
 
@@ -182,7 +199,8 @@ const matchField = (j: number) => `f${j}`;
 
 function renderWindow(plan: PointInTimePlan, d: Dialect, keepRow: boolean): string {
   const id = (c: string) => d.quoteIdent(c);
-  const matches = plan.views.map((v, i) => {
+  const matches = plan.views.flatMap((v, i) => {
+    if (v.aggregate) return [];
     const keyNames = v.keys.map((_k, j) => `__fsql_k${j}`);
     const struct = d.structOf([[MATCH_TS, `f.${id(v.timestamp)}`], ...v.features.map((f, j): [string, string] => [matchField(j), `f.${id(f.column)}`])]);
     const featureRows =
@@ -238,9 +256,10 @@ function renderWindow(plan: PointInTimePlan, d: Dialect, keepRow: boolean): stri
     keepRow,
   );
   return [
-    `with ${[eventsCte(plan, d), ...matches].join(',\n')}`,
+    withAggregates(plan, d, [eventsCte(plan, d), ...matches]),
     `select\n  ${select.join(',\n  ')}`,
     `from ${EVENTS} as e`,
-    ...plan.views.map((_v, i) => `left join fsql_match_${i + 1} as m${i + 1} on m${i + 1}.${id(ROW_COLUMN)} = e.${id(ROW_COLUMN)}`),
+    ...plan.views.flatMap((v, i) => (v.aggregate ? [] : [`left join fsql_match_${i + 1} as m${i + 1} on m${i + 1}.${id(ROW_COLUMN)} = e.${id(ROW_COLUMN)}`])),
+    ...aggregatesOf(plan, d).joins,
   ].join('\n');
 }

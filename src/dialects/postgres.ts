@@ -91,6 +91,25 @@ export class PostgresDialect extends Dialect {
     return columns.length === 0 ? '0' : `hashtextextended(row(${columns.join(', ')})::text, 0)`;
   }
 
+  /** EXTRACT(EPOCH ...) is numeric, exact to the microsecond (PostgreSQL 14+). */
+  epochMicros(expr: string): string {
+    return `cast(extract(epoch from ${expr}) * 1000000 as bigint)`;
+  }
+
+  /** Integer `/` truncates toward zero; the remainder moves negative values down. */
+  floorDivide(expr: string, divisor: number): string {
+    return `(((${expr}) - (((${expr}) % ${divisor}) + ${divisor}) % ${divisor}) / ${divisor})`;
+  }
+
+  orderedArray(expr: string, order: string[]): string {
+    return `array_agg(${expr} order by ${order.join(', ')})`;
+  }
+
+  /** `'{}'` takes the array's type from the other argument. */
+  orEmptyArray(expr: string): string {
+    return `coalesce(${expr}, '{}')`;
+  }
+
   incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[] {
     return this.deleteInsert(table, select, timestamp, range, false);
   }

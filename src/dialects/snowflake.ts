@@ -85,6 +85,23 @@ export class SnowflakeDialect extends Dialect {
     return columns.length === 0 ? '0' : `hash(${columns.join(', ')})`;
   }
 
+  epochMicros(expr: string): string {
+    return `date_part(epoch_microsecond, ${expr})`;
+  }
+
+  /** `/` is exact decimal division here; FLOOR rounds negative values down. */
+  floorDivide(expr: string, divisor: number): string {
+    return `cast(floor((${expr}) / ${divisor}) as ${TYPES.int64})`;
+  }
+
+  orderedArray(expr: string, order: string[]): string {
+    return `array_agg(${expr}) within group (order by ${order.join(', ')})`;
+  }
+
+  orEmptyArray(expr: string): string {
+    return `coalesce(${expr}, array_construct())`;
+  }
+
   /**
    * MATCH_CONDITION compares single columns, so the feature rows are first reduced to one per
    * (keys, timestamp) with QUALIFY (created_timestamp, then the tie-break); the ASOF join then

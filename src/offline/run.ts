@@ -15,6 +15,8 @@ import type { MaterializePlan, TableStorage } from '../plans/materialize.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
+import { aggregatePlan, runAggregate, tilesUpToDate } from './run-aggregate.js';
 
 export interface RunOptions {
   select?: string[];
@@ -57,6 +59,12 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
   const c = await compileProject(project);
   return selectViews(project.views, c.dag, opts.select, opts.exclude).map((name) => {
     const view = project.views.get(name)!;
+    if (view.config.aggregate) {
+      const range = !opts.fullRefresh && opts.start !== undefined ? { start: opts.start, end: opts.end } : undefined;
+      const { statements, atomic } = renderAggregateRun(aggregatePlan(c, view, range), c.renderer.dialect);
+      const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s: string) => `${s};`).join('\n');
+      return `-- ${view.name}: aggregate ${range ? 'incremental' : 'full build (pass --start to see the incremental statements)'}\n${sql}\n`;
+    }
     const incremental = view.config.materialized === 'incremental' && !opts.fullRefresh && opts.start !== undefined;
     const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);
     const { statements, atomic } = renderMaterialize(plan, c.renderer.dialect);
@@ -139,6 +147,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
   try {
     const unbound = c.bindErrors.get(view.name);
     if (unbound) throw new FsqlError(unbound);
+    if (view.config.aggregate) return { ...base, ...(await buildAggregate(c, wh, view, opts)), execution_time: (Date.now() - t0) / 1000 };
     const relation = c.manifest.views[view.name].table;
     let range: MaterializePlan['range'];
     const existing = view.config.materialized === 'incremental' && !opts.fullRefresh ? await wh.describe(relation) : undefined;
@@ -165,6 +174,23 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     const { sql, sourceLines } = c.renderer.render({ view });
     return { ...base, status: 'error', execution_time: (Date.now() - t0) / 1000, message: pointAtSource(e.message, view.file, sql, sourceLines) };
   }
+}
+
+/** An aggregate view's events and tiles: incremental when every table is there with today's layout. */
+async function buildAggregate(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<Omit<ViewResult, 'unique_id' | 'name' | 'execution_time'>> {
+  const full = aggregatePlan(c, view, undefined);
+  const incremental = !opts.fullRefresh && (await tilesUpToDate(wh, full));
+  const range = incremental ? await incrementalRange(c, wh, view, opts) : undefined;
+  await runAggregate(wh, range ? aggregatePlan(c, view, range) : full, view.file);
+  const columns = (await wh.describe(full.tables.events)) ?? [];
+  checkBuiltColumns(view, columns);
+  return {
+    status: 'success',
+    kind: range ? 'incremental' : 'table',
+    range: range ? { start: range.start?.toISOString() ?? null, end: range.end?.toISOString() ?? null } : undefined,
+    message: 'OK',
+    columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+  };
 }
 
 /** From the newest loaded timestamp minus the lookback (or --start) to --end or open. */

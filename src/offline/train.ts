@@ -16,7 +16,8 @@ import { ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ROW_COLUMN, outputName, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
-import { Timestamp, type Column } from '../values.js';
+import { Timestamp, type Column, type DataType } from '../values.js';
+import { featureType, inputColumns, tileTables } from '../plans/aggregate.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
@@ -110,7 +111,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
       events: { table: ev.table, columns: eventColumns.map((col) => col.name), timestamp: findColumn(eventColumns, tsName)?.name ?? tsName, orderColumn: ev.orderColumn },
       eventColumns: eventColumns.map((col) => col.name),
       featuresOf: (view) => featuresOf(project.views.get(view.name)!, tables.get(view.name)!.map((col) => col.name)),
-      typeOf: (view, column) => findColumn(tables.get(view.name)!, column)?.type.type,
+      typeOf: (view, column) => typeOfFeature(project, view, tables.get(view.name)!, column).type,
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
@@ -121,7 +122,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     const strategy = opts.strategy ?? strategyFor(d);
     const onDemand = onDemandTraining(project, c.manifest, opts.service, tables, eventColumns, source.display);
     const served = servedStoredOutputs(c.manifest, opts.service);
-    const storedColumns = plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => ({ name: f.output, type: findColumn(tables.get(v.view)!, f.column)!.type })));
+    const storedColumns = plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => ({ name: f.output, type: typeOfFeature(project, c.manifest.views[v.view], tables.get(v.view)!, f.column) })));
     const select =
       onDemand.length === 0
         ? renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) })
@@ -162,11 +163,30 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
     throw new ProjectError(view.file, `feature view '${view.name}' has no offline table ${view.relation} in target '${t.name}'; build it with \`fsql run --select ${view.name}\`.`);
   }
   const have = columns.map((col) => col.name);
-  const missing = [...view.join_keys, view.config.timestamp, ...(features ?? [])].filter((f) => !findColumn(columns, f));
+  const spec = view.config.aggregate;
+  if (spec) {
+    const t = tileTables(spec, view.table);
+    for (const table of [t.tiles, ...t.distinct.map((x) => x.table), ...t.ends.map((x) => x.table)]) {
+      if (!(await wh.describe(table))) throw new ProjectError(view.file, `aggregate view '${view.name}' has no tile table ${wh.dialect.relation(table)}; build it with \`fsql run --select ${view.name}\`.`);
+    }
+  }
+  // An aggregate view's table holds its events; its features are computed from them.
+  const needed = view.config.aggregate ? inputColumns(view.config.aggregate) : (features ?? []);
+  const missing = [...view.join_keys, view.config.timestamp, ...needed].filter((f) => !findColumn(columns, f));
   if (missing.length > 0) {
     throw new ProjectError(view.file, `the offline table ${view.relation} lacks ${missing.join(', ')} (it has ${have.join(', ')}); rebuild it with \`fsql run --select ${view.name}\`.`);
   }
   return columns;
+}
+
+/** A feature's type: its column's, or for an aggregate feature the type its function gives its input column. */
+function typeOfFeature(project: Project, view: CompiledView, columns: Column[], feature: string): DataType {
+  const spec = project.views.get(view.name)?.config.aggregate;
+  const f = spec?.features.find((x) => x.name === feature);
+  if (!f) return findColumn(columns, feature)!.type;
+  const input = f.column === '*' ? undefined : findColumn(columns, f.column)?.type.type;
+  const t = featureType(f, input === 'array' ? undefined : input);
+  return t.type === 'array' ? { type: 'array', elementType: { type: t.elementType! } } : { type: t.type };
 }
 
 /** The range of event times, read from the staged events. */

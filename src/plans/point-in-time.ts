@@ -7,6 +7,7 @@ import { CompileError } from '../errors.js';
 import type { DataType, Timestamp } from '../values.js';
 import type { RelationName } from './relation.js';
 import { onDemandInputRefs } from './on-demand.js';
+import { tileTables, type AggregateSpec, type TileTables } from './aggregate.js';
 
 /** Helper columns the SQL adds to the events; they never reach the output. */
 export const ROW_COLUMN = '__fsql_row';
@@ -46,6 +47,13 @@ export interface PitView {
   features: PitFeature[];
   /** every feature column of the view, which settle complete ties (Dialect.tieBreak) */
   allFeatures: string[];
+  /** an aggregate view: its windows are computed at each event's time from tiles and edge rows (SPEC section 9) */
+  aggregate?: PitAggregate;
+}
+
+export interface PitAggregate {
+  spec: AggregateSpec;
+  tables: TileTables;
 }
 
 /**
@@ -113,6 +121,7 @@ export function planPointInTime(input: PlanInput): PointInTimePlan {
       ttlSeconds: view.config.ttlSeconds,
       features: chosen.map((f) => ({ column: f, output: outputName(view.name, f), type: input.typeOf?.(view, f) })),
       allFeatures: input.featuresOf?.(view) ?? view.features ?? chosen,
+      ...(view.config.aggregate ? { aggregate: { spec: view.config.aggregate, tables: tileTables(view.config.aggregate, view.table) } } : {}),
     };
   });
   return { service: input.service, events: input.events, views, eventTimes: input.eventTimes };

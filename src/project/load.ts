@@ -12,6 +12,7 @@ import { sourceKey, type Entity, type MacroFile, type OnDemandView, type Project
 import { parseViewConfig, splitConfig } from './view-config.js';
 import { readOnDemandView } from './on-demand-view.js';
 import { checkOnDemandInputs } from './on-demand-inputs.js';
+import { AGG_HELP, attachAggregate } from './aggregate-config.js';
 import { YamlFile } from './yaml-file.js';
 
 export interface LoadOptions {
@@ -169,6 +170,12 @@ function attachDocs(project: Project, docs: ViewDoc[]): void {
     view.columns = doc.columns;
     view.docFile = doc.file;
     if (doc.description && !view.config.description) view.config.description = doc.description;
+    if (doc.aggregate) attachAggregate(view, doc.aggregate, doc);
+  }
+  for (const view of project.views.values()) {
+    if (view.config.materialized === 'aggregate' && !view.config.aggregate) {
+      throw new ProjectError(view.file, `aggregate view '${view.name}' has no aggregations: add aggregations=[${AGG_HELP}] to its config(), or aggregations: under its feature_views entry.`, 1);
+    }
   }
 }
 

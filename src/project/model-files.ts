@@ -4,13 +4,16 @@ import { readRequestSource } from './request-sources.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
 import { ProjectError } from '../errors.js';
+import type { AggregateSpec } from '../plans/aggregate.js';
+import { readAggregations } from './aggregate-config.js';
 import { isAbsolute, resolve } from 'node:path';
 
 const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services', 'request_sources'];
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
-const VIEW_DOC_KEYS = ['name', 'description', 'columns'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations'];
+const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
 const COLUMN_KEYS = ['name', 'description', 'tests', 'tags'];
 const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
 export const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'accepted_range'];
@@ -19,6 +22,8 @@ export interface ViewDoc {
   name: string;
   description: string;
   columns: ColumnDoc[];
+  /** `materialized: aggregate` with its `aggregations:` (SPEC section 9's YAML form) */
+  aggregate?: AggregateSpec;
   file: string;
   line?: number;
 }
@@ -101,7 +106,25 @@ function readViewDoc(y: YamlFile, path: Path, v: unknown): ViewDoc {
   expectKeys(y, path, m, VIEW_DOC_KEYS, 'a feature_views entry');
   const name = expectName(y, [...path, 'name'], m.name, 'feature view name');
   const columns = expectList(y, [...path, 'columns'], m.columns, 'columns').map((c, i) => readColumn(y, [...path, 'columns', i], c));
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, file: y.file, line: y.line(path) };
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), file: y.file, line: y.line(path) };
+}
+
+function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, name: string): AggregateSpec | undefined {
+  const materialized = expectString(y, [...path, 'materialized'], m.materialized, 'materialized');
+  if (materialized !== undefined && materialized !== 'aggregate') {
+    throw y.error([...path, 'materialized'], `a feature_views entry sets materialized only to 'aggregate' (with aggregations:); '${materialized}' goes in the view's config().`);
+  }
+  if (materialized === undefined) {
+    const stray = ['aggregations', 'tile'].find((k) => m[k] !== undefined);
+    if (stray) throw y.error([...path, stray], `'${stray}' is for aggregate views; add materialized: aggregate to '${name}' or remove it.`);
+    return undefined;
+  }
+  const list = expectList(y, [...path, 'aggregations'], m.aggregations, 'aggregations').map((a, i) => {
+    const am = expectMapping(y, [...path, 'aggregations', i], a, 'an aggregation');
+    expectKeys(y, [...path, 'aggregations', i], am, AGG_KEYS, 'an aggregation');
+    return { column: am.column, functions: am.functions ?? am.function, windows: am.windows, n: am.n, name: am.name };
+  });
+  return readAggregations(list, m.tile, (i, detail) => y.error(i === undefined ? [...path, 'aggregations'] : [...path, 'aggregations', i], `feature view '${name}': ${detail}`));
 }
 
 function readColumn(y: YamlFile, path: Path, v: unknown): ColumnDoc {

@@ -3,30 +3,18 @@
  * SELECT of expressions with no FROM, parsed once here (expressions/parser.ts). Other views'
  * configs are view-config.ts's.
  */
-import nunjucks from 'nunjucks';
 import { ProjectError } from '../errors.js';
 import { ExpressionError } from '../expressions/lexer.js';
 import { parseSelectList } from '../expressions/parser.js';
-import { envVar, renderErrorMessage } from './env-var.js';
 import type { OnDemandView } from './types.js';
+import { readConfigCall } from './view-config.js';
 
 const ON_DEMAND_KEYS = ['materialized', 'inputs', 'description', 'owner', 'tags'];
-const env = new nunjucks.Environment(null, { autoescape: false });
 
 /** The view, or undefined when its config does not say materialized='on_demand'. */
 export function readOnDemandView(file: string, absPath: string, name: string, call: { text: string; line: number; body: string }, vars: Record<string, unknown>): OnDemandView | undefined {
-  let raw: Record<string, unknown> = {};
-  try {
-    env.renderString(call.text, {
-      config: (kw: Record<string, unknown>) => ((raw = { ...kw }), ''),
-      var: (n: string, fallback?: unknown) => (n in vars ? vars[n] : fallback),
-      env_var: envVar,
-    });
-  } catch (e) {
-    throw new ProjectError(file, `cannot read config(): ${renderErrorMessage(e)}. Write it as config(key=value, ...).`, call.line);
-  }
+  const raw = readConfigCall(file, call.text, call.line, vars);
   if (raw.materialized !== 'on_demand') return undefined;
-  delete raw.__keywords;
   const err = (detail: string) => new ProjectError(file, `config ${detail}`, call.line);
   for (const key of Object.keys(raw)) {
     if (!ON_DEMAND_KEYS.includes(key)) throw err(`has key '${key}', which an on-demand view does not take. Keys: ${ON_DEMAND_KEYS.join(', ')}.`);

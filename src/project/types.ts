@@ -1,7 +1,9 @@
 /** The loaded, validated project: plain data, no I/O after loading. */
 import type { ExprType, SelectItem } from '../expressions/tree.js';
+import type { AggregateSpec } from '../plans/aggregate.js';
+
 export type WarehouseType = 'duckdb' | 'bigquery' | 'snowflake' | 'postgres';
-export type Materialization = 'table' | 'incremental' | 'view';
+export type Materialization = 'table' | 'incremental' | 'view' | 'aggregate';
 
 export interface OnlineStoreConfig {
   type: 'sqlite' | 'redis';
@@ -87,6 +89,8 @@ export interface ViewConfig {
   description: string;
   owner: string;
   tags: string[];
+  /** materialized='aggregate': the tiling and the aggregate features (SPEC section 9) */
+  aggregate?: AggregateSpec;
   /** dbt-bigquery `partition_by` ({field, granularity}); null: `partition_by=none`; undefined: the warehouse's default */
   partitionBy?: PartitionBy | null;
   /** dbt `cluster_by`; undefined: the warehouse's default */

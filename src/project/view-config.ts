@@ -4,10 +4,11 @@ import { ProjectError } from '../errors.js';
 import { parseDuration, DURATION_HELP } from '../duration.js';
 import { envVar, renderErrorMessage } from './env-var.js';
 import type { Freshness, Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
+import { aggCall, defaultTtl, readAggregations } from './aggregate-config.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness', 'tile', 'aggregations'];
 const GRANULARITIES: PartitionGranularity[] = ['hour', 'day', 'month', 'year'];
-const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view'];
+const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view', 'aggregate'];
 const env = new nunjucks.Environment(null, { autoescape: false });
 
 /** Finds the config call; returns its text, the line it starts on and the template with it removed. */
@@ -30,7 +31,8 @@ export function splitConfig(file: string, text: string): { call: string; line: n
   return { call: text.slice(start.index, stop), line: lineAt(text, start.index), body: blank + text.slice(stop) };
 }
 
-export function parseViewConfig(file: string, call: string, line: number, vars: Record<string, unknown>): ViewConfig {
+/** The keyword arguments of a view's `{{ config(...) }}` call, with var(), env_var() and agg() available. */
+export function readConfigCall(file: string, call: string, line: number, vars: Record<string, unknown>): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   try {
     env.renderString(call, {
@@ -40,11 +42,17 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
       },
       var: (name: string, fallback?: unknown) => (name in vars ? vars[name] : fallback),
       env_var: envVar,
+      agg: (...args: unknown[]) => aggCall(args),
     });
   } catch (e) {
     throw new ProjectError(file, `cannot read config(): ${renderErrorMessage(e)}. Write it as config(key=value, ...).`, line);
   }
   delete raw.__keywords;
+  return raw;
+}
+
+export function parseViewConfig(file: string, call: string, line: number, vars: Record<string, unknown>): ViewConfig {
+  const raw = readConfigCall(file, call, line, vars);
   const err = (detail: string) => new ProjectError(file, `config ${detail}`, line);
   for (const key of Object.keys(raw)) {
     if (!CONFIG_KEYS.includes(key)) throw err(`has unknown key '${key}'. Allowed keys: ${CONFIG_KEYS.join(', ')}.`);
@@ -76,7 +84,10 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
   if (!MATERIALIZATIONS.includes(materialized)) throw err(`'materialized' must be one of ${MATERIALIZATIONS.join(', ')}, not '${materialized}'.`);
   const online = raw.online === undefined ? true : raw.online;
   if (typeof online !== 'boolean') throw err("'online' must be true or false.");
-  const ttl = duration('ttl');
+  let ttl = duration('ttl');
+  const aggregate = aggregateOf(file, call, line, materialized, raw);
+  if (aggregate && ttl === undefined) ttl = defaultTtl(aggregate);
+  if (materialized === 'aggregate' && raw.created_timestamp !== undefined) throw err("'created_timestamp' does not apply to an aggregate view: its rows are events, each counted once. Remove it.");
   return {
     entities,
     timestamp,
@@ -91,7 +102,24 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
     ...(raw.partition_by === undefined ? {} : { partitionBy: partitionBy(raw.partition_by, timestamp, err) }),
     ...(raw.cluster_by === undefined ? {} : { clusterBy: strings('cluster_by') }),
     ...(raw.freshness === undefined ? {} : { freshness: freshness(raw.freshness, err) }),
+    ...(aggregate ? { aggregate } : {}),
   };
+}
+
+/** `aggregations` and `tile`, only with materialized='aggregate'; errors name the line of the agg() at fault. */
+function aggregateOf(file: string, call: string, line: number, materialized: Materialization, raw: Record<string, unknown>): ViewConfig['aggregate'] {
+  if (materialized !== 'aggregate') {
+    const stray = ['aggregations', 'tile'].find((k) => raw[k] !== undefined);
+    if (stray) throw new ProjectError(file, `config '${stray}' is for aggregate views; add materialized='aggregate' or remove it.`, line);
+    return undefined;
+  }
+  // An aggregate view may take its aggregations from a feature_views YAML entry instead (load.ts).
+  if (raw.aggregations === undefined) {
+    if (raw.tile !== undefined) throw new ProjectError(file, "config 'tile' goes with the aggregations: give both in config(), or both (tile:, aggregations:) under the view's feature_views entry.", line);
+    return undefined;
+  }
+  const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
+  return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)));
 }
 
 /** dbt's freshness={'warn_after': '12h', 'error_after': '1d'} (either may be left out). */

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 /**
  * Statements of a golden SQL file. Statements end with `;` at a line end; a block of them starts
  * with `-- title` lines (which inline comments inside a statement never precede).
@@ -11,4 +14,15 @@ export function splitGolden(text: string): string[] {
     if (stmt) out.push(stmt);
   }
   return out;
+}
+
+/** Asserts `text` equals the golden file `root/path`; UPDATE_GOLDEN=1 rewrites the file instead. */
+export function matchGolden(root: string, path: string, text: string): void {
+  const file = join(root, path);
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  assert.ok(existsSync(file), `missing golden file ${file}; run with UPDATE_GOLDEN=1`);
+  assert.equal(text, readFileSync(file, 'utf8'), `${path} differs from its golden file`);
 }

@@ -32,3 +32,18 @@ from {{ source('raw', 'payments') }}
 export function mini(overrides: Record<string, string> = {}): Record<string, string> {
   return { 'data/payments.csv': MINI_CSV, 'models/schema.yml': MINI_YML, 'models/spend.sql': MINI_VIEW, ...overrides };
 }
+
+/** An aggregate view's .sql (SPEC section 9): tile 1h, the agg() lines given, then the SELECT. */
+export function aggregateView(aggregations: string, select: string, extra = ''): string {
+  return `{{ config(
+    materialized='aggregate',
+    entities=['user'],
+    timestamp='ts',
+    tile='1h',${extra}
+    aggregations=[
+${aggregations}
+    ]
+) }}
+${select}
+`;
+}

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { selectViews } from '../../compiler/select.js';
 import { CommandFailed, CompileError } from '../../errors.js';
+import { featureSummary } from '../../plans/aggregate.js';
 import { formatBytes, validateViews } from '../../offline/validate.js';
 import { collect, loggerFor, projectFor, withWarehouse } from '../context.js';
 
@@ -21,6 +22,10 @@ export function register(program: Command): void {
       const selected = selectViews(project.views, c.dag, opts.select);
       const unbound = selected.flatMap((name) => c.bindErrors.get(name) ?? []);
       if (unbound.length > 0) throw new CompileError(unbound.join('\n'));
+      for (const name of selected) {
+        const aggs = c.manifest.views[name].aggregations;
+        if (aggs) log.info(`${name}: aggregate view, tile ${project.views.get(name)!.config.aggregate!.tileSeconds}s; ${aggs.map(featureSummary).join('; ')}`);
+      }
       log.info(`Compiled ${selected.length} feature views for ${project.target.name} (${project.target.type}) in ${((Date.now() - t0) / 1000).toFixed(2)}s -> ${project.targetPath}/compiled/${project.target.name}`);
       if (!opts.validate) return;
       const checks = await withWarehouse(project, (wh) => validateViews(project, c, wh, selected));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { selectViews } from '../../compiler/select.js';
 import { ProjectError } from '../../errors.js';
+import { featureSummary } from '../../plans/aggregate.js';
 import { collect, print, projectFor } from '../context.js';
 
 export function register(program: Command): void {
@@ -18,7 +19,7 @@ export function register(program: Command): void {
       if (opts.output === 'json') {
         for (const name of views) {
           const v = c.manifest.views[name];
-          print(JSON.stringify({ resource_type: 'feature_view', name, file: v.file, entities: v.config.entities, join_keys: v.join_keys, timestamp: v.config.timestamp, materialized: v.config.materialized, ttl_seconds: v.config.ttlSeconds ?? null, features: v.features, tags: v.config.tags, depends_on: v.depends_on }));
+          print(JSON.stringify({ resource_type: 'feature_view', name, file: v.file, entities: v.config.entities, join_keys: v.join_keys, timestamp: v.config.timestamp, materialized: v.config.materialized, ttl_seconds: v.config.ttlSeconds ?? null, features: v.features, ...(v.aggregations ? { aggregations: v.aggregations } : {}), tags: v.config.tags, depends_on: v.depends_on }));
         }
         if (!opts.select) {
           for (const [name, v] of Object.entries(c.manifest.on_demand_views)) print(JSON.stringify({ resource_type: 'on_demand_view', name, file: v.file, inputs: v.inputs, request_fields: v.request_fields, features: v.features, types: v.types, tags: v.tags }));
@@ -28,7 +29,10 @@ export function register(program: Command): void {
         }
         return;
       }
-      for (const name of views) print(`feature_view:${name}`);
+      for (const name of views) {
+        print(`feature_view:${name}`);
+        for (const a of c.manifest.views[name].aggregations ?? []) print(`  ${featureSummary(a)}`);
+      }
       if (!opts.select) {
         for (const name of Object.keys(c.manifest.on_demand_views)) print(`on_demand_view:${name}`);
         for (const name of Object.keys(c.manifest.request_sources)) print(`request_source:${name}`);

@@ -1,0 +1,99 @@
+/**
+ * What the benchmarks measure with, one home for all: a DuckDB connection of the machine's
+ * threads, the fsql binary timed from spawn to exit (CPU time and peak RSS read from /proc), a
+ * query timed on its own connection, and the rows two parquet files do not share.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { FSQL_BIN } from '../test/helpers/project.js';
+
+export const THREADS = cpus().length;
+
+export async function withDuckDb<T>(path: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(path, { threads: String(THREADS) });
+  const conn = await instance.connect();
+  try {
+    await conn.run("set TimeZone = 'UTC'");
+    return await fn(conn);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+export interface ProcessRun {
+  seconds: number;
+  /** user + system CPU seconds of the whole process */
+  cpu: number;
+  reported: number;
+  peakRssMb: number;
+}
+
+export interface QueryRun {
+  seconds: number;
+  cpu: number;
+}
+
+export const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
+ * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
+ */
+/** `reported`: where the output states the time fsql measured for its own work (train's summary by default). */
+export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], reportedPattern = / in ([\d.]+)s \(service/): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [...nodeArgs, FSQL_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let peakKb = 0;
+    let ticks = 0;
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.resume();
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks = Math.max(ticks, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // the process has exited
+      }
+    }, 5);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return reject(new Error(`fsql ${args.join(' ')} exited ${code}: ${stderr}`));
+      const reported = Number(reportedPattern.exec(stderr)?.[1] ?? NaN);
+      resolve({ seconds, cpu: ticks / CLOCK_TICKS, reported, peakRssMb: peakKb / 1024 });
+    });
+  });
+}
+
+/** A query's wall time and this process's CPU time while it runs (DuckDB's threads are ours). */
+export async function timeQuery(db: string, sql: string): Promise<QueryRun> {
+  return withDuckDb(db, async (c) => {
+    const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
+    await c.run(sql);
+    const cpu = process.cpuUsage(cpu0);
+    return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cpu.user + cpu.system) / 1e6 };
+  });
+}
+
+export async function differences(a: string, b: string): Promise<{ rows: [number, number]; onlyA: number; onlyB: number }> {
+  return withDuckDb(':memory:', async (c) => {
+    const n = async (sql: string) => Number((await c.runAndReadAll(sql)).getRows()[0][0]);
+    const ra = `read_parquet('${a}')`;
+    const rb = `read_parquet('${b}')`;
+    return {
+      rows: [await n(`select count(*) from ${ra}`), await n(`select count(*) from ${rb}`)],
+      onlyA: await n(`select count(*) from (select * from ${ra} except all select * from ${rb})`),
+      onlyB: await n(`select count(*) from (select * from ${rb} except all select * from ${ra})`),
+    };
+  });
+}

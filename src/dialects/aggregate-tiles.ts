@@ -1,0 +1,84 @@
+/**
+ * SQL for an AggregateRunPlan: the view's events (its SELECT plus each row's tile), the tile states
+ * (aggregate-state.ts), the distinct values and the end rows per tile. A full build creates them
+ * all; an incremental run replaces the events from the range's start and rebuilds every tile from
+ * the one holding that start, reading only those rows (tiles before it cannot change).
+ */
+import { TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
+import type { TableStorage } from '../plans/materialize.js';
+import type { RelationName } from '../plans/relation.js';
+import { columnStates, stateColumns, tileStateSelect } from './aggregate-state.js';
+import type { Dialect } from './dialect.js';
+
+export interface AggregateStatements {
+  statements: string[];
+  atomic: boolean;
+}
+
+/** The events' SELECT: the view's rows with a timestamp and every key, and their tile index. */
+export function eventsSelect(plan: AggregateRunPlan, d: Dialect): string {
+  const id = (c: string) => d.quoteIdent(c);
+  const tile = d.floorDivide(d.epochMicros(`s.${id(plan.timestamp)}`), tileMicros(plan));
+  const present = [plan.timestamp, ...plan.keys].map((c) => `s.${id(c)} is not null`).join(' and ');
+  return `select s.*, ${tile} as ${id(TILE_COLUMN)}\nfrom (\n${plan.select.trimEnd()}\n) as s\nwhere ${present}`;
+}
+
+function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
+  return Math.round(plan.spec.tileSeconds * 1e6);
+}
+
+/** Each table of a full build with its SELECT, in build order (the events first: the others read them). */
+export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
+  return [{ table: plan.tables.events, select: eventsSelect(plan, d) }, ...tileSelects(plan, d, 'true')];
+}
+
+/** Each per-tile table with its SELECT over the events `r` whose tile satisfies `where`. */
+function tileSelects(plan: AggregateRunPlan, d: Dialect, where: string): { table: RelationName; select: string }[] {
+  const id = (c: string) => d.quoteIdent(c);
+  const events = d.relation(plan.tables.events);
+  const keys = plan.keys.map((k) => `r.${id(k)}`);
+  const tile = `r.${id(TILE_COLUMN)}`;
+  const ts = `r.${id(plan.timestamp)}`;
+  const out = [{ table: plan.tables.tiles, select: tileStateSelect(d, columnStates(plan.spec), plan.keys, plan.timestamp, TILE_COLUMN, events, where) }];
+  for (const x of plan.tables.distinct) {
+    const c = `r.${id(x.column)}`;
+    out.push({ table: x.table, select: `select distinct ${[...keys, tile, `${c} as v`].join(', ')}\nfrom ${events} as r\nwhere ${where} and ${c} is not null` });
+  }
+  for (const x of plan.tables.ends) {
+    const c = `r.${id(x.column)}`;
+    const by = [...keys, tile].join(', ');
+    const ranks = [
+      ...(x.first > 0 ? [`row_number() over (partition by ${by} order by ${ts}, ${c}) as fsql_first`] : []),
+      ...(x.last > 0 ? [`row_number() over (partition by ${by} order by ${ts} desc, ${c} desc) as fsql_last`] : []),
+    ];
+    const keep = [...(x.first > 0 ? [`r.fsql_first <= ${x.first}`] : []), ...(x.last > 0 ? [`r.fsql_last <= ${x.last}`] : [])].join(' or ');
+    out.push({
+      table: x.table,
+      select: `select ${[...keys, tile, `${ts} as ts`, `${c} as v`].join(', ')}\nfrom (\n  select ${[...keys, tile, ts, c, ...ranks].join(', ')}\n  from ${events} as r\n  where ${where} and ${c} is not null\n) as r\nwhere ${keep}`,
+    });
+  }
+  return out;
+}
+
+/** The state columns of the tiles table, to tell whether a table built earlier has today's layout. */
+export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys'>): string[] {
+  return [...plan.keys, TILE_COLUMN, ...stateColumns(columnStates(plan.spec))];
+}
+
+export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
+  // Looked up, indexed (PostgreSQL) and clustered (BigQuery) by keys and tile, as train joins them; not partitioned.
+  const lookup: TableStorage = { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false };
+  if (!plan.range?.start) {
+    // Each table in turn (BigQuery runs no DDL inside a transaction): a failure leaves tables an
+    // incremental run would find out of date, so run notices a missing or changed table and rebuilds all.
+    const statements = aggregateTableSelects(plan, d).flatMap((t) => d.createTableAs(d.relation(t.table), t.select, lookup));
+    return { statements, atomic: false };
+  }
+  const from = tileOf(plan.range.start, plan.spec.tileSeconds);
+  const where = `r.${d.quoteIdent(TILE_COLUMN)} >= ${from}`;
+  const statements = [
+    ...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range),
+    ...tileSelects(plan, d, where).flatMap((t) => [`delete from ${d.relation(t.table)} where ${d.quoteIdent(TILE_COLUMN)} >= ${from}`, `insert into ${d.relation(t.table)}\n${t.select}`]),
+  ];
+  return { statements, atomic: true };
+}

@@ -1,0 +1,142 @@
+/**
+ * Time-window aggregations (SPEC section 9) as data: the functions, a feature's definition and the
+ * view's tiling. Warehouse-neutral: dialects/aggregate-*.ts render them; test/helpers holds the
+ * brute-force statement of the rule they are held to.
+ */
+import type { Timestamp } from '../values.js';
+import type { RelationName, TimeRange } from './relation.js';
+export const AGG_FUNCTIONS = [
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'var_samp',
+  'var_pop',
+  'stddev_samp',
+  'stddev_pop',
+  'first',
+  'last',
+  'first_n',
+  'last_n',
+  'count_distinct',
+  'approx_count_distinct',
+] as const;
+export type AggFunction = (typeof AGG_FUNCTIONS)[number];
+
+/** Functions whose merge is a scalar partial state per tile (count, sum, (n, mean, M2), min, max, first, last). */
+export type ScalarAggFunction = Exclude<AggFunction, 'first_n' | 'last_n' | 'count_distinct' | 'approx_count_distinct'>;
+
+export interface AggFeature {
+  /** the feature's name: `<column>_<function>_<window>`, `count_<window>` for `*`, or `name=` */
+  name: string;
+  function: AggFunction;
+  /** the input column, or `*` (count only) */
+  column: string;
+  /** the window's width in seconds; undefined for `lifetime` */
+  windowSeconds?: number;
+  /** the window as written (`1h`, `lifetime`): the `{window}` of names */
+  window: string;
+  /** first_n / last_n: how many values */
+  n?: number;
+}
+
+export interface AggregateSpec {
+  /** the width of a tile in seconds (a whole number of microseconds) */
+  tileSeconds: number;
+  features: AggFeature[];
+}
+
+/** Where a feature's window starts relative to the event time t: [t - W, t), or every row before t. */
+export function isLifetime(f: Pick<AggFeature, 'windowSeconds'>): boolean {
+  return f.windowSeconds === undefined;
+}
+
+/** The input columns the features read (not `*`), in first-use order. */
+export function inputColumns(spec: AggregateSpec): string[] {
+  return [...new Set(spec.features.map((f) => f.column).filter((c) => c !== '*'))];
+}
+
+/** A description of a feature for the manifest, `fsql ls` and catalogs. */
+export function describeFeature(f: AggFeature): { name: string; function: string; column: string; window: string; window_seconds: number | null; n?: number } {
+  return { name: f.name, function: f.function, column: f.column, window: f.window, window_seconds: f.windowSeconds ?? null, ...(f.n !== undefined ? { n: f.n } : {}) };
+}
+
+/** The type of a feature's value, given its input column's type. */
+export function featureType(f: AggFeature, input: ScalarLike | undefined): { type: ScalarLike | 'array'; elementType?: ScalarLike } {
+  switch (f.function) {
+    case 'count':
+    case 'count_distinct':
+    case 'approx_count_distinct':
+      return { type: 'int64' };
+    case 'avg':
+    case 'var_samp':
+    case 'var_pop':
+    case 'stddev_samp':
+    case 'stddev_pop':
+      return { type: 'float64' };
+    case 'sum':
+      return { type: input === 'int64' ? 'int64' : 'float64' };
+    case 'min':
+    case 'max':
+    case 'first':
+    case 'last':
+      return { type: input ?? 'string' };
+    case 'first_n':
+    case 'last_n':
+      return { type: 'array', elementType: input ?? 'string' };
+  }
+}
+type ScalarLike = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
+
+/** The per-tile tables of an aggregate view, beside its table of events (the view's own name). */
+export interface TileTables {
+  /** the view's events: its SELECT's rows plus each row's tile index (TILE_COLUMN) */
+  events: RelationName;
+  /** one row per (keys, tile): count, and per input column count, sum, (n, mean, M2), min, max, first, last */
+  tiles: RelationName;
+  /** per input column of count_distinct: its distinct values per (keys, tile) */
+  distinct: { column: string; table: RelationName }[];
+  /** per input column of first_n/last_n: the first `first` and last `last` rows per (keys, tile) by (time, value) */
+  ends: { column: string; table: RelationName; first: number; last: number }[];
+}
+
+/** The tile index column: floor(epoch microseconds / tile microseconds). */
+export const TILE_COLUMN = '__fsql_tile';
+
+export function tileTables(spec: AggregateSpec, events: RelationName): TileTables {
+  const named = (suffix: string): RelationName => ({ ...events, name: `${events.name}__${suffix}` });
+  const columnsOf = (fns: AggFunction[]) => [...new Set(spec.features.filter((f) => fns.includes(f.function)).map((f) => f.column))];
+  const most = (column: string, fn: AggFunction) => Math.max(0, ...spec.features.filter((f) => f.column === column && f.function === fn).map((f) => f.n ?? 0));
+  return {
+    events,
+    tiles: named('tiles'),
+    distinct: columnsOf(['count_distinct']).map((column) => ({ column, table: named(`distinct__${column}`) })),
+    ends: columnsOf(['first_n', 'last_n']).map((column) => ({ column, table: named(`ends__${column}`), first: most(column, 'first_n'), last: most(column, 'last_n') })),
+  };
+}
+
+/** Building an aggregate view's tables: all of them, or (incremental) the events from `range.start` and every tile from the one holding it. */
+export interface AggregateRunPlan {
+  view: string;
+  spec: AggregateSpec;
+  tables: TileTables;
+  keys: string[];
+  timestamp: string;
+  /** the view's compiled SELECT (the events) */
+  select: string;
+  /** set for an incremental run: events with timestamp >= start are replaced, tiles from start's tile on rebuilt */
+  range?: TimeRange;
+}
+
+/** The tile holding an instant: floor(micros / tile micros). */
+export function tileOf(ts: Timestamp, tileSeconds: number): bigint {
+  const t = BigInt(Math.round(tileSeconds * 1e6));
+  const q = ts.micros / t;
+  return ts.micros % t !== 0n && ts.micros < 0n ? q - 1n : q;
+}
+
+/** One line for people: `count_1h: count(*) over 1h`, `last_5: last_n(5)(amount) over 7d`. */
+export function featureSummary(a: ReturnType<typeof describeFeature>): string {
+  return `${a.name}: ${a.function}${a.n !== undefined ? `(${a.n})` : ''}(${a.column}) over ${a.window}`;
+}

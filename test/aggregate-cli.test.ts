@@ -1,0 +1,138 @@
+/**
+ * An aggregate view through the real `fsql` binary on DuckDB: compile describes its features, run
+ * builds its tiles, a second run after new rows is incremental, train joins it beside a plain view
+ * in one service and gives the reference's values for every event, and sync refuses it (exit 1).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parseDuration } from '../src/duration.js';
+import type { AggFeature } from '../src/plans/aggregate.js';
+import { Timestamp } from '../src/values.js';
+import { aggregateReference, type AggRow } from './helpers/aggregate-reference.js';
+import { aggregateView, mini, MINI_YML } from './helpers/mini.js';
+import { fsql, makeProject } from './helpers/project.js';
+
+const VIEW = aggregateView(
+  `      agg('*', 'count', windows=['1h', '1d']),
+      agg('amount', ['sum', 'avg', 'max', 'stddev_samp'], windows=['1d', 'lifetime']),
+      agg('merchant', 'count_distinct', windows=['1d']),
+      agg('amount', 'last_n', n=2, windows=['1d'], name='last_2_amounts')`,
+  "select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}",
+);
+
+const YML = MINI_YML.replace('      - spend: [spend_1d]', '      - spend: [spend_1d]\n      - stats');
+
+function csv(rows: AggRow[]): string {
+  return ['user_id,amount,merchant,ts', ...rows.map((r) => [r.keys[0] ?? '', r.values.amount ?? '', r.values.merchant ?? '', r.ts === null ? '' : new Timestamp(r.ts).toSqlText()].join(','))].join('\n') + '\n';
+}
+
+const at = (s: string) => Timestamp.parse(s)!.micros;
+const row = (user: string | null, ts: string, amount: number | null, merchant: string | null): AggRow => ({ keys: [user], ts: at(ts), values: { amount, merchant } });
+
+const FIRST: AggRow[] = [
+  row('u1', '2024-01-01 00:00:00', 10, 'm1'),
+  row('u1', '2024-01-01 00:30:00.5', 20, 'm2'),
+  row('u1', '2024-01-01 01:00:00', null, 'm2'),
+  row('u2', '2024-01-01 02:00:00', 5, null),
+  row(null, '2024-01-01 02:00:00', 7, 'm9'),
+  row('u1', '2024-01-01 23:59:59.999999', 40, 'm3'),
+];
+const LATER: AggRow[] = [row('u1', '2024-01-02 00:00:00', 1, 'm1'), row('u2', '2024-01-02 01:00:00.25', 3, 'm4'), row('u1', '2024-01-02 01:00:00.25', 8, 'm1')];
+
+const EVENTS = [
+  ['u1', '2024-01-01 00:30:00.5'],
+  ['u1', '2024-01-01 01:00:00'],
+  ['u1', '2024-01-01 01:00:00.000001'],
+  ['u1', '2024-01-02 00:00:00'],
+  ['u1', '2024-01-02 00:30:00.500001'],
+  ['u2', '2024-01-02 02:00:00'],
+  ['u3', '2024-01-02 02:00:00'],
+  ['', '2024-01-02 02:00:00'],
+  ['u1', '2024-01-03 01:00:00.25'],
+] as const;
+
+function features(): AggFeature[] {
+  const f = (name: string, fn: AggFeature['function'], column: string, window: string, n?: number): AggFeature => ({ name, function: fn, column, window, windowSeconds: window === 'lifetime' ? undefined : parseDuration(window), ...(n ? { n } : {}) });
+  const out = [f('count_1h', 'count', '*', '1h'), f('count_1d', 'count', '*', '1d')];
+  for (const fn of ['sum', 'avg', 'max', 'stddev_samp'] as const) for (const w of ['1d', 'lifetime']) out.push(f(`amount_${fn}_${w}`, fn, 'amount', w));
+  return [...out, f('merchant_count_distinct_1d', 'count_distinct', 'merchant', '1d'), f('last_2_amounts', 'last_n', 'amount', '1d', 2)];
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const [header, ...lines] = text.trimEnd().split('\n');
+  const cols = header.split(',');
+  return lines.map((l) => {
+    const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+    return Object.fromEntries(cols.map((c, i) => [c, cells[i]]));
+  });
+}
+
+test('fsql compile, run (full, then incremental), train and sync with an aggregate view (DuckDB)', async () => {
+  const dir = makeProject(mini({ 'data/payments.csv': csv(FIRST), 'models/stats.sql': VIEW, 'models/schema.yml': YML }));
+  writeFileSync(join(dir, 'events.csv'), ['user_id,event_timestamp', ...EVENTS.map(([u, t]) => `${u},${t}`)].join('\n') + '\n');
+  const ok = (args: string[]) => {
+    const r = fsql(['--project-dir', dir, ...args], { cwd: dir });
+    assert.equal(r.code, 0, `fsql ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    return r;
+  };
+  const compiled = ok(['compile']);
+  assert.match(compiled.stdout + compiled.stderr, /stats: aggregate view, tile 3600s; count_1h: count\(\*\) over 1h; count_1d: count\(\*\) over 1d; amount_sum_1d: sum\(amount\) over 1d/);
+  const manifest = JSON.parse(readFileSync(join(dir, 'target', 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.views.stats.aggregations[0], { name: 'count_1h', function: 'count', column: '*', window: '1h', window_seconds: 3600 });
+
+  ok(['run']);
+  const kinds = () => JSON.parse(readFileSync(join(dir, 'target', 'run_results.json'), 'utf8')).results.find((r: { name: string }) => r.name === 'stats');
+  assert.equal(kinds().kind, 'table');
+  writeFileSync(join(dir, 'data', 'payments.csv'), csv([...FIRST, ...LATER]));
+  ok(['run']);
+  assert.equal(kinds().kind, 'incremental', 'a second run with the tiles in place is incremental');
+  assert.equal(kinds().range.start, '2024-01-01T23:59:59.999999Z', 'from the newest loaded event (lookback 0)');
+
+  ok(['train', '--service', 'svc', '--events', 'events.csv', '--out', 'out.csv']);
+  const got = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
+  const fs = features();
+  const expected = aggregateReference([...FIRST, ...LATER], EVENTS.map(([u, t]) => ({ keys: [u || null], ts: at(t) })), fs);
+  assert.equal(got.length, EVENTS.length);
+  got.forEach((r, i) => {
+    assert.ok('spend__spend_1d' in r, 'the plain view is joined too');
+    fs.forEach((f, j) => {
+      const want = expected[i][j];
+      const cell = r[`stats__${f.name}`];
+      const value = Array.isArray(want) ? JSON.stringify(want) : want === null ? '' : String(want);
+      const same = typeof want === 'number' ? Math.abs(Number(cell) - want) <= 1e-9 * Math.max(1, Math.abs(want)) : cell.replace(/\s/g, '') === value;
+      assert.ok(same, `event ${i} (${EVENTS[i].join(' ')}): ${f.name} = '${cell}', expected ${value}`);
+    });
+  });
+
+  // A full refresh gives the same training table as the incremental build.
+  ok(['run', '--full-refresh', '--select', 'stats']);
+  ok(['train', '--service', 'svc', '--events', 'events.csv', '--out', 'again.csv']);
+  assert.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'out.csv'), 'utf8'));
+
+  // Tiles missing (a failed build): train says which table and what to run.
+  const db = await DuckDBInstance.create(join(dir, 'target', 'dev.duckdb'));
+  const conn = await db.connect();
+  await conn.run('drop table main.stats__tiles');
+  conn.closeSync();
+  db.closeSync();
+  const missing = fsql(['--project-dir', dir, 'train', '--service', 'svc', '--events', 'events.csv', '--out', 'x.csv'], { cwd: dir });
+  assert.equal(missing.code, 1, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /models\/stats\.sql: aggregate view 'stats' has no tile table "main"\."stats__tiles"; build it with `fsql run --select stats`/);
+
+  const sync = fsql(['--project-dir', dir, 'sync', '--select', 'stats'], { cwd: dir });
+  assert.equal(sync.code, 1, sync.stdout + sync.stderr);
+  assert.match(sync.stderr, /models\/stats\.sql: aggregate view 'stats' cannot be synced: online aggregate serving is not built yet.*--exclude stats/);
+  const dry = fsql(['--project-dir', dir, 'sync', '--select', 'stats', '--dry-run'], { cwd: dir });
+  assert.equal(dry.code, 1, dry.stdout + dry.stderr);
+  assert.match(dry.stderr, /aggregate view 'stats' cannot be synced/);
+  const skew = fsql(['--project-dir', dir, 'skew-check', '--service', 'svc'], { cwd: dir });
+  assert.equal(skew.code, 1, skew.stdout + skew.stderr);
+  assert.match(skew.stderr, /models\/stats\.sql: feature service 'svc' holds aggregate view 'stats', which has no online values to compare yet/);
+  const plan = ok(['run', '--dry-run', '--select', 'stats', '--start', '2024-01-02']);
+  assert.match(plan.stdout, /-- stats: aggregate incremental\nbegin transaction;\ndelete from "main"\."stats" where "ts" >= timestamp '2024-01-02 00:00:00\.000000';/);
+  // 2024-01-02 is hour 473,376 since the epoch: tiles from there on are rebuilt
+  assert.match(plan.stdout, /delete from "main"\."stats__tiles" where "__fsql_tile" >= 473376;/);
+});

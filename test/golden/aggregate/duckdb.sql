@@ -1,0 +1,161 @@
+-- full build
+create or replace table "features"."user_spend" as
+select s.*, ((epoch_us(s."ts")) - (((epoch_us(s."ts")) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "__fsql_tile"
+from (
+select user_id, ts, amount, merchant_id from "raw"."transactions"
+) as s
+where s."ts" is not null and s."user_id" is not null;
+create or replace table "features"."user_spend__tiles" as
+select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") as "fsql_n_0", sum(r."amount") as "fsql_s_0", avg(cast(r."amount" as double)) as "fsql_mean_0", var_pop(cast(r."amount" as double)) * count(r."amount") as "fsql_m2_0", max(r."amount") as "fsql_max_0", min(case when r."amount" is not null then r."ts" end) as "fsql_fts_0", min(case when r."ts" = r."fsql_gfirst_0" then r."amount" end) as "fsql_fv_0"
+from (
+  select r.*, min(case when r."amount" is not null then r."ts" end) over (partition by r."user_id", r."__fsql_tile") as "fsql_gfirst_0"
+  from "features"."user_spend" as r
+  where true
+) as r
+group by r."user_id", r."__fsql_tile";
+create or replace table "features"."user_spend__distinct__merchant_id" as
+select distinct r."user_id", r."__fsql_tile", r."merchant_id" as v
+from "features"."user_spend" as r
+where true and r."merchant_id" is not null;
+create or replace table "features"."user_spend__ends__amount" as
+select r."user_id", r."__fsql_tile", r."ts" as ts, r."amount" as v
+from (
+  select r."user_id", r."__fsql_tile", r."ts", r."amount", row_number() over (partition by r."user_id", r."__fsql_tile" order by r."ts" desc, r."amount" desc) as fsql_last
+  from "features"."user_spend" as r
+  where true and r."amount" is not null
+) as r
+where r.fsql_last <= 5;
+-- incremental run from 2024-04-01 00:30:00
+begin transaction;
+delete from "features"."user_spend" where "ts" >= timestamp '2024-04-01 00:30:00.000000';
+insert into "features"."user_spend" by name
+select * from (
+select s.*, ((epoch_us(s."ts")) - (((epoch_us(s."ts")) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "__fsql_tile"
+from (
+select user_id, ts, amount, merchant_id from "raw"."transactions"
+) as s
+where s."ts" is not null and s."user_id" is not null
+) as fsql_new where "ts" >= timestamp '2024-04-01 00:30:00.000000';
+delete from "features"."user_spend__tiles" where "__fsql_tile" >= 475536;
+insert into "features"."user_spend__tiles"
+select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") as "fsql_n_0", sum(r."amount") as "fsql_s_0", avg(cast(r."amount" as double)) as "fsql_mean_0", var_pop(cast(r."amount" as double)) * count(r."amount") as "fsql_m2_0", max(r."amount") as "fsql_max_0", min(case when r."amount" is not null then r."ts" end) as "fsql_fts_0", min(case when r."ts" = r."fsql_gfirst_0" then r."amount" end) as "fsql_fv_0"
+from (
+  select r.*, min(case when r."amount" is not null then r."ts" end) over (partition by r."user_id", r."__fsql_tile") as "fsql_gfirst_0"
+  from "features"."user_spend" as r
+  where r."__fsql_tile" >= 475536
+) as r
+group by r."user_id", r."__fsql_tile";
+delete from "features"."user_spend__distinct__merchant_id" where "__fsql_tile" >= 475536;
+insert into "features"."user_spend__distinct__merchant_id"
+select distinct r."user_id", r."__fsql_tile", r."merchant_id" as v
+from "features"."user_spend" as r
+where r."__fsql_tile" >= 475536 and r."merchant_id" is not null;
+delete from "features"."user_spend__ends__amount" where "__fsql_tile" >= 475536;
+insert into "features"."user_spend__ends__amount"
+select r."user_id", r."__fsql_tile", r."ts" as ts, r."amount" as v
+from (
+  select r."user_id", r."__fsql_tile", r."ts", r."amount", row_number() over (partition by r."user_id", r."__fsql_tile" order by r."ts" desc, r."amount" desc) as fsql_last
+  from "features"."user_spend" as r
+  where r."__fsql_tile" >= 475536 and r."amount" is not null
+) as r
+where r.fsql_last <= 5;
+commit;
+-- training query
+with fsql_events as (
+  select *, "rowid" as "__fsql_row", cast("event_timestamp" as timestamp) as "__fsql_ts"
+  from "features"."fsql_events"
+),
+fsql_a0 as (
+  select e."__fsql_row", e."user_id" as "user_id", e."__fsql_ts", epoch_us(e."__fsql_ts") as "fsql_us", ((epoch_us(e."__fsql_ts")) - (((epoch_us(e."__fsql_ts")) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "fsql_tile", ((epoch_us(e."__fsql_ts") - 3600000000) - (((epoch_us(e."__fsql_ts") - 3600000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "fsql_edge_0", ((epoch_us(e."__fsql_ts") - 3600000000) - (((epoch_us(e."__fsql_ts") - 3600000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 + case when (((epoch_us(e."__fsql_ts") - 3600000000) - (((epoch_us(e."__fsql_ts") - 3600000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000) * 3600000000 = epoch_us(e."__fsql_ts") - 3600000000 then 0 else 1 end as "fsql_lo_0", ((epoch_us(e."__fsql_ts") - 604800000000) - (((epoch_us(e."__fsql_ts") - 604800000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "fsql_edge_1", ((epoch_us(e."__fsql_ts") - 604800000000) - (((epoch_us(e."__fsql_ts") - 604800000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 + case when (((epoch_us(e."__fsql_ts") - 604800000000) - (((epoch_us(e."__fsql_ts") - 604800000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000) * 3600000000 = epoch_us(e."__fsql_ts") - 604800000000 then 0 else 1 end as "fsql_lo_1", ((epoch_us(e."__fsql_ts") - 2592000000000) - (((epoch_us(e."__fsql_ts") - 2592000000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "fsql_edge_2", ((epoch_us(e."__fsql_ts") - 2592000000000) - (((epoch_us(e."__fsql_ts") - 2592000000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000 + case when (((epoch_us(e."__fsql_ts") - 2592000000000) - (((epoch_us(e."__fsql_ts") - 2592000000000) % 3600000000) + 3600000000) % 3600000000) // 3600000000) * 3600000000 = epoch_us(e."__fsql_ts") - 2592000000000 then 0 else 1 end as "fsql_lo_2"
+  from fsql_events as e
+  where e."user_id" is not null and e."__fsql_ts" is not null
+),
+fsql_a0_w1_e_amount as (
+  select * from (
+    select e."__fsql_row", s.ts, s.v
+    from fsql_a0 as e join "features"."user_spend__ends__amount" as s on s."user_id" = e."user_id" and s."__fsql_tile" >= e."fsql_lo_1" and s."__fsql_tile" < e."fsql_tile"
+    union all
+    select e."__fsql_row", r."ts" as ts, r."amount" as v
+    from fsql_a0 as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e."fsql_tile" and r."ts" < e."__fsql_ts" and r."ts" >= (e."__fsql_ts" - interval 7 day) and r."amount" is not null
+    union all
+    select e."__fsql_row", r."ts" as ts, r."amount" as v
+    from fsql_a0 as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e."fsql_edge_1" and e."fsql_edge_1" < e."fsql_lo_1" and e."fsql_edge_1" < e."fsql_tile" and r."ts" >= (e."__fsql_ts" - interval 7 day) and r."amount" is not null
+  ) as p
+),
+fsql_a0_w1_e_amount_0 as (
+  select p."__fsql_row", list(p.v order by p.ts, p.v) as "last_5_amounts"
+  from (
+    select c.*, row_number() over (partition by c."__fsql_row" order by c.ts desc, c.v desc) as fsql_rank
+    from fsql_a0_w1_e_amount as c
+  ) as p
+  where p.fsql_rank <= 5
+  group by p."__fsql_row"
+),
+fsql_a0_w3 as (
+  select p."__fsql_row", case when (sum(p."fsql_n_0")) = 0 then null else (sum(p."fsql_s_0")) / (sum(p."fsql_n_0")) end as "amount_avg_lifetime"
+  from (
+    select e."__fsql_row", s."fsql_rows", s."fsql_n_0", s."fsql_s_0"
+    from fsql_a0 as e join "features"."user_spend__tiles" as s on s."user_id" = e."user_id" and s."__fsql_tile" < e."fsql_tile"
+    union all
+    select e."__fsql_row", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0"
+    from fsql_a0 as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e."fsql_tile" and r."ts" < e."__fsql_ts"
+  ) as p
+  group by p."__fsql_row"
+),
+fsql_a0_s as (
+  select p."__fsql_row", sum(case when p."fsql_in_0" then p."fsql_rows" end) as "count_1h", sum(case when p."fsql_in_0" then p."fsql_s_0" end) as "amount_sum_1h", sum(case when p."fsql_in_1" then p."fsql_s_0" end) as "amount_sum_7d", case when sum(case when p."fsql_in_0" then p."fsql_n_0" end) > 1 then sqrt((sum(case when p."fsql_in_0" then p."fsql_m2_0" end) + sum(cast(case when p."fsql_in_0" then p."fsql_n_0" end as double) * (case when p."fsql_in_0" then p."fsql_mean_0" end - p."fsql_gmean_0_w0") * (case when p."fsql_in_0" then p."fsql_mean_0" end - p."fsql_gmean_0_w0"))) / (cast(sum(case when p."fsql_in_0" then p."fsql_n_0" end) as double) - 1)) end as "amount_stddev_samp_1h", case when sum(case when p."fsql_in_1" then p."fsql_n_0" end) > 1 then sqrt((sum(case when p."fsql_in_1" then p."fsql_m2_0" end) + sum(cast(case when p."fsql_in_1" then p."fsql_n_0" end as double) * (case when p."fsql_in_1" then p."fsql_mean_0" end - p."fsql_gmean_0_w1") * (case when p."fsql_in_1" then p."fsql_mean_0" end - p."fsql_gmean_0_w1"))) / (cast(sum(case when p."fsql_in_1" then p."fsql_n_0" end) as double) - 1)) end as "amount_stddev_samp_7d", max(case when p."fsql_in_0" then p."fsql_max_0" end) as "amount_max_1h", max(case when p."fsql_in_1" then p."fsql_max_0" end) as "amount_max_7d", min(case when case when p."fsql_in_0" then p."fsql_fts_0" end = p."fsql_gfirst_0_w0" then case when p."fsql_in_0" then p."fsql_fv_0" end end) as "amount_first_1h", min(case when case when p."fsql_in_1" then p."fsql_fts_0" end = p."fsql_gfirst_0_w1" then case when p."fsql_in_1" then p."fsql_fv_0" end end) as "amount_first_7d"
+  from (
+  select p.*, case when (sum(case when p."fsql_in_0" then p."fsql_n_0" end) over (partition by p."__fsql_row")) = 0 then null else (sum(case when p."fsql_in_0" then p."fsql_n_0" end * case when p."fsql_in_0" then p."fsql_mean_0" end) over (partition by p."__fsql_row")) / (sum(case when p."fsql_in_0" then p."fsql_n_0" end) over (partition by p."__fsql_row")) end as "fsql_gmean_0_w0", min(case when p."fsql_in_0" then p."fsql_fts_0" end) over (partition by p."__fsql_row") as "fsql_gfirst_0_w0", case when (sum(case when p."fsql_in_1" then p."fsql_n_0" end) over (partition by p."__fsql_row")) = 0 then null else (sum(case when p."fsql_in_1" then p."fsql_n_0" end * case when p."fsql_in_1" then p."fsql_mean_0" end) over (partition by p."__fsql_row")) / (sum(case when p."fsql_in_1" then p."fsql_n_0" end) over (partition by p."__fsql_row")) end as "fsql_gmean_0_w1", min(case when p."fsql_in_1" then p."fsql_fts_0" end) over (partition by p."__fsql_row") as "fsql_gfirst_0_w1"
+  from (
+    select e."__fsql_row", s."fsql_rows", s."fsql_n_0", s."fsql_s_0", s."fsql_mean_0", s."fsql_m2_0", s."fsql_max_0", s."fsql_fts_0", s."fsql_fv_0", s."__fsql_tile" >= e."fsql_lo_0" as "fsql_in_0", s."__fsql_tile" >= e."fsql_lo_1" as "fsql_in_1"
+    from fsql_a0 as e join "features"."user_spend__tiles" as s on s."user_id" = e."user_id" and s."__fsql_tile" >= e."fsql_lo_1" and s."__fsql_tile" < e."fsql_tile"
+    union all
+    select e."__fsql_row", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0", cast(r."amount" as double) as "fsql_mean_0", case when r."amount" is not null then cast(0 as double) end as "fsql_m2_0", r."amount" as "fsql_max_0", case when r."amount" is not null then r."ts" end as "fsql_fts_0", r."amount" as "fsql_fv_0", r."ts" >= (e."__fsql_ts" - interval 1 hour) as "fsql_in_0", r."ts" >= (e."__fsql_ts" - interval 7 day) as "fsql_in_1"
+    from fsql_a0 as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e."fsql_tile" and r."ts" < e."__fsql_ts" and r."ts" >= (e."__fsql_ts" - interval 7 day)
+    union all
+    select e."__fsql_row", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0", cast(r."amount" as double) as "fsql_mean_0", case when r."amount" is not null then cast(0 as double) end as "fsql_m2_0", r."amount" as "fsql_max_0", case when r."amount" is not null then r."ts" end as "fsql_fts_0", r."amount" as "fsql_fv_0", e.fsql_w = 0 as "fsql_in_0", e.fsql_w = 1 as "fsql_in_1"
+    from (
+      select e.*, ws.fsql_w, case ws.fsql_w when 0 then e."fsql_edge_0" when 1 then e."fsql_edge_1" end as fsql_edge, case ws.fsql_w when 0 then (e."__fsql_ts" - interval 1 hour) when 1 then (e."__fsql_ts" - interval 7 day) end as fsql_from
+      from fsql_a0 as e cross join (select 0 as fsql_w union all select 1 as fsql_w) as ws
+    ) as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e.fsql_edge and r."ts" >= e.fsql_from and (case e.fsql_w when 0 then e."fsql_edge_0" < e."fsql_lo_0" and e."fsql_edge_0" < e."fsql_tile" when 1 then e."fsql_edge_1" < e."fsql_lo_1" and e."fsql_edge_1" < e."fsql_tile" end)
+  ) as p
+) as p
+  group by p."__fsql_row"
+),
+fsql_a0_d_merchant_id as (
+  select p."__fsql_row", count(distinct case when p."fsql_in_2" then p.v end) as "merchant_id_count_distinct_30d"
+  from (
+    select e."__fsql_row", s.v, s."__fsql_tile" >= e."fsql_lo_2" as "fsql_in_2"
+    from fsql_a0 as e join "features"."user_spend__distinct__merchant_id" as s on s."user_id" = e."user_id" and s."__fsql_tile" >= e."fsql_lo_2" and s."__fsql_tile" < e."fsql_tile"
+    union all
+    select e."__fsql_row", r."merchant_id" as v, r."ts" >= (e."__fsql_ts" - interval 30 day) as "fsql_in_2"
+    from fsql_a0 as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e."fsql_tile" and r."ts" < e."__fsql_ts" and r."ts" >= (e."__fsql_ts" - interval 30 day) and r."merchant_id" is not null
+    union all
+    select e."__fsql_row", r."merchant_id" as v, e.fsql_w = 2 as "fsql_in_2"
+    from (
+      select e.*, ws.fsql_w, case ws.fsql_w when 2 then e."fsql_edge_2" end as fsql_edge, case ws.fsql_w when 2 then (e."__fsql_ts" - interval 30 day) end as fsql_from
+      from fsql_a0 as e cross join (select 2 as fsql_w) as ws
+    ) as e join "features"."user_spend" as r on r."user_id" = e."user_id" and r."__fsql_tile" = e.fsql_edge and r."ts" >= e.fsql_from and (case e.fsql_w when 2 then e."fsql_edge_2" < e."fsql_lo_2" and e."fsql_edge_2" < e."fsql_tile" end) and r."merchant_id" is not null
+  ) as p
+  group by p."__fsql_row"
+)
+select
+  e.* exclude ("__fsql_row", "__fsql_ts"),
+  cast(case when e."user_id" is not null and e."__fsql_ts" is not null then coalesce(fsql_a0_s."count_1h", 0) end as bigint) as "user_spend__count_1h",
+  cast(case when e."user_id" is not null and e."__fsql_ts" is not null then coalesce(fsql_a0_s."amount_sum_1h", 0) end as double) as "user_spend__amount_sum_1h",
+  cast(case when e."user_id" is not null and e."__fsql_ts" is not null then coalesce(fsql_a0_s."amount_sum_7d", 0) end as double) as "user_spend__amount_sum_7d",
+  cast(fsql_a0_s."amount_stddev_samp_1h" as double) as "user_spend__amount_stddev_samp_1h",
+  cast(fsql_a0_s."amount_stddev_samp_7d" as double) as "user_spend__amount_stddev_samp_7d",
+  cast(fsql_a0_s."amount_max_1h" as double) as "user_spend__amount_max_1h",
+  cast(fsql_a0_s."amount_max_7d" as double) as "user_spend__amount_max_7d",
+  cast(fsql_a0_s."amount_first_1h" as double) as "user_spend__amount_first_1h",
+  cast(fsql_a0_s."amount_first_7d" as double) as "user_spend__amount_first_7d",
+  cast(case when e."user_id" is not null and e."__fsql_ts" is not null then coalesce(fsql_a0_d_merchant_id."merchant_id_count_distinct_30d", 0) end as bigint) as "user_spend__merchant_id_count_distinct_30d",
+  case when e."user_id" is not null and e."__fsql_ts" is not null then coalesce(fsql_a0_w1_e_amount_0."last_5_amounts", []) end as "user_spend__last_5_amounts",
+  cast(fsql_a0_w3."amount_avg_lifetime" as double) as "user_spend__amount_avg_lifetime"
+from fsql_events as e
+left join fsql_a0_w1_e_amount_0 on fsql_a0_w1_e_amount_0."__fsql_row" = e."__fsql_row"
+left join fsql_a0_w3 on fsql_a0_w3."__fsql_row" = e."__fsql_row"
+left join fsql_a0_s on fsql_a0_s."__fsql_row" = e."__fsql_row"
+left join fsql_a0_d_merchant_id on fsql_a0_d_merchant_id."__fsql_row" = e."__fsql_row"
+order by e."__fsql_row";
