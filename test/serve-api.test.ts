@@ -4,6 +4,7 @@
  * their status and body, auth, metrics, body limit, push, Feast's API, and TTLs decided at the
  * request's time (the server's clock is injected, so time moves without sleeping).
  */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadProject } from '../src/project/load.js';
@@ -473,6 +474,18 @@ function apiTests(kind: StoreKind): void {
       assert.ok(Math.abs(Number(fresh[1]) - 7200) < 60, fresh[1]);
       assert.match(m, /^fsql_feature_view_ttl_seconds\{feature_view="user_transaction_stats"\} 604800$/m);
       assert.match(m, /# TYPE fsql_http_request_duration_seconds histogram/);
+    });
+
+    test('completeness per service and view: values served present and MISSING_DATA by reason, read with a Prometheus parser', async () => {
+      await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1001', merchant_id: 'm_7' } } });
+      await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'nobody', merchant_id: 'm_7' } } });
+      const family = parsePrometheusTextFormat((await srv.get('/metrics')).text).find((f) => f.name === 'fsql_served_views_total');
+      assert.ok(family);
+      assert.equal(family.type, 'COUNTER');
+      const count = (view: string, status: string) =>
+        Number(family.metrics.find((x) => x.labels?.service === 'fraud_detection' && x.labels?.feature_view === view && x.labels?.status === status)?.value ?? 0);
+      assert.ok(count('user_transaction_stats', 'not_found') >= 1, 'the unknown user has no row');
+      assert.ok(count('merchant_risk', 'present') + count('merchant_risk', 'expired') >= 2, 'merchant m_7 was read twice');
     });
   });
 

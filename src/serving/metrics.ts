@@ -26,6 +26,7 @@ export const HELP: MetricHelp[] = [
   { name: 'fsql_http_request_duration_seconds', type: 'histogram', help: 'HTTP request latency by endpoint and status, from the first byte read to the last byte written.' },
   { name: 'fsql_online_store_read_duration_seconds', type: 'histogram', help: 'Latency of one online store read (one round trip) by endpoint.' },
   { name: 'fsql_online_store_errors_total', type: 'counter', help: 'Online store calls that failed.' },
+  { name: 'fsql_served_views_total', type: 'counter', help: "Feature views read for an entity, by service, view and outcome: present, or MISSING_DATA because not_found, expired (past the TTL) or future (dated after the request's time)." },
   { name: 'fsql_cache_requests_total', type: 'counter', help: 'Entities looked up in the hot-key cache (serve --cache-ttl), by result: hit or miss.' },
   { name: 'fsql_push_rows_total', type: 'counter', help: 'Rows received by /push by feature view and outcome (written or stale).' },
   { name: 'fsql_sync_runs_total', type: 'counter', help: 'Finished fsql sync runs per feature view (from the online store, across all sync processes).' },

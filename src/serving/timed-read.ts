@@ -12,6 +12,8 @@ import { cacheKey, type ReadCache } from './read-cache.js';
 
 export class TimedReader {
   private readonly series = new Map<string, string>();
+  /** per service, the fsql_served_views_total series of each view's outcomes (OUTCOMES order) */
+  private readonly servedSeries = new Map<string, string[]>();
 
   constructor(
     private readonly store: OnlineStore,
@@ -59,7 +61,23 @@ export class TimedReader {
       }
     }
     const at = requestTime(plan, now);
-    return { rows: stored.map((r) => servedRows(r, at)), seconds };
+    const rows = stored.map((r) => servedRows(r, at));
+    this.countServed(plan, rows);
+    return { rows, seconds };
+  }
+
+  /** Completeness: per service and view, values served PRESENT, and MISSING_DATA by reason (no row, expired, dated after now). */
+  private countServed(plan: ServicePlan, rows: ServedRow[][]): void {
+    let keys = this.servedSeries.get(plan.service);
+    if (!keys) {
+      keys = plan.views.flatMap((v) => OUTCOMES.map((status) => seriesKey('fsql_served_views_total', { service: plan.service, feature_view: v.layout.view, status })));
+      this.servedSeries.set(plan.service, keys);
+    }
+    const counts = new Array<number>(keys.length).fill(0);
+    for (const served of rows) {
+      for (let j = 0; j < served.length; j++) counts[j * OUTCOMES.length + OUTCOMES.indexOf(served[j].reason ?? 'present')]++;
+    }
+    for (let k = 0; k < counts.length; k++) if (counts[k] > 0) this.metrics.incKey(keys[k], counts[k]);
   }
 
   private latencySeries(endpoint: string): string {
@@ -71,6 +89,9 @@ export class TimedReader {
     return key;
   }
 }
+
+/** What a view gave an entity at request time: its row, or why not (vector.ts MissingReason). */
+const OUTCOMES = ['present', 'not_found', 'expired', 'future'] as const;
 
 const CACHE_HITS = seriesKey('fsql_cache_requests_total', { result: 'hit' });
 const CACHE_MISSES = seriesKey('fsql_cache_requests_total', { result: 'miss' });
