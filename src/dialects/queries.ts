@@ -50,3 +50,8 @@ export function renderRows(d: Dialect, rows: [column: string, literal: string][]
   const selects = rows.map((r) => `select ${r.map(([c, lit]) => `${lit} as ${d.quoteIdent(c)}`).join(', ')}`);
   return `select * from (\n${selects.join('\nunion all\n')}\n) as fsql_rows`;
 }
+
+/** No rows, but the file opened and its columns read (dialects that read files): a wrong path or format fails here. */
+export function renderFileProbe(d: Dialect, path: string): string {
+  return `select * from ${d.readFile(path)} limit 0`;
+}

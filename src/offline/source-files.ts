@@ -2,6 +2,7 @@
  * Checks the files that `path:` sources point at before any view reads them, so a wrong path or a
  * file DuckDB cannot parse is one error naming the YAML entry, not one engine dump per view.
  */
+import { renderFileProbe } from '../dialects/queries.js';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { ProjectError } from '../errors.js';
 import { displayPath } from '../project/profiles.js';
@@ -22,7 +23,7 @@ export async function checkSourceFiles(project: Project, wh: Warehouse, sourceKe
       throw new ProjectError(s.file, `${entry}: path '${shown}' is not a file (looked for ${s.path}). Fix path: here; a relative path is read from the project folder.`, s.line);
     }
     try {
-      await wh.query(`select * from ${wh.dialect.readFile(s.path)} limit 0`);
+      await wh.query(renderFileProbe(wh.dialect, s.path));
     } catch (e) {
       throw new ProjectError(s.file, `${entry}: DuckDB cannot read '${shown}': ${firstLine(e)}.${hint(s)}`, s.line);
     }
