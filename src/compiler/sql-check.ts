@@ -6,6 +6,7 @@
 import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { createRequire } from 'node:module';
 import type { Parser } from 'node-sql-parser';
+import { dialectFor } from '../dialects/index.js';
 
 /** What DuckDB's binder finds wrong with a view, at a line of its compiled SQL. */
 export interface BindError {
@@ -44,10 +45,11 @@ export class DuckDbParser {
    */
   async bindViews(views: { schema: string; relation: string; sql: string }[]): Promise<(BindError | undefined)[]> {
     const out: (BindError | undefined)[] = [];
-    for (const schema of new Set(views.map((v) => v.schema))) await this.conn.run(`create schema if not exists "${schema.replace(/"/g, '""')}"`);
+    const d = dialectFor('duckdb');
+    for (const schema of new Set(views.map((v) => v.schema))) await this.conn.run(d.createSchema(schema));
     for (const v of views) {
       try {
-        await this.conn.run(`create view ${v.relation} as\n${v.sql}`);
+        await this.conn.run(d.createViewAs(v.relation, v.sql));
         out.push(undefined);
       } catch (e) {
         const message = String((e as Error).message);

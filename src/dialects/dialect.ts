@@ -184,6 +184,10 @@ export abstract class Dialect {
     throw new Error(`${this.name} cannot read files directly (source path '${path}'); load the file into a table and use identifier:`);
   }
 
+  createSchema(schema: string): string {
+    return `create schema if not exists ${this.quoteIdent(schema)}`;
+  }
+
   dropTable(table: string): string {
     return `drop table if exists ${table}`;
   }

@@ -57,33 +57,42 @@ export function parseJoinKeyMap(keys: readonly JoinKey[], map: unknown, what: st
   });
 }
 
-/** One join key value converted by its key's type (see the module comment). */
-export function joinKeyValue(raw: unknown, key: JoinKey): Value {
+/** How messages name a value: a join key, or a request field of an on-demand view (request-fields.ts). */
+export interface ValueSubject {
+  of(name: string): string;
+  /** `<of(name)> is a <type> key` or `... is <type>` */
+  is(name: string, type: string): string;
+}
+
+export const JOIN_KEY: ValueSubject = { of: (n) => `join key '${n}'`, is: (n, t) => `join key '${n}' is a ${t} key` };
+
+/** One join key (or request field) value converted by its type (see the module comment). */
+export function joinKeyValue(raw: unknown, key: JoinKey, subject: ValueSubject = JOIN_KEY): Value {
   if (raw === null || raw === undefined) return null;
   const name = key.name;
   switch (key.type.type) {
     case 'int64':
-      return int64Value(raw, `join key '${name}'`);
+      return int64Value(raw, subject.of(name));
     case 'string':
       if (typeof raw === 'string') return raw;
       if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
       if (typeof raw === 'bigint') return raw.toString();
-      throw invalid(`join key '${name}' is a string key; send a JSON string or number, not ${jsonTypeOf(raw)}.`);
+      throw invalid(`${subject.is(name, 'string')}; send a JSON string or number, not ${jsonTypeOf(raw)}.`);
     case 'float64':
       if (typeof raw === 'number') return raw;
       if (typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
-      throw invalid(`join key '${name}' is a float64 key; send a JSON number, not ${jsonTypeOf(raw)}.`);
+      throw invalid(`${subject.is(name, 'float64')}; send a JSON number, not ${jsonTypeOf(raw)}.`);
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
       if (raw === 'true' || raw === 'false') return raw === 'true';
-      throw invalid(`join key '${name}' is a boolean key; send true or false, not ${jsonTypeOf(raw)}.`);
+      throw invalid(`${subject.is(name, 'boolean')}; send true or false, not ${jsonTypeOf(raw)}.`);
     case 'timestamp': {
       const ts = raw instanceof Timestamp ? raw : typeof raw === 'string' ? Timestamp.parse(raw) : undefined;
       if (ts) return ts;
-      throw invalid(`join key '${name}' is a timestamp key; send an ISO 8601 string such as 2024-01-31T12:00:00Z.`);
+      throw invalid(`${subject.is(name, 'timestamp')}; send an ISO 8601 string such as 2024-01-31T12:00:00Z.`);
     }
     default:
-      throw invalid(`join key '${name}' has type ${key.type.type}, which cannot be sent as a key.`);
+      throw invalid(`${subject.of(name)} has type ${key.type.type}, which cannot be sent.`);
   }
 }
 

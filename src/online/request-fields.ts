@@ -7,7 +7,7 @@
  */
 import { RequestError } from '../errors.js';
 import type { DataType, Value } from '../values.js';
-import { joinKeyValue, jsonTypeOf } from './join-keys.js';
+import { joinKeyValue, jsonTypeOf, type ValueSubject } from './join-keys.js';
 
 export interface RequestField {
   name: string;
@@ -39,9 +39,11 @@ export function fieldValue(raw: unknown, f: RequestField, what: string): Value {
     throw new RequestError(400, 3, `${what}: request field '${f.name}' is float64; send a JSON number, not ${jsonTypeOf(raw)}.`);
   }
   try {
-    return joinKeyValue(raw, f);
+    return joinKeyValue(raw, f, REQUEST_FIELD);
   } catch (e) {
     if (!(e instanceof RequestError)) throw e;
-    throw new RequestError(400, 3, `${what}: ${e.message.replace(/^join key '([^']*)' is an? (\w+) key/, "request field '$1' is $2").replace(/^join key/, 'request field')}`);
+    throw new RequestError(400, 3, `${what}: ${e.message}`);
   }
 }
+
+const REQUEST_FIELD: ValueSubject = { of: (n) => `request field '${n}'`, is: (n, t) => `request field '${n}' is ${t}` };

@@ -36,7 +36,7 @@ export class DuckDbWarehouse implements Warehouse {
     const conn = await wh.acquire();
     try {
       for (const ext of (target.settings.extensions as string[] | undefined) ?? []) await conn.run(`load ${ext}`);
-      if (target.schema !== 'main') await conn.run(`create schema if not exists ${wh.dialect.quoteIdent(target.schema)}`);
+      if (target.schema !== 'main') await conn.run(wh.dialect.createSchema(target.schema));
     } finally {
       wh.release(conn);
     }

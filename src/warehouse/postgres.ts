@@ -68,7 +68,7 @@ export class PostgresWarehouse implements Warehouse {
     if (role) pool.on('connect', (client) => void client.query(`set role ${dialectFor('postgres').quoteIdent(role)}`).catch(() => undefined));
     const wh = new PostgresWarehouse(target, pool, num('retries', 1) ?? 1);
     try {
-      await wh.execute(`create schema if not exists ${wh.dialect.quoteIdent(target.schema)}`, { label: `schema ${target.schema}` });
+      await wh.execute(wh.dialect.createSchema(target.schema), { label: `schema ${target.schema}` });
     } catch (e) {
       await pool.end().catch(() => undefined);
       throw e;
