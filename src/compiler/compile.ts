@@ -8,7 +8,7 @@ import { Dag } from './dag.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName } from '../plans/relation.js';
 import { DuckDbParser, parseForeign, referenceParse } from './sql-check.js';
-import { TemplateRenderer, type Rendered } from './template.js';
+import { sourceLine, TemplateRenderer, type Rendered } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 import type { ExprType } from '../expressions/tree.js';
 import { compileOnDemandViews, onDemandFeatures, type CompiledOnDemandView } from './on-demand.js';
@@ -82,15 +82,14 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
   const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: 0 }))) : undefined;
   if (reference && reference.problems.length > 0) {
     const index = new Map(defs.map((v, i) => [v.file, i]));
-    const sourceLine = (file: string | undefined, line: number) => rendered[index.get(file ?? '') ?? -1]?.sourceLines[line - 1] ?? line;
-    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${sourceLine(p.file, p.line)}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
+    const at = (file: string | undefined, line: number) => sourceLine(rendered[index.get(file ?? '')!], line);
+    throw new CompileError(reference.problems.map((p) => `${p.file}${p.line ? `:${at(p.file, p.line)}` : ''}: ${reference.parser} rejects the compiled SQL: ${p.message}`).join('\n'));
   }
   defs.forEach((view, i) => {
     const compiledPath = join(relative(project.dir, project.targetPath), 'compiled', project.target.name, view.file);
     const { error, columns } = parsed[i];
     if (error) {
-      const sourceLine = error.line ? (rendered[i].sourceLines[error.line - 1] ?? error.line + rendered[i].lineOffset) : undefined;
-      const where = `${view.file}${sourceLine ? `:${sourceLine}` : ''}`;
+      const where = `${view.file}${error.line ? `:${sourceLine(rendered[i], error.line)}` : ''}`;
       if (dialect.sqlGrammar === 'duckdb') throw new CompileError(`${where}: DuckDB's parser rejects the compiled SQL (${compiledPath}): ${error.message}. Fix the SELECT.`);
       const msg = `${where}: node-sql-parser (${dialect.sqlGrammar}) cannot parse the compiled SQL: ${error.message}`;
       if (opts.strict && !reference) throw new CompileError(`${msg}. (--strict turns this warning into an error.)`);
@@ -146,7 +145,7 @@ async function bindViews(duck: DuckDbParser, project: Project, views: Record<str
       const e = errors[i];
       if (!e) return [];
       const r = rendered.get(name)!;
-      const line = e.line === undefined ? '' : `:${r.sourceLines[e.line - 1] ?? e.line + r.lineOffset}`;
+      const line = e.line === undefined ? '' : `:${sourceLine(r, e.line)}`;
       return [[name, `${views[name].file}${line}: DuckDB cannot bind the SELECT: ${e.message}`]];
     }),
   );

@@ -33,6 +33,11 @@ export interface Rendered {
 
 /** nunjucks' own globals, left out of the list of helpers an error suggests */
 const NUNJUCKS_GLOBALS = ['range', 'cycler', 'joiner'];
+/** The .sql file's line of line `line` (from 1) of a rendered SELECT. */
+export function sourceLine(r: Rendered, line: number): number {
+  return r.sourceLines[line - 1] ?? line + r.lineOffset;
+}
+
 const SCALAR_TYPES: ScalarType[] = ['int64', 'float64', 'string', 'boolean', 'timestamp'];
 
 /** Raised inside a template global; carries the message to the user unchanged. */

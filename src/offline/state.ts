@@ -66,9 +66,8 @@ export async function planChanges(project: Project, wh: Warehouse, c: Compilatio
 }
 
 /** The views `state:modified` selects: new or changed since the applied state. */
-export async function modifiedViews(project: Project, wh: Warehouse, c: Compilation): Promise<Set<string>> {
-  const { changes } = await planChanges(project, wh, c);
-  return new Set(changes.filter((ch) => ch.kind === 'new' || ch.kind === 'changed').map((ch) => ch.view));
+export function modifiedViews(plan: Plan): Set<string> {
+  return new Set(plan.changes.filter((ch) => ch.kind === 'new' || ch.kind === 'changed').map((ch) => ch.view));
 }
 
 /**
@@ -77,7 +76,7 @@ export async function modifiedViews(project: Project, wh: Warehouse, c: Compilat
  */
 export async function runApplying(project: Project, wh: Warehouse, log: Logger, opts: RunOptions): Promise<RunResults> {
   const c = await compileProject(project, { write: true });
-  const modified = usesState(opts.select, opts.exclude) ? await modifiedViews(project, wh, c) : undefined;
+  const modified = usesState(opts.select, opts.exclude) ? modifiedViews(await planChanges(project, wh, c)) : undefined;
   const results = await runViews(project, wh, log, { ...opts, compilation: c, modified });
   await recordState(wh, project, c, results, !opts.select?.length && !opts.exclude?.length);
   return results;

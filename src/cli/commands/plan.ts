@@ -18,8 +18,7 @@ export function register(program: Command): void {
       const { plan, shown } = await withWarehouse(project, async (wh) => {
         const c = await compileProject(project);
         const plan = await planChanges(project, wh, c);
-        const modified = await modifiedViews(project, wh, c);
-        const shown = flags.select ? new Set([...selectViews(project.views, c.dag, flags.select, undefined, modified), ...plan.changes.filter((ch) => ch.kind === 'removed').map((ch) => ch.view)]) : undefined;
+        const shown = flags.select ? new Set([...selectViews(project.views, c.dag, flags.select, undefined, modifiedViews(plan)), ...plan.changes.filter((ch) => ch.kind === 'removed').map((ch) => ch.view)]) : undefined;
         return { plan, shown };
       });
       const changes = plan.changes.filter((ch) => !shown || shown.has(ch.view));
