@@ -44,7 +44,7 @@ export interface DocsInputs {
 }
 
 /** Freshness and statistics from the target's warehouse; what is missing becomes a note, not an error. */
-export async function readWarehouseFacts(project: Project, wh: Warehouse): Promise<WarehouseFacts> {
+export async function readWarehouseFacts(project: Project, c: Compilation, wh: Warehouse): Promise<WarehouseFacts> {
   const notes: string[] = [];
   let stats: Map<string, FeatureStats> | undefined;
   const table = wh.dialect.tableIn(project.target, STATS_TABLE);
@@ -59,7 +59,7 @@ export async function readWarehouseFacts(project: Project, wh: Warehouse): Promi
   }
   let freshness: FreshnessReport | undefined;
   try {
-    freshness = await withOnlineStore(project, (store) => checkFreshness(project, wh, store), { connectTimeoutMs: STORE_TIMEOUT_MS, commandTimeoutMs: STORE_TIMEOUT_MS });
+    freshness = await withOnlineStore(project, (store) => checkFreshness(project, wh, store, { compilation: c }), { connectTimeoutMs: STORE_TIMEOUT_MS, commandTimeoutMs: STORE_TIMEOUT_MS });
   } catch (e) {
     notes.push(`No freshness: ${(e as Error).message}`);
   }

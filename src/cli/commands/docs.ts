@@ -36,7 +36,7 @@ export function register(program: Command): void {
       });
       const where = `target '${project.target.name}' (${project.target.type})`;
       const facts: WarehouseFacts = flags.warehouse
-        ? await withWarehouse(project, (wh) => readWarehouseFacts(project, wh)).catch((e: Error) => ({ notes: [`Warehouse of ${where} not reached, so no freshness or feature statistics: ${e.message}`] }))
+        ? await withWarehouse(project, (wh) => readWarehouseFacts(project, compilation, wh)).catch((e: Error) => ({ notes: [`Warehouse of ${where} not reached, so no freshness or feature statistics: ${e.message}`] }))
         : { notes: ['--no-warehouse: no freshness or feature statistics.'] };
       const { dir, catalog } = await generateDocs({ project, compilation, targets, facts, log });
       for (const note of catalog.notes) log.info(note);

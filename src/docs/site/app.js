@@ -119,6 +119,31 @@
     }
     return keep;
   }
+  /**
+   * A layered layout, left to right: a node's column is its longest path from a root of the drawn
+   * subgraph (so a view sits right of every input, a service right of its views); within a column,
+   * nodes sit by the mean row of their inputs (fewer crossings), then by name.
+   */
+  function layered(ids) {
+    const depth = new Map();
+    const depthOf = (id) => {
+      if (!depth.has(id)) {
+        depth.set(id, 0);
+        depth.set(id, Math.max(0, ...(up.get(id) || []).filter((u) => ids.has(u)).map((u) => depthOf(u) + 1)));
+      }
+      return depth.get(id);
+    };
+    const columns = [];
+    for (const id of ids) (columns[depthOf(id)] ||= []).push(id);
+    const row = new Map();
+    const positions = {};
+    columns.forEach((col, x) => {
+      const mean = (id) => { const r = (up.get(id) || []).filter((u) => row.has(u)).map((u) => row.get(u)); return r.length ? r.reduce((a, b) => a + b, 0) / r.length : 0; };
+      col.sort((a, b) => mean(a) - mean(b) || nodes.get(a).name.localeCompare(nodes.get(b).name));
+      col.forEach((id, y) => { row.set(id, y - (col.length - 1) / 2); positions[id] = { x: x * 240, y: row.get(id) * 64 }; });
+    });
+    return positions;
+  }
   function drawGraph(container, ids, center) {
     if (cy) cy.destroy();
     const elements = [];
@@ -135,9 +160,10 @@
         { selector: 'node.center', style: { width: 26, height: 26, 'border-width': 3, 'border-color': '#101828', 'font-weight': 'bold' } },
         { selector: 'edge', style: { width: 1.5, 'line-color': '#c0c6d0', 'target-arrow-color': '#c0c6d0', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier' } },
       ],
-      layout: { name: 'breadthfirst', directed: true, maximal: true, roots: [...ids].filter((id) => !(up.get(id) || []).some((u) => ids.has(u))), spacingFactor: 1.1, padding: 20, animate: false },
     });
+    cy.layout({ name: 'preset', positions: layered(ids), fit: true, padding: 24, animate: false }).run();
     cy.on('tap', 'node', (e) => { location.hash = e.target.id(); });
+    container.dataset.nodes = [...ids].map((id) => nodes.get(id).name).join(' ');
   }
   function graphSection(center, all) {
     const ids = all || neighbourhood(center);

@@ -1,0 +1,192 @@
+/**
+ * `fsql docs generate` / `fsql docs serve` (SPEC section 13) in a real browser (Debian's chromium
+ * driven by playwright-core): the example project and a generated 1,000-view project load with no
+ * console errors, the search finds a feature, a view shows its SQL and its lineage, the site
+ * works from file:// with every network request refused, and the server serves nothing outside
+ * target/docs/. Screenshots are kept in test-artifacts/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from './helpers/browser.js';
+import { startDocsServer, type DocsServer } from './helpers/docs-serve.js';
+import { manyViewsProject } from './helpers/many-views.js';
+import { copyExample, fsql } from './helpers/project.js';
+
+const PG_PASSWORD = 'pg-Secret-7d1f2e'; // the example's pg output reads FSQL_PG_PASSWORD
+const READY_LIMIT_MS = 2000;
+
+let browser: Browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A new page that records console errors and uncaught exceptions. */
+async function openPage(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return { page, errors };
+}
+
+/** Types `query` in the search box and returns the results' first lines (the names). */
+async function searchFor(page: Page, query: string): Promise<string[]> {
+  await page.fill('#search', query);
+  await page.waitForSelector('#results:not([hidden]) li');
+  return page.$$eval('#results li', (lis) => lis.map((li) => li.firstChild?.textContent ?? ''));
+}
+
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function generate(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): { stdout: string; stderr: string } {
+  const r = fsql(['--project-dir', dir, 'docs', 'generate', ...extra], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+test('the example project: search, a view with its SQL per target and lineage, freshness, no console errors, nothing served outside target/docs', async () => {
+  const dir = copyExample();
+  assert.equal(fsql(['--project-dir', dir, 'run']).code, 0);
+  const g = generate(dir, [], { FSQL_PG_PASSWORD: PG_PASSWORD });
+  assert.equal(g.stdout.trim(), join(dir, 'target', 'docs', 'index.html'));
+  assert.match(g.stderr, /No feature statistics: table fsql_feature_stats is not in target 'dev'/);
+  assert.match(g.stderr, /SQL for dev, prod, sf, pg/);
+  for (const f of readdirSync(join(dir, 'target', 'docs', 'assets'))) {
+    assert.ok(!readFileSync(join(dir, 'target', 'docs', 'assets', f), 'utf8').includes(PG_PASSWORD), `${f} holds the profile's password`);
+  }
+
+  const server: DocsServer = await startDocsServer(dir);
+  try {
+    const { page, errors } = await openPage();
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready]');
+    assert.match((await page.textContent('main'))!, /fraud_features[\s\S]*feature views/);
+
+    // the search finds a feature and opens its view with the feature's row marked
+    const names = await searchFor(page, 'spend_7d');
+    assert.equal(names[0], 'spend_7d');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('tr.highlight #feature-spend_7d');
+    assert.equal(await page.textContent('main h1'), 'user_transaction_stats');
+
+    // clicking a view in the navigation shows its SQL (every target) and its lineage
+    await page.click('nav a[href="#view:merchant_risk"]');
+    await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'merchant_risk');
+    await page.waitForSelector('#graph[data-nodes] canvas');
+    const lineage = (await page.getAttribute('#graph', 'data-nodes'))!.split(' ');
+    for (const n of ['raw.transactions', 'merchant_risk', 'fraud_detection', 'fraud_scoring']) assert.ok(lineage.includes(n), `lineage lacks ${n}: ${lineage}`);
+    assert.deepEqual(await page.$$eval('.tabs button', (bs) => bs.map((b) => b.textContent)), ['dev', 'prod', 'sf', 'pg']);
+    assert.match((await page.textContent('main pre'))!, /select[\s\S]*from read_csv/i);
+    await page.click('.tabs button:text("prod")');
+    assert.match((await page.textContent('main pre'))!, /`acme-ml`|acme-ml/);
+    // freshness and the last run are shown (the example's data is from 2024: past its TTL)
+    assert.match((await page.textContent('main'))!, /last run: success[\s\S]*freshness: error/);
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-example.png'), fullPage: true });
+
+    // a node of the graph leads to its page
+    await page.goto(`${server.url}/#source:raw.transactions`);
+    await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'raw.transactions');
+    assert.deepEqual(errors, []);
+    await page.close();
+
+    // the server: files under target/docs only
+    assert.equal((await rawGet(server.url, '/assets/app.js')).status, 200);
+    for (const path of ['/../profiles.yml', '/assets/../../profiles.yml', '/%2e%2e/profiles.yml', '/..%2f..%2fprofiles.yml', '/nope.html', '/assets/%00']) {
+      const r = await rawGet(server.url, path);
+      assert.equal(r.status, 404, path);
+      assert.equal(JSON.parse(r.body).error.startsWith('not found'), true);
+    }
+    assert.equal((await rawGet(server.url, '/')).status, 200);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+test('the site works from file:// with every network request refused', async () => {
+  const dir = copyExample();
+  generate(dir, ['--no-warehouse']);
+  const { page, errors } = await openPage();
+  const outside: string[] = [];
+  await page.route('**/*', (route) => {
+    if (route.request().url().startsWith('file://')) return route.continue();
+    outside.push(route.request().url());
+    return route.abort();
+  });
+  await page.goto(`file://${join(dir, 'target', 'docs', 'index.html')}#view:user_merchant_pair`);
+  await page.waitForSelector('#graph[data-nodes] canvas');
+  assert.equal((await searchFor(page, 'chargeback'))[0], 'chargeback_rate');
+  assert.deepEqual(outside, []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('1,000 views: usable within 2 s, the search finds a feature, a view shows its SQL and lineage', async () => {
+  const dir = manyViewsProject(1000);
+  const t0 = Date.now();
+  generate(dir);
+  const generateMs = Date.now() - t0;
+  const server = await startDocsServer(dir);
+  try {
+    const { page, errors } = await openPage();
+    const start = Date.now();
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('body[data-ready]');
+    const hits = await searchFor(page, 'metric_737_max');
+    const readyMs = Date.now() - start;
+    assert.equal(hits[0], 'metric_737_max');
+    const inPage = await page.evaluate(() => performance.now());
+    console.log(`# 1,000 views: docs generate ${generateMs} ms; page loaded and searched in ${readyMs} ms (page clock ${Math.round(inPage)} ms)`);
+    assert.ok(readyMs < READY_LIMIT_MS, `page usable after ${readyMs} ms`);
+
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('tr.highlight #feature-metric_737_max');
+    assert.equal(await page.textContent('main h1'), 'view_0737');
+    // a view that reads another: its lineage runs from the source through the view before it to its service
+    const t1 = Date.now();
+    await page.click('nav a[href="#view:view_0739"]');
+    await page.waitForSelector('#graph[data-nodes] canvas');
+    const viewMs = Date.now() - t1;
+    const lineage = (await page.getAttribute('#graph', 'data-nodes'))!.split(' ');
+    for (const n of ['raw.events', 'view_0738', 'view_0739', 'service_14']) assert.ok(lineage.includes(n), `lineage lacks ${n}`);
+    assert.match((await page.textContent('main pre'))!, /from "main"\."view_0738"|view_0738/);
+    console.log(`# 1,000 views: a view's page with its graph in ${viewMs} ms`);
+    assert.ok(viewMs < READY_LIMIT_MS, `view page after ${viewMs} ms`);
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-1000-views.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('docs serve before generate, and a bad port, fail with exit 1 and say what to do', () => {
+  const dir = copyExample();
+  const r = fsql(['--project-dir', dir, 'docs', 'serve']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no docs site here yet: run fsql docs generate first/);
+  generate(dir, ['--no-warehouse']);
+  assert.ok(existsSync(join(dir, 'target', 'docs', 'assets', 'cytoscape.min.js')));
+  const bad = fsql(['--project-dir', dir, 'docs', 'serve', '--port', 'x1']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--port.*not a port number/);
+});
