@@ -129,6 +129,7 @@ function writeSite(dir: string, catalog: Catalog): void {
   const cytoscape = createRequire(import.meta.url).resolve('cytoscape/dist/cytoscape.min.js');
   copyFileSync(cytoscape, join(assets, 'cytoscape.min.js'));
   copyFileSync(join(dirname(dirname(cytoscape)), 'LICENSE'), join(assets, 'cytoscape.LICENSE.txt'));
-  // redact(): a secret rendered into a template (env_var) never reaches the site
-  writeFileSync(join(assets, 'catalog.js'), `window.FSQL_CATALOG = ${redact(JSON.stringify(catalog))};\n`);
+  // redact(): a secret rendered into a template (env_var) never reaches the site. JSON.parse of a
+  // string literal: browsers parse a large catalog this way faster than an object literal.
+  writeFileSync(join(assets, 'catalog.js'), `window.FSQL_CATALOG = JSON.parse(${JSON.stringify(redact(JSON.stringify(catalog)))});\n`);
 }
