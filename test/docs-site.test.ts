@@ -15,6 +15,8 @@ import { ARTIFACTS, launchChromium } from './helpers/browser.js';
 import { startDocsServer, type DocsServer } from './helpers/docs-serve.js';
 import { manyViewsProject } from './helpers/many-views.js';
 import { copyExample, fsql } from './helpers/project.js';
+import { loadProject } from '../src/project/load.js';
+import { openWarehouse } from '../src/warehouse/index.js';
 
 const PG_PASSWORD = 'pg-Secret-7d1f2e'; // the example's pg output reads FSQL_PG_PASSWORD
 const READY_LIMIT_MS = 2000;
@@ -177,6 +179,53 @@ test('1,000 views: usable within 2 s, the search finds a feature, a view shows i
   } finally {
     await server.stop();
   }
+});
+
+/** The statistics table as SPEC section 11 describes it, with rows (view, feature, recorded_at, mean, p50). */
+async function writeStats(dir: string, rows: [string, string, string, number, number][]): Promise<void> {
+  const wh = await openWarehouse(loadProject({ projectDir: dir }));
+  try {
+    const values = rows.map(([view, feature, at, mean, p50], i) =>
+      `('${view}', '${feature}', 'run-${i}', timestamp '2024-04-01', timestamp '2024-04-30', timestamp '${at}', ${1000 + i}, 0.25, ${mean}, 2.0, 0.0, 100.0, 1.0, 5.0, 10.0, ${p50}, 30.0, 60.0, 90.0, ${50 + i})`);
+    await wh.execute(`create table fsql_feature_stats as select * from (values ${values.join(', ')}) as t(view_name, feature, run_id, range_start, range_end, recorded_at, row_count, null_fraction, mean, stddev, min, max, p01, p05, p25, p50, p75, p95, p99, approx_distinct)`);
+  } finally {
+    await wh.close();
+  }
+}
+
+test('feature statistics: the newest row per (view, feature) is shown, with its box plot', async () => {
+  const dir = copyExample();
+  await writeStats(dir, [
+    ['user_transaction_stats', 'spend_7d', '2024-04-29 00:00:00', 11.5, 20],
+    ['user_transaction_stats', 'spend_7d', '2024-04-30 00:00:00', 42.5, 21],
+    ['merchant_risk', 'risk_score', '2024-04-30 00:00:00', 0.5, 0.4],
+  ]);
+  const g = generate(dir);
+  assert.doesNotMatch(g.stderr, /No feature statistics/);
+  const text = readFileSync(join(dir, 'target', 'docs', 'assets', 'catalog.js'), 'utf8');
+  const catalog = JSON.parse(JSON.parse(/JSON\.parse\((.*)\);\n$/s.exec(text)![1]));
+  const spend = catalog.views.find((v: { name: string }) => v.name === 'user_transaction_stats').features.find((f: { name: string }) => f.name === 'spend_7d');
+  assert.equal(spend.stats.mean, 42.5);
+  assert.equal(spend.stats.row_count, 1001);
+  assert.equal(spend.stats.recorded_at, '2024-04-30T00:00:00Z');
+
+  const { page, errors } = await openPage();
+  await page.goto(`file://${join(dir, 'target', 'docs', 'index.html')}#view:user_transaction_stats/spend_7d`);
+  await page.waitForSelector('tr.highlight svg.box');
+  const row = (await page.textContent('tr.highlight'))!;
+  assert.match(row, /spend_7d[\s\S]*25%[\s\S]*42\.5[\s\S]*0 … 100/);
+  await page.screenshot({ path: join(ARTIFACTS, 'docs-statistics.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a warehouse that cannot be reached: the site is written without freshness and statistics, and one line says so', () => {
+  const dir = copyExample();
+  const r = fsql(['--project-dir', dir, '--target', 'pg', 'docs', 'generate'], { env: { FSQL_PG_PORT: '1', FSQL_PG_PASSWORD: PG_PASSWORD } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Warehouse of target 'pg' \(postgres\) not reached, so no freshness or feature statistics: /);
+  assert.ok(!r.stderr.includes(PG_PASSWORD));
+  assert.ok(existsSync(join(dir, 'target', 'docs', 'index.html')));
 });
 
 test('docs serve before generate, and a bad port, fail with exit 1 and say what to do', () => {
