@@ -14,7 +14,9 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchChromium } from './helpers/browser.js';
 import { startDocsServer, type DocsServer } from './helpers/docs-serve.js';
 import { manyViewsProject } from './helpers/many-views.js';
-import { copyExample, fsql } from './helpers/project.js';
+import { copyExample, fsql, makeProject } from './helpers/project.js';
+import { aggregateView, mini } from './helpers/mini.js';
+import type { Catalog } from '../src/docs/catalog.js';
 import { loadProject } from '../src/project/load.js';
 import { openWarehouse } from '../src/warehouse/index.js';
 
@@ -181,6 +183,12 @@ test('1,000 views: usable within 2 s, the search finds a feature, a view shows i
   }
 });
 
+/** The catalog a generated site holds (assets/catalog.js). */
+function readCatalog(dir: string): Catalog {
+  const text = readFileSync(join(dir, 'target', 'docs', 'assets', 'catalog.js'), 'utf8');
+  return JSON.parse(JSON.parse(/JSON\.parse\((.*)\);\n$/s.exec(text)![1])) as Catalog;
+}
+
 /** The statistics table as SPEC section 11 describes it, with rows (view, feature, recorded_at, mean, p50). */
 async function writeStats(dir: string, rows: [string, string, string, number, number][]): Promise<void> {
   const wh = await openWarehouse(loadProject({ projectDir: dir }));
@@ -202,12 +210,11 @@ test('feature statistics: the newest row per (view, feature) is shown, with its 
   ]);
   const g = generate(dir);
   assert.doesNotMatch(g.stderr, /No feature statistics/);
-  const text = readFileSync(join(dir, 'target', 'docs', 'assets', 'catalog.js'), 'utf8');
-  const catalog = JSON.parse(JSON.parse(/JSON\.parse\((.*)\);\n$/s.exec(text)![1]));
-  const spend = catalog.views.find((v: { name: string }) => v.name === 'user_transaction_stats').features.find((f: { name: string }) => f.name === 'spend_7d');
-  assert.equal(spend.stats.mean, 42.5);
-  assert.equal(spend.stats.row_count, 1001);
-  assert.equal(spend.stats.recorded_at, '2024-04-30T00:00:00Z');
+  const catalog = readCatalog(dir);
+  const spend = catalog.views.find((v) => v.name === 'user_transaction_stats')!.features.find((f) => f.name === 'spend_7d')!;
+  assert.equal(spend.stats!.mean, 42.5);
+  assert.equal(spend.stats!.row_count, 1001);
+  assert.equal(spend.stats!.recorded_at, '2024-04-30T00:00:00Z');
 
   const { page, errors } = await openPage();
   await page.goto(`file://${join(dir, 'target', 'docs', 'index.html')}#view:user_transaction_stats/spend_7d`);
@@ -226,6 +233,22 @@ test('a warehouse that cannot be reached: the site is written without freshness 
   assert.match(r.stderr, /Warehouse of target 'pg' \(postgres\) not reached, so no freshness or feature statistics: /);
   assert.ok(!r.stderr.includes(PG_PASSWORD));
   assert.ok(existsSync(join(dir, 'target', 'docs', 'index.html')));
+});
+
+test("an aggregate view's windows and feature types are in the catalog", () => {
+  const dir = makeProject(mini({ 'models/agg.sql': aggregateView("      agg('amount', ['sum', 'max'], windows=['1h', '1d']),\n      agg('*', 'count', windows=['1d']),\n      agg('amount', 'last_n', n=3, windows=['1d'], name='last_3')", "select user_id, ts, amount from {{ source('raw', 'payments') }}") }));
+  assert.equal(fsql(['--project-dir', dir, 'run']).code, 0);
+  generate(dir, ['--no-warehouse']);
+  const agg = readCatalog(dir).views.find((v) => v.name === 'agg')!;
+  assert.equal(agg.materialized, 'aggregate');
+  assert.deepEqual(agg.features.map((f) => [f.name, f.type, f.aggregation]), [
+    ['amount_sum_1h', 'int64', 'sum(amount) over 1h'],
+    ['amount_sum_1d', 'int64', 'sum(amount) over 1d'],
+    ['amount_max_1h', 'int64', 'max(amount) over 1h'],
+    ['amount_max_1d', 'int64', 'max(amount) over 1d'],
+    ['count_1d', 'int64', 'count(*) over 1d'],
+    ['last_3', 'array<int64>', 'last_n(3)(amount) over 1d'],
+  ]);
 });
 
 test('docs serve before generate, and a bad port, fail with exit 1 and say what to do', () => {

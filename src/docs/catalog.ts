@@ -6,6 +6,7 @@
 import type { Manifest } from '../compiler/compile.js';
 import type { FreshnessReport } from '../offline/freshness.js';
 import type { ViewResult } from '../offline/run.js';
+import { featureType } from '../plans/aggregate.js';
 import type { Project } from '../project/types.js';
 
 /** A feature's newest statistics (SPEC section 11), numbers as JSON numbers. */
@@ -86,6 +87,13 @@ export function buildCatalog(i: CatalogInputs): Catalog {
     const types = new Map((run?.columns ?? []).map((c) => [c.name.toLowerCase(), c.type]));
     const docs = new Map(v.column_docs.map((d) => [d.name.toLowerCase(), d]));
     const aggs = new Map((v.aggregations ?? []).map((a) => [a.name, `${a.function}${a.n !== undefined ? `(${a.n})` : ''}(${a.column}) over ${a.window}`]));
+    // an aggregate view's run records its input columns: each feature's type follows from its function
+    for (const f of i.project.views.get(v.name)?.config.aggregate?.features ?? []) {
+      const input = types.get(f.column.toLowerCase());
+      if (input === undefined && f.column !== '*') continue;
+      const t = featureType(f, input as Parameters<typeof featureType>[1]);
+      types.set(f.name.toLowerCase(), t.type === 'array' ? `array<${t.elementType}>` : t.type);
+    }
     const f = fresh.get(v.name);
     return {
       name: v.name,
