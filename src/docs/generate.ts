@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileProject, type Compilation } from '../compiler/compile.js';
+import { renderViewSql, type Compilation } from '../compiler/compile.js';
 import { renderLatestFeatureStats } from '../dialects/feature-stats.js';
 import type { Logger } from '../log.js';
 import { checkFreshness, type FreshnessReport } from '../offline/freshness.js';
@@ -84,7 +84,7 @@ function readRunResults(project: Project): RunResults | undefined {
   return r.metadata?.target === project.target.name ? r : undefined;
 }
 
-/** Compiles the other targets (no connection) and writes the site; returns the catalog written. */
+/** Renders the other targets' SQL (no connection, as `fsql compile --target X` does) and writes the site; returns the catalog written. */
 export async function generateDocs(i: DocsInputs): Promise<{ dir: string; catalog: Catalog }> {
   const { project, compilation: c } = i;
   const sqlByTarget = new Map<string, Map<string, string>>();
@@ -95,8 +95,7 @@ export async function generateDocs(i: DocsInputs): Promise<{ dir: string; catalo
       continue;
     }
     try {
-      const m = t.name === project.target.name ? c.manifest : (await compileProject(t.project)).manifest;
-      sqlByTarget.set(t.name, new Map(Object.values(m.views).map((v) => [v.name, v.compiled_sql])));
+      sqlByTarget.set(t.name, t.name === project.target.name ? new Map(Object.values(c.manifest.views).map((v) => [v.name, v.compiled_sql])) : renderViewSql(t.project));
       targets.push({ name: t.name, type: t.project.target.type });
     } catch (e) {
       targets.push({ name: t.name, type: t.project.target.type, error: (e as Error).message });
