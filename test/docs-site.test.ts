@@ -105,7 +105,9 @@ test('the example project: search, a view with its SQL per target and lineage, f
     assert.match((await page.textContent('main pre'))!, /`acme-ml`|acme-ml/);
     // freshness and the last run are shown (the example's data is from 2024: past its TTL)
     assert.match((await page.textContent('main'))!, /last run: success[\s\S]*freshness: error/);
-    await page.screenshot({ path: join(ARTIFACTS, 'docs-example.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-example.png') });
+    await page.locator('#graph').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'docs-example-lineage-sql.png') });
 
     // a node of the graph leads to its page
     await page.goto(`${server.url}/#source:raw.transactions`);

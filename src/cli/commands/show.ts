@@ -48,5 +48,6 @@ export function register(program: Command): void {
         print(formatTable(columns, rows.map((r) => columns.map((col) => cell(r[col])))));
       }
       log.info(`${rows.length} row(s) of ${name} (${view.file}) on ${project.target.name}, limit ${limit}; nothing was built.`);
+      if (view.aggregations) log.info(`${name} is an aggregate view: these are its input events; its windows are computed at the moment of use (fsql train, fsql serve).`);
     });
 }

@@ -155,6 +155,8 @@
     cy = window.cytoscape({
       container,
       elements,
+      minZoom: 0.15,
+      maxZoom: 1.3,
       style: [
         { selector: 'node', style: { 'background-color': 'data(color)', label: 'data(label)', 'font-size': 11, color: '#1d2430', 'text-valign': 'bottom', 'text-margin-y': 4, width: 16, height: 16 } },
         { selector: 'node.center', style: { width: 26, height: 26, 'border-width': 3, 'border-color': '#101828', 'font-weight': 'bold' } },
@@ -179,6 +181,19 @@
   }
 
   // ---- pages ----
+  const VIEWS_SHOWN = 50; // rows of the overview's table of views before "show all"
+  function viewsTable(limit) {
+    const shown = C.views.slice(0, limit);
+    const t = table(['view', 'entities', 'features', 'TTL', 'materialized', 'owner', 'last run', 'freshness'], shown.map((v) => [
+      link('view:' + v.name), v.entities.join(', '), String(v.features.length), v.kind === 'on_demand' ? '–' : duration(v.ttl_seconds), v.materialized, v.owner,
+      v.run ? badge(v.run.status, v.run.status) : '–', v.freshness ? badge(v.freshness.level, v.freshness.level) : '–',
+    ]));
+    if (shown.length === C.views.length) return t;
+    const wrap = el('div', {}, t);
+    wrap.append(el('p', {}, el('button', { type: 'button', class: 'more', onclick: () => wrap.replaceWith(viewsTable(Infinity)) }, `Show all ${C.views.length} views`)));
+    return wrap;
+  }
+
   function overview() {
     const views = C.views.filter((v) => v.kind === 'feature_view');
     const features = C.views.reduce((n, v) => n + v.features.length, 0);
@@ -195,6 +210,8 @@
       runs.length ? el('p', {}, `Last run: ${runs.length - failed.length} of ${runs.length} views built`, failed.length ? [' · failed: ', ...failed.map((v, i) => [i ? ', ' : '', link('view:' + v.name)])] : '') : '',
       el('h2', {}, 'Feature services'),
       table(['service', 'features', 'online', 'description'], C.services.map((s) => [link('service:' + s.name), String(s.features.reduce((n, f) => n + (f.features.length || nodes.get('view:' + f.view)?.data.features.length || 0), 0)), s.online ? 'yes' : 'no', s.description])),
+      el('h2', {}, `Feature views (${C.views.length})`),
+      viewsTable(VIEWS_SHOWN),
       el('h2', {}, 'Targets'),
       table(['target', 'type', 'compiled SQL'], C.targets.map((t) => [t.name, t.type || '?', t.error ? el('span', { class: 'badge error' }, 'not compiled: ' + t.error) : 'yes'])),
       graphable.length <= OVERVIEW_LIMIT ? graphSection(null, new Set(graphable)) : el('p', { class: 'muted' }, `${graphable.length} nodes: open a view, source or service to see its lineage.`),
