@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -253,12 +253,14 @@ test("an aggregate view's windows and feature types are in the catalog", () => {
   ]);
 });
 
-test('docs serve before generate, and a bad port, fail with exit 1 and say what to do', () => {
+test('docs serve before generate, and a bad port, fail with exit 1 and say what to do; a broken run_results.json is a note', () => {
   const dir = copyExample();
   const r = fsql(['--project-dir', dir, 'docs', 'serve']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no docs site here yet: run fsql docs generate first/);
-  generate(dir, ['--no-warehouse']);
+  mkdirSync(join(dir, 'target'), { recursive: true });
+  writeFileSync(join(dir, 'target', 'run_results.json'), '{"results": [');
+  assert.match(generate(dir, ['--no-warehouse']).stderr, /run_results\.json is not valid JSON .*: the site shows no run results/);
   assert.ok(existsSync(join(dir, 'target', 'docs', 'assets', 'cytoscape.min.js')));
   const bad = fsql(['--project-dir', dir, 'docs', 'serve', '--port', 'x1']);
   assert.equal(bad.code, 1);

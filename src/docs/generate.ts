@@ -77,11 +77,17 @@ function statValue(v: Value): number | string | null {
   return v === null ? null : String(v);
 }
 
-function readRunResults(project: Project): RunResults | undefined {
+/** The last run's results when they are the target's; an unreadable file is a note, not a failure. */
+function readRunResults(project: Project, notes: string[]): RunResults | undefined {
   const file = join(project.targetPath, 'run_results.json');
   if (!existsSync(file)) return undefined;
-  const r = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
-  return r.metadata?.target === project.target.name ? r : undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+    return r.metadata?.target === project.target.name && Array.isArray(r.results) ? r : undefined;
+  } catch (e) {
+    notes.push(`${file} is not valid JSON (${(e as Error).message}): the site shows no run results; fsql run writes it anew.`);
+    return undefined;
+  }
 }
 
 /** Renders the other targets' SQL (no connection, as `fsql compile --target X` does) and writes the site; returns the catalog written. */
@@ -102,8 +108,10 @@ export async function generateDocs(i: DocsInputs): Promise<{ dir: string; catalo
     }
   }
   for (const t of targets) if (t.error) i.log.warn(`docs: no SQL for target '${t.name}': ${t.error}`);
-  const run = readRunResults(project);
-  const notes = [...(run ? [] : [`No run results for target '${project.target.name}' yet: fsql run writes them.`]), ...i.facts.notes];
+  const notes: string[] = [];
+  const run = readRunResults(project, notes);
+  if (!run && notes.length === 0) notes.push(`No run results for target '${project.target.name}' yet: fsql run writes them.`);
+  notes.push(...i.facts.notes);
   const catalog = buildCatalog({
     project,
     manifest: c.manifest,
