@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './helpers/redis.js';
@@ -67,11 +67,16 @@ test('fsql debug: a store that accepts connections and never answers fails withi
   }
 });
 
-test('fsql debug: a project that does not load fails at once, naming the file', () => {
+test('fsql debug: a profile or project that does not load fails at once, naming the file', () => {
   const dir = exampleWithStore('{type: redis, url: "http://nope"}');
   const r = fsql(['--project-dir', dir, 'debug']);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^FAILED +project: profiles\.yml.*redis online_store needs url/m);
+  assert.match(r.stdout, /^FAILED +profile: profiles\.yml.*redis online_store needs url.*Fix profiles\.yml there/m);
+  const noViews = copyExample();
+  rmSync(join(noViews, 'models'), { recursive: true });
+  const n = fsql(['--project-dir', noViews, 'debug']);
+  assert.equal(n.code, 1);
+  assert.match(n.stdout, /^FAILED +project: .*no/m);
   assert.match(r.stderr, /the project did not load/);
 });
 

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject } from '../../compiler/compile.js';
 import { renderConnectionCheck } from '../../dialects/queries.js';
@@ -51,12 +52,15 @@ export function register(program: Command): void {
       const report = (c: Check) => print(json ? JSON.stringify({ check: c.check, status: c.ok ? 'ok' : 'failed', detail: c.detail }) : `${c.ok ? 'ok    ' : 'FAILED'}  ${c.check}: ${c.detail}`);
       const checks: Check[] = [{ check: 'fsql', ok: true, detail: `${FSQL_VERSION} on Node ${process.versions.node}` }];
       let project: Project | undefined;
-      checks.push(
-        await check('project', async () => {
-          project = projectFor(cmd);
-          return `${project.name} in ${project.dir}: ${project.views.size} feature views, ${project.onDemandViews.size} on-demand views, ${project.services.size} services`;
-        }, 'Fix the file named above (or pass --project-dir, --profiles-dir or --target).'),
-      );
+      try {
+        project = projectFor(cmd);
+        checks.push({ check: 'project', ok: true, detail: `${project.name} in ${project.dir}: ${project.views.size} feature views, ${project.onDemandViews.size} on-demand views, ${project.services.size} services` });
+      } catch (e) {
+        // a profiles.yml problem is the profile's line; any other file's, the project's
+        const inProfile = e instanceof ProjectError && basename(e.file) === 'profiles.yml';
+        const fix = inProfile ? 'Fix profiles.yml there (or pass --profiles-dir or --target).' : 'Fix the file named above (or pass --project-dir).';
+        checks.push({ check: inProfile ? 'profile' : 'project', ok: false, detail: `${(e as Error).message.replace(/\.?\s*$/, '')}. ${fix}` });
+      }
       checks.forEach(report);
       const p = project;
       if (!p) throw new CommandFailed('fsql debug: the project did not load, so nothing else was checked.');
