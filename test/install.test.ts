@@ -29,7 +29,7 @@ test('npm pack, npm install --save-dev in a new project, npx fsql init, then the
     const tarball = readdirSync(base).find((f) => /^fsql-.*\.tgz$/.test(f));
     assert.ok(tarball, 'npm pack wrote no tarball');
     const listing = sh('tar', ['-tzf', join(base, tarball)], base);
-    for (const f of ['package/bin/fsql.js', 'package/dist/src/cli/main.js', 'package/macros/rolling_stats.sql', 'package/models/sources.yml', 'package/README.md']) assert.ok(listing.includes(f), `${f} is not in the package`);
+    for (const f of ['package/bin/fsql.js', 'package/dist/src/cli/main.js', 'package/macros/rolling_stats.sql', 'package/models/sources.yml', 'package/README.md', 'package/src/docs/site/app.js']) assert.ok(listing.includes(f), `${f} is not in the package`);
     assert.doesNotMatch(listing, /package\/(test|bench|dist\/test)\//);
 
     const project = join(base, 'acme');
@@ -46,6 +46,10 @@ test('npm pack, npm install --save-dev in a new project, npx fsql init, then the
     const run = runHint(hint, project);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /PASS=3 ERROR=0 SKIP=0 TOTAL=3/);
+    // the docs site from the installed package: its page files and cytoscape from the install's node_modules
+    const docs = spawnSync('npx', ['--no-install', 'fsql', 'docs', 'generate', '--no-warehouse'], { cwd: join(project, 'features'), env: OFFLINE, encoding: 'utf8' });
+    assert.equal(docs.status, 0, docs.stderr);
+    assert.deepEqual(readdirSync(join(project, 'features', 'target', 'docs', 'assets')).sort(), ['app.css', 'app.js', 'catalog.js', 'cytoscape.LICENSE.txt', 'cytoscape.min.js']);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

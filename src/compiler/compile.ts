@@ -60,6 +60,12 @@ export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: 
   return columns.filter((c) => !reserved.has(c.toLowerCase()));
 }
 
+/** Each feature view's SQL for the project's target, rendered without compile's checks (the docs site's SQL of the other targets). */
+export function renderViewSql(project: Project): Map<string, string> {
+  const renderer = new TemplateRenderer(project, dialectFor(project.target.type));
+  return new Map([...project.views.values()].map((view) => [view.name, renderer.render({ view }).sql]));
+}
+
 /** Compiles the whole project; `write` puts compiled SQL and manifest.json under target/. */
 export async function compileProject(project: Project, opts: { strict?: boolean; write?: boolean } = {}): Promise<Compilation> {
   const dialect = dialectFor(project.target.type);

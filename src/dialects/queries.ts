@@ -55,3 +55,13 @@ export function renderRows(d: Dialect, rows: [column: string, literal: string][]
 export function renderFileProbe(d: Dialect, path: string): string {
   return `select * from ${d.readFile(path)} limit 0`;
 }
+
+/** A connection check (`fsql debug`): one row, column `ok`. */
+export function renderConnectionCheck(): string {
+  return 'select 1 as ok';
+}
+
+/** The first `limit` rows of a compiled SELECT, built nowhere (`fsql show`). */
+export function renderPreview(select: string, limit: number): string {
+  return `select * from (\n${select.replace(/;\s*$/, '')}\n) as fsql_preview limit ${limit}`;
+}

@@ -5,7 +5,7 @@
  * `freshness:` block, or, without one, against its TTL (older than the TTL, or never synced, is
  * an error). A warning leaves the command green; an error makes it exit 1.
  */
-import { compileProject } from '../compiler/compile.js';
+import { compileProject, type Compilation } from '../compiler/compile.js';
 import { selectViews } from '../compiler/select.js';
 import { renderNewest } from '../dialects/queries.js';
 import type { OnlineStore } from '../online/store.js';
@@ -60,8 +60,8 @@ function levelOf(ageSeconds: number | undefined, f: Freshness): FreshnessLevel {
 
 const ageOf = (now: Timestamp, t: Timestamp | undefined) => (t ? Number(now.micros - t.micros) / 1e6 : undefined);
 
-export async function checkFreshness(project: Project, wh: Warehouse, store: OnlineStore, opts: { select?: string[]; now?: Timestamp } = {}): Promise<FreshnessReport> {
-  const c = await compileProject(project);
+export async function checkFreshness(project: Project, wh: Warehouse, store: OnlineStore, opts: { select?: string[]; now?: Timestamp; compilation?: Compilation } = {}): Promise<FreshnessReport> {
+  const c = opts.compilation ?? (await compileProject(project));
   const now = opts.now ?? Timestamp.fromMillis(Date.now());
   await store.ping();
   const newest = async (from: Parameters<typeof renderNewest>[1], column: string, label: string, notNull: string[] = []) => {

@@ -98,6 +98,14 @@ export function loadTarget(req: ProfileRequest): { profileName: string; target: 
   return { profileName, target: buildTarget(y, path, targetName, type as WarehouseType, settings, req.projectDir) };
 }
 
+/** The names of the profile's outputs (targets), in file order: what `fsql docs generate` compiles for. */
+export function targetNames(req: ProfileRequest & { profileName: string }): string[] {
+  const abs = findProfilesFile(req.projectDir, req.profilesDir);
+  const y = YamlFile.read(displayPath(req.projectDir, abs), abs);
+  const profile = expectMapping(y, [req.profileName], expectMapping(y, [], y.value, 'profiles.yml')[req.profileName], `profile '${req.profileName}'`);
+  return Object.keys(expectMapping(y, [req.profileName, 'outputs'], profile.outputs, `'outputs' of profile '${req.profileName}'`));
+}
+
 function buildTarget(y: YamlFile, path: Path, name: string, type: WarehouseType, s: Record<string, unknown>, projectDir: string): Target {
   const str = (k: string) => (s[k] === undefined || s[k] === null ? undefined : String(s[k]));
   let schema: string | undefined;

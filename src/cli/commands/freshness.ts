@@ -4,6 +4,7 @@ import { checkFreshness, type FreshnessLevel } from '../../offline/freshness.js'
 import { withOnlineStore } from '../../online/open.js';
 import type { Freshness } from '../../project/types.js';
 import { collect, loggerFor, print, projectFor, withWarehouse } from '../context.js';
+import { formatTable } from '../table.js';
 
 export function register(program: Command): void {
   program
@@ -46,8 +47,7 @@ export function register(program: Command): void {
             v.freshness ? v.level.toUpperCase() : v.status,
           ]),
         ];
-        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        print([head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n'));
+        print(formatTable(head, rows));
       }
       const named = (level: FreshnessLevel) => [...sources.filter((s) => s.level === level).map((s) => `source ${s.source}`), ...views.filter((v) => v.level === level).map((v) => v.view)];
       const warned = named('warn');
