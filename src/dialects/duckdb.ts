@@ -94,6 +94,19 @@ export class DuckDbDialect extends Dialect {
   }
 
   /** COALESCE casts the empty list to the other argument's list type. */
+  /** t-digest: one sketch per column for every quantile. */
+  quantileAggregates(expr: string, ps: readonly number[]): string[] {
+    return [`approx_quantile(${expr}, [${ps.join(', ')}])`];
+  }
+
+  quantileAt(columns: string[], _ps: readonly number[], i: number): string {
+    return `${columns[0]}[${i + 1}]`;
+  }
+
+  approxDistinct(expr: string): string {
+    return `approx_count_distinct(${expr})`;
+  }
+
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, [])`;
   }

@@ -12,11 +12,13 @@ import type { Logger } from '../log.js';
 import { renderMaterialize } from '../dialects/materialize.js';
 import { renderNewest } from '../dialects/queries.js';
 import type { MaterializePlan, TableStorage } from '../plans/materialize.js';
+import type { RelationName } from '../plans/relation.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
 import { aggregatePlan, runAggregate, tilesUpToDate } from './run-aggregate.js';
+import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun } from './feature-stats.js';
 
 export interface RunOptions {
   select?: string[];
@@ -32,6 +34,8 @@ export interface RunOptions {
   modified?: ReadonlySet<string>;
   /** after a view builds (`fsql build`: its tests): a message fails the view, and its descendants are skipped */
   afterBuild?: (view: string, c: Compilation) => Promise<string | undefined>;
+  /** the time feature statistics are recorded at (tests inject one; default: now) */
+  clock?: () => Timestamp;
 }
 
 export type ViewStatus = 'success' | 'error' | 'skipped';
@@ -84,6 +88,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
   const threads = Math.max(1, opts.threads ?? project.target.threads);
+  const invocationId = randomUUID();
 
   const ready = (name: string) => c.dag.parents.get(name)!.every((p) => !pending.has(p) && !running.has(p));
   while (pending.size > 0 || running.size > 0) {
@@ -98,7 +103,8 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         continue;
       }
       log.step(`${order.length - pending.size} of ${order.length} START ${name} (${project.views.get(name)!.config.materialized})`);
-      const job = buildView(c, wh, project.views.get(name)!, opts).then(async (built) => {
+      const stats = { runId: invocationId, recordedAt: opts.clock?.() ?? Timestamp.fromMillis(Date.now()), table: statsTableOf(wh, project) };
+      const job = buildView(c, wh, project.views.get(name)!, opts, stats).then(async (built) => {
         const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
         const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
         results.set(name, r);
@@ -114,7 +120,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   }
   log.endProgress();
   const out: RunResults = {
-    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), target: project.target.name },
+    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), invocation_id: invocationId, target: project.target.name },
     elapsed_time: (Date.now() - started) / 1000,
     args: { select: opts.select ?? [], exclude: opts.exclude ?? [], full_refresh: Boolean(opts.fullRefresh), start: opts.start?.toISOString() ?? null, end: opts.end?.toISOString() ?? null },
     results: order.map((n) => results.get(n)!),
@@ -141,7 +147,7 @@ function storageOf(view: ViewDef): TableStorage {
   };
 }
 
-async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {
+async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions, stats: StatsRun & { table: RelationName }): Promise<ViewResult> {
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
@@ -160,6 +166,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     await wh.execute(statements, { atomic, label: view.file });
     const columns = (await wh.describe(relation)) ?? [];
     checkBuiltColumns(view, columns);
+    // statistics of the rows just built (a SQL view has none of its own)
+    if (plan.kind !== 'view') await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
     return {
       ...base,
       status: 'success',
