@@ -2,6 +2,7 @@
  * Records the statistics of a view's features over the rows a run just built (SPEC section 11):
  * one pass over the run's range of the view's table, after the build (dialects/feature-stats.ts).
  */
+import { FsqlError } from '../errors.js';
 import { renderFeatureStats } from '../dialects/feature-stats.js';
 import { featureKind, STATS_TABLE, type FeatureStatsPlan } from '../plans/feature-stats.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
@@ -35,7 +36,17 @@ export function featureStatsPlan(view: ViewDef, table: RelationName, columns: Co
   };
 }
 
-export async function recordFeatureStats(wh: Warehouse, plan: FeatureStatsPlan, label: string): Promise<void> {
+/**
+ * Runs `plan`. A failure does not fail the view, whose table is built: it comes back as a warning
+ * (`fsql monitor` then finds no statistics of this run, and says so).
+ */
+export async function recordFeatureStats(wh: Warehouse, plan: FeatureStatsPlan, label: string): Promise<string | undefined> {
   const statements = renderFeatureStats(plan, wh.dialect);
-  if (statements.length > 0) await wh.execute(statements, { atomic: false, label });
+  try {
+    if (statements.length > 0) await wh.execute(statements, { atomic: false, label });
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof FsqlError)) throw e;
+    return `feature statistics not recorded in ${plan.statsTable.name}: ${e.message}`;
+  }
 }

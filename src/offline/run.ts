@@ -49,6 +49,8 @@ export interface ViewResult {
   execution_time: number;
   message: string;
   columns?: { name: string; type: string }[];
+  /** problems that did not fail the view (its feature statistics could not be recorded) */
+  warnings?: string[];
 }
 
 export interface RunResults {
@@ -110,6 +112,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         results.set(name, r);
         running.delete(name);
         const done = results.size;
+        for (const w of r.warnings ?? []) log.warn(`${name}: ${w}`, { view: name });
         if (r.status === 'success') log.info(`OK   ${name} ${r.kind}${r.range ? ` [${r.range.start ?? '…'} .. ${r.range.end ?? 'now'})` : ''} in ${r.execution_time.toFixed(2)}s`, { view: name, status: r.status });
         else log.error(`FAIL ${name}: ${r.message}`, { view: name, status: r.status });
         log.progress(`${done} of ${order.length} views done, ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -166,8 +169,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     await wh.execute(statements, { atomic, label: view.file });
     const columns = (await wh.describe(relation)) ?? [];
     checkBuiltColumns(view, columns);
-    // statistics of the rows just built (a SQL view has none of its own)
-    if (plan.kind !== 'view') await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
+    // statistics of the rows just built (a SQL view has none of its own); the table stands if they fail
+    const warning = plan.kind === 'view' ? undefined : await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
     return {
       ...base,
       status: 'success',
@@ -176,6 +179,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
       execution_time: (Date.now() - t0) / 1000,
       message: 'OK',
       columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+      ...(warning ? { warnings: [warning] } : {}),
     };
   } catch (e) {
     if (!(e instanceof FsqlError)) throw e;
