@@ -17,6 +17,11 @@ type StatsColumn = (typeof STATS_COLUMNS)[number];
 /** The statements that record `plan`'s statistics (none for a view without features). */
 export function renderFeatureStats(plan: FeatureStatsPlan, d: Dialect): string[] {
   if (plan.features.length === 0) return [];
+  return [createStatsTable(d, plan.statsTable), `insert into ${d.relation(plan.statsTable)} (${STATS_COLUMNS.map((c) => d.quoteIdent(c)).join(', ')})\n${renderStatsSelect(plan, d)}`];
+}
+
+/** The statistics rows of `plan`, one per feature, as a SELECT (for a plan with features). */
+export function renderStatsSelect(plan: FeatureStatsPlan, d: Dialect): string {
   const q = (c: string) => d.quoteIdent(c);
   const f = (i: number, stat: string) => `s.${q(`f${i}_${stat}`)}`;
   const aggregates = [`count(*) as ${q('n')}`];
@@ -56,16 +61,11 @@ export function renderFeatureStats(plan: FeatureStatsPlan, d: Dialect): string[]
     return arms.length === 0 ? 'null' : `case k.${q('i')} ${arms.join(' ')} end`;
   };
   const indexes = plan.features.map((_, i) => `select ${i} as ${q('i')}`).join(' union all ');
-  const rel = d.relation(plan.statsTable);
   return [
-    createStatsTable(d, plan.statsTable),
-    [
-      `insert into ${rel} (${STATS_COLUMNS.map(q).join(', ')})`,
-      `select ${STATS_COLUMNS.map((c) => `${typed(d, c, value(c))} as ${q(c)}`).join(',\n  ')}`,
-      `from (\n  select ${aggregates.join(',\n    ')}\n  from ${d.relation(plan.table)}\n  where ${d.rangeCondition(ts, plan.range ?? {})}\n) as s`,
-      `cross join (${indexes}) as k`,
-    ].join('\n'),
-  ];
+    `select ${STATS_COLUMNS.map((c) => `${typed(d, c, value(c))} as ${q(c)}`).join(',\n  ')}`,
+    `from (\n  select ${aggregates.join(',\n    ')}\n  from ${d.relation(plan.table)}\n  where ${d.rangeCondition(ts, plan.range ?? {})}\n) as s`,
+    `cross join (${indexes}) as k`,
+  ].join('\n');
 }
 
 /** `expr` cast to the column's type. */
