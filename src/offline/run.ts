@@ -49,6 +49,8 @@ export interface ViewResult {
   execution_time: number;
   message: string;
   columns?: { name: string; type: string }[];
+  /** seconds of execution_time spent recording the feature statistics */
+  stats_time?: number;
   /** problems that did not fail the view (its feature statistics could not be recorded) */
   warnings?: string[];
 }
@@ -170,7 +172,9 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     const columns = (await wh.describe(relation)) ?? [];
     checkBuiltColumns(view, columns);
     // statistics of the rows just built (a SQL view has none of its own); the table stands if they fail
+    const t1 = Date.now();
     const warning = plan.kind === 'view' ? undefined : await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
+    const statsTime = (Date.now() - t1) / 1000;
     return {
       ...base,
       status: 'success',
@@ -179,6 +183,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
       execution_time: (Date.now() - t0) / 1000,
       message: 'OK',
       columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+      ...(plan.kind === 'view' ? {} : { stats_time: statsTime }),
       ...(warning ? { warnings: [warning] } : {}),
     };
   } catch (e) {
