@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { ZetaSqlClient, type ZetaTable } from '../src/compiler/zetasql/client.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { BigQueryDialect } from '../src/dialects/bigquery.js';
-import { STATS_COLUMNS } from '../src/dialects/feature-stats.js';
+import { renderNewestStats, renderStatsSince, STATS_COLUMNS } from '../src/dialects/feature-stats.js';
 import { renderFeatureStats, renderStatsSelect } from '../src/dialects/feature-stats.js';
 import { recordFeatureStats } from '../src/offline/feature-stats.js';
 import { QUANTILE_COLUMNS, QUANTILES, STATS_TABLE, type FeatureStatsPlan } from '../src/plans/feature-stats.js';
@@ -134,6 +134,11 @@ describe('PostgreSQL: statistics equal the server\'s own aggregates', () => {
       await recordFeatureStats(wh, { ...p, runId: 'run-2' }, 'activity');
       const [{ n }] = await wh.query(`select count(*) as n from fsql.${STATS_TABLE}`);
       assert.equal(Number(n), 8);
+      // what fsql monitor reads back
+      const [newest] = await wh.query(renderNewestStats(d, p.statsTable, ['activity', 'other']));
+      assert.equal((newest.newest as Timestamp).toISOString(), p.recordedAt.toISOString());
+      const since = await wh.query(renderStatsSince(d, p.statsTable, 'activity', p.recordedAt));
+      assert.deepEqual(since.map((r) => `${r.run_id} ${r.feature}`), ['run-1 amount', 'run-1 category', 'run-1 flag', 'run-1 qty', 'run-2 amount', 'run-2 category', 'run-2 flag', 'run-2 qty'].sort());
     } finally {
       await wh.close();
     }
@@ -178,12 +183,16 @@ describe('BigQuery on ZetaSQL: statistics equal ZetaSQL\'s own aggregates', { sk
       name: `acme-ml.features.${STATS_TABLE}`,
       columns: STATS_COLUMNS.map((name) => ({ name, type: /^(view_name|feature|run_id)$/.test(name) ? 'string' : /^(range_start|range_end|recorded_at)$/.test(name) ? 'timestamp' : /^(row_count|approx_distinct)$/.test(name) ? 'int64' : 'float64' })),
     };
-    const [create, insert] = renderFeatureStats(p, dialectFor('bigquery'));
+    const bigquery = dialectFor('bigquery');
+    const [create, insert] = renderFeatureStats(p, bigquery);
     assert.match(insert, /approx_quantiles\(cast\(`amount` as FLOAT64\), 100\) as `f0_q0`/i);
     assert.equal((await zeta.analyze(create, [table([])])).problem, undefined);
     const analysis = await zeta.analyze(insert, [table([]), statsTable]);
     assert.equal(analysis.problem, undefined, analysis.problem?.message);
     assert.equal(analysis.statements[0].kind, 'resolved_insert_stmt_node');
+    for (const read of [renderNewestStats(bigquery, p.statsTable, ['activity']), renderStatsSince(bigquery, p.statsTable, 'activity', p.recordedAt)]) {
+      assert.equal((await zeta.analyze(read, [statsTable])).problem, undefined, read);
+    }
   });
 
   test('the SELECT on the reference engine: counts and moments equal its own aggregates, quantiles and distinct counts those of the rows', async () => {

@@ -86,8 +86,8 @@ export function renderNewestStats(d: Dialect, table: RelationName, views: string
   return `select ${q('view_name')}, max(${q('recorded_at')}) as ${q('newest')} from ${d.relation(table)} where ${q('view_name')} in (${views.map((v) => d.stringLiteral(v)).join(', ')}) group by ${q('view_name')}`;
 }
 
-/** A view's statistics recorded from `since` on, oldest first. */
+/** A view's statistics recorded from `since` on, oldest first (runs recorded at one instant in run_id order). */
 export function renderStatsSince(d: Dialect, table: RelationName, view: string, since: Timestamp): string {
   const q = (c: string) => d.quoteIdent(c);
-  return `select ${STATS_COLUMNS.map(q).join(', ')} from ${d.relation(table)} where ${q('view_name')} = ${d.stringLiteral(view)} and ${q('recorded_at')} >= ${d.timestampLiteral(since)} order by ${q('recorded_at')}, ${q('feature')}`;
+  return `select ${STATS_COLUMNS.map(q).join(', ')} from ${d.relation(table)} where ${q('view_name')} = ${d.stringLiteral(view)} and ${q('recorded_at')} >= ${d.timestampLiteral(since)} order by ${q('recorded_at')}, ${q('run_id')}, ${q('feature')}`;
 }
