@@ -117,3 +117,14 @@ test('bad monitors: blocks name the file, the line and the key', () => {
     assert.match(r.stderr, message);
   }
 });
+
+test('before any run, monitor says there are no statistics and exits 0; an unknown --output is an error', () => {
+  const dir = statsProject();
+  const none = fsql(['--project-dir', dir, 'monitor']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /no statistics recorded yet/);
+  assert.match(none.stderr, /no statistics recorded for activity/);
+  const bad = fsql(['--project-dir', dir, 'monitor', '--output', 'xml']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--output.*must be table or json, not 'xml'/);
+});
