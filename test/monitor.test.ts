@@ -91,6 +91,11 @@ test('a shifted run: mean moved 4 sigma, 20% NULLs, a category gone; each named 
   const psi = families.get('fsql_monitor_psi')!.metrics.find((m) => m.labels!.feature === 'amount')!;
   assert.ok(Number(psi.value) > 0.25);
   assert.equal(families.get('fsql_monitor_baseline_runs')!.metrics.length, 4);
+  // the README's alert rules read fsql_monitor_breach and this
+  const ran = families.get('fsql_monitor_last_run_timestamp_seconds')!;
+  assert.equal(ran.type, 'GAUGE');
+  assert.ok(Math.abs(Number(ran.metrics[0].value) - Date.now() / 1000) < 600);
+  assert.equal(families.get('fsql_monitor_breach')!.type, 'GAUGE');
 });
 
 test('two runs are too little baseline: the feature says so instead of alarming', async () => {
