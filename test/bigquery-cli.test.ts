@@ -34,12 +34,14 @@ test('run sends exactly the statements run --dry-run prints: CREATE OR REPLACE T
 
   const run = await fsqlAsync(['--project-dir', dir, 'run', '--start', '2024-04-01']);
   assert.equal(run.code, 0, run.stderr);
-  // beside the views, the state a clean run applied (offline/state.ts)
+  // beside the views, the state a clean run applied (offline/state.ts) and each view's feature statistics (offline/feature-stats.ts)
   const state = (q: string) => /fsql_state/.test(q);
-  assert.deepEqual(fx.fake.queries().filter((q) => !state(q)).sort(), [...blocks.values()].map((b) => b.sql).sort());
+  const stats = (q: string) => /fsql_feature_stats/.test(q);
+  assert.deepEqual(fx.fake.queries().filter((q) => !state(q) && !stats(q)).sort(), [...blocks.values()].map((b) => b.sql).sort());
   assert.equal(fx.fake.queries().filter(state).length, 2);
+  assert.deepEqual(fx.fake.queries().filter((q) => /^insert into `acme-ml\.features\.fsql_feature_stats`/.test(q)).map((q) => /cast\('(\w+)' as \w+\) as `view_name`/.exec(q)?.[1]).sort(), ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']);
 
-  const jobs = [...fx.fake.jobs.values()].filter((j) => j.configuration.labels?.fsql_view !== 'fsql_state');
+  const jobs = [...fx.fake.jobs.values()].filter((j) => j.configuration.labels?.fsql_view !== 'fsql_state' && !JSON.stringify(j.configuration).includes('fsql_feature_stats'));
   assert.deepEqual(jobs.map((j) => j.configuration.labels?.fsql_view).sort(), ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']);
   assert.ok(jobs.every((j) => j.configuration.labels?.fsql_project === 'fraud_features' && j.configuration.labels?.fsql_target === 'prod'));
   assert.equal(new Set(jobs.map((j) => j.configuration.labels?.fsql_invocation)).size, 1, 'one invocation label per command');
@@ -68,7 +70,7 @@ test('an incremental run without --start reads the newest loaded timestamp and M
   const before = fx.fake.queries().length;
   const run = await fsqlAsync(['--project-dir', dir, 'run', '--select', 'user_transaction_stats']);
   assert.equal(run.code, 0, run.stderr);
-  const sent = fx.fake.queries().slice(before).filter((q) => !/fsql_state/.test(q));
+  const sent = fx.fake.queries().slice(before).filter((q) => !/fsql_state|fsql_feature_stats/.test(q));
   assert.equal(sent.length, 2);
   const ast = new pkg.Parser().astify(sent[0], { database: 'bigquery' });
   assert.equal((Array.isArray(ast) ? ast[0] : ast).type, 'select', 'the newest-timestamp query parses as BigQuery SQL');

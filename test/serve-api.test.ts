@@ -455,7 +455,7 @@ function apiTests(kind: StoreKind): void {
   });
 
   describe('metrics', () => {
-    test('per-endpoint counts and latency histograms, store latency, freshness per view', async () => {
+    test('per-service and per-endpoint counts and latency histograms, store latency, freshness per view', async () => {
       await store.setWatermark('merchant_risk', hoursAgo(2));
       await srv.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1001', merchant_id: 'm_7' } } });
       await srv.post(GET, { params: { feature_service_name: 'nope', join_key_map: {} } });
@@ -463,17 +463,31 @@ function apiTests(kind: StoreKind): void {
       assert.equal(r.status, 200);
       assert.match(String(r.headers['content-type']), /text\/plain/);
       const m = r.text;
-      assert.match(m, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} \d+$/m);
-      assert.match(m, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="404"\} \d+$/m);
-      assert.match(m, /^fsql_http_request_duration_seconds_bucket\{endpoint="\/api\/v1\/feature-service\/get-features",status="200",le="0.005"\} \d+$/m);
-      assert.match(m, /^fsql_http_request_duration_seconds_bucket\{endpoint="\/api\/v1\/feature-service\/get-features",status="200",le="\+Inf"\} \d+$/m);
-      assert.match(m, /^fsql_http_request_duration_seconds_count\{endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} \d+$/m);
+      const families = new Map(parsePrometheusTextFormat(m).map((f) => [f.name, f]));
+      const requests = families.get('fsql_http_requests_total')!;
+      assert.equal(requests.type, 'COUNTER');
+      const requestCount = (labels: Record<string, string>) => Number(requests.metrics.find((x) => JSON.stringify(x.labels) === JSON.stringify(labels))?.value ?? 0);
+      assert.ok(requestCount({ service: 'fraud_detection', endpoint: GET, status: '200' }) >= 1, m);
+      // a service the catalogue lacks is no label value (no series per name a client makes up)
+      assert.ok(requestCount({ service: '', endpoint: GET, status: '404' }) >= 1, m);
+      assert.ok(!requests.metrics.some((x) => x.labels?.service === 'nope'));
+      assert.equal(families.get('fsql_http_request_duration_seconds')!.type, 'HISTOGRAM');
+      // parse-prometheus-text-format folds a histogram's labelled series into one, dropping their
+      // labels: without the TYPE line it reads _bucket, _sum and _count as plain series, labels kept
+      // (each series then comes as families of its own, by name)
+      const plain = parsePrometheusTextFormat(m.replace('# TYPE fsql_http_request_duration_seconds histogram\n', ''));
+      const ofService = (name: string) => plain.filter((f) => f.name === `fsql_http_request_duration_seconds_${name}`).flatMap((f) => f.metrics).filter((x) => x.labels?.service === 'fraud_detection' && x.labels.endpoint === GET && x.labels.status === '200');
+      const [count] = ofService('count');
+      assert.ok(Number(count.value) >= 1, m);
+      const buckets = new Map(ofService('bucket').map((x) => [x.labels!.le, Number(x.value)]));
+      assert.equal(buckets.get('+Inf'), Number(count.value));
+      assert.ok(buckets.has('0.005'));
+      assert.equal(ofService('sum').length, 1);
       assert.match(m, /^fsql_online_store_read_duration_seconds_count\{endpoint="\/api\/v1\/feature-service\/get-features"\} \d+$/m);
       const fresh = /^fsql_feature_freshness_seconds\{feature_view="merchant_risk"\} ([\d.]+)$/m.exec(m);
       assert.ok(fresh, m);
       assert.ok(Math.abs(Number(fresh[1]) - 7200) < 60, fresh[1]);
       assert.match(m, /^fsql_feature_view_ttl_seconds\{feature_view="user_transaction_stats"\} 604800$/m);
-      assert.match(m, /# TYPE fsql_http_request_duration_seconds histogram/);
     });
 
     test('completeness per service and view: values served present and MISSING_DATA by reason, read with a Prometheus parser', async () => {

@@ -195,9 +195,11 @@ test('fsql api-key + fsql serve --auth --workers 2: 401, 403, Tecton-key and Bea
     assert.equal(allowed.status, 200, allowed.text);
     const metrics = await rawRequest(url, 'GET', '/metrics');
     assert.equal(metrics.status, 200);
-    assert.match(metrics.text, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} 21$/m);
+    assert.match(metrics.text, /^fsql_http_requests_total\{service="fraud_detection",endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} 20$/m);
+    assert.match(metrics.text, /^fsql_http_requests_total\{service="merchant_only",endpoint="\/api\/v1\/feature-service\/get-features",status="200"\} 1$/m);
+    assert.match(metrics.text, /^fsql_http_requests_total\{service="fraud_detection",endpoint="\/api\/v1\/feature-service\/get-features",status="403"\} 1$/m);
     assert.match(metrics.text, /^# TYPE fsql_sync_runs_total counter\nfsql_sync_runs_total\{feature_view="merchant_risk"\} [1-9]/m);
-    assert.match(metrics.text, /^fsql_http_requests_total\{endpoint="\/api\/v1\/feature-service\/get-features",status="401"\} 2$/m);
+    assert.match(metrics.text, /^fsql_http_requests_total\{service="",endpoint="\/api\/v1\/feature-service\/get-features",status="401"\} 2$/m);
     assert.match(metrics.text, /^fsql_serve_workers 2$/m);
 
     const revoke = cli('api-key', 'revoke', all.id);

@@ -67,8 +67,8 @@ async function account(existing: string[] = []): Promise<{ fake: FakeSnowflake; 
 }
 
 const goldenStatements = (name: string) => splitGolden(readFileSync(join(REPO_ROOT, 'test', 'golden', 'snowflake', name), 'utf8'));
-/** What a run sent, less the bookkeeping (session set-up, context check, describe); the golden files end statements at `;`. */
-const built = (fake: FakeSnowflake) => fake.statements().filter((q) => !/information_schema\.columns|"FSQL_STATE"/.test(q)).map((q) => q.trimEnd());
+/** What a run sent, less the bookkeeping (session set-up, context check, describe, state, feature statistics); the golden files end statements at `;`. */
+const built = (fake: FakeSnowflake) => fake.statements().filter((q) => !/information_schema\.columns|"FSQL_STATE"|"FSQL_FEATURE_STATS"/.test(q)).map((q) => q.trimEnd());
 
 /** Latest-row-per-entity queries answered from the TABLES layout: one row per view, an hour old. */
 function latestRows(fake: FakeSnowflake, hourAgo: number): void {

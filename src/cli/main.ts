@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sync: () => import('./commands/sync.js'),
   get: () => import('./commands/get.js'),
   freshness: () => import('./commands/freshness.js'),
+  monitor: () => import('./commands/monitor.js'),
   serve: () => import('./commands/serve.js'),
   'api-key': () => import('./commands/api-key.js'),
   'skew-check': () => import('./commands/skew-check.js'),

@@ -106,6 +106,19 @@ export class BigQueryDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
+  /** Percentiles: the 101 boundaries of APPROX_QUANTILES(x, 100), picked by offset (an empty array, for no values, reads NULL). */
+  quantileAggregates(expr: string, _ps: readonly number[]): string[] {
+    return [`approx_quantiles(${expr}, 100)`];
+  }
+
+  quantileAt(columns: string[], ps: readonly number[], i: number): string {
+    return `${columns[0]}[safe_offset(${Math.round(ps[i] * 100)})]`;
+  }
+
+  approxDistinct(expr: string): string {
+    return `approx_count_distinct(${expr})`;
+  }
+
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, [])`;
   }

@@ -108,6 +108,18 @@ export abstract class Dialect {
   /** `expr`, an array, or an empty array of its type where it is NULL. */
   abstract orEmptyArray(expr: string): string;
 
+  /* Feature statistics (dialects/feature-stats.ts). */
+  /**
+   * Aggregates over a float64 expression (NULLs ignored) from which `quantileAt` reads the
+   * quantiles `ps`: one list-valued aggregate, or one per quantile; approximate where the
+   * warehouse's own estimate is cheaper (the error each has is in dialects/CONTEXT.md).
+   */
+  abstract quantileAggregates(expr: string, ps: readonly number[]): string[];
+  /** The `i`-th quantile of `ps`, read from the output `columns` of quantileAggregates (NULL when there were no values). */
+  abstract quantileAt(columns: string[], ps: readonly number[], i: number): string;
+  /** An approximate count of the distinct non-NULL values of `expr`, as a 64-bit integer. */
+  abstract approxDistinct(expr: string): string;
+
   /* On-demand expressions (dialects/expression-sql.ts; semantics in expressions/evaluate.ts). */
   /** `a op b` of two int64 values: NULL where the exact result leaves int64, never an error. */
   abstract checkedInt64(op: '+' | '-' | '*', a: string, b: string): string;

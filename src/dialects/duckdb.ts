@@ -94,6 +94,23 @@ export class DuckDbDialect extends Dialect {
   }
 
   /** COALESCE casts the empty list to the other argument's list type. */
+  /**
+   * A reservoir of 32,768 values per column: exact for fewer values, else a rank error of standard
+   * deviation at most 0.5 / sqrt(32768) = 0.28 percentage points. Several times cheaper than
+   * approx_quantile's t-digest (bench/feature-stats.ts), and no less deterministic.
+   */
+  quantileAggregates(expr: string, ps: readonly number[]): string[] {
+    return [`reservoir_quantile(${expr}, [${ps.join(', ')}], 32768)`];
+  }
+
+  quantileAt(columns: string[], _ps: readonly number[], i: number): string {
+    return `${columns[0]}[${i + 1}]`;
+  }
+
+  approxDistinct(expr: string): string {
+    return `approx_count_distinct(${expr})`;
+  }
+
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, [])`;
   }

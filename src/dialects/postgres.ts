@@ -106,6 +106,20 @@ export class PostgresDialect extends Dialect {
   }
 
   /** `'{}'` takes the array's type from the other argument. */
+  /** No approximate percentiles: percentile_cont sorts the values (exact). */
+  quantileAggregates(expr: string, ps: readonly number[]): string[] {
+    return [`percentile_cont(array[${ps.join(', ')}]::float8[]) within group (order by ${expr})`];
+  }
+
+  quantileAt(columns: string[], _ps: readonly number[], i: number): string {
+    return `${columns[0]}[${i + 1}]`;
+  }
+
+  /** No HyperLogLog without an extension: exact. */
+  approxDistinct(expr: string): string {
+    return `count(distinct ${expr})`;
+  }
+
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, '{}')`;
   }

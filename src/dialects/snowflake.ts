@@ -98,6 +98,19 @@ export class SnowflakeDialect extends Dialect {
     return `array_agg(${expr}) within group (order by ${order.join(', ')})`;
   }
 
+  /** APPROX_PERCENTILE (t-digest) has one fraction per call. */
+  quantileAggregates(expr: string, ps: readonly number[]): string[] {
+    return ps.map((p) => `approx_percentile(${expr}, ${p})`);
+  }
+
+  quantileAt(columns: string[], _ps: readonly number[], i: number): string {
+    return columns[i];
+  }
+
+  approxDistinct(expr: string): string {
+    return `approx_count_distinct(${expr})`;
+  }
+
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, array_construct())`;
   }

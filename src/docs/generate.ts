@@ -11,6 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderViewSql, type Compilation } from '../compiler/compile.js';
 import { renderLatestFeatureStats } from '../dialects/feature-stats.js';
+import { statsTableOf } from '../offline/feature-stats.js';
+import { STATS_TABLE } from '../plans/feature-stats.js';
 import type { Logger } from '../log.js';
 import { checkFreshness, type FreshnessReport } from '../offline/freshness.js';
 import type { RunResults } from '../offline/run.js';
@@ -21,7 +23,6 @@ import { Timestamp, type Value } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { buildCatalog, statsKey, type Catalog, type FeatureStats } from './catalog.js';
 
-export const STATS_TABLE = 'fsql_feature_stats';
 /** The page's own files, shipped beside dist/ (package.json `files`). */
 const SITE_DIR = join(resolve(fileURLToPath(import.meta.url), '../../../..'), 'src', 'docs', 'site');
 const SITE_FILES = ['index.html', 'app.js', 'app.css'];
@@ -47,7 +48,7 @@ export interface DocsInputs {
 export async function readWarehouseFacts(project: Project, c: Compilation, wh: Warehouse): Promise<WarehouseFacts> {
   const notes: string[] = [];
   let stats: Map<string, FeatureStats> | undefined;
-  const table = wh.dialect.tableIn(project.target, STATS_TABLE);
+  const table = statsTableOf(wh, project);
   if (await wh.describe(table)) {
     stats = new Map();
     for (const row of await wh.query(renderLatestFeatureStats(wh.dialect, table), { label: STATS_TABLE })) {

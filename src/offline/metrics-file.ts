@@ -1,5 +1,5 @@
 /**
- * `--metrics-file F` of `run` and `sync`: the command's figures per view in Prometheus' text
+ * `--metrics-file F` of `run` and `sync` (`monitor`'s figures: offline/monitor-metrics.ts): the command's figures per view in Prometheus' text
  * format, for node_exporter's textfile collector (cron jobs have no /metrics to scrape). Written
  * to a temporary file and renamed, so a scrape never sees half a file. Two families carry over
  * from the file a previous run left: the last success time of a view that failed this time (an
@@ -57,9 +57,14 @@ export function writeMetricsFile(path: string, command: 'run' | 'sync', outcomes
     if (command === 'sync' && o.rows !== undefined) values.push({ name: name('rows'), labels, value: o.rows });
     values.push({ name: name('failures_total'), labels, value: (previous.get(seriesKey(name('failures_total'), labels)) ?? 0) + (o.ok ? 0 : 1) });
   }
+  writeMetricsText(path, renderValues(HELP[command], values));
+}
+
+/** Writes a metrics file's text to a temporary file and renames it over `path` (a scrape never sees half a file). */
+export function writeMetricsText(path: string, text: string): void {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, renderValues(HELP[command], values));
+    writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (e) {
     throw new ProjectError('--metrics-file', `cannot write ${path}: ${(e as Error).message}. Choose a path in a folder you can write to.`);

@@ -12,11 +12,13 @@ import type { Logger } from '../log.js';
 import { renderMaterialize } from '../dialects/materialize.js';
 import { renderNewest } from '../dialects/queries.js';
 import type { MaterializePlan, TableStorage } from '../plans/materialize.js';
+import type { RelationName } from '../plans/relation.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
 import { aggregatePlan, runAggregate, tilesUpToDate } from './run-aggregate.js';
+import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun } from './feature-stats.js';
 
 export interface RunOptions {
   select?: string[];
@@ -32,6 +34,8 @@ export interface RunOptions {
   modified?: ReadonlySet<string>;
   /** after a view builds (`fsql build`: its tests): a message fails the view, and its descendants are skipped */
   afterBuild?: (view: string, c: Compilation) => Promise<string | undefined>;
+  /** the time feature statistics are recorded at (tests inject one; default: now) */
+  clock?: () => Timestamp;
 }
 
 export type ViewStatus = 'success' | 'error' | 'skipped';
@@ -45,6 +49,10 @@ export interface ViewResult {
   execution_time: number;
   message: string;
   columns?: { name: string; type: string }[];
+  /** seconds of execution_time spent recording the feature statistics */
+  stats_time?: number;
+  /** problems that did not fail the view (its feature statistics could not be recorded) */
+  warnings?: string[];
 }
 
 export interface RunResults {
@@ -84,6 +92,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
   const threads = Math.max(1, opts.threads ?? project.target.threads);
+  const invocationId = randomUUID();
 
   const ready = (name: string) => c.dag.parents.get(name)!.every((p) => !pending.has(p) && !running.has(p));
   while (pending.size > 0 || running.size > 0) {
@@ -98,12 +107,14 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         continue;
       }
       log.step(`${order.length - pending.size} of ${order.length} START ${name} (${project.views.get(name)!.config.materialized})`);
-      const job = buildView(c, wh, project.views.get(name)!, opts).then(async (built) => {
+      const stats = { runId: invocationId, recordedAt: opts.clock?.() ?? Timestamp.fromMillis(Date.now()), table: statsTableOf(wh, project) };
+      const job = buildView(c, wh, project.views.get(name)!, opts, stats).then(async (built) => {
         const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
         const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
         results.set(name, r);
         running.delete(name);
         const done = results.size;
+        for (const w of r.warnings ?? []) log.warn(`${name}: ${w}`, { view: name });
         if (r.status === 'success') log.info(`OK   ${name} ${r.kind}${r.range ? ` [${r.range.start ?? '…'} .. ${r.range.end ?? 'now'})` : ''} in ${r.execution_time.toFixed(2)}s`, { view: name, status: r.status });
         else log.error(`FAIL ${name}: ${r.message}`, { view: name, status: r.status });
         log.progress(`${done} of ${order.length} views done, ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -114,7 +125,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   }
   log.endProgress();
   const out: RunResults = {
-    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), target: project.target.name },
+    metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), invocation_id: invocationId, target: project.target.name },
     elapsed_time: (Date.now() - started) / 1000,
     args: { select: opts.select ?? [], exclude: opts.exclude ?? [], full_refresh: Boolean(opts.fullRefresh), start: opts.start?.toISOString() ?? null, end: opts.end?.toISOString() ?? null },
     results: order.map((n) => results.get(n)!),
@@ -141,7 +152,7 @@ function storageOf(view: ViewDef): TableStorage {
   };
 }
 
-async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<ViewResult> {
+async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions, stats: StatsRun & { table: RelationName }): Promise<ViewResult> {
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
@@ -160,6 +171,10 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     await wh.execute(statements, { atomic, label: view.file });
     const columns = (await wh.describe(relation)) ?? [];
     checkBuiltColumns(view, columns);
+    // statistics of the rows just built (a SQL view has none of its own); the table stands if they fail
+    const t1 = Date.now();
+    const warning = plan.kind === 'view' ? undefined : await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
+    const statsTime = (Date.now() - t1) / 1000;
     return {
       ...base,
       status: 'success',
@@ -168,6 +183,8 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
       execution_time: (Date.now() - t0) / 1000,
       message: 'OK',
       columns: columns.map((col) => ({ name: col.name, type: typeName(col.type) })),
+      ...(plan.kind === 'view' ? {} : { stats_time: statsTime }),
+      ...(warning ? { warnings: [warning] } : {}),
     };
   } catch (e) {
     if (!(e instanceof FsqlError)) throw e;

@@ -8,12 +8,13 @@ import { registerSecretEnv } from '../secrets.js';
 import { expectKeys, expectMapping, expectString, expectStringList, isMapping } from './checks.js';
 import { indexUnique, readModelYaml, type ViewDoc } from './model-files.js';
 import { loadTarget } from './profiles.js';
-import { sourceKey, type Entity, type MacroFile, type OnDemandView, type Project, type RequestSource, type ServiceDef, type SourceTable, type ViewDef } from './types.js';
+import { sourceKey, type Entity, type MonitorConfig, type MacroFile, type OnDemandView, type Project, type RequestSource, type ServiceDef, type SourceTable, type ViewDef } from './types.js';
 import { parseViewConfig, splitConfig } from './view-config.js';
 import { readOnDemandView } from './on-demand-view.js';
 import { checkOnDemandInputs } from './on-demand-inputs.js';
 import { AGG_HELP, attachAggregate } from './aggregate-config.js';
 import { YamlFile } from './yaml-file.js';
+import { readMonitors } from './monitors.js';
 
 export interface LoadOptions {
   projectDir?: string;
@@ -25,7 +26,7 @@ export interface LoadOptions {
   requireViews?: boolean;
 }
 
-const PROJECT_KEYS = ['name', 'version', 'config-version', 'profile', 'model-paths', 'macro-paths', 'target-path', 'vars'];
+const PROJECT_KEYS = ['name', 'version', 'config-version', 'profile', 'model-paths', 'macro-paths', 'target-path', 'vars', 'monitors'];
 
 export function loadProject(opts: LoadOptions = {}): Project {
   registerSecretEnv();
@@ -82,6 +83,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
     macros,
     requestSources: indexUnique(requestSources, (r) => r.name, 'request source'),
     onDemandViews: indexUnique(onDemand, (v) => v.name, 'on-demand view'),
+    monitors: settings.monitors,
   };
   indexUnique([...views, ...onDemand], (v) => v.name, 'feature view name (file base name)');
   attachDocs(project, docs);
@@ -100,6 +102,7 @@ interface ProjectSettings {
   macroPaths: string[];
   targetPath: string;
   vars: Record<string, unknown>;
+  monitors?: MonitorConfig;
 }
 
 function readProjectFile(dir: string): ProjectSettings {
@@ -124,6 +127,7 @@ function readProjectFile(dir: string): ProjectSettings {
     macroPaths: paths('macro-paths', 'macros'),
     targetPath: expectString(y, ['target-path'], m['target-path'], 'target-path') ?? 'target',
     vars,
+    monitors: m.monitors === undefined ? undefined : readMonitors(y, ['monitors'], m.monitors),
   };
 }
 
@@ -169,6 +173,7 @@ function attachDocs(project: Project, docs: ViewDoc[]): void {
     }
     view.columns = doc.columns;
     view.docFile = doc.file;
+    view.monitors = doc.monitors;
     if (doc.description && !view.config.description) view.config.description = doc.description;
     if (doc.aggregate) attachAggregate(view, doc.aggregate, doc);
   }

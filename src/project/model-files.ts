@@ -1,20 +1,21 @@
 /** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
-import type { ColumnDoc, ColumnTest, Entity, Freshness, RequestSource, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import type { ColumnDoc, ColumnTest, Entity, Freshness, MonitorConfig, RequestSource, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
 import { readRequestSource } from './request-sources.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
 import { ProjectError } from '../errors.js';
 import type { AggregateSpec } from '../plans/aggregate.js';
 import { readAggregations } from './aggregate-config.js';
+import { readMonitors } from './monitors.js';
 import { isAbsolute, resolve } from 'node:path';
 
 const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_services', 'request_sources'];
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
-const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations', 'monitors'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
-const COLUMN_KEYS = ['name', 'description', 'tests', 'tags'];
+const COLUMN_KEYS = ['name', 'description', 'tests', 'tags', 'monitors'];
 const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
 export const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'accepted_range'];
 
@@ -24,6 +25,7 @@ export interface ViewDoc {
   columns: ColumnDoc[];
   /** `materialized: aggregate` with its `aggregations:` (SPEC section 9's YAML form) */
   aggregate?: AggregateSpec;
+  monitors?: MonitorConfig;
   file: string;
   line?: number;
 }
@@ -106,7 +108,8 @@ function readViewDoc(y: YamlFile, path: Path, v: unknown): ViewDoc {
   expectKeys(y, path, m, VIEW_DOC_KEYS, 'a feature_views entry');
   const name = expectName(y, [...path, 'name'], m.name, 'feature view name');
   const columns = expectList(y, [...path, 'columns'], m.columns, 'columns').map((c, i) => readColumn(y, [...path, 'columns', i], c));
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), file: y.file, line: y.line(path) };
+  const monitors = m.monitors === undefined ? undefined : readMonitors(y, [...path, 'monitors'], m.monitors);
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), monitors, file: y.file, line: y.line(path) };
 }
 
 function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, name: string): AggregateSpec | undefined {
@@ -142,6 +145,7 @@ function readColumn(y: YamlFile, path: Path, v: unknown): ColumnDoc {
     description: expectString(y, [...path, 'description'], m.description, 'description') ?? '',
     tags: expectStringList(y, [...path, 'tags'], m.tags, 'tags'),
     tests,
+    ...(m.monitors === undefined ? {} : { monitors: readMonitors(y, [...path, 'monitors'], m.monitors) }),
   };
 }
 

@@ -50,6 +50,16 @@ export interface Freshness {
   errorAfterSeconds?: number;
 }
 
+/** A `monitors:` block as written: only the keys it sets; null turns a check off (project/monitors.ts). */
+export interface MonitorConfig {
+  nullFractionMax?: number | null;
+  psiMax?: number | null;
+  meanShiftMaxSigma?: number | null;
+  /** strings: the change of the approximate distinct count, as a fraction of the baseline's */
+  distinctChangeMax?: number | null;
+  baselineSeconds?: number;
+}
+
 export interface SourceTable {
   source: string;
   name: string;
@@ -85,6 +95,7 @@ export interface ColumnDoc {
   description: string;
   tags: string[];
   tests: ColumnTest[];
+  monitors?: MonitorConfig;
 }
 
 export interface ViewConfig {
@@ -127,6 +138,8 @@ export interface ViewDef {
   /** docs and tests from a `feature_views:` YAML entry */
   columns: ColumnDoc[];
   docFile?: string;
+  /** the feature_views entry's `monitors:` */
+  monitors?: MonitorConfig;
 }
 
 export interface ServiceFeatureRef {
@@ -192,6 +205,8 @@ export interface Project {
   macros: MacroFile[];
   requestSources: Map<string, RequestSource>;
   onDemandViews: Map<string, OnDemandView>;
+  /** fsql_project.yml's `monitors:`, the project's defaults */
+  monitors?: MonitorConfig;
 }
 
 export function sourceKey(source: string, table: string): string {

@@ -61,7 +61,7 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
   if (serviceName !== undefined && refs !== undefined) throw badRequest("send 'feature_service' or 'features', not both.");
   if (serviceName !== undefined) {
     if (typeof serviceName !== 'string') throw badRequest(`'feature_service' must be a string, not ${jsonTypeOf(serviceName)}.`);
-    const plan = serviceByName(s, serviceName, ctx.principal).plan!;
+    const plan = serviceByName(s, serviceName, ctx).plan!;
     sel = { plan, order: plan.features.map((_, i) => i) };
   } else if (refs !== undefined) {
     if (!Array.isArray(refs)) throw badRequest(`'features' must be a list of "view:feature", not ${jsonTypeOf(refs)}.`);

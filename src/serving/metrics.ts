@@ -22,8 +22,8 @@ export interface MetricsSnapshot {
 }
 
 export const HELP: MetricHelp[] = [
-  { name: 'fsql_http_requests_total', type: 'counter', help: 'HTTP requests by endpoint and status.' },
-  { name: 'fsql_http_request_duration_seconds', type: 'histogram', help: 'HTTP request latency by endpoint and status, from the first byte read to the last byte written.' },
+  { name: 'fsql_http_requests_total', type: 'counter', help: 'HTTP requests by feature service (empty where the request named none that exists), endpoint and status.' },
+  { name: 'fsql_http_request_duration_seconds', type: 'histogram', help: 'HTTP request latency by feature service, endpoint and status, from the first byte read to the last byte written.' },
   { name: 'fsql_online_store_read_duration_seconds', type: 'histogram', help: 'Latency of one online store read (one round trip) by endpoint.' },
   { name: 'fsql_online_store_errors_total', type: 'counter', help: 'Online store calls that failed.' },
   { name: 'fsql_served_views_total', type: 'counter', help: "Feature views read for an entity, by service, view and outcome: present, or MISSING_DATA because not_found, expired (past the TTL) or future (dated after the request's time)." },

@@ -63,6 +63,8 @@ export interface RequestContext {
   now: Timestamp;
   /** the route's endpoint label, for store latency metrics */
   endpoint: string;
+  /** the feature service the request reads, once the handler has found it in the catalogue (the request metrics' `service` label) */
+  service?: string;
 }
 
 export interface Reply {
@@ -190,6 +192,7 @@ export class FeatureServer {
     const route = this.routes.get(path);
     let reply: Reply;
     let endpoint = route ? path : 'other';
+    let ctx: RequestContext | undefined;
     try {
       if (!route) throw new RequestError(404, GRPC.NOT_FOUND, `no endpoint ${req.method} ${path.slice(0, 100)}; see GET /api/v1/feature-services and the README's HTTP API section.`);
       if (req.method !== route.method) {
@@ -198,7 +201,7 @@ export class FeatureServer {
       }
       const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(req.headers.authorization) : ANONYMOUS;
       const body = route.body ? parseJsonBody(await this.readBody(req, res)) : undefined;
-      const ctx = { body, principal, started, endpoint, now: this.state.clock() };
+      ctx = { body, principal, started, endpoint, now: this.state.clock() };
       try {
         reply = await route.handler(this.state, ctx);
       } catch (e) {
@@ -217,15 +220,16 @@ export class FeatureServer {
       res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
       res.end(reply.body);
     }
-    this.record(endpoint, status, started);
+    this.record(endpoint, status, ctx?.service ?? '', started);
     this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
   }
 
-  private record(endpoint: string, status: number, started: bigint): void {
-    const id = `${endpoint}|${status}`;
+  /** Request count and latency by endpoint, status and service ('' where the request named none the catalogue has). */
+  private record(endpoint: string, status: number, service: string, started: bigint): void {
+    const id = `${endpoint}|${status}|${service}`;
     let keys = this.seriesCache.get(id);
     if (!keys) {
-      const labels = { endpoint, status: String(status) };
+      const labels = { service, endpoint, status: String(status) };
       keys = [seriesKey('fsql_http_requests_total', labels), seriesKey('fsql_http_request_duration_seconds', labels)];
       this.seriesCache.set(id, keys);
     }

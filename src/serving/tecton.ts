@@ -7,7 +7,7 @@
 import { featuresJson } from './feature-json.js';
 import { parseJoinKeyMap } from '../online/join-keys.js';
 import { evaluateOnDemand, type ServedRow, type ServicePlan } from '../online/vector.js';
-import { forbidden, mayRead, type Principal } from './auth.js';
+import { forbidden, mayRead } from './auth.js';
 import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
 import { dataTypeJson, toJsonValue } from './encode.js';
 import { parseRequestContext } from '../online/request-fields.js';
@@ -46,7 +46,7 @@ export function paramsOf(body: unknown): JsonObject {
 }
 
 /** Resolves feature_service_name (or featureServiceId) and workspace_name, and checks the key may read it. */
-export function serviceOf(s: ServerState, params: JsonObject, principal: Principal): CatalogService {
+export function serviceOf(s: ServerState, params: JsonObject, ctx: RequestContext): CatalogService {
   const name = optionalString(params, 'feature_service_name', 'featureServiceName');
   const id = optionalString(params, 'feature_service_id', 'featureServiceId');
   if (name !== undefined && id !== undefined && name !== id) throw badRequest('send feature_service_name or feature_service_id, not both.');
@@ -56,15 +56,17 @@ export function serviceOf(s: ServerState, params: JsonObject, principal: Princip
   if (workspace !== undefined && workspace !== '' && !s.catalog.isWorkspace(workspace)) {
     throw notFound(`workspace ${quote(workspace)} not found; this server serves workspace '${s.catalog.projectName}' (or '${s.catalog.targetName}').`);
   }
-  return serviceByName(s, wanted, principal);
+  return serviceByName(s, wanted, ctx);
 }
 
-export function serviceByName(s: ServerState, wanted: string, principal: Principal): CatalogService {
+/** The service named `wanted`, once found also the request's `service` (its metrics' label), then checked: readable, online, servable. */
+export function serviceByName(s: ServerState, wanted: string, ctx: RequestContext): CatalogService {
   const service = s.catalog.services.get(wanted);
   if (!service) {
     throw notFound(`feature service ${quote(wanted)} not found; services: ${[...s.catalog.services.keys()].join(', ') || '(none)'}.`);
   }
-  if (!mayRead(principal, service.name)) throw forbidden(`this API key may not read feature service '${service.name}'.`);
+  ctx.service = service.name;
+  if (!mayRead(ctx.principal, service.name)) throw forbidden(`this API key may not read feature service '${service.name}'.`);
   if (!service.online) throw notFound(`feature service '${service.name}' is not online (online: false in its YAML).`);
   if (!service.plan) throw new UnavailableService(service.unavailable ?? `feature service '${service.name}' cannot be served.`);
   return service;
@@ -200,7 +202,7 @@ function sloInfo(ctx: RequestContext, storeSeconds: number): string {
 
 export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Promise<Reply> {
   const params = paramsOf(ctx.body);
-  const service = serviceOf(s, params, ctx.principal);
+  const service = serviceOf(s, params, ctx);
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
   const keys = joinKeysOf(service, params);
@@ -226,7 +228,7 @@ export const MAX_BATCH = 1000;
 
 export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext): Promise<Reply> {
   const params = paramsOf(ctx.body);
-  const service = serviceOf(s, params, ctx.principal);
+  const service = serviceOf(s, params, ctx);
   const options = metadataOptionsOf(params);
   checkUnusedFields(params);
   const list = field(params, 'request_data', 'requestData');
@@ -267,7 +269,7 @@ function serviceMetadata(service: CatalogService): Record<string, unknown> {
 
 export async function tectonMetadata(s: ServerState, ctx: RequestContext): Promise<Reply> {
   const params = paramsOf(ctx.body);
-  const service = serviceOf(s, params, ctx.principal);
+  const service = serviceOf(s, params, ctx);
   return { body: JSON.stringify(serviceMetadata(service)) };
 }
 

@@ -1,4 +1,5 @@
 /** BigQuery test set-up: a fake server on loopback, a service-account key for it, adapters and profiles pointing at it. */
+import { STATS_COLUMNS } from '../../src/dialects/feature-stats.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,10 @@ export async function bigQueryFixture(): Promise<BigQueryFixture> {
   fake.onQuery(/^create table if not exists `acme-ml\.features\.fsql_state`/, { creates: { table: 'acme-ml.features.fsql_state', schema: [{ name: 'applied_at', type: 'TIMESTAMP' }, { name: 'state', type: 'STRING' }] } });
   fake.onQuery(/^insert into `acme-ml\.features\.fsql_state`/, {});
   fake.onQuery(/^select `state` from `acme-ml\.features\.fsql_state`/, { result: { schema: [{ name: 'state', type: 'STRING' }], rows: [] } });
+  // the feature statistics (offline/feature-stats.ts) run records after each view's build
+  const statsSchema = STATS_COLUMNS.map((name) => ({ name, type: /^(view_name|feature|run_id)$/.test(name) ? 'STRING' : /^(range_start|range_end|recorded_at)$/.test(name) ? 'TIMESTAMP' : /^(row_count|approx_distinct)$/.test(name) ? 'INT64' : 'FLOAT64' }));
+  fake.onQuery(/^create table if not exists `acme-ml\.features\.fsql_feature_stats`/, { creates: { table: 'acme-ml.features.fsql_feature_stats', schema: statsSchema } });
+  fake.onQuery(/^insert into `acme-ml\.features\.fsql_feature_stats`/, {});
   const dir = mkdtempSync(join(tmpdir(), 'fsql-bq-'));
   const key = fake.serviceAccount(SA_EMAIL);
   const keyfile = join(dir, 'key.json');

@@ -1,0 +1,56 @@
+create table if not exists "ANALYTICS"."FEATURES"."FSQL_FEATURE_STATS" as
+select * from (select cast(null as VARCHAR) as "VIEW_NAME", cast(null as VARCHAR) as "FEATURE", cast(null as VARCHAR) as "RUN_ID", cast(null as TIMESTAMP_NTZ) as "RANGE_START", cast(null as TIMESTAMP_NTZ) as "RANGE_END", cast(null as TIMESTAMP_NTZ) as "RECORDED_AT", cast(null as NUMBER(38,0)) as "ROW_COUNT", cast(null as FLOAT) as "NULL_FRACTION", cast(null as FLOAT) as "MEAN", cast(null as FLOAT) as "STDDEV", cast(null as FLOAT) as "MIN", cast(null as FLOAT) as "MAX", cast(null as FLOAT) as "P01", cast(null as FLOAT) as "P05", cast(null as FLOAT) as "P25", cast(null as FLOAT) as "P50", cast(null as FLOAT) as "P75", cast(null as FLOAT) as "P95", cast(null as FLOAT) as "P99", cast(null as NUMBER(38,0)) as "APPROX_DISTINCT") as fsql_empty where 1 = 0;
+insert into "ANALYTICS"."FEATURES"."FSQL_FEATURE_STATS" ("VIEW_NAME", "FEATURE", "RUN_ID", "RANGE_START", "RANGE_END", "RECORDED_AT", "ROW_COUNT", "NULL_FRACTION", "MEAN", "STDDEV", "MIN", "MAX", "P01", "P05", "P25", "P50", "P75", "P95", "P99", "APPROX_DISTINCT")
+select cast('activity' as VARCHAR) as "VIEW_NAME",
+  cast(case k."I" when 0 then 'amount' when 1 then 'qty' when 2 then 'category' when 3 then 'flag' end as VARCHAR) as "FEATURE",
+  cast('run-1' as VARCHAR) as "RUN_ID",
+  cast('2024-05-02 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "RANGE_START",
+  cast('2024-05-03 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "RANGE_END",
+  cast('2024-05-03 01:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "RECORDED_AT",
+  cast(s."N" as NUMBER(38,0)) as "ROW_COUNT",
+  cast(case k."I" when 0 then case when (s."N") = 0 then null else cast(s."N" - s."F0_COUNT" as FLOAT) / (s."N") end when 1 then case when (s."N") = 0 then null else cast(s."N" - s."F1_COUNT" as FLOAT) / (s."N") end when 2 then case when (s."N") = 0 then null else cast(s."N" - s."F2_COUNT" as FLOAT) / (s."N") end when 3 then case when (s."N") = 0 then null else cast(s."N" - s."F3_COUNT" as FLOAT) / (s."N") end end as FLOAT) as "NULL_FRACTION",
+  cast(case k."I" when 0 then s."F0_MEAN" when 1 then s."F1_MEAN" end as FLOAT) as "MEAN",
+  cast(case k."I" when 0 then s."F0_STDDEV" when 1 then s."F1_STDDEV" end as FLOAT) as "STDDEV",
+  cast(case k."I" when 0 then s."F0_MIN" when 1 then s."F1_MIN" end as FLOAT) as "MIN",
+  cast(case k."I" when 0 then s."F0_MAX" when 1 then s."F1_MAX" end as FLOAT) as "MAX",
+  cast(case k."I" when 0 then s."F0_Q0" when 1 then s."F1_Q0" end as FLOAT) as "P01",
+  cast(case k."I" when 0 then s."F0_Q1" when 1 then s."F1_Q1" end as FLOAT) as "P05",
+  cast(case k."I" when 0 then s."F0_Q2" when 1 then s."F1_Q2" end as FLOAT) as "P25",
+  cast(case k."I" when 0 then s."F0_Q3" when 1 then s."F1_Q3" end as FLOAT) as "P50",
+  cast(case k."I" when 0 then s."F0_Q4" when 1 then s."F1_Q4" end as FLOAT) as "P75",
+  cast(case k."I" when 0 then s."F0_Q5" when 1 then s."F1_Q5" end as FLOAT) as "P95",
+  cast(case k."I" when 0 then s."F0_Q6" when 1 then s."F1_Q6" end as FLOAT) as "P99",
+  cast(case k."I" when 2 then s."F2_DISTINCT" end as NUMBER(38,0)) as "APPROX_DISTINCT"
+from (
+  select count(*) as "N",
+    count("AMOUNT") as "F0_COUNT",
+    avg(cast("AMOUNT" as FLOAT)) as "F0_MEAN",
+    stddev_samp(cast("AMOUNT" as FLOAT)) as "F0_STDDEV",
+    min(cast("AMOUNT" as FLOAT)) as "F0_MIN",
+    max(cast("AMOUNT" as FLOAT)) as "F0_MAX",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.01) as "F0_Q0",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.05) as "F0_Q1",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.25) as "F0_Q2",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.5) as "F0_Q3",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.75) as "F0_Q4",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.95) as "F0_Q5",
+    approx_percentile(cast("AMOUNT" as FLOAT), 0.99) as "F0_Q6",
+    count("QTY") as "F1_COUNT",
+    avg(cast("QTY" as FLOAT)) as "F1_MEAN",
+    stddev_samp(cast("QTY" as FLOAT)) as "F1_STDDEV",
+    min(cast("QTY" as FLOAT)) as "F1_MIN",
+    max(cast("QTY" as FLOAT)) as "F1_MAX",
+    approx_percentile(cast("QTY" as FLOAT), 0.01) as "F1_Q0",
+    approx_percentile(cast("QTY" as FLOAT), 0.05) as "F1_Q1",
+    approx_percentile(cast("QTY" as FLOAT), 0.25) as "F1_Q2",
+    approx_percentile(cast("QTY" as FLOAT), 0.5) as "F1_Q3",
+    approx_percentile(cast("QTY" as FLOAT), 0.75) as "F1_Q4",
+    approx_percentile(cast("QTY" as FLOAT), 0.95) as "F1_Q5",
+    approx_percentile(cast("QTY" as FLOAT), 0.99) as "F1_Q6",
+    count("CATEGORY") as "F2_COUNT",
+    approx_count_distinct("CATEGORY") as "F2_DISTINCT",
+    count("FLAG") as "F3_COUNT"
+  from "ANALYTICS"."FEATURES"."ACTIVITY"
+  where "EVENT_TS" >= '2024-05-02 00:00:00.000000'::timestamp_ntz and "EVENT_TS" < '2024-05-03 00:00:00.000000'::timestamp_ntz
+) as s
+cross join (select 0 as "I" union all select 1 as "I" union all select 2 as "I" union all select 3 as "I") as k;
