@@ -549,6 +549,24 @@ function apiTests(kind: StoreKind): void {
       assert.deepEqual(list.json.featureServices, []);
     });
 
+    test('a revoked key stops working once its cached lookup is older than the cache time (injected clock)', async () => {
+      const k = newApiKey('soon revoked', []);
+      await authStore.putApiKey(k.record);
+      let now = Timestamp.fromMillis(Date.UTC(2026, 0, 1));
+      const cached = await startServer(project, authStore, { auth: true, authCacheMs: 5000, clock: () => now });
+      try {
+        const status = async () => (await cached.post(GET, { params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1001', merchant_id: 'm_7' } } }, { authorization: `Bearer ${k.key}` })).status;
+        assert.equal(await status(), 200);
+        await authStore.putApiKey({ ...k.record, revoked: true });
+        now = Timestamp.fromMillis(now.millis + 4999);
+        assert.equal(await status(), 200, 'within the cache time the lookup is not repeated');
+        now = Timestamp.fromMillis(now.millis + 2);
+        assert.equal(await status(), 401, 'after it, the revocation holds');
+      } finally {
+        await cached.close();
+      }
+    });
+
     test('health and metrics need no key', async () => {
       assert.equal((await secured.get('/health')).status, 200);
       assert.equal((await secured.get('/metrics')).status, 200);

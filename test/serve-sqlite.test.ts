@@ -205,8 +205,7 @@ test('fsql api-key + fsql serve --auth --workers 2: 401, 403, Tecton-key and Bea
     const revoke = cli('api-key', 'revoke', all.id);
     assert.equal(revoke.code, 0, revoke.stderr);
     assert.equal(cli('api-key', 'revoke', 'ffffffffffff').code, 1);
-    await new Promise((r) => setTimeout(r, 5500));
-    assert.equal((await ask({ authorization: `Tecton-key ${all.key}` })).status, 401);
+    // (that a revoked key stops working after the lookup cache's 5 s is serve-api's, on an injected clock)
     assert.ok(!stderr().includes(all.key) && !stderr().includes(merchant.key), 'keys never reach the log');
   } finally {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -66,6 +66,8 @@ export class Authenticator {
   constructor(
     private readonly store: OnlineStore,
     private readonly cacheMs = 5000,
+    /** the server's clock, in Unix milliseconds */
+    private readonly nowMs: () => number = Date.now,
     private readonly maxEntries = 10000,
   ) {}
 
@@ -75,7 +77,7 @@ export class Authenticator {
       throw unauthenticated(header ? 'the Authorization header is malformed; send "Authorization: Tecton-key <key>" or "Authorization: Bearer <key>".' : 'this server requires an API key; send "Authorization: Tecton-key <key>" or "Authorization: Bearer <key>" (create one with fsql api-key create).');
     }
     const hash = hashApiKey(key);
-    const now = Date.now();
+    const now = this.nowMs();
     let hit = this.cache.get(hash);
     if (!hit || hit.until < now) {
       const record = await this.store.findApiKeyByHash(hash);

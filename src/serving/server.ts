@@ -114,7 +114,7 @@ export class FeatureServer {
     const metrics = new Metrics();
     const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
     this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics, opts.cache ? new ReadCache(opts.cache) : undefined), clock };
-    this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
+    this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000, () => clock().millis);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
     this.routes = new Map<string, Route>([
