@@ -1,0 +1,89 @@
+/**
+ * The sync query of an aggregate view (plans/aggregate-online.ts): one result, ordered by the
+ * entity's keys, holding per entity its merged window states (one STATE row), the raw rows the
+ * horizon needs (RAW), and what merged states cannot hold as numbers: C's distinct values (DISTINCT)
+ * and its earliest and latest rows per column (FIRST, LAST), ranked by (time, value) as train ranks
+ * them. The merged parts use the tiles' numerics (aggregate-state.ts): n, sum, avg as the mean,
+ * var_pop * n as M2, min, max. Reads the events from the longest window's start (every row before
+ * the sync time with a lifetime window) up to s + H, once.
+ */
+import { ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan, type StatePart } from '../plans/aggregate-online.js';
+import { Timestamp, type ScalarType } from '../values.js';
+import type { Dialect } from './dialect.js';
+
+export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string {
+  const id = (c: string) => d.quoteIdent(c);
+  const at = plan.at.micros;
+  const H = BigInt(Math.round(plan.horizonSeconds * 1e6));
+  const lit = (micros: bigint) => d.timestampLiteral(new Timestamp(micros));
+  const us = (w: number | undefined) => BigInt(Math.round((w ?? 0) * 1e6));
+  const ts = `r.${id(plan.timestamp)}`;
+  const input = (i: number) => `r.${id(plan.shape.inputs[i])}`;
+  const keys = plan.keys.map((k) => `r.${id(k)}`);
+  const events = d.relation(plan.events);
+  const { windows } = plan.shape;
+  /** the rows of C in window g: [s - W + H, s) (every row before s: lifetime) */
+  const inC = (g: number) => {
+    const w = windows[g].seconds;
+    return w === undefined ? `${ts} < ${lit(at)}` : `${ts} >= ${lit(at - us(w) + H)} and ${ts} < ${lit(at)}`;
+  };
+
+  // Every branch gives every column, NULL where it has nothing, cast so the union's types agree.
+  const stateColumns: { name: string; type: ScalarType; value: string }[] = [];
+  windows.forEach((w, g) => {
+    const mask = (x: string) => `case when ${inC(g)} then ${x} end`;
+    if (w.rows) stateColumns.push({ name: C.rows(g), type: 'int64', value: `count(${mask('1')})` });
+    w.parts.forEach((parts, i) => {
+      const x = mask(input(i));
+      const float = d.castTo(x, 'float64');
+      const type = plan.inputTypes[i];
+      const part: Record<StatePart, [ScalarType, string]> = {
+        n: ['int64', `count(${x})`],
+        s: [type === 'int64' ? 'int64' : 'float64', `sum(${x})`],
+        mean: ['float64', `avg(${float})`],
+        m2: ['float64', `var_pop(${float}) * count(${x})`],
+        min: [type, `min(${x})`],
+        max: [type, `max(${x})`],
+      };
+      for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: part[p][0], value: part[p][1] });
+    });
+  });
+  const branch = (kind: number, extra: { window?: number; column?: number; ts?: string; inputs?: Map<number, string>; state?: boolean }) =>
+    [
+      ...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`),
+      `${kind} as ${id(C.kind)}`,
+      `${d.castTo(String(extra.window ?? 'null'), 'int64')} as ${id(C.window)}`,
+      `${d.castTo(String(extra.column ?? 'null'), 'int64')} as ${id(C.column)}`,
+      `${extra.ts ?? d.castTo('null', 'timestamp')} as ${id(C.ts)}`,
+      ...plan.shape.inputs.map((_c, i) => `${extra.inputs?.get(i) ?? d.castTo('null', plan.inputTypes[i])} as ${id(C.input(i))}`),
+      ...stateColumns.map((s) => `${extra.state ? d.castTo(s.value, s.type) : d.castTo('null', s.type)} as ${id(s.name)}`),
+    ].join(', ');
+
+  const branches: string[] = [];
+  const longest = windows.some((w) => w.seconds === undefined) ? undefined : Math.max(...windows.map((w) => w.seconds!));
+  const cFrom = longest === undefined ? '' : ` and ${ts} >= ${lit(at - us(longest) + H)}`;
+  if (stateColumns.length > 0) {
+    branches.push(`select ${branch(ROW_KIND.STATE, { state: true })}\nfrom ${events} as r\nwhere ${ts} < ${lit(at)}${cFrom}\ngroup by ${keys.join(', ')}`);
+  }
+  // raw rows: each window's band [s - W, min(s - W + H, s)), and [s, s + H); each row once
+  const bands = [
+    ...windows.flatMap((w) => (w.seconds === undefined ? [] : [[at - us(w.seconds), at - us(w.seconds) + H < at ? at - us(w.seconds) + H : at]])),
+    [at, at + H],
+  ].map(([lo, hi]) => `(${ts} >= ${lit(lo)} and ${ts} < ${lit(hi)})`);
+  const all = new Map(plan.shape.inputs.map((_c, i) => [i, input(i)]));
+  branches.push(`select ${branch(ROW_KIND.RAW, { ts, inputs: all })}\nfrom ${events} as r\nwhere ${bands.join(' or ')}`);
+  windows.forEach((w, g) => {
+    for (const i of w.distinct) {
+      branches.push(`select distinct ${branch(ROW_KIND.DISTINCT, { window: g, column: i, inputs: new Map([[i, input(i)]]) })}\nfrom ${events} as r\nwhere ${inC(g)} and ${input(i)} is not null`);
+    }
+    const ends = (kind: number, counts: number[], dir: string) =>
+      counts.forEach((n, i) => {
+        if (n === 0) return;
+        const ranked = `select ${[...keys, ts, input(i)].join(', ')}, row_number() over (partition by ${keys.join(', ')} order by ${ts}${dir}, ${input(i)}${dir}) as fsql_rank\n  from ${events} as r\n  where ${inC(g)} and ${input(i)} is not null`;
+        branches.push(`select ${branch(kind, { window: g, column: i, ts, inputs: new Map([[i, input(i)]]) })}\nfrom (\n  ${ranked}\n) as r\nwhere r.fsql_rank <= ${n}`);
+      });
+    ends(ROW_KIND.FIRST, w.first, '');
+    ends(ROW_KIND.LAST, w.last, ' desc');
+  });
+  return `select * from (\n${branches.join('\nunion all\n')}\n) as fsql_sync\norder by ${[...plan.keys.map(id), id(C.kind)].join(', ')}`;
+}
