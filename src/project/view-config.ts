@@ -115,7 +115,8 @@ function aggregateOf(file: string, call: string, line: number, materialized: Mat
   }
   // An aggregate view may take its aggregations from a feature_views YAML entry instead (load.ts).
   if (raw.aggregations === undefined) {
-    if (raw.tile !== undefined || raw.sync_horizon !== undefined) throw new ProjectError(file, "config 'tile' and 'sync_horizon' go with the aggregations: give both in config(), or both (tile:, aggregations:) under the view's feature_views entry.", line);
+    const stray = ['tile', 'sync_horizon'].find((k) => raw[k] !== undefined);
+    if (stray) throw new ProjectError(file, `config '${stray}' goes with the aggregations: give both in config(), or both (${stray}:, aggregations:) under the view's feature_views entry.`, line);
     return undefined;
   }
   const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
