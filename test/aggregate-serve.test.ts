@@ -160,6 +160,15 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
           });
         }
       }
+      // the metadata endpoint describes each aggregate feature; a push of raw events is refused, not misread
+      const meta = await server.post('/api/v1/feature-service/metadata', { params: { feature_service_name: 'svc' } });
+      const sum = meta.json.featureValues.find((f: { name: string }) => f.name === 'stats.amount_sum_1d');
+      assert.deepEqual(sum, { name: 'stats.amount_sum_1d', dataType: { type: 'int64' }, description: 'amount_sum_1d: sum(amount) over 1d', aggregation: { function: 'sum', window: '1d', inputColumn: 'amount' } });
+      assert.deepEqual(meta.json.featureValues.find((f: { name: string }) => f.name === 'stats.last_2_amounts').aggregation, { function: 'last_n', window: '1d', inputColumn: 'amount', n: 2 });
+      const push = await server.post('/push', { feature_view: 'stats', df: { user_id: ['u1'], ts: [new Timestamp(S).toISOString()], amount: [1], merchant: ['m1'] }, to: 'online' });
+      assert.equal(push.status, 400, push.text);
+      assert.match(push.json.error, /aggregate view: pushing its raw events online is not supported yet/);
+
       // skew-check compares the served windows with train's at one instant: none differ inside the horizon, all past it
       const skewAt = async (t: bigint) => {
         const wh = await openWarehouse(project);

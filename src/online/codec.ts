@@ -268,8 +268,10 @@ export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record
   const c = compile(layout);
   if (layout.aggregate) {
     // an aggregate view stores each entity's window state (online/aggregate/state.ts encodeState) in place of the features
+    const state = values[AGGREGATE_STATE];
+    if (typeof state !== 'string') throw new ValueTypeError(`view '${layout.view}' is an aggregate view: a row of it is an entity's window state (fsql sync), not feature values`);
     w.text(c.fingerprint);
-    w.text(values[AGGREGATE_STATE] as string);
+    w.text(state);
     return;
   }
   w.bytes(c.head, 0, c.head.length);
