@@ -5,7 +5,8 @@
  * and its earliest and latest rows per column (FIRST, LAST), ranked by (time, value) as train ranks
  * them. The merged parts use the tiles' numerics (aggregate-state.ts): n, sum, avg as the mean,
  * var_pop * n as M2, min, max. Reads the events from the longest window's start (every row before
- * the sync time with a lifetime window) up to s + H, once.
+ * the sync time with a lifetime window) up to s + H. A window no wider than the horizon has no
+ * merged part (every row it can hold during the horizon is raw): its state columns are left out.
  */
 import { ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan, type StatePart } from '../plans/aggregate-online.js';
 import { Timestamp, type ScalarType } from '../values.js';
@@ -30,7 +31,10 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
 
   // Every branch gives every column, NULL where it has nothing, cast so the union's types agree.
   const stateColumns: { name: string; type: ScalarType; value: string }[] = [];
+  /** a window no wider than the horizon has an empty C: every row it can hold is raw */
+  const emptyC = (g: number) => windows[g].seconds !== undefined && windows[g].seconds! <= plan.horizonSeconds;
   windows.forEach((w, g) => {
+    if (emptyC(g)) return;
     const mask = (x: string) => `case when ${inC(g)} then ${x} end`;
     if (w.rows) stateColumns.push({ name: C.rows(g), type: 'int64', value: `count(${mask('1')})` });
     w.parts.forEach((parts, i) => {
@@ -73,6 +77,7 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
   const all = new Map(plan.shape.inputs.map((_c, i) => [i, input(i)]));
   branches.push(`select ${branch(ROW_KIND.RAW, { ts, inputs: all })}\nfrom ${events} as r\nwhere ${bands.join(' or ')}`);
   windows.forEach((w, g) => {
+    if (emptyC(g)) return;
     for (const i of w.distinct) {
       branches.push(`select distinct ${branch(ROW_KIND.DISTINCT, { window: g, column: i, inputs: new Map([[i, input(i)]]) })}\nfrom ${events} as r\nwhere ${inC(g)} and ${input(i)} is not null`);
     }
@@ -85,5 +90,6 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     ends(ROW_KIND.FIRST, w.first, '');
     ends(ROW_KIND.LAST, w.last, ' desc');
   });
-  return `select * from (\n${branches.join('\nunion all\n')}\n) as fsql_sync\norder by ${[...plan.keys.map(id), id(C.kind)].join(', ')}`;
+  // ordered by entity only: the rows of one entity may come in any order (online/aggregate/state.ts)
+  return `select * from (\n${branches.join('\nunion all\n')}\n) as fsql_sync\norder by ${plan.keys.map(id).join(', ')}`;
 }

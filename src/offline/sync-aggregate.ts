@@ -18,7 +18,8 @@ import type { Logger } from '../log.js';
 import { featureType, inputColumns } from '../plans/aggregate.js';
 import { stateShape, type AggregateSyncPlan, type OnlineAggFeature } from '../plans/aggregate-online.js';
 import type { ViewDef } from '../project/types.js';
-import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
+import { Timestamp, type Column, type DataType, type Value } from '../values.js';
+import { valueAt } from '../column-batch.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { AGGREGATE_STATE, sameLayout } from '../online/codec.js';
 import { encodeState, StateBuilder } from '../online/aggregate/state.js';
@@ -116,37 +117,42 @@ export async function syncAggregateView(
   const builder = new StateBuilder(plan.shape, Number(at.micros));
   const keyNames = plan.keys;
   let current: Value[] | undefined;
-  let batch: OnlineRow[] = [];
+  let pendingRows: OnlineRow[] = [];
   let pending: Promise<WriteResult> | undefined;
   const tally = (w: WriteResult) => {
     result.written += w.written;
     result.stale += w.stale;
   };
   const flushBatch = async () => {
-    if (batch.length === 0) return;
+    if (pendingRows.length === 0) return;
     // one batch in flight while the next is built
     if (pending) tally(await pending);
-    pending = store.write(layout, batch);
+    pending = store.write(layout, pendingRows);
     pending.catch(() => undefined);
     opts.onProgress?.(view.name, result.rowsRead);
-    batch = [];
+    pendingRows = [];
   };
   const finishEntity = () => {
     if (!current) return;
     const text = encodeState(plan.shape, builder.finish());
     result.stateBytes += text.length;
-    batch.push({ key: current, ts: at, values: { [AGGREGATE_STATE]: text } });
+    pendingRows.push({ key: current, ts: at, values: { [AGGREGATE_STATE]: text } });
     result.rowsRead++;
   };
-  for await (const rows of wh.stream(sql, { chunkRows: opts.chunkRows ?? 5000, label: view.file })) {
-    for (const row of rows) {
-      const key = keyNames.map((k) => row[k] as Value);
+  for await (const batch of wh.streamColumns(sql, { chunkRows: opts.chunkRows ?? 5000, label: view.file })) {
+    const keyColumns = keyNames.map((k) => {
+      const i = batch.names.indexOf(k);
+      if (i < 0) throw new FsqlError(`${view.file}: the aggregate sync query returned no column '${k}'; run fsql run --select ${view.name} again.`);
+      return batch.columns[i];
+    });
+    for (let r = 0; r < batch.rows; r++) {
+      const key = keyColumns.map((c) => valueAt(c, r));
       if (!current || !sameKey(current, key)) {
         finishEntity();
         current = key;
-        if (batch.length >= BATCH) await flushBatch();
+        if (pendingRows.length >= BATCH) await flushBatch();
       }
-      builder.add(row as Row);
+      builder.add(batch, r);
     }
   }
   finishEntity();

@@ -7,7 +7,8 @@
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
 import { asciiJson } from '../codec.js';
-import { Timestamp, type Row, type Value } from '../../values.js';
+import { valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
+import { Timestamp, type Value } from '../../values.js';
 import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape } from '../../plans/aggregate-online.js';
 
 export type InputType = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
@@ -29,8 +30,15 @@ export interface WindowState {
   rows: number;
   /** per input column */
   cols: MergedColumn[];
-  /** per input column: C's distinct values (columns with count_distinct), else undefined */
+  /**
+   * per input column with count_distinct: C's distinct values; undefined for other columns, and for
+   * all when the state was decoded for serving only (decodeState `full` false)
+   */
   distinct: (AggInput[] | undefined)[];
+  /** per input column with count_distinct: how many distinct values C holds */
+  distinctCount: number[];
+  /** per input column with count_distinct: those of C's distinct values some raw row also holds (what serving dedupes against) */
+  distinctSeen: (AggInput[] | undefined)[];
   /** per input column: C's earliest rows, ordered by (time, value) */
   first: Ranked[][];
   /** per input column: C's latest rows, ordered by (time, value), oldest first */
@@ -56,10 +64,12 @@ const emptyColumn = (): MergedColumn => ({ n: 0, s: null, mean: null, m2: null, 
 export function emptyState(shape: StateShape, at: number): AggregateState {
   return {
     at,
-    windows: shape.windows.map(() => ({
+    windows: shape.windows.map((w) => ({
       rows: 0,
       cols: shape.inputs.map(emptyColumn),
-      distinct: shape.inputs.map(() => undefined),
+      distinct: shape.inputs.map((_c, i) => (w.distinct.includes(i) ? [] : undefined)),
+      distinctCount: shape.inputs.map(() => 0),
+      distinctSeen: shape.inputs.map(() => undefined),
       first: shape.inputs.map(() => []),
       last: shape.inputs.map(() => []),
     })),
@@ -68,20 +78,43 @@ export function emptyState(shape: StateShape, at: number): AggregateState {
 }
 
 /** A warehouse value of an input column as the state holds it. */
-function inputOf(v: Value | undefined): AggInput | null {
-  if (v === null || v === undefined) return null;
+function inputOf(v: Value): AggInput | null {
+  if (v === null) return null;
   if (v instanceof Timestamp) return v.micros;
   if (Array.isArray(v)) throw new Error('an aggregate input is an array');
   return v;
 }
 
-const micros = (v: Value | undefined) => Number((v as Timestamp).micros);
+/** A timestamp cell's microseconds as a number. */
+function microsAt(c: BatchColumn, i: number): number {
+  if (c.kind === 'timestamp') return Number(c.big[i]);
+  return Number((valueAt(c, i) as Timestamp).micros);
+}
+
 const cmp = (a: AggInput, b: AggInput) => (a < b ? -1 : a > b ? 1 : 0);
 export const byTimeValue = (a: Ranked, b: Ranked) => a[0] - b[0] || cmp(a[1], b[1]);
 
-/** Builds one entity's state from its rows of the sync query (dialects/aggregate-online.ts), in any order. */
+/** The sync query's columns as indexes into a batch (resolved once: every batch has the same names). */
+interface Columns {
+  kind: number;
+  window: number;
+  column: number;
+  ts: number;
+  inputs: number[];
+  /** per window, its rows column (-1: none) */
+  rows: number[];
+  /** per window, per input column, per part of its shape: the column */
+  parts: number[][][];
+}
+
+/**
+ * Builds one entity's state from its rows of the sync query (dialects/aggregate-online.ts), in any
+ * order, read straight from the warehouse's batches (no row objects: most rows are raw rows, and
+ * only their time and inputs are read).
+ */
 export class StateBuilder {
   private state: AggregateState;
+  private columns?: Columns;
 
   constructor(
     private readonly shape: StateShape,
@@ -90,43 +123,72 @@ export class StateBuilder {
     this.state = emptyState(shape, at);
   }
 
-  add(row: Row): void {
-    const kind = Number(row[C.kind]);
-    const g = Number(row[C.window]);
-    const i = Number(row[C.column]);
+  private resolve(names: string[]): Columns {
+    const index = (name: string) => {
+      const i = names.indexOf(name);
+      if (i < 0) throw new Error(`the aggregate sync query returned no column ${name}`);
+      return i;
+    };
+    /** a window's merged parts: absent where its C is empty (no wider than the horizon) */
+    const optional = (name: string) => names.indexOf(name);
+    return {
+      kind: index(C.kind),
+      window: index(C.window),
+      column: index(C.column),
+      ts: index(C.ts),
+      inputs: this.shape.inputs.map((_c, i) => index(C.input(i))),
+      rows: this.shape.windows.map((w, g) => (w.rows ? optional(C.rows(g)) : -1)),
+      parts: this.shape.windows.map((w, g) => w.parts.map((parts, i) => parts.map((p) => optional(C.part(p, g, i))))),
+    };
+  }
+
+  /** Row `r` of `batch` (a row of this entity). */
+  add(batch: ColumnBatch, r: number): void {
+    const cols = (this.columns ??= this.resolve(batch.names));
+    const at = (c: number) => valueAt(batch.columns[c], r);
+    const kind = Number(at(cols.kind));
     switch (kind) {
       case ROW_KIND.STATE:
         this.shape.windows.forEach((w, g) => {
           const win = this.state.windows[g];
-          if (w.rows) win.rows = Number(row[C.rows(g)] ?? 0);
+          if (cols.rows[g] >= 0) win.rows = Number(at(cols.rows[g]) ?? 0);
           w.parts.forEach((parts, i) => {
             const col = win.cols[i];
-            const part = (p: StatePart) => row[C.part(p, g, i)] as Value;
-            for (const p of parts) {
-              if (p === 'n') col.n = Number(part('n') ?? 0);
-              else if (p === 's') col.s = part('s') as number | bigint | null;
-              else if (p === 'mean' || p === 'm2') col[p] = part(p) as number | null;
-              else col[p] = inputOf(part(p));
-            }
+            parts.forEach((p: StatePart, k) => {
+              if (cols.parts[g][i][k] < 0) return;
+              const v = at(cols.parts[g][i][k]);
+              if (p === 'n') col.n = Number(v ?? 0);
+              else if (p === 's') col.s = v as number | bigint | null;
+              else if (p === 'mean' || p === 'm2') col[p] = v as number | null;
+              else col[p] = inputOf(v);
+            });
           });
         });
         break;
-      case ROW_KIND.RAW:
-        this.state.raw.push({ ts: micros(row[C.ts]), values: this.shape.inputs.map((_c, i) => inputOf(row[C.input(i)])) });
+      case ROW_KIND.RAW: {
+        const values = new Array<AggInput | null>(cols.inputs.length);
+        for (let i = 0; i < values.length; i++) values[i] = inputOf(at(cols.inputs[i]));
+        this.state.raw.push({ ts: microsAt(batch.columns[cols.ts], r), values });
         break;
-      case ROW_KIND.DISTINCT:
-        (this.state.windows[g].distinct[i] ??= []).push(inputOf(row[C.input(i)])!);
+      }
+      case ROW_KIND.DISTINCT: {
+        const i = Number(at(cols.column));
+        this.state.windows[Number(at(cols.window))].distinct[i]!.push(inputOf(at(cols.inputs[i]))!);
         break;
+      }
       case ROW_KIND.FIRST:
-      case ROW_KIND.LAST:
-        this.state.windows[g][kind === ROW_KIND.FIRST ? 'first' : 'last'][i].push([micros(row[C.ts]), inputOf(row[C.input(i)])!]);
+      case ROW_KIND.LAST: {
+        const i = Number(at(cols.column));
+        const win = this.state.windows[Number(at(cols.window))];
+        win[kind === ROW_KIND.FIRST ? 'first' : 'last'][i].push([microsAt(batch.columns[cols.ts], r), inputOf(at(cols.inputs[i]))!]);
         break;
+      }
       default:
         throw new Error(`the aggregate sync query returned a row of kind ${kind}`);
     }
   }
 
-  /** The entity's state (the builder is spent). */
+  /** The entity's state (the builder starts the next entity's). */
   finish(): AggregateState {
     const s = this.state;
     s.raw.sort((a, b) => a.ts - b.ts);
@@ -147,6 +209,7 @@ export class StateBuilder {
  * state serves, so both leave it unchanged. The same row (time and values) pushed twice counts once.
  */
 export function mergeEvent(state: AggregateState, horizonMicros: number, event: RawRow): boolean {
+  if (state.windows.some((w) => w.distinctSeen.some((seen, i) => seen && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
   if (event.ts < state.at || event.ts >= state.at + horizonMicros) return false;
   const same = (r: RawRow) => r.ts === event.ts && r.values.every((v, i) => v === event.values[i] || (Number.isNaN(v) && Number.isNaN(event.values[i])));
   if (state.raw.some(same)) return false;
@@ -157,12 +220,17 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
 }
 
 /*
- * Encoding: one JSON array, positional (the layout gives the shape):
- *   [s, [per window: [rows, [per column its parts, in shape order], [per distinct column: [values]],
- *        [per column with first > 0: flat [ts, v, ts, v, ...]], [the same for last]]],
+ * Encoding: two JSON arrays, positional (the layout gives the shape), a newline between them:
+ *   [s, [per window: [rows, [per column its parts, in shape order],
+ *                     [per distinct column: [C's distinct count, [those of its values a raw row holds]]],
+ *                     [per column with first > 0: flat [ts, v, ts, v, ...]], [the same for last]]],
  *    flat raw rows [ts, v0, v1, ..., ts, v0, v1, ...]]
+ *   [per window: [per distinct column: [C's distinct values]]]
+ * Serving parses the first only: a month's distinct merchants of a busy user are most of the state's
+ * bytes, and a request needs only their count and which raw rows' values are among them. A push
+ * (mergeEvent) needs the whole set, to know whether its value is new.
  * int64 values are JSON numbers when exact as doubles, else decimal strings; non-finite floats are
- * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes.
+ * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
  */
 type Json = null | number | string | boolean | Json[];
 
@@ -185,28 +253,63 @@ function getter(type: InputType): (j: Json) => AggInput | null {
   }
 }
 
+/** A value's JSON text as put() gives it (written directly: the sync encodes every entity's state). */
+function text(v: AggInput | null): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) ? String(v) : `"${v}"`;
+    case 'bigint':
+      return Number.isSafeInteger(Number(v)) ? String(v) : `"${v}"`;
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      return String(v);
+  }
+}
+
+const list = (xs: string[]) => `[${xs.join(',')}]`;
+const flat = (xs: Ranked[]) => list(xs.map(([t, v]) => `${t},${text(v)}`));
+
 export function encodeState(shape: StateShape, s: AggregateState): string {
+  const sets: string[] = [];
   const windows = shape.windows.map((w, g) => {
     const win = s.windows[g];
-    return [
-      win.rows,
-      w.parts.map((parts, i) => parts.map((p) => (p === 'n' ? win.cols[i].n : put(win.cols[i][p])))),
-      w.distinct.map((i) => (win.distinct[i] ?? []).map(put)),
-      w.first.flatMap((n, i) => (n > 0 ? [win.first[i].flatMap(([t, v]) => [t, put(v)])] : [])),
-      w.last.flatMap((n, i) => (n > 0 ? [win.last[i].flatMap(([t, v]) => [t, put(v)])] : [])),
-    ];
+    const distinct = w.distinct.map((i) => {
+      const all = win.distinct[i];
+      if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
+      const set = new Set(all);
+      const seen = new Set<AggInput>();
+      for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
+      return `[${set.size},${list([...seen].map(text))}]`;
+    });
+    sets.push(list(w.distinct.map((i) => list(win.distinct[i]!.map(text)))));
+    return list([
+      String(win.rows),
+      list(w.parts.map((parts, i) => list(parts.map((p) => (p === 'n' ? String(win.cols[i].n) : text(win.cols[i][p])))))),
+      list(distinct),
+      list(w.first.flatMap((n, i) => (n > 0 ? [flat(win.first[i])] : []))),
+      list(w.last.flatMap((n, i) => (n > 0 ? [flat(win.last[i])] : []))),
+    ]);
   });
-  const raw: Json[] = [];
-  for (const r of s.raw) raw.push(r.ts, ...r.values.map(put));
-  return asciiJson(JSON.stringify([s.at, windows, raw]));
+  const raw: string[] = [];
+  for (const r of s.raw) {
+    raw.push(String(r.ts));
+    for (const v of r.values) raw.push(text(v));
+  }
+  return asciiJson(`[${s.at},${list(windows)},${list(raw)}]\n${list(sets)}`);
 }
 
 const getters = new WeakMap<StateShape, ((j: Json) => AggInput | null)[]>();
 
-export function decodeState(shape: StateShape, types: readonly InputType[], text: string, from = 0): AggregateState {
+/** The state encoded in `text` from `from`; `full`: with C's distinct values (a push needs them, serving does not). */
+export function decodeState(shape: StateShape, types: readonly InputType[], text: string, from = 0, full = false): AggregateState {
   let get = getters.get(shape);
   if (!get) getters.set(shape, (get = types.map(getter)));
-  const [at, windows, raw] = JSON.parse(from === 0 ? text : text.slice(from)) as [number, Json[][], Json[]];
+  const nl = text.indexOf('\n', from);
+  if (nl < 0) throw new Error('an aggregate state is not in the online store\'s format (no newline)');
+  const [at, windows, raw] = JSON.parse(text.slice(from, nl)) as [number, Json[][], Json[]];
+  const sets = full ? (JSON.parse(text.slice(nl + 1)) as Json[][][]) : undefined;
   const s = emptyState(shape, at);
   shape.windows.forEach((w, g) => {
     const [rows, parts, distinct, first, last] = windows[g] as [number, Json[][], Json[][], Json[][], Json[][]];
@@ -221,7 +324,12 @@ export function decodeState(shape: StateShape, types: readonly InputType[], text
         else win.cols[i][p] = get![i](j);
       }),
     );
-    w.distinct.forEach((i, k) => (win.distinct[i] = distinct[k].map((j) => get![i](j)!)));
+    w.distinct.forEach((i, k) => {
+      const [count, seen] = distinct[k] as [number, Json[]];
+      win.distinctCount[i] = count;
+      win.distinctSeen[i] = seen.map((j) => get![i](j)!);
+      win.distinct[i] = sets ? sets[g][k].map((j) => get![i](j)!) : undefined;
+    });
     const ranked = (lists: Json[][], counts: number[], into: Ranked[][]) => {
       let k = 0;
       counts.forEach((n, i) => {

@@ -67,12 +67,20 @@ export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Re
       const v = row.values[i];
       if (v !== null) xs.push([row.ts, v]);
     }
-    out[f.name] = valueOf(f, c.cols[i], c.distinct[i], c.first[i], c.last[i], xs, reader.types[i]);
+    out[f.name] = f.function === 'count_distinct' ? BigInt(c.distinctCount[i] + newValues(c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
 }
 
-function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['cols'][number], distinct: AggInput[] | undefined, first: Ranked[], last: Ranked[], xs: Ranked[], type: InputType): Value {
+/** How many distinct values the rows `xs` add to C's: those not among C's values that raw rows hold (`seen`). */
+function newValues(seen: AggInput[], xs: Ranked[]): number {
+  const known = new Set(seen);
+  const added = new Set<AggInput>();
+  for (const [, v] of xs) if (!known.has(v)) added.add(v);
+  return added.size;
+}
+
+function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['cols'][number], first: Ranked[], last: Ranked[], xs: Ranked[], type: InputType): Value {
   const n = col.n + xs.length;
   const out = (v: AggInput | null): Value => (v === null ? null : type === 'timestamp' ? new Timestamp(v as bigint) : v);
   switch (f.function) {
@@ -124,12 +132,8 @@ function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['co
       const tail = ranked.slice(Math.max(0, ranked.length - (f.n ?? 1)));
       return f.function === 'last' ? out(tail[tail.length - 1]?.[1] ?? null) : tail.map((x) => out(x[1]));
     }
-    case 'count_distinct': {
-      const set = new Set<AggInput>(distinct);
-      for (const [, v] of xs) set.add(v);
-      return BigInt(set.size);
-    }
+    case 'count_distinct':
     case 'approx_count_distinct':
-      throw new Error(`approx_count_distinct is not supported (feature ${f.name})`);
+      throw new Error(`${f.function} is not a merge of C and rows here (feature ${f.name})`);
   }
 }
