@@ -2,7 +2,7 @@
  * The online half of aggregate views (SPEC section 9) against the brute-force reference: random
  * cases with their edges (helpers/aggregate-cases.ts), each entity's state computed by the sync
  * query (dialects/aggregate-online.ts) on DuckDB, encoded and decoded as the store keeps it, and
- * every feature computed at many request times r in [s, s + H]: s itself, s + H, one microsecond
+ * (and on a real PostgreSQL server), every feature computed at many request times r in [s, s + H]: s itself, s + H, one microsecond
  * inside, and r on a row, on a row + W (the row at exactly r - W), one microsecond either side.
  * Also: one pushed event merges into the state and counts once when pushed twice.
  */
@@ -18,6 +18,8 @@ import { valueAt, type ColumnBatch } from '../src/column-batch.js';
 import { aggregateReference } from './helpers/aggregate-reference.js';
 import { generate, INPUT_TYPES, load, same, SPEC } from './helpers/aggregate-cases.js';
 import { openDuckDb } from './helpers/pit-cases.js';
+import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
 
 const CASES = Number(process.env.FSQL_AGG_CASES ?? 40);
 const INPUTS = stateShape(SPEC.features).inputs;
@@ -48,13 +50,12 @@ async function states(batches: AsyncIterable<ColumnBatch>, plan: AggregateSyncPl
   return out;
 }
 
-test(`online aggregate state: every window at request times in [s, s + H] equals the reference on ${CASES} random cases (DuckDB)`, async () => {
-  const wh = await openDuckDb();
+async function agree(wh: Warehouse, cases: number): Promise<void> {
   let compared = 0;
   let nonEmpty = 0;
   let edges = 0;
   try {
-    for (let seed = 1; seed <= CASES; seed++) {
+    for (let seed = 1; seed <= cases; seed++) {
       const c = generate(seed);
       await load(wh, c, `o${seed}`);
       const next = seededRandom(seed * 7919);
@@ -98,9 +99,22 @@ test(`online aggregate state: every window at request times in [s, s + H] equals
   } finally {
     await wh.close();
   }
-  console.log(`${compared} feature values compared, ${nonEmpty} non-empty, ${edges} request times on a row or its window's start`);
+  console.log(`${wh.dialect.name}: ${compared} feature values compared, ${nonEmpty} non-empty, ${edges} request times on a row or its window's start`);
   assert.ok(nonEmpty > compared / 4, `too few non-empty values: ${nonEmpty} of ${compared}`);
-  assert.ok(edges > CASES, `too few request times on an edge: ${edges}`);
+  assert.ok(edges > cases, `too few request times on an edge: ${edges}`);
+}
+
+test(`online aggregate state: every window at request times in [s, s + H] equals the reference on ${CASES} random cases (DuckDB)`, async () => {
+  await agree(await openDuckDb(), CASES);
+});
+
+test(`online aggregate state: the same on ${Math.ceil(CASES / 3)} cases (PostgreSQL, real server)`, async () => {
+  const db = await createTestDatabase();
+  try {
+    await agree(await openPostgres(db), Math.ceil(CASES / 3));
+  } finally {
+    await db.drop();
+  }
 });
 
 test('a pushed event merges into the state once, and only inside [s, s + H)', () => {
