@@ -1,9 +1,8 @@
 /**
  * The sync query of an aggregate view (plans/aggregate-online.ts): one result, ordered by the
- * entity's keys, holding per entity its merged window states (one STATE row), the raw rows the
- * horizon needs (RAW), and what merged states cannot hold as numbers: C's distinct values (DISTINCT)
- * and its earliest and latest rows per column (FIRST, LAST), ranked by (time, value) as train ranks
- * them. The merged parts use the tiles' numerics (aggregate-state.ts): n, sum, avg as the mean,
+ * entity's keys, holding per entity its merged window states and C's distinct values as lists (one
+ * STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
+ * (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles' numerics (aggregate-state.ts): n, sum, avg as the mean,
  * var_pop * n as M2, min, max. Reads the events from the longest window's start (every row before
  * the sync time with a lifetime window) up to s + H. A window no wider than the horizon has no
  * merged part (every row it can hold during the horizon is raw): its state columns are left out.
@@ -52,6 +51,8 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
       for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: part[p][0], value: part[p][1] });
     });
   });
+  // C's distinct values per window and column: one list per entity on its STATE row (a row per value was most of the query's rows)
+  const lists = windows.flatMap((w, g) => (emptyC(g) ? [] : w.distinct.map((i) => ({ g, i, name: C.distinct(g, i) }))));
   const branch = (kind: number, extra: { window?: number; column?: number; ts?: string; inputs?: Map<number, string>; state?: boolean }) =>
     [
       ...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`),
@@ -60,14 +61,23 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
       `${d.castTo(String(extra.column ?? 'null'), 'int64')} as ${id(C.column)}`,
       `${extra.ts ?? d.castTo('null', 'timestamp')} as ${id(C.ts)}`,
       ...plan.shape.inputs.map((_c, i) => `${extra.inputs?.get(i) ?? d.castTo('null', plan.inputTypes[i])} as ${id(C.input(i))}`),
-      ...stateColumns.map((s) => `${extra.state ? d.castTo(s.value, s.type) : d.castTo('null', s.type)} as ${id(s.name)}`),
+      ...stateColumns.map((s) => `${d.castTo(extra.state ? `r.${id(s.name)}` : 'null', s.type)} as ${id(s.name)}`),
+      // a bare NULL takes the list's type from the STATE branch, the union's first
+      ...lists.map((l) => `${extra.state ? `${id(l.name)}.fsql_list` : 'null'} as ${id(l.name)}`),
     ].join(', ');
 
   const branches: string[] = [];
   const longest = windows.some((w) => w.seconds === undefined) ? undefined : Math.max(...windows.map((w) => w.seconds!));
   const cFrom = longest === undefined ? '' : ` and ${ts} >= ${lit(at - us(longest) + H)}`;
-  if (stateColumns.length > 0) {
-    branches.push(`select ${branch(ROW_KIND.STATE, { state: true })}\nfrom ${events} as r\nwhere ${ts} < ${lit(at)}${cFrom}\ngroup by ${keys.join(', ')}`);
+  if (stateColumns.length > 0 || lists.length > 0) {
+    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${ts} < ${lit(at)}${cFrom}\n  group by ${keys.join(', ')}`;
+    const joins = lists.map((l) => {
+      const v = input(l.i);
+      const values = `select ${keys.join(', ')}, ${d.orderedArray('r.v', ['r.v'])} as fsql_list\n    from (select distinct ${keys.join(', ')}, ${v} as v from ${events} as r where ${inC(l.g)} and ${v} is not null) as r\n    group by ${keys.join(', ')}`;
+      return `\nleft join (\n    ${values}\n  ) as ${id(l.name)} on ${plan.keys.map((k) => `${id(l.name)}.${id(k)} = r.${id(k)}`).join(' and ')}`;
+    });
+    // the STATE branch reads the grouped rows as `r`, its keys and state columns by name
+    branches.push(`select ${branch(ROW_KIND.STATE, { state: true })}\nfrom (\n  ${grouped}\n) as r${joins.join('')}`);
   }
   // raw rows: each window's band [s - W, min(s - W + H, s)), and [s, s + H); each row once
   const bands = [
@@ -78,9 +88,6 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
   branches.push(`select ${branch(ROW_KIND.RAW, { ts, inputs: all })}\nfrom ${events} as r\nwhere ${bands.join(' or ')}`);
   windows.forEach((w, g) => {
     if (emptyC(g)) return;
-    for (const i of w.distinct) {
-      branches.push(`select distinct ${branch(ROW_KIND.DISTINCT, { window: g, column: i, inputs: new Map([[i, input(i)]]) })}\nfrom ${events} as r\nwhere ${inC(g)} and ${input(i)} is not null`);
-    }
     const ends = (kind: number, counts: number[], dir: string) =>
       counts.forEach((n, i) => {
         if (n === 0) return;

@@ -102,10 +102,10 @@ export interface AggregateSyncPlan {
 
 /**
  * The rows of the sync query, ordered by the entity's keys: each row is one `kind`. STATE: the
- * merged parts of every window (at most one per entity); RAW: an input row the horizon needs; DISTINCT:
- * a distinct value of C of column `c` in window `w`; FIRST / LAST: one of C's earliest / latest rows.
+ * merged parts of every window and C's distinct values as lists (at most one per entity); RAW: an
+ * input row the horizon needs; FIRST / LAST: one of C's earliest / latest rows of column `c` in window `w`.
  */
-export const ROW_KIND = { STATE: 0, RAW: 1, DISTINCT: 2, FIRST: 3, LAST: 4 } as const;
+export const ROW_KIND = { STATE: 0, RAW: 1, FIRST: 2, LAST: 3 } as const;
 
 /** Column names of the sync query besides the keys. */
 export const SYNC_COLUMNS = {
@@ -116,4 +116,6 @@ export const SYNC_COLUMNS = {
   input: (i: number) => `fsql_v_${i}`,
   rows: (g: number) => `fsql_rows_${g}`,
   part: (p: StatePart, g: number, i: number) => `fsql_${p}_${g}_${i}`,
+  /** C's distinct values of input column i in window g, as a list */
+  distinct: (g: number, i: number) => `fsql_d_${g}_${i}`,
 };

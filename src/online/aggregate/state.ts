@@ -105,6 +105,8 @@ interface Columns {
   rows: number[];
   /** per window, per input column, per part of its shape: the column */
   parts: number[][][];
+  /** per window, per input column: the column of C's distinct values (-1: none) */
+  distinct: number[][];
 }
 
 /**
@@ -139,6 +141,7 @@ export class StateBuilder {
       inputs: this.shape.inputs.map((_c, i) => index(C.input(i))),
       rows: this.shape.windows.map((w, g) => (w.rows ? optional(C.rows(g)) : -1)),
       parts: this.shape.windows.map((w, g) => w.parts.map((parts, i) => parts.map((p) => optional(C.part(p, g, i))))),
+      distinct: this.shape.windows.map((w, g) => this.shape.inputs.map((_c, i) => (w.distinct.includes(i) ? optional(C.distinct(g, i)) : -1))),
     };
   }
 
@@ -163,17 +166,18 @@ export class StateBuilder {
               else col[p] = inputOf(v);
             });
           });
+          cols.distinct[g].forEach((c, i) => {
+            if (c < 0) return;
+            const list = at(c);
+            if (list !== null && !Array.isArray(list)) throw new Error(`the aggregate sync query's ${C.distinct(g, i)} is not a list`);
+            win.distinct[i] = list === null ? [] : list.map((v) => inputOf(v)!);
+          });
         });
         break;
       case ROW_KIND.RAW: {
         const values = new Array<AggInput | null>(cols.inputs.length);
         for (let i = 0; i < values.length; i++) values[i] = inputOf(at(cols.inputs[i]));
         this.state.raw.push({ ts: microsAt(batch.columns[cols.ts], r), values });
-        break;
-      }
-      case ROW_KIND.DISTINCT: {
-        const i = Number(at(cols.column));
-        this.state.windows[Number(at(cols.window))].distinct[i]!.push(inputOf(at(cols.inputs[i]))!);
         break;
       }
       case ROW_KIND.FIRST:
@@ -253,7 +257,10 @@ function getter(type: InputType): (j: Json) => AggInput | null {
   }
 }
 
-/** A value's JSON text as put() gives it (written directly: the sync encodes every entity's state). */
+/** Printable ASCII without a quote or backslash: its JSON text is itself in quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A value's JSON text (written directly: the sync encodes every entity's state). */
 function text(v: AggInput | null): string {
   if (v === null) return 'null';
   switch (typeof v) {
@@ -262,7 +269,7 @@ function text(v: AggInput | null): string {
     case 'bigint':
       return Number.isSafeInteger(Number(v)) ? String(v) : `"${v}"`;
     case 'string':
-      return JSON.stringify(v);
+      return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
     default:
       return String(v);
   }
@@ -278,10 +285,11 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
     const distinct = w.distinct.map((i) => {
       const all = win.distinct[i];
       if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
-      const set = new Set(all);
+      // C's values are distinct (the query's DISTINCT, or decoded from it)
+      const set = s.raw.length > 0 ? new Set(all) : undefined;
       const seen = new Set<AggInput>();
-      for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
-      return `[${set.size},${list([...seen].map(text))}]`;
+      if (set) for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
+      return `[${all.length},${list([...seen].map(text))}]`;
     });
     sets.push(list(w.distinct.map((i) => list(win.distinct[i]!.map(text)))));
     return list([
