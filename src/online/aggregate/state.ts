@@ -276,6 +276,12 @@ function text(v: AggInput | null): string {
 }
 
 const list = (xs: string[]) => `[${xs.join(',')}]`;
+
+/** A list of values' JSON text: one native JSON.stringify when all are strings (distinct merchants, say), else value by value. */
+function values(xs: AggInput[]): string {
+  for (const x of xs) if (typeof x !== 'string') return list(xs.map(text));
+  return JSON.stringify(xs);
+}
 const flat = (xs: Ranked[]) => list(xs.map(([t, v]) => `${t},${text(v)}`));
 
 export function encodeState(shape: StateShape, s: AggregateState): string {
@@ -289,9 +295,9 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
       const set = s.raw.length > 0 ? new Set(all) : undefined;
       const seen = new Set<AggInput>();
       if (set) for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
-      return `[${all.length},${list([...seen].map(text))}]`;
+      return `[${all.length},${values([...seen])}]`;
     });
-    sets.push(list(w.distinct.map((i) => list(win.distinct[i]!.map(text)))));
+    sets.push(list(w.distinct.map((i) => values(win.distinct[i]!))));
     return list([
       String(win.rows),
       list(w.parts.map((parts, i) => list(parts.map((p) => (p === 'n' ? String(win.cols[i].n) : text(win.cols[i][p])))))),
