@@ -32,6 +32,14 @@ type InputType = AggregateLayout['inputs'][number]['type'];
 /** The entities written per store batch. */
 const BATCH = 1000;
 
+/**
+ * How much earlier than its wall clock a sync dates its states. A state is served only from its
+ * sync time on (servedRows), so a server whose clock lags the sync's would answer MISSING_DATA
+ * right after each sync; dating the state a minute earlier costs nothing in exactness (the rows
+ * after it are kept raw) and a minute of horizon.
+ */
+const CLOCK_MARGIN_MS = 60_000;
+
 export interface AggregateSync {
   layout: ViewLayout;
   plan: AggregateSyncPlan;
@@ -99,7 +107,7 @@ export async function syncAggregateView(
   stored: ViewLayout | undefined,
   opts: { fullRefresh?: boolean; now?: Timestamp; chunkRows?: number; onProgress?: (view: string, rowsRead: number) => void },
 ): Promise<AggregateSyncResult> {
-  const at = opts.now ?? Timestamp.fromMillis(Date.now());
+  const at = opts.now ?? Timestamp.fromMillis(Date.now() - CLOCK_MARGIN_MS);
   const { table, relation } = c.manifest.views[view.name];
   const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the aggregate view's events table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);
