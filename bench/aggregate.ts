@@ -16,6 +16,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { userAggView } from './user-agg-view.js';
 import { runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
 
 const ROWS = Number(process.argv[2] ?? 10_000_000);
@@ -60,22 +61,7 @@ feature_services:
     features: [user_agg]
 `,
   );
-  writeFileSync(
-    join(dir, 'models', 'user_agg.sql'),
-    `{{ config(
-    materialized='aggregate',
-    entities=['user'],
-    timestamp='ts',
-    tile='${TILE}',
-    aggregations=[
-      agg('*', 'count', windows=['1h', '1d', '7d', '30d']),
-      agg('amount', ['sum', 'avg', 'max'], windows=['1h', '1d', '7d', '30d']),
-      agg('merchant_id', 'count_distinct', windows=['30d'])
-    ]
-) }}
-select user_id, ts, amount, merchant_id from {{ source('raw', 'transactions') }}
-`,
-  );
+  writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView(TILE));
   return dir;
 }
 

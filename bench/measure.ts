@@ -29,6 +29,8 @@ export interface ProcessRun {
   cpu: number;
   reported: number;
   peakRssMb: number;
+  /** what the process wrote to stderr (its log) */
+  output: string;
 }
 
 export interface QueryRun {
@@ -69,7 +71,7 @@ export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], re
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) return reject(new Error(`fsql ${args.join(' ')} exited ${code}: ${stderr}`));
       const reported = Number(reportedPattern.exec(stderr)?.[1] ?? NaN);
-      resolve({ seconds, cpu: ticks / CLOCK_TICKS, reported, peakRssMb: peakKb / 1024 });
+      resolve({ seconds, cpu: ticks / CLOCK_TICKS, reported, peakRssMb: peakKb / 1024, output: stderr });
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Aggregate views' BigQuery SQL executed on ZetaSQL's reference engine (BigQuery's semantics): the
  * run's SELECTs build the events and tiles from the differential cases' rows, the training query
- * computes the windows, and every value meets the brute-force reference. (ZetaSQL evaluates
+ * computes the windows, the online sync query gives each entity's state, and every value (trained,
+ * and online at request times in [s, s + H]) meets the brute-force reference. (ZetaSQL evaluates
  * queries, not DML: the incremental statements' MERGE/DELETE/INSERT run on DuckDB and PostgreSQL in
  * aggregate-differential.test.ts.)
  */
@@ -16,6 +17,9 @@ import type { RelationName } from '../src/plans/relation.js';
 import { Timestamp, type Row } from '../src/values.js';
 import { check, generate, reference, runPlan, trainPlan } from './helpers/aggregate-cases.js';
 import { ZETASQL_SKIP } from './helpers/zetasql.js';
+import { assertCoverage, checkOnline, statesOf, syncPlanFor, type OnlineTally } from './helpers/aggregate-online-cases.js';
+import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
+import type { ColumnBatch } from '../src/column-batch.js';
 
 const SEEDS = Array.from({ length: 30 }, (_, i) => i + 1);
 const bigquery = dialectFor('bigquery');
@@ -31,8 +35,9 @@ describe('aggregate views: BigQuery SQL on ZetaSQL', { skip: ZETASQL_SKIP }, () 
     await zeta?.close();
   });
 
-  test(`tiles and windows meet the reference on ${SEEDS.length} random cases`, async () => {
+  test(`tiles, windows and online states meet the reference on ${SEEDS.length} random cases`, async () => {
     let checked = 0;
+    const online: OnlineTally = { compared: 0, nonEmpty: 0, edges: 0 };
     for (const seed of SEEDS) {
       const c = generate(seed);
       const prefix = `a${seed}`;
@@ -76,7 +81,16 @@ describe('aggregate views: BigQuery SQL on ZetaSQL', { skip: ZETASQL_SKIP }, () 
       const problem = check(c, reference(c), got);
       assert.equal(problem, undefined, `seed ${seed}: ${problem}`);
       checked += c.events.length;
+
+      // online: each entity's state from the sync query's rows, every window at request times in [s, s + H]
+      const sync = syncPlanFor(c, seed, plan.tables.events);
+      const r = await zeta.evaluate(renderAggregateSync(sync, bigquery), tables);
+      const names = r.columns.map((col) => col.name);
+      const rows = r.rows as Row[];
+      const batch: ColumnBatch = { rows: rows.length, names, columns: names.map((n) => ({ kind: 'values', values: rows.map((x) => x[n] ?? null) })) };
+      checkOnline(c, seed, sync, await statesOf([batch], sync), online);
     }
     assert.ok(checked > 1000, `${checked} events`);
+    assertCoverage(online, SEEDS.length, 'bigquery (ZetaSQL), online');
   });
 });

@@ -78,6 +78,10 @@ test('errors name the file and the line of the agg() at fault, and what to do', 
   ];
   for (const [aggs, pattern] of cases) assert.throws(() => load({ 'models/stats.sql': AGG_VIEW(aggs) }), pattern, aggs);
   assert.throws(() => load({ 'models/stats.sql': AGG_VIEW(GOOD, "\n    tile='0s',") }), /stats\.sql:1: config aggregations: 'tile' must be/);
+  assert.throws(() => load({ 'models/stats.sql': AGG_VIEW(GOOD, "\n    sync_horizon='soon',") }), /stats\.sql:1: config aggregations: 'sync_horizon' must be a duration such as/);
+  assert.equal(load({ 'models/stats.sql': AGG_VIEW(GOOD, "\n    sync_horizon='6h',") }).views.get('stats')!.config.aggregate!.syncHorizonSeconds, 21600);
+  assert.equal(load({ 'models/stats.sql': AGG_VIEW(GOOD) }).views.get('stats')!.config.aggregate!.syncHorizonSeconds, 86400, 'default 1d');
+  assert.throws(() => load({ 'models/stats.sql': "{{ config(entities=['user'], timestamp='ts', sync_horizon='1h') }}\nselect 1" }), /stats\.sql:1: config 'sync_horizon' is for aggregate views/);
   assert.throws(() => load({ 'models/stats.sql': AGG_VIEW(GOOD, "\n    created_timestamp='ts',") }), /created_timestamp' does not apply to an aggregate view/);
   assert.throws(() => load({ 'models/stats.sql': "{{ config(entities=['user'], timestamp='ts', tile='1h') }}\nselect 1" }), /stats\.sql:1: config 'tile' is for aggregate views; add materialized='aggregate'/);
   assert.throws(() => load({ 'models/stats.sql': "{{ config(materialized='aggregate', entities=['user'], timestamp='ts') }}\nselect 1" }), /stats\.sql:1: aggregate view 'stats' has no aggregations/);

@@ -100,7 +100,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * so a stored row is pure ASCII: its length is its byte length and it can be sent without UTF-8
  * encoding (redis/batch.ts).
  */
-function asciiJson(json: string): string {
+export function asciiJson(json: string): string {
   return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
@@ -189,9 +189,12 @@ export function layoutFingerprint(layout: Pick<ViewLayout, 'features'>): string 
   return createHash('sha1').update(JSON.stringify(layout.features.map((f) => [f.name, typeName(f.type)]))).digest('hex').slice(0, 8);
 }
 
-/** Layouts equal in everything sync depends on (keys, features, types, TTL). */
+/** The one value of an aggregate view's OnlineRow: the entity's encoded state. */
+export const AGGREGATE_STATE = '__fsql_state';
+
+/** Layouts equal in everything sync depends on (keys, features, types, TTL, aggregate definitions). */
 export function sameLayout(a: ViewLayout, b: ViewLayout): boolean {
-  const shape = (l: ViewLayout) => JSON.stringify([l.view, l.joinKeys.map((k) => [k.name, typeName(k.type)]), l.features.map((f) => [f.name, typeName(f.type)]), l.ttlSeconds ?? null]);
+  const shape = (l: ViewLayout) => JSON.stringify([l.view, l.joinKeys.map((k) => [k.name, typeName(k.type)]), l.features.map((f) => [f.name, typeName(f.type)]), l.ttlSeconds ?? null, l.aggregate ?? null]);
   return shape(a) === shape(b);
 }
 
@@ -263,6 +266,14 @@ export const NO_CREATED_HEX = Buffer.from(NO_CREATED_TEXT, 'latin1');
 /** Writes the features of a row as stored: fingerprint + JSON array in layout order. */
 export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record<string, unknown>): void {
   const c = compile(layout);
+  if (layout.aggregate) {
+    // an aggregate view stores each entity's window state (online/aggregate/state.ts encodeState) in place of the features
+    const state = values[AGGREGATE_STATE];
+    if (typeof state !== 'string') throw new ValueTypeError(`view '${layout.view}' is an aggregate view: a row of it is an entity's window state (fsql sync), not feature values`);
+    w.text(c.fingerprint);
+    w.text(state);
+    return;
+  }
   w.bytes(c.head, 0, c.head.length);
   for (let i = 0; i < c.names.length; i++) {
     const v = values[c.names[i]];

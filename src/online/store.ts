@@ -5,6 +5,7 @@
  */
 import type { ColumnBatch } from '../column-batch.js';
 import type { DataType, Timestamp, Value } from '../values.js';
+import type { OnlineAggFeature } from '../plans/aggregate-online.js';
 
 /** What the store needs to know about one online feature view; written by sync, read by serve. */
 export interface ViewLayout {
@@ -12,8 +13,19 @@ export interface ViewLayout {
   /** join key columns, in the view's order, with their types */
   joinKeys: { name: string; type: DataType }[];
   features: { name: string; type: DataType }[];
-  /** undefined: values never expire */
+  /** undefined: values never expire (an aggregate view: its sync_horizon) */
   ttlSeconds?: number;
+  /** an aggregate view: each entity's stored value is its window state (online/aggregate/), its features computed at each request's time */
+  aggregate?: AggregateLayout;
+}
+
+/** What serving needs to compute an aggregate view's features from a stored state. */
+export interface AggregateLayout {
+  horizonSeconds: number;
+  /** the input columns the features read, with their types */
+  inputs: { name: string; type: 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp' }[];
+  /** in the order of the layout's features */
+  features: OnlineAggFeature[];
 }
 
 /** One entity's latest row of a view. `key` holds the join key values in ViewLayout.joinKeys order. */

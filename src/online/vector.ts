@@ -14,6 +14,7 @@ import { parseJoinKeyMap } from './join-keys.js';
 import type { OnlineStore, StoredRow, ViewLayout } from './store.js';
 import { compileEvaluator, type Evaluator } from '../expressions/evaluate.js';
 import type { OnDemandSpec } from './on-demand-plan.js';
+import { aggregateRowAt } from './aggregate/row.js';
 import { parseRequestContext, type RequestField } from './request-fields.js';
 
 export type FeatureStatus = 'PRESENT' | 'MISSING_DATA';
@@ -176,15 +177,19 @@ export async function fetchRows(store: OnlineStore, plan: ServicePlan, keys: rea
 export interface RequestTime {
   now: bigint;
   oldest: (bigint | undefined)[];
+  /** per plan view, its layout when it is an aggregate view (its TTL is its sync_horizon) */
+  aggregates: (ViewLayout | undefined)[];
 }
 
 export function requestTime(plan: ServicePlan, now: Timestamp): RequestTime {
-  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)) };
+  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)), aggregates: plan.views.map((v) => (v.layout.aggregate ? v.layout : undefined)) };
 }
 
 /**
  * What is served of one entity's stored rows at the request's time: the rule of SPEC section 4
- * (ts <= now and, with a TTL, ts >= now - ttl). This is the only place that decides what is
+ * (ts <= now and, with a TTL, ts >= now - ttl). An aggregate view's row is its state synced at ts
+ * with the TTL its sync_horizon, so the same rule serves it only for now in [s, s + horizon], where
+ * its windows are exact (SPEC section 9), and its features are computed at now. This is the only place that decides what is
  * served; the stores return what they hold (they may have removed expired rows already), and a
  * cache of stored rows (serving/read-cache.ts) is decided anew for each request.
  */
@@ -193,7 +198,10 @@ export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
   const served = new Array<ServedRow>(n);
   for (let j = 0; j < n; j++) {
     const row = rows[j];
-    served[j] = { row, reason: rowState(row, at.now, at.oldest[j]) };
+    const reason = rowState(row, at.now, at.oldest[j]);
+    // an aggregate view's row is its entity's window state: served as its features at this time
+    const layout = at.aggregates[j];
+    served[j] = { row: layout && reason === undefined ? aggregateRowAt(layout, row!, at.now) : row, reason };
   }
   return served;
 }

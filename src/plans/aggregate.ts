@@ -44,6 +44,8 @@ export interface AggFeature {
 export interface AggregateSpec {
   /** the width of a tile in seconds (a whole number of microseconds) */
   tileSeconds: number;
+  /** how long after a sync the online state serves every window exactly (config sync_horizon, default 1d) */
+  syncHorizonSeconds?: number;
   features: AggFeature[];
 }
 

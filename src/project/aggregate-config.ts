@@ -19,6 +19,8 @@ export interface RawAggregation {
 }
 
 export const DEFAULT_TILE = '1h';
+/** How long after a sync the online state computes every window exactly (SPEC section 9). */
+export const DEFAULT_SYNC_HORIZON = '1d';
 const MAX_N = 1000;
 export const AGG_HELP = "agg('<column>' or '*', '<function>' or ['<function>', ...], windows=['1h', '7d', 'lifetime'], n=5 (first_n/last_n), name='...{window}')";
 
@@ -39,10 +41,12 @@ export function aggCall(args: unknown[]): RawAggregation & { unknownKeys?: strin
   };
 }
 
-export function readAggregations(list: unknown, tile: unknown, fail: Fail): AggregateSpec {
+export function readAggregations(list: unknown, tile: unknown, fail: Fail, syncHorizon?: unknown): AggregateSpec {
   if (!Array.isArray(list) || list.length === 0) throw fail(undefined, `an aggregate view needs aggregations=[${AGG_HELP}, ...].`);
   const tileSeconds = parseDuration(tile ?? DEFAULT_TILE);
   if (tileSeconds === undefined || tileSeconds <= 0) throw fail(undefined, `'tile' must be ${DURATION_HELP}, greater than zero, not '${String(tile)}'.`);
+  const syncHorizonSeconds = parseDuration(syncHorizon ?? DEFAULT_SYNC_HORIZON);
+  if (syncHorizonSeconds === undefined || syncHorizonSeconds <= 0) throw fail(undefined, `'sync_horizon' must be ${DURATION_HELP}, greater than zero, not '${String(syncHorizon)}'.`);
   const features: AggFeature[] = [];
   list.forEach((raw, i) => features.push(...readOne(raw as RawAggregation & { unknownKeys?: string[] }, (d) => fail(i, d))));
   const seen = new Map<string, number>();
@@ -50,7 +54,7 @@ export function readAggregations(list: unknown, tile: unknown, fail: Fail): Aggr
     if (seen.has(f.name)) throw fail(undefined, `two aggregations make the feature '${f.name}'; give one of them another name=.`);
     seen.set(f.name, 1);
   });
-  return { tileSeconds, features };
+  return { tileSeconds, syncHorizonSeconds, features };
 }
 
 function readOne(raw: RawAggregation & { unknownKeys?: string[] }, fail: (detail: string) => Error): AggFeature[] {

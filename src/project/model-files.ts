@@ -13,7 +13,7 @@ const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_se
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
-const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations', 'monitors'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'sync_horizon', 'aggregations', 'monitors'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
 const COLUMN_KEYS = ['name', 'description', 'tests', 'tags', 'monitors'];
 const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
@@ -118,7 +118,7 @@ function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, 
     throw y.error([...path, 'materialized'], `a feature_views entry sets materialized only to 'aggregate' (with aggregations:); '${materialized}' goes in the view's config().`);
   }
   if (materialized === undefined) {
-    const stray = ['aggregations', 'tile'].find((k) => m[k] !== undefined);
+    const stray = ['aggregations', 'tile', 'sync_horizon'].find((k) => m[k] !== undefined);
     if (stray) throw y.error([...path, stray], `'${stray}' is for aggregate views; add materialized: aggregate to '${name}' or remove it.`);
     return undefined;
   }
@@ -127,7 +127,7 @@ function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, 
     expectKeys(y, [...path, 'aggregations', i], am, AGG_KEYS, 'an aggregation');
     return { column: am.column, functions: am.functions ?? am.function, windows: am.windows, n: am.n, name: am.name };
   });
-  return readAggregations(list, m.tile, (i, detail) => y.error(i === undefined ? [...path, 'aggregations'] : [...path, 'aggregations', i], `feature view '${name}': ${detail}`));
+  return readAggregations(list, m.tile, (i, detail) => y.error(i === undefined ? [...path, 'aggregations'] : [...path, 'aggregations', i], `feature view '${name}': ${detail}`), m.sync_horizon);
 }
 
 function readColumn(y: YamlFile, path: Path, v: unknown): ColumnDoc {

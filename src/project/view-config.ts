@@ -6,7 +6,7 @@ import { envVar, renderErrorMessage } from './env-var.js';
 import type { Freshness, Materialization, PartitionBy, PartitionGranularity, ViewConfig } from './types.js';
 import { aggCall, defaultTtl, readAggregations } from './aggregate-config.js';
 
-const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness', 'tile', 'aggregations'];
+const CONFIG_KEYS = ['entities', 'timestamp', 'created_timestamp', 'ttl', 'materialized', 'lookback', 'online', 'description', 'owner', 'tags', 'partition_by', 'cluster_by', 'freshness', 'tile', 'sync_horizon', 'aggregations'];
 const GRANULARITIES: PartitionGranularity[] = ['hour', 'day', 'month', 'year'];
 const MATERIALIZATIONS: Materialization[] = ['table', 'incremental', 'view', 'aggregate'];
 const env = new nunjucks.Environment(null, { autoescape: false });
@@ -109,17 +109,18 @@ export function parseViewConfig(file: string, call: string, line: number, vars: 
 /** `aggregations` and `tile`, only with materialized='aggregate'; errors name the line of the agg() at fault. */
 function aggregateOf(file: string, call: string, line: number, materialized: Materialization, raw: Record<string, unknown>): ViewConfig['aggregate'] {
   if (materialized !== 'aggregate') {
-    const stray = ['aggregations', 'tile'].find((k) => raw[k] !== undefined);
+    const stray = ['aggregations', 'tile', 'sync_horizon'].find((k) => raw[k] !== undefined);
     if (stray) throw new ProjectError(file, `config '${stray}' is for aggregate views; add materialized='aggregate' or remove it.`, line);
     return undefined;
   }
   // An aggregate view may take its aggregations from a feature_views YAML entry instead (load.ts).
   if (raw.aggregations === undefined) {
-    if (raw.tile !== undefined) throw new ProjectError(file, "config 'tile' goes with the aggregations: give both in config(), or both (tile:, aggregations:) under the view's feature_views entry.", line);
+    const stray = ['tile', 'sync_horizon'].find((k) => raw[k] !== undefined);
+    if (stray) throw new ProjectError(file, `config '${stray}' goes with the aggregations: give both in config(), or both (${stray}:, aggregations:) under the view's feature_views entry.`, line);
     return undefined;
   }
   const calls = [...call.matchAll(/\bagg\s*\(/g)].map((m) => line + lineAt(call, m.index ?? 0) - 1);
-  return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)));
+  return readAggregations(raw.aggregations, raw.tile, (i, detail) => new ProjectError(file, `config aggregations: ${detail}`, i === undefined ? line : (calls[i] ?? line)), raw.sync_horizon);
 }
 
 /** dbt's freshness={'warn_after': '12h', 'error_after': '1d'} (either may be left out). */

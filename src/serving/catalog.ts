@@ -11,6 +11,7 @@ import type { ViewLayout } from '../online/store.js';
 import { planService, type ServicePlan } from '../online/vector.js';
 import type { Project, ServiceDef } from '../project/types.js';
 import type { DataType } from '../values.js';
+import { describeFeature, featureSummary } from '../plans/aggregate.js';
 
 export interface CatalogFeature {
   view: string;
@@ -21,6 +22,8 @@ export interface CatalogFeature {
   description?: string;
   /** the view's tags and the column's tags, as Tecton's `tags` map (each tag maps to "") */
   tags?: Record<string, string>;
+  /** an aggregate view's feature: its function, window and input column (SPEC section 9) */
+  aggregation?: ReturnType<typeof describeFeature>;
 }
 
 export interface CatalogView {
@@ -70,13 +73,16 @@ export class Catalog {
       const def = this.project.views.get(f.view) ?? this.project.onDemandViews.get(f.view);
       const doc = def && 'columns' in def ? def.columns.find((c) => c.name.toLowerCase() === f.feature.toLowerCase()) : undefined;
       const tagList = [...(def && 'config' in def ? def.config.tags : (def?.tags ?? [])), ...(doc?.tags ?? [])];
+      const agg = def && 'config' in def ? def.config.aggregate?.features.find((x) => x.name === f.feature) : undefined;
+      const aggregation = agg ? describeFeature(agg) : undefined;
       return {
         view: f.view,
         feature: f.feature,
         name: f.name,
         type: f.type,
-        description: doc?.description || (def && 'items' in def ? def.description : undefined) || undefined,
+        description: doc?.description || (def && 'items' in def ? def.description : undefined) || (aggregation ? featureSummary(aggregation) : undefined),
         tags: tagList.length ? Object.fromEntries(tagList.map((t) => [t, ''])) : undefined,
+        ...(aggregation ? { aggregation } : {}),
       };
     });
   }

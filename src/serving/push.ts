@@ -31,6 +31,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const view = s.catalog.views.get(name);
   if (!view) throw notFound(`feature view ${quote(name)} is not in the online store; views: ${[...s.catalog.views.keys()].join(', ') || '(none)'} (run fsql sync first).`);
   const layout = view.layout;
+  if (layout.aggregate) throw badRequest(`feature view '${name}' is an aggregate view: pushing its raw events online is not supported yet; its windows come from fsql sync.`);
   const df = expectObject(field(body, 'df') ?? null, "'df'");
 
   const tsColumn = Object.hasOwn(df, view.timestampColumn) ? view.timestampColumn : 'event_timestamp';

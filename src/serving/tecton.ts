@@ -262,6 +262,7 @@ function serviceMetadata(service: CatalogService): Record<string, unknown> {
       const m: Record<string, unknown> = { name: f.name, dataType: dataTypeJson(f.type) };
       if (f.description) m.description = f.description;
       if (f.tags) m.tags = f.tags;
+      if (f.aggregation) m.aggregation = { function: f.aggregation.function, window: f.aggregation.window, inputColumn: f.aggregation.column, ...(f.aggregation.n !== undefined ? { n: f.aggregation.n } : {}) };
       return m;
     }),
   };

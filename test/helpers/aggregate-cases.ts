@@ -186,7 +186,7 @@ function close(a: number, b: number, f: AggFeature): boolean {
   return a === b || Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
-function same(got: Value, want: AggResult, f: AggFeature): boolean {
+export function same(got: Value, want: AggResult, f: AggFeature): boolean {
   if (want === null || got === null) return want === got;
   if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && got.every((g, i) => same(g, want[i], f));
   if (typeof want === 'number') return (typeof got === 'number' || typeof got === 'bigint') && close(Number(got), want, f);

@@ -19,7 +19,7 @@ export function register(program: Command): void {
       for (const d of r.differences) {
         const entity = Object.entries(d.entity).map(([k, v]) => `${k}=${showValue(v)}`).join(', ');
         const online = d.online.status === 'PRESENT' ? `${showValue(d.online.value)} at ${d.online.effectiveTime?.toISOString()}` : `MISSING_DATA${d.online.effectiveTime ? ` (stored row at ${d.online.effectiveTime.toISOString()})` : ''}`;
-        const training = d.training.effectiveTime ? `${showValue(d.training.value)} at ${d.training.effectiveTime.toISOString()}` : 'no row (null)';
+        const training = d.training.effectiveTime ? `${showValue(d.training.value)} at ${d.training.effectiveTime.toISOString()}` : d.training.value !== null ? showValue(d.training.value) : 'no row (null)';
         print(`DIFF ${entity}  ${d.feature}: online ${online}; training ${training}`);
       }
       const summary = `skew-check ${r.service} at ${r.now.toISOString()}: ${r.entities} entities x ${r.features} features, ${r.present} values present on both sides, ${r.differences.length} difference(s)`;

@@ -1,0 +1,169 @@
+/**
+ * bench/aggregate-online: the online half of aggregate views (SPEC section 9), measured against a
+ * plain view with the same features in the same run, on the same private redis-server.
+ *
+ *   npm run build && node dist/bench/aggregate-online.js [rows] [users] [days] [--duration 10] [--rounds 3]
+ *
+ * Data: `rows` transactions of `users` users over the `days` days up to now, plus one hot user with
+ * 1,000 transactions in the last 30 days. Views: `user_agg`, an aggregate view of windows 1h, 1d, 7d,
+ * 30d x count, sum, avg, max (16 features) and count_distinct over 30d; `user_plain`, a table view
+ * with one row per user and the same 17 feature names and types.
+ *  - fsql sync of each view to Redis: entities/s (fsql's own figure) and the aggregate states'
+ *    average bytes per entity (targets: >= 100k entities/s; bytes reported);
+ *  - fsql serve, get-features for the hot user: p99 at a fixed 1,000 requests/s, and throughput
+ *    at 10 connections, aggregate vs plain (targets: p99 < 2 ms; throughput >= 0.5x the plain view's).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { FSQL_BIN } from '../test/helpers/project.js';
+import { freePort, startRedis } from '../test/helpers/redis.js';
+import { rawRequest } from '../test/helpers/serve.js';
+import { userAggView } from './user-agg-view.js';
+import { runFsql, THREADS, withDuckDb } from './measure.js';
+
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const ROWS = Number(positional[0] ?? 10_000_000);
+const USERS = Number(positional[1] ?? 100_000);
+const DAYS = Number(positional[2] ?? 90);
+const flag = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const DURATION = flag('--duration', 10);
+const ROUNDS = flag('--rounds', 3);
+const WINDOWS = ['1h', '1d', '7d', '30d'];
+const FEATURES: [string, string][] = [
+  ...WINDOWS.map((w): [string, string] => [`count_${w}`, 'count(*)']),
+  ...['sum', 'avg', 'max'].flatMap((fn) => WINDOWS.map((w): [string, string] => [`amount_${fn}_${w}`, `${fn}(amount)`])),
+  ['merchant_id_count_distinct_30d', 'count(distinct merchant_id)'],
+];
+
+function makeProject(redisUrl: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-agg-online-')), 'bench');
+  mkdirSync(join(dir, 'models'), { recursive: true });
+  writeFileSync(join(dir, 'profiles.yml'), `bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: ${THREADS}\n      online_store: {type: redis, url: '${redisUrl}'}\n`);
+  writeFileSync(join(dir, 'fsql_project.yml'), 'name: bench\nprofile: bench\n');
+  writeFileSync(
+    join(dir, 'models', 'schema.yml'),
+    `sources:
+  - name: raw
+    tables:
+      - name: transactions
+        timestamp: ts
+entities:
+  - name: user
+    join_keys: [user_id]
+feature_services:
+  - name: agg
+    features: [user_agg]
+  - name: plain
+    features: [user_plain]
+`,
+  );
+  writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView('1h'));
+  // the same feature names and types, one row per user (values over all its rows: the shape is what counts)
+  writeFileSync(
+    join(dir, 'models', 'user_plain.sql'),
+    `{{ config(entities=['user'], timestamp='ts') }}
+select user_id, max(ts) as ts, ${FEATURES.map(([name, expr]) => `${expr} as ${name}`).join(', ')}
+from {{ source('raw', 'transactions') }}
+group by user_id
+`,
+  );
+  return dir;
+}
+
+async function generate(db: string): Promise<void> {
+  const day = 86_400_000_000;
+  await withDuckDb(db, async (c) => {
+    await c.run(`create or replace table transactions as
+      select 'u_' || (hash(i, 1) % ${USERS}) as user_id,
+        now()::timestamp - to_microseconds((hash(i, 2) % ${DAYS * day})::bigint) as ts,
+        ((hash(i, 3) % 100000) / 100)::double as amount,
+        'm_' || (hash(i, 4) % 1000) as merchant_id
+      from range(${ROWS}) as t(i)
+      union all
+      select 'u_hot', now()::timestamp - to_microseconds((hash(i, 5) % ${30 * day})::bigint), ((hash(i, 6) % 100000) / 100)::double, 'm_' || (hash(i, 7) % 1000)
+      from range(1000) as t(i)`);
+  });
+}
+
+/** fsql sync of one view: entities, fsql's own seconds, and the NOTE's bytes per entity (aggregate views). */
+async function sync(dir: string, view: string): Promise<{ entities: number; seconds: number; bytes?: number }> {
+  const r = await runFsql(['sync', '--select', view], dir, [], / in ([\d.]+)s;/m);
+  const entities = Number(new RegExp(`OK +${view}: (\\d+) entities read`).exec(r.output)?.[1] ?? NaN);
+  const bytes = /(\d+) bytes each on average/.exec(r.output)?.[1];
+  return { entities, seconds: r.reported, ...(bytes ? { bytes: Number(bytes) } : {}) };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Each figure's median over the rounds. */
+function median(runs: Load[]): Load {
+  const mid = (pick: (l: Load) => number) => runs.map(pick).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  return { rps: mid((l) => l.rps), p50: mid((l) => l.p50), p99: mid((l) => l.p99), errors: mid((l) => l.errors) };
+}
+
+async function load(url: string, service: string, rate?: number): Promise<Load> {
+  const body = JSON.stringify({ params: { feature_service_name: service, join_key_map: { user_id: 'u_hot' } } });
+  const opts = { url: `${url}/api/v1/feature-service/get-features`, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: DURATION, ...(rate ? { overallRate: rate } : {}) };
+  await autocannon({ ...opts, duration: 1 });
+  const r = await autocannon(opts);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+}
+
+const redis = await startRedis();
+try {
+  const dir = makeProject(redis.url);
+  mkdirSync(join(dir, 'target'), { recursive: true });
+  console.log(`bench/aggregate-online: ${ROWS.toLocaleString('en')} transactions, ${USERS.toLocaleString('en')} users over ${DAYS} days up to now, a hot user with 1,000 in 30 days; ${THREADS} threads; ${dir}`);
+  await generate(join(dir, 'target', 'bench.duckdb'));
+  const run = await runFsql(['run'], dir, [], / in ([\d.]+)s$/m);
+  console.log(`fsql run (both views): ${run.seconds.toFixed(2)} s`);
+
+  const plainSync = await sync(dir, 'user_plain');
+  const aggSync = await sync(dir, 'user_agg');
+  const rate = (s: { entities: number; seconds: number }) => Math.round(s.entities / s.seconds);
+  console.log(`fsql sync user_plain (baseline): ${plainSync.entities.toLocaleString('en')} entities in ${plainSync.seconds.toFixed(2)} s = ${rate(plainSync).toLocaleString('en')} entities/s`);
+  console.log(`fsql sync user_agg:              ${aggSync.entities.toLocaleString('en')} entities in ${aggSync.seconds.toFixed(2)} s = ${rate(aggSync).toLocaleString('en')} entities/s (target >= 100,000/s); ${aggSync.bytes} bytes per entity on average; aggregate / plain = ${(rate(aggSync) / rate(plainSync)).toFixed(2)}x`);
+
+  const port = await freePort();
+  const server = spawn(process.execPath, [FSQL_BIN, '--project-dir', dir, 'serve', '--port', String(port)], { stdio: 'ignore' });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      const ok = await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false);
+      if (ok) break;
+      if (i > 200) throw new Error('fsql serve did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const hot = await rawRequest(url, 'POST', '/api/v1/feature-service/get-features', JSON.stringify({ params: { feature_service_name: 'agg', join_key_map: { user_id: 'u_hot' } } }), { 'content-type': 'application/json' });
+    console.log(`hot user's aggregate features: ${hot.text.slice(0, 160)}...`);
+    // alternating rounds, medians: the machine's other load moves single runs a lot
+    const rounds = async (rate?: number) => {
+      const agg: Load[] = [];
+      const plain: Load[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        agg.push(await load(url, 'agg', rate));
+        plain.push(await load(url, 'plain', rate));
+      }
+      return { agg: median(agg), plain: median(plain), errors: [...agg, ...plain].reduce((n, l) => n + l.errors, 0) };
+    };
+    const fixed = await rounds(1000);
+    console.log(`at 1,000 requests/s (median of ${ROUNDS}): aggregate p50 ${fixed.agg.p50} ms, p99 ${fixed.agg.p99} ms (target < 2 ms); plain p50 ${fixed.plain.p50} ms, p99 ${fixed.plain.p99} ms; errors ${fixed.errors}`);
+    const full = await rounds();
+    console.log(`throughput at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.rps)} req/s, plain ${Math.round(full.plain.rps)} req/s; aggregate / plain = ${(full.agg.rps / full.plain.rps).toFixed(2)}x (target >= 0.5x); errors ${full.errors}`);
+  } finally {
+    server.kill('SIGTERM');
+  }
+} finally {
+  await redis.stop();
+}

@@ -1,0 +1,139 @@
+/**
+ * An aggregate view's feature values at a request time r (SPEC section 9): each window's merged
+ * part C plus the raw rows in [r - W, r) that C does not hold, with the numerics of the warehouse's
+ * merge (aggregate-state.ts): count, sum, avg as sum / n, variances by the two-stage merge of
+ * (n, mean, M2) (the merged mean first, then M2 = sum M2_i + sum n_i (mean_i - mean)^2), min and
+ * max compared, never subtracted, first/last and first_n/last_n by (time, value), count_distinct
+ * over the union of C's values and the rows'. Exact for r in [s, s + H] (plans/aggregate-online.ts).
+ */
+import { Timestamp, type Value } from '../../values.js';
+import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
+import { byTimeValue, type AggInput, type AggregateState, type InputType, type RawRow, type Ranked } from './state.js';
+
+interface Compiled {
+  f: OnlineAggFeature;
+  g: number;
+  /** the input column's index, -1 for '*' */
+  i: number;
+}
+
+export interface WindowReader {
+  shape: StateShape;
+  types: readonly InputType[];
+  horizonMicros: number;
+  features: Compiled[];
+}
+
+export function windowReader(shape: StateShape, types: readonly InputType[], features: readonly OnlineAggFeature[], horizonSeconds: number): WindowReader {
+  return {
+    shape,
+    types,
+    horizonMicros: Math.round(horizonSeconds * 1e6),
+    features: features.map((f) => ({ f, g: windowIndex(shape, f), i: shape.inputs.indexOf(f.column) })),
+  };
+}
+
+/** The raw rows each window counts at r, besides C: [r - W, r) outside C's [s - W + H, s); lifetime: [s, r). */
+function rawInWindows(reader: WindowReader, s: AggregateState, r: number): RawRow[][] {
+  return reader.shape.windows.map((w) => {
+    const out: RawRow[] = [];
+    if (w.seconds === undefined) {
+      for (const row of s.raw) if (row.ts >= s.at && row.ts < r) out.push(row);
+      return out;
+    }
+    const W = Math.round(w.seconds * 1e6);
+    const lo = r - W;
+    const cLo = s.at - W + reader.horizonMicros;
+    for (const row of s.raw) {
+      if (row.ts >= r) break;
+      if (row.ts >= lo && !(row.ts >= cLo && row.ts < s.at)) out.push(row);
+    }
+    return out;
+  });
+}
+
+/** Every feature's value at request time r (microseconds), by feature name. */
+export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Record<string, Value> {
+  const raw = rawInWindows(reader, s, r);
+  const out: Record<string, Value> = {};
+  for (const { f, g, i } of reader.features) {
+    const c = s.windows[g];
+    if (i < 0) {
+      out[f.name] = BigInt(c.rows + raw[g].length);
+      continue;
+    }
+    const xs: Ranked[] = [];
+    for (const row of raw[g]) {
+      const v = row.values[i];
+      if (v !== null) xs.push([row.ts, v]);
+    }
+    out[f.name] = f.function === 'count_distinct' ? BigInt(c.distinctCount[i] + newValues(c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
+  }
+  return out;
+}
+
+/** How many distinct values the rows `xs` add to C's: those not among C's values that raw rows hold (`seen`). */
+function newValues(seen: AggInput[], xs: Ranked[]): number {
+  const known = new Set(seen);
+  const added = new Set<AggInput>();
+  for (const [, v] of xs) if (!known.has(v)) added.add(v);
+  return added.size;
+}
+
+function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['cols'][number], first: Ranked[], last: Ranked[], xs: Ranked[], type: InputType): Value {
+  const n = col.n + xs.length;
+  const out = (v: AggInput | null): Value => (v === null ? null : type === 'timestamp' ? new Timestamp(v as bigint) : v);
+  switch (f.function) {
+    case 'count':
+      return BigInt(n);
+    case 'sum':
+    case 'avg': {
+      let sum: number | bigint;
+      if (type === 'int64') {
+        let b = (col.s as bigint | null) ?? 0n;
+        for (const x of xs) b += x[1] as bigint;
+        sum = b;
+      } else {
+        let d = (col.s as number | null) ?? 0;
+        for (const x of xs) d += x[1] as number;
+        sum = d;
+      }
+      if (f.function === 'sum') return sum;
+      return n === 0 ? null : Number(sum) / n;
+    }
+    case 'min':
+    case 'max': {
+      let m = col[f.function];
+      for (const [, v] of xs) if (m === null || (f.function === 'min' ? v < m : v > m)) m = v;
+      return out(m);
+    }
+    case 'var_pop':
+    case 'var_samp':
+    case 'stddev_pop':
+    case 'stddev_samp': {
+      const samp = f.function.endsWith('samp');
+      if (n === 0 || (samp && n < 2)) return null;
+      let total = col.n > 0 ? col.n * col.mean! : 0;
+      for (const x of xs) total += Number(x[1]);
+      const mean = total / n;
+      let m2 = col.n > 0 ? col.m2! + col.n * (col.mean! - mean) * (col.mean! - mean) : 0;
+      for (const x of xs) m2 += (Number(x[1]) - mean) * (Number(x[1]) - mean);
+      const variance = m2 / (samp ? n - 1 : n);
+      return f.function.startsWith('stddev') ? Math.sqrt(variance) : variance;
+    }
+    case 'first':
+    case 'first_n': {
+      const ranked = [...first, ...xs].sort(byTimeValue).slice(0, f.n ?? 1);
+      return f.function === 'first' ? out(ranked[0]?.[1] ?? null) : ranked.map((x) => out(x[1]));
+    }
+    case 'last':
+    case 'last_n': {
+      const ranked = [...last, ...xs].sort(byTimeValue);
+      const tail = ranked.slice(Math.max(0, ranked.length - (f.n ?? 1)));
+      return f.function === 'last' ? out(tail[tail.length - 1]?.[1] ?? null) : tail.map((x) => out(x[1]));
+    }
+    case 'count_distinct':
+    case 'approx_count_distinct':
+      throw new Error(`${f.function} is not a merge of C and rows here (feature ${f.name})`);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The online half of aggregate views (SPEC section 9) against the brute-force reference: random
+ * cases with their edges (helpers/aggregate-cases.ts), each entity's state computed by the sync
+ * query on DuckDB and on a real PostgreSQL server, every feature at request times in [s, s + H]
+ * (helpers/aggregate-online-cases.ts; BigQuery's in aggregate-bigquery.test.ts). Also: one pushed
+ * event merges into the state, once when pushed twice.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
+import { stateShape } from '../src/plans/aggregate-online.js';
+import { decodeState, encodeState, mergeEvent, StateBuilder } from '../src/online/aggregate/state.js';
+import { valuesAt, windowReader } from '../src/online/aggregate/windows.js';
+import { generate, INPUT_TYPES, load, same, SPEC } from './helpers/aggregate-cases.js';
+import { aggregateReference } from './helpers/aggregate-reference.js';
+import { Timestamp } from '../src/values.js';
+import type { ColumnBatch } from '../src/column-batch.js';
+import { assertCoverage, checkOnline, statesOf, syncPlanFor, TYPES, type OnlineTally } from './helpers/aggregate-online-cases.js';
+import { openDuckDb } from './helpers/pit-cases.js';
+import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
+
+const CASES = Number(process.env.FSQL_AGG_CASES ?? 40);
+
+async function agree(wh: Warehouse, cases: number): Promise<void> {
+  const tally: OnlineTally = { compared: 0, nonEmpty: 0, edges: 0 };
+  try {
+    for (let seed = 1; seed <= cases; seed++) {
+      const c = generate(seed);
+      await load(wh, c, `o${seed}`);
+      const plan = syncPlanFor(c, seed, { name: `o${seed}_agg` });
+      checkOnline(c, seed, plan, await statesOf(wh.streamColumns(renderAggregateSync(plan, wh.dialect)), plan), tally);
+    }
+  } finally {
+    await wh.close();
+  }
+  assertCoverage(tally, cases, wh.dialect.name);
+}
+
+test(`online aggregate state: every window at request times in [s, s + H] equals the reference on ${CASES} random cases (DuckDB)`, async () => {
+  await agree(await openDuckDb(), CASES);
+});
+
+test(`online aggregate state: the same on ${Math.ceil(CASES / 3)} cases (PostgreSQL, real server)`, async () => {
+  const db = await createTestDatabase();
+  try {
+    await agree(await openPostgres(db), Math.ceil(CASES / 3));
+  } finally {
+    await db.drop();
+  }
+});
+
+test('a pushed event merges into the state once, and only inside [s, s + H)', () => {
+  const features = SPEC.features.filter((f) => f.column === '*' || f.column === 'amount');
+  const shape = stateShape(features);
+  const types = shape.inputs.map((c) => INPUT_TYPES[c]);
+  const s = 1_000_000_000_000;
+  const H = 3_600_000_000;
+  const reader = windowReader(shape, types, features, H / 1e6);
+  const state = decodeState(shape, types, encodeState(shape, new StateBuilder(shape, s).finish()), 0, true);
+  const count = (at: number) => valuesAt(reader, state, at).count_30m;
+  assert.equal(count(s + 10), 0n);
+  const event = { ts: s + 5, values: shape.inputs.map((c) => (c === 'amount' ? 2.5 : null)) };
+  assert.equal(mergeEvent(state, H, event), true);
+  assert.equal(mergeEvent(state, H, { ...event, values: [...event.values] }), false, 'the same row twice counts once');
+  assert.equal(mergeEvent(state, H, { ...event, ts: s - 1 }), false, 'a row before the sync time is the offline path’s');
+  assert.equal(mergeEvent(state, H, { ...event, ts: s + H }), false, 'a row past the horizon reaches no request');
+  assert.equal(count(s + 5), 0n, 'the event is not in a window ending at its own time');
+  assert.equal(count(s + 6), 1n);
+  assert.equal(valuesAt(reader, state, s + 6).amount_sum_30m, 2.5);
+  const again = decodeState(shape, types, encodeState(shape, state));
+  assert.throws(() => mergeEvent(decodeState(stateShape(SPEC.features), TYPES, encodeState(stateShape(SPEC.features), new StateBuilder(stateShape(SPEC.features), s).finish())), H, event), /decode the state with full = true/);
+  assert.deepEqual(valuesAt(reader, again, s + 6), valuesAt(reader, state, s + 6));
+});
+
+test('an entity whose events are all older than its windows has a state: 0 and [] as train gives (no lifetime window)', async () => {
+  const wh = await openDuckDb();
+  try {
+    const s = 1_710_028_800_000_000n;
+    await wh.execute([`create table old_agg (user_id varchar, ts timestamp, amount double)`, `insert into old_agg values ('u_old', ${wh.dialect.timestampLiteral(new Timestamp(s - 86_400_000_000n))}, 5)`]);
+    const features = SPEC.features.filter((f) => f.windowSeconds === 1800 && (f.column === '*' || f.column === 'amount'));
+    const shape = stateShape(features);
+    const plan = { view: 'agg', events: { name: 'old_agg' }, keys: ['user_id'], timestamp: 'ts', shape, inputTypes: ['float64' as const], at: new Timestamp(s), horizonSeconds: 3600 };
+    const rows: ColumnBatch[] = [];
+    for await (const b of wh.streamColumns(renderAggregateSync(plan, wh.dialect))) rows.push(b);
+    assert.deepEqual(rows.map((b) => b.rows), [1], 'one STATE row');
+    const b = new StateBuilder(shape, Number(s));
+    b.add(rows[0], 0);
+    const got = valuesAt(windowReader(shape, ['float64'], features, 3600), decodeState(shape, ['float64'], encodeState(shape, b.finish())), Number(s) + 10);
+    const want = aggregateReference([{ keys: ['u_old'], ts: s - 86_400_000_000n, values: { amount: 5 } }], [{ keys: ['u_old'], ts: s + 10n }], features)[0];
+    features.forEach((f, j) => assert.ok(same(got[f.name], want[j], f), `${f.name}: ${String(got[f.name])}, expected ${JSON.stringify(want[j])}`));
+    assert.equal(got.count_30m, 0n);
+  } finally {
+    await wh.close();
+  }
+});
