@@ -46,6 +46,8 @@ test('durations are whole microseconds and render exactly in every dialect', asy
   assert.equal(parseDuration('1.5s'), 1.5);
   assert.equal(parseDuration('0.000001s'), 0.000001);
   assert.equal(parseDuration('0.0000001s'), undefined, 'finer than a microsecond');
+  assert.equal(parseDuration('500ms'), 0.5);
+  assert.equal(parseDuration('15m'), 900, 'm is minutes, ms milliseconds');
   for (const name of ALL) {
     const sql = dialectFor(name).timeSub('x', 1.5);
     assert.match(sql, /1500000/, `${name}: ${sql}`);

@@ -77,6 +77,18 @@ test('every view of one entity lives in the entity slot; rows spread over all no
   assert.ok(sizes.every((s) => s > 50), `rows spread over the nodes: ${sizes.join(', ')}`);
 });
 
+test('replace (compare and set) reaches the node of each key', async (t) => {
+  if (skip(t)) return;
+  const t0 = sec(-60);
+  const users = Array.from({ length: 50 }, (_, i) => `cas${i}`);
+  assert.deepEqual(await store.replace(A, users.map((u, i) => ({ row: row(u, t0, BigInt(i)), expected: undefined }))), users.map(() => true));
+  const read = await store.read(users.map((u) => ({ layout: A, key: [u] })));
+  const won = await store.replace(A, users.map((u, i) => ({ row: row(u, t0, BigInt(i + 100)), expected: i % 2 === 0 ? read[i] : undefined })));
+  assert.deepEqual(won, users.map((_, i) => i % 2 === 0), 'only where the row read is still stored');
+  const after = await store.read(users.map((u) => ({ layout: A, key: [u] })));
+  assert.deepEqual(after.map((r) => r!.values.x), users.map((_, i) => BigInt(i % 2 === 0 ? i + 100 : i)));
+});
+
 test('the monotonic rule and TTL hold through the cluster', async (t) => {
   if (skip(t)) return;
   const t0 = sec(-30);

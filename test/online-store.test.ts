@@ -230,6 +230,31 @@ for (const kind of kinds) {
       }
     });
 
+    test('replace is compare and set: it writes where the stored row is still the one read, and tells the loser of a race to read again', async () => {
+      const layout: ViewLayout = { ...USER, view: 'cas_user' };
+      await store.putLayout(layout);
+      const t = sec(-10);
+      const first = row(['u1'], t, { count: 1n, spend: 1, tags: ['a'], last_seen: t });
+      assert.deepEqual(await store.replace(layout, [{ row: first, expected: undefined }]), [true], 'absent: inserted');
+      assert.deepEqual(await store.replace(layout, [{ row: first, expected: undefined }]), [false], 'no longer absent');
+      const [read] = await store.read([{ layout, key: ['u1'] }]);
+      assert.equal(read!.values.count, 1n);
+      // two writers read the same row; the first to replace it wins, the second must read again
+      const a = row(['u1'], t, { count: 2n, spend: 2, tags: ['a', 'b'], last_seen: t });
+      const b = row(['u1'], t, { count: 3n, spend: 3, tags: ['a', 'c'], last_seen: t });
+      assert.deepEqual(await store.replace(layout, [{ row: a, expected: read }]), [true]);
+      assert.deepEqual(await store.replace(layout, [{ row: b, expected: read }]), [false]);
+      const [now2] = await store.read([{ layout, key: ['u1'] }]);
+      assert.deepEqual([now2!.values.count, now2!.values.tags], [2n, ['a', 'b']]);
+      assert.deepEqual(await store.replace(layout, [{ row: b, expected: now2 }, { row: row([null], t, { count: 0n, spend: 0, tags: [], last_seen: t }), expected: undefined }]), [true, false], 'a NULL key is never written');
+      const [last] = await store.read([{ layout, key: ['u1'] }]);
+      assert.equal(last!.values.count, 3n);
+      // the row's TTL applies as in write(): one already past it is gone
+      const old = row(['u2'], sec(-7200), { count: 1n, spend: 1, tags: [], last_seen: t });
+      assert.deepEqual(await store.replace(layout, [{ row: old, expected: undefined }]), [true]);
+      if (kind.name === 'redis') assert.deepEqual(await store.read([{ layout, key: ['u2'] }]), [undefined], 'Redis expired it at once');
+    });
+
     test("a service's vector: PRESENT with effective times, MISSING_DATA past the TTL or for an unknown entity", async () => {
       const user: ViewLayout = { ...USER, view: 'vec_user', ttlSeconds: 60 };
       const merchant: ViewLayout = { ...MERCHANT, view: 'vec_merchant' };

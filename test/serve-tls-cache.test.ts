@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
 import { Logger } from '../src/log.js';
@@ -100,7 +100,51 @@ test('fsql serve --tls-cert --tls-key serves HTTPS; one without the other is ref
   let err = '';
   half.stderr.on('data', (c) => (err += c));
   assert.equal(await new Promise((r) => half.once('exit', r)), 1);
-  assert.match(err, /HTTPS needs both --tls-cert and --tls-key/);
+  assert.match(err, /--tls-key.*HTTPS needs both a certificate and its key/);
+});
+
+/** `fsql serve` for a target whose profile sets `serve:`; resolves to its stderr once it says where it serves, or when it exits. */
+function serveTarget(target: string): { child: ReturnType<typeof spawn>; ready: Promise<{ url?: string; code?: number | null; err: string }> } {
+  const child = spawn(process.execPath, [FSQL_BIN, '--project-dir', projectDir, '--target', target, 'serve'], { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = new Promise<{ url?: string; code?: number | null; err: string }>((resolve) => {
+    let err = '';
+    child.stderr!.on('data', (c) => {
+      err += c;
+      const m = /^Serving .* on (https?:\/\/\S+) /m.exec(err);
+      if (m) resolve({ url: m[1], err });
+    });
+    child.on('exit', (code) => resolve({ code, err }));
+  });
+  return { child, ready };
+}
+
+test('serve: in the profile sets TLS, the cache, the store timeout and the access log; a bad value names the profile key', { timeout: 60_000 }, async () => {
+  const profiles = `${projectDir}/profiles.yml`;
+  const base = readFileSync(profiles, 'utf8');
+  const output = (serve: string) => `    ${serve.split(':')[0]}:\n      type: duckdb\n      path: target/dev.duckdb\n      schema: main\n      online_store: {type: sqlite, path: target/online.sqlite}\n      serve: {port: 0, ${serve.slice(serve.indexOf(':') + 1)}}\n`;
+  writeFileSync(profiles, base.replace('  outputs:\n', `  outputs:\n${output(`secure: tls_cert: ${certs.serverCert}, tls_key: ${certs.serverKey}, cache_ttl: 5s, cache_size: 10, store_timeout: 2s, access_log: target/access.log`)}${output('badttl: cache_ttl: soon')}${output('halftls: tls_cert: server.pem')}`));
+  try {
+    const { child, ready } = serveTarget('secure');
+    try {
+      const { url, err } = await ready;
+      assert.ok(url?.startsWith('https://'), err);
+      assert.match(err, /\(auth off, cache 5s x 10\)/);
+      assert.equal((await httpsGet(url!, '/health', readFileSync(certs.ca))).status, 200);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    assert.match(readFileSync(`${projectDir}/target/access.log`, 'utf8'), /"path":"\/health"/);
+    const bad = await serveTarget('badttl').ready;
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /profiles\.yml \(serve: cache_ttl of target 'badttl'\).*'soon' is not a duration/);
+    const half = await serveTarget('halftls').ready;
+    assert.equal(half.code, 1);
+    assert.match(half.err, /serve: tls_key of target 'halftls'.*HTTPS needs both/);
+  } finally {
+    writeFileSync(profiles, base);
+  }
 });
 
 test('the hot-key cache: hits within --cache-ttl, misses after it and after LRU eviction, statuses still for each request\'s time', async () => {

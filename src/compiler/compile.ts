@@ -7,7 +7,8 @@ import type { Project, ViewConfig, ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName } from '../plans/relation.js';
-import { DuckDbParser, parseForeign, referenceParse } from './sql-check.js';
+import { DuckDbParser, referenceParse } from './sql-check.js';
+import { parseForeignAll } from './foreign-parse.js';
 import { sourceLine, TemplateRenderer, type Rendered } from './template.js';
 import { FSQL_VERSION } from '../version.js';
 import type { ExprType } from '../expressions/tree.js';
@@ -77,7 +78,7 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
   const views: Record<string, CompiledView> = {};
   const defs = [...project.views.values()];
   const sqls = rendered.map((r) => r.sql);
-  const parsed = duck ? await duck.parseAll(sqls) : sqls.map((sql) => parseForeign(sql, dialect.sqlGrammar));
+  const parsed = duck ? await duck.parseAll(sqls) : await parseForeignAll(sqls, dialect.sqlGrammar);
   // --strict: the warehouse's own grammar where it can run here (BigQuery's, on ZetaSQL) is the judge
   const reference = opts.strict ? await referenceParse(dialect.sqlGrammar, defs.map((v, i) => ({ sql: rendered[i].sql, file: v.file, lineOffset: 0 }))) : undefined;
   if (reference && reference.problems.length > 0) {

@@ -8,6 +8,7 @@ import { TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.j
 import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName } from '../plans/relation.js';
 import { columnStates, stateColumns, tileStateSelect } from './aggregate-state.js';
+import { Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
 
 export interface AggregateStatements {
@@ -27,9 +28,24 @@ function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
   return Math.round(plan.spec.tileSeconds * 1e6);
 }
 
-/** Each table of a full build with its SELECT, in build order (the events first: the others read them). */
-export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
-  return [{ table: plan.tables.events, select: eventsSelect(plan, d) }, ...tileSelects(plan, d, 'true')];
+/** Each table of a full build with its SELECT and layout, in build order (the events first: the others read them). */
+export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string; storage: TableStorage }[] {
+  const lookup = tileStorage(plan);
+  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...tileSelects(plan, d, 'true').map((t) => ({ ...t, storage: lookup }))];
+}
+
+/**
+ * The events are partitioned by day on their timestamp (BigQuery, where a table is billed by the
+ * partitions a statement reads: an incremental run replaces and re-tiles only the newest days)
+ * and clustered, like the tiles, by keys and tile, as train joins them.
+ */
+function eventsStorage(plan: AggregateRunPlan): TableStorage {
+  return { ...tileStorage(plan), partition: { field: plan.timestamp, granularity: 'day' } };
+}
+
+/** Per-tile tables: looked up, indexed (PostgreSQL) and clustered (BigQuery) by keys and tile; not partitioned. */
+function tileStorage(plan: AggregateRunPlan): TableStorage {
+  return { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false };
 }
 
 /** Each per-tile table with its SELECT over the events `r` whose tile satisfies `where`. */
@@ -66,16 +82,16 @@ export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys'>): strin
 }
 
 export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
-  // Looked up, indexed (PostgreSQL) and clustered (BigQuery) by keys and tile, as train joins them; not partitioned.
-  const lookup: TableStorage = { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false };
   if (!plan.range?.start) {
     // Each table in turn (BigQuery runs no DDL inside a transaction): a failure leaves tables an
     // incremental run would find out of date, so run notices a missing or changed table and rebuilds all.
-    const statements = aggregateTableSelects(plan, d).flatMap((t) => d.createTableAs(d.relation(t.table), t.select, lookup));
+    const statements = aggregateTableSelects(plan, d).flatMap((t) => d.createTableAs(d.relation(t.table), t.select, t.storage));
     return { statements, atomic: false };
   }
   const from = tileOf(plan.range.start, plan.spec.tileSeconds);
-  const where = `r.${d.quoteIdent(TILE_COLUMN)} >= ${from}`;
+  // The time bound repeats the tile's, so that a warehouse partitioned by time reads only those days.
+  const fromTime = d.timestampLiteral(new Timestamp(from * BigInt(tileMicros(plan))));
+  const where = `r.${d.quoteIdent(TILE_COLUMN)} >= ${from} and r.${d.quoteIdent(plan.timestamp)} >= ${fromTime}`;
   const statements = [
     ...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range),
     ...tileSelects(plan, d, where).flatMap((t) => [`delete from ${d.relation(t.table)} where ${d.quoteIdent(TILE_COLUMN)} >= ${from}`, `insert into ${d.relation(t.table)}\n${t.select}`]),

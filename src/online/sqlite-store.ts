@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { AsciiWriter } from './ascii-writer.js';
-import { EncodedRow, expiresAtMicros, NO_CREATED, storedTimes } from './codec.js';
+import { EncodedRow, encodeStored, expiresAtMicros, NO_CREATED, storedTimes } from './codec.js';
 import { columnSource } from './column-codec.js';
 import { entityId, entityPrefix, type Namespace } from './keys.js';
 import { rowSource, type RowSource } from './row-source.js';
@@ -93,7 +93,7 @@ type Stmt = Database.Statement<unknown[], unknown>;
 
 export class SqliteStore implements OnlineStore {
   readonly location: string;
-  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
+  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'insertAbsent' | 'replace' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
   private readonly timer?: NodeJS.Timeout;
   private readonly stageAfter: number;
 
@@ -113,6 +113,8 @@ export class SqliteStore implements OnlineStore {
       stageMany: p(`insert into temp.fsql_staged ${values(UPSERT_ROWS)}`),
       unstage: p('delete from temp.fsql_staged'),
       read: p('select ts, created, features from fsql_rows where ns = ? and view = ? and entity = ?').safeIntegers(true),
+      insertAbsent: p('insert into fsql_rows (ns, view, entity, ts, created, features, expires_at) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing'),
+      replace: p('update fsql_rows set ts = ?, created = ?, features = ?, expires_at = ? where ns = ? and view = ? and entity = ? and ts = ? and created = ? and features = ?'),
       purge: p('delete from fsql_rows where expires_at is not null and expires_at < ?'),
       putLayout: p('insert into fsql_layouts (ns, view, layout) values (?, ?, ?) on conflict (ns, view) do update set layout = excluded.layout'),
       layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
@@ -274,6 +276,27 @@ export class SqliteStore implements OnlineStore {
       if (layout.ttlSeconds !== undefined) this.purge();
       return result;
     });
+  }
+
+  async replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]> {
+    this.mergeUnasked();
+    return this.guard(() =>
+      this.db
+        .transaction(() =>
+          changes.map(({ row, expected }) => {
+            const entity = entityId(layout, row.key);
+            if (entity === undefined) return false;
+            const stored = encodeStored(layout, row);
+            const [ts, created] = storedTimes(stored);
+            const now = [ts, created, stored.slice(32), expiresAtMicros(layout, ts) ?? null];
+            const where = [this.ns, layout.view, entity];
+            if (!expected) return this.stmts.insertAbsent.run(...where, ...now).changes === 1;
+            const was = [expected.ts.micros, expected.created?.micros ?? NO_CREATED, expected.text.slice(expected.at)];
+            return this.stmts.replace.run(...now, ...where, ...was).changes === 1;
+          }),
+        )
+        .immediate(),
+    );
   }
 
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {

@@ -114,6 +114,13 @@ export interface OnlineStore {
    * ever left out, and recordSync counts what they wrote.
    */
   flush(): Promise<WriteResult>;
+  /**
+   * Compare and set, for read-modify-write updates (a pushed event merged into an aggregate
+   * view's state): writes each row only if its entity's stored row is still `expected` (as read;
+   * undefined: none), atomically per row. Returns per row whether it was written; false means
+   * another writer came first: read again and retry. Expiry follows the row's ts as in write().
+   */
+  replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
   read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */

@@ -36,7 +36,7 @@ const ONLINE_KEYS: Record<OnlineStoreConfig['type'], readonly string[]> = {
   sqlite: ['type', 'path'],
   redis: ['type', 'url', 'cluster'],
 };
-const SERVE_KEYS = ['auth', 'host', 'port', 'workers'];
+const SERVE_KEYS = ['auth', 'host', 'port', 'workers', 'store_timeout', 'tls_cert', 'tls_key', 'cache_ttl', 'cache_size', 'access_log'];
 
 export interface ProfileRequest {
   projectDir: string;
@@ -134,7 +134,7 @@ function buildTarget(y: YamlFile, path: Path, name: string, type: WarehouseType,
     threads,
     settings: type === 'duckdb' ? { ...s, path: duckdbPath(str('path'), projectDir) } : s,
     onlineStore: onlineStore(y, [...path, 'online_store'], s.online_store, projectDir),
-    serve: serveConfig(y, [...path, 'serve'], s.serve),
+    serve: serveConfig(y, [...path, 'serve'], s.serve, projectDir),
     profileFile: y.file,
   };
 }
@@ -159,15 +159,27 @@ function onlineStore(y: YamlFile, path: Path, v: unknown, projectDir: string): O
   return { type: 'redis', url: m.url, cluster: m.cluster === true || m.cluster === 'true' };
 }
 
-function serveConfig(y: YamlFile, path: Path, v: unknown): ServeConfig {
+function serveConfig(y: YamlFile, path: Path, v: unknown, projectDir: string): ServeConfig {
   if (v === undefined || v === null) return { auth: false };
   const m = expectMapping(y, path, v, 'serve');
   expectKeys(y, path, m, SERVE_KEYS, 'serve');
+  const text = (key: string) => (m[key] === undefined || m[key] === null ? undefined : String(m[key]));
+  const file = (key: string) => {
+    const p = text(key);
+    return p === undefined || p === '-' || isAbsolute(p) ? p : resolve(projectDir, p);
+  };
+  const number = (key: string) => (m[key] === undefined ? undefined : Number(m[key]));
   return {
     auth: m.auth === true || m.auth === 'true',
-    host: typeof m.host === 'string' ? m.host : undefined,
-    port: m.port === undefined ? undefined : Number(m.port),
-    workers: m.workers === undefined ? undefined : Number(m.workers),
+    host: text('host'),
+    port: number('port'),
+    workers: number('workers'),
+    store_timeout: text('store_timeout'),
+    cache_ttl: text('cache_ttl'),
+    cache_size: number('cache_size'),
+    tls_cert: file('tls_cert'),
+    tls_key: file('tls_key'),
+    access_log: file('access_log'),
   };
 }
 

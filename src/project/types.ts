@@ -14,11 +14,20 @@ export interface OnlineStoreConfig {
   cluster?: boolean;
 }
 
+/** serve: of a profile output; each key is the default of the `fsql serve` flag of the same name. */
 export interface ServeConfig {
   auth: boolean;
   host?: string;
   port?: number;
   workers?: number;
+  /** durations as written ('1s'), checked where the flag's value is */
+  store_timeout?: string;
+  cache_ttl?: string;
+  cache_size?: number;
+  /** absolute paths (relative ones resolved against the project folder) */
+  tls_cert?: string;
+  tls_key?: string;
+  access_log?: string;
 }
 
 export interface Target {

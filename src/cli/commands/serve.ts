@@ -83,17 +83,32 @@ export function register(program: Command): void {
       const log = loggerFor(cmd);
       const project = projectFor(cmd);
       const conf = project.target.serve;
-      const host = flags.host ?? conf.host ?? DEFAULT_HOST;
       const inProfile = (key: string) => `${project.target.profileFile} (serve: ${key} of target '${project.target.name}')`;
-      const port = flags.port !== undefined ? integer('--port', flags.port, 0, 65535) : conf.port !== undefined ? integer(inProfile('port'), String(conf.port), 0, 65535) : DEFAULT_PORT;
+      /** a flag's value, else the profile's serve key of the same name; `where` names whichever gave it, for errors */
+      const setting = (flag: string, value: string | undefined, key: keyof typeof conf) =>
+        value !== undefined ? { where: flag, value } : conf[key] !== undefined ? { where: inProfile(key), value: String(conf[key]) } : undefined;
+      const host = flags.host ?? conf.host ?? DEFAULT_HOST;
+      const portSetting = setting('--port', flags.port, 'port');
+      const port = portSetting ? integer(portSetting.where, portSetting.value, 0, 65535) : DEFAULT_PORT;
       const auth = Boolean(flags.auth || conf.auth);
-      let workers = flags.workers !== undefined ? integer('--workers', flags.workers, 0, 256) : conf.workers !== undefined ? integer(inProfile('workers'), String(conf.workers), 0, 256) : 1;
+      const workersSetting = setting('--workers', flags.workers, 'workers');
+      let workers = workersSetting ? integer(workersSetting.where, workersSetting.value, 0, 256) : 1;
       if (workers === 0) workers = availableParallelism();
-      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new ProjectError(flags.tlsCert ? '--tls-key' : '--tls-cert', 'HTTPS needs both --tls-cert and --tls-key.');
-      const tls = flags.tlsCert && flags.tlsKey ? { cert: readPem('--tls-cert', flags.tlsCert), key: readPem('--tls-key', flags.tlsKey) } : undefined;
-      const cache = flags.cacheTtl !== undefined
-        ? { ttlMs: Math.round(1000 * seconds('--cache-ttl', flags.cacheTtl)), size: flags.cacheSize !== undefined ? integer('--cache-size', flags.cacheSize, 1, 100_000_000) : DEFAULT_CACHE_SIZE }
+      const cert = setting('--tls-cert', flags.tlsCert, 'tls_cert');
+      const key = setting('--tls-key', flags.tlsKey, 'tls_key');
+      if (Boolean(cert) !== Boolean(key)) {
+        const missing = cert ? (flags.tlsCert ? '--tls-key' : inProfile('tls_key')) : flags.tlsKey ? '--tls-cert' : inProfile('tls_cert');
+        throw new ProjectError(missing, 'HTTPS needs both a certificate and its key: --tls-cert and --tls-key (or serve: tls_cert and tls_key in the profile).');
+      }
+      const tls = cert && key ? { cert: readPem(cert.where, cert.value), key: readPem(key.where, key.value) } : undefined;
+      const cacheTtl = setting('--cache-ttl', flags.cacheTtl, 'cache_ttl');
+      const cacheSize = setting('--cache-size', flags.cacheSize, 'cache_size');
+      const cache = cacheTtl
+        ? { ttlMs: Math.round(1000 * seconds(cacheTtl.where, cacheTtl.value)), size: cacheSize ? integer(cacheSize.where, cacheSize.value, 1, 100_000_000) : DEFAULT_CACHE_SIZE }
         : undefined;
+      const storeTimeout = setting('--store-timeout', flags.storeTimeout, 'store_timeout');
+      const storeTimeoutMs = Math.round(1000 * (storeTimeout ? seconds(storeTimeout.where, storeTimeout.value) : DEFAULT_STORE_TIMEOUT_SECONDS));
+      const accessLogSetting = setting('--access-log', flags.accessLog, 'access_log');
       const scheme = tls ? 'https' : 'http';
 
       if (workers > 1 && !isClusterWorker()) {
@@ -108,9 +123,8 @@ export function register(program: Command): void {
       const stop = stopSignal(worker ? undefined : log);
       let server: FeatureServer | undefined;
       const channel = worker ? workerChannel(() => server!.metricsSnapshot()) : undefined;
-      const storeTimeoutMs = Math.round(1000 * (flags.storeTimeout !== undefined ? seconds('--store-timeout', flags.storeTimeout) : DEFAULT_STORE_TIMEOUT_SECONDS));
       const store = await openOnlineStore(project, { commandTimeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
-      const accessLog = flags.accessLog === undefined ? undefined : flags.accessLog === '-' ? process.stdout : appendStream('--access-log', flags.accessLog);
+      const accessLog = accessLogSetting === undefined ? undefined : accessLogSetting.value === '-' ? process.stdout : appendStream(accessLogSetting.where, accessLogSetting.value);
       try {
         server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache, accessLog });
         if (auth && !worker) {

@@ -15,10 +15,10 @@ import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../../errors.js';
 import { safeUrl } from '../../secrets.js';
 import { Timestamp } from '../../values.js';
-import { decodeStored } from '../codec.js';
+import { decodeStored, encodeStored } from '../codec.js';
 import { columnSource } from '../column-codec.js';
 import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
-import { rowSource, type RowSource } from '../row-source.js';
+import { expiryArg, rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
@@ -61,6 +61,25 @@ return {written, absent}
 `;
 
 const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
+
+/**
+ * Compare and set (OnlineStore.replace). KEYS[1]: a row key. ARGV: the stored value expected
+ * ('' for none), the new value, its expiry in Unix ms (0: none; -1: already expired, so deleted).
+ * Returns 1 when the stored value was the expected one and is replaced, else 0.
+ */
+const REPLACE_SCRIPT = `
+local old = redis.call('GET', KEYS[1]) or ''
+if old ~= ARGV[1] then return 0 end
+local at = tonumber(ARGV[3])
+if at > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', at)
+elseif at == 0 then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+`;
 
 const SCAN_COUNT = 1000;
 
@@ -134,10 +153,10 @@ export class RedisStore implements OnlineStore {
     return new RedisStore(config.url, ns, (prepare) => new RedisTransport(options, Boolean(config.cluster), prepare));
   }
 
-  /** One metadata command, to the node of its key (args[1]); in a cluster followed through MOVED. */
-  private meta(args: string[]): Promise<Reply> {
+  /** One command on the read connection of the node of `key` (args[1] by default); in a cluster followed through MOVED. */
+  private meta(args: string[], key = args[1]): Promise<Reply> {
     return this.transport.retried(async () => {
-      const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(args[1]) : 0);
+      const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(key) : 0);
       return (await node.reads.get()).command(args);
     });
   }
@@ -348,6 +367,20 @@ export class RedisStore implements OnlineStore {
   private async loadScript(conn: RespConnection): Promise<void> {
     const [sha] = await conn.send(encodeCommand(['SCRIPT', 'LOAD', PUT_SCRIPT]), 1);
     if (sha instanceof ReplyError) throw sha;
+  }
+
+  /** One EVAL per row, each sent to the node of its key; in a cluster followed through MOVED. */
+  async replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]> {
+    return this.guard(() =>
+      Promise.all(
+        changes.map(async ({ row, expected }) => {
+          const entity = entityId(layout, row.key);
+          if (entity === undefined) return false;
+          const key = this.keys.row(layout.view, entity);
+          return (await this.meta(['EVAL', REPLACE_SCRIPT, '1', key, expected?.text ?? '', encodeStored(layout, row), String(expiryArg(layout, row.ts))], key)) === 1;
+        }),
+      ),
+    );
   }
 
   /** One round trip per primary: its keys as one MGET per slot (a cluster's MGET may not span slots), all in one write. */

@@ -42,21 +42,21 @@ select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") 
 from (
   select r.*, min(case when r."amount" is not null then r."ts" end) over (partition by r."user_id", r."__fsql_tile") as "fsql_gfirst_0"
   from "features"."user_spend" as r
-  where r."__fsql_tile" >= 475536
+  where r."__fsql_tile" >= 475536 and r."ts" >= timestamp '2024-04-01 00:00:00.000000'
 ) as r
 group by r."user_id", r."__fsql_tile";
 delete from "features"."user_spend__distinct__merchant_id" where "__fsql_tile" >= 475536;
 insert into "features"."user_spend__distinct__merchant_id"
 select distinct r."user_id", r."__fsql_tile", r."merchant_id" as v
 from "features"."user_spend" as r
-where r."__fsql_tile" >= 475536 and r."merchant_id" is not null;
+where r."__fsql_tile" >= 475536 and r."ts" >= timestamp '2024-04-01 00:00:00.000000' and r."merchant_id" is not null;
 delete from "features"."user_spend__ends__amount" where "__fsql_tile" >= 475536;
 insert into "features"."user_spend__ends__amount"
 select r."user_id", r."__fsql_tile", r."ts" as ts, r."amount" as v
 from (
   select r."user_id", r."__fsql_tile", r."ts", r."amount", row_number() over (partition by r."user_id", r."__fsql_tile" order by r."ts" desc, r."amount" desc) as fsql_last
   from "features"."user_spend" as r
-  where r."__fsql_tile" >= 475536 and r."amount" is not null
+  where r."__fsql_tile" >= 475536 and r."ts" >= timestamp '2024-04-01 00:00:00.000000' and r."amount" is not null
 ) as r
 where r.fsql_last <= 5;
 commit;

@@ -42,21 +42,21 @@ select r."USER_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") 
 from (
   select r.*, min(case when r."AMOUNT" is not null then r."TS" end) over (partition by r."USER_ID", r."__FSQL_TILE") as "FSQL_GFIRST_0"
   from "ACME"."FEATURES"."USER_SPEND" as r
-  where r."__FSQL_TILE" >= 475536
+  where r."__FSQL_TILE" >= 475536 and r."TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz
 ) as r
 group by r."USER_ID", r."__FSQL_TILE";
 delete from "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID" where "__FSQL_TILE" >= 475536;
 insert into "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID"
 select distinct r."USER_ID", r."__FSQL_TILE", r."MERCHANT_ID" as v
 from "ACME"."FEATURES"."USER_SPEND" as r
-where r."__FSQL_TILE" >= 475536 and r."MERCHANT_ID" is not null;
+where r."__FSQL_TILE" >= 475536 and r."TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz and r."MERCHANT_ID" is not null;
 delete from "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT" where "__FSQL_TILE" >= 475536;
 insert into "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT"
 select r."USER_ID", r."__FSQL_TILE", r."TS" as ts, r."AMOUNT" as v
 from (
   select r."USER_ID", r."__FSQL_TILE", r."TS", r."AMOUNT", row_number() over (partition by r."USER_ID", r."__FSQL_TILE" order by r."TS" desc, r."AMOUNT" desc) as fsql_last
   from "ACME"."FEATURES"."USER_SPEND" as r
-  where r."__FSQL_TILE" >= 475536 and r."AMOUNT" is not null
+  where r."__FSQL_TILE" >= 475536 and r."TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz and r."AMOUNT" is not null
 ) as r
 where r.fsql_last <= 5;
 commit;
