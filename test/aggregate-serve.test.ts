@@ -26,7 +26,7 @@ import { aggregateView, mini, MINI_YML } from './helpers/mini.js';
 import { fsql, makeProject } from './helpers/project.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { startServer } from './helpers/serve.js';
-import { freshStore, type StoreKind } from './helpers/stores.js';
+import { freshStore, freshStores, type StoreKind } from './helpers/stores.js';
 
 const VIEW = aggregateView(
   `      agg('*', 'count', windows=['1h', '1d']),
@@ -160,14 +160,11 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
           });
         }
       }
-      // the metadata endpoint describes each aggregate feature; a push of raw events is refused, not misread
+      // the metadata endpoint describes each aggregate feature
       const meta = await server.post('/api/v1/feature-service/metadata', { params: { feature_service_name: 'svc' } });
       const sum = meta.json.featureValues.find((f: { name: string }) => f.name === 'stats.amount_sum_1d');
       assert.deepEqual(sum, { name: 'stats.amount_sum_1d', dataType: { type: 'int64' }, description: 'amount_sum_1d: sum(amount) over 1d', aggregation: { function: 'sum', window: '1d', inputColumn: 'amount' } });
       assert.deepEqual(meta.json.featureValues.find((f: { name: string }) => f.name === 'stats.last_2_amounts').aggregation, { function: 'last_n', window: '1d', inputColumn: 'amount', n: 2 });
-      const push = await server.post('/push', { feature_view: 'stats', df: { user_id: ['u1'], ts: [new Timestamp(S).toISOString()], amount: [1], merchant: ['m1'] }, to: 'online' });
-      assert.equal(push.status, 400, push.text);
-      assert.match(push.json.error, /aggregate view: pushing its raw events online is not supported yet/);
 
       // skew-check compares the served windows with train's at one instant: none differ inside the horizon, all past it
       const skewAt = async (t: bigint) => {
@@ -201,6 +198,62 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
           } finally {
       await server.close();
       await store.close();
+    }
+  });
+}
+
+/**
+ * Raw events pushed online (SPEC section 12) join their entity's windows at once: the served values
+ * equal the reference over the synced rows plus the pushed ones; the same row pushed twice counts
+ * once; an entity with no state starts one; events outside [s, s + H) change nothing; two servers
+ * pushing to one entity at once both land (compare and set).
+ */
+for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
+  test(`events pushed into an aggregate view are served at once, each counted once (${kind})`, async () => {
+    const [store, second] = await freshStores(kind, redis.url, 2);
+    let now = new Timestamp(S + 2n * HOUR);
+    await syncAt(store, new Timestamp(S));
+    const one = await startServer(project, store, { clock: () => now });
+    const other = await startServer(project, second, { clock: () => now });
+    const body = (rows: AggRow[]) => ({
+      feature_view: 'stats',
+      to: 'online',
+      df: { user_id: rows.map((r) => r.keys[0]), ts: rows.map((r) => new Timestamp(r.ts!).toISOString()), amount: rows.map((r) => r.values.amount), merchant: rows.map((r) => r.values.merchant) },
+    });
+    try {
+      const pushed = [row('u1', 2n * HOUR - 10n * US, 5, 'm9'), row('u1', HOUR, null, 'm1'), row('u9', HOUR, 7, 'm2')];
+      const first = await one.post('/push', body(pushed));
+      assert.equal(first.status, 200, first.text);
+      assert.deepEqual([first.json.merged, first.json.duplicate, first.json.outside], [3, 0, 0]);
+      const again = await one.post('/push', body(pushed.slice(0, 1)));
+      assert.deepEqual([again.json.merged, again.json.duplicate], [0, 1], 'the same row twice counts once');
+      const outside = await one.post('/push', body([row('u1', -HOUR, 1, 'm1'), row('u2', -1n, 1, 'm1')]));
+      assert.deepEqual([outside.json.merged, outside.json.outside], [0, 2]);
+      // two servers push to one entity at once: both events land
+      const [a, b] = await Promise.all([one.post('/push', body([row('u9', HOUR + US, 1, 'm3')])), other.post('/push', body([row('u9', HOUR + 2n * US, 2, 'm4')]))]);
+      assert.deepEqual([a.json.merged, b.json.merged], [1, 1], `${a.text} ${b.text}`);
+
+      const all = [...ROWS, ...pushed, row('u9', HOUR + US, 1, 'm3'), row('u9', HOUR + 2n * US, 2, 'm4')];
+      const fs = features();
+      for (const t of [S + 2n * HOUR, S + 2n * HOUR + 1n, S + 3n * HOUR]) {
+        now = new Timestamp(t);
+        const expected = aggregateReference(all, ['u1', 'u9'].map((u) => ({ keys: [u], ts: t })), fs);
+        for (const [u, user] of ['u1', 'u9'].entries()) {
+          const reply = await one.post('/api/v1/feature-service/get-features', { params: { feature_service_name: 'svc', join_key_map: { user_id: user }, metadata_options: { include_names: true } } });
+          const names: string[] = reply.json.metadata.features.map((f: { name: string }) => f.name);
+          fs.forEach((f, j) => {
+            const served = reply.json.result.features[names.indexOf(`stats.${f.name}`)];
+            assert.ok(agrees(served, expected[u][j]), `${kind}: ${user} at ${now.toISOString()}: served ${f.name} = ${JSON.stringify(served)}, reference ${JSON.stringify(expected[u][j])}`);
+          });
+        }
+      }
+      const metrics = await one.get('/metrics');
+      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="duplicate"\} 1/);
+    } finally {
+      await one.close();
+      await other.close();
+      await store.close();
+      await second.close();
     }
   });
 }

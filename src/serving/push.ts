@@ -5,8 +5,10 @@
  * whichever of a push and a sync comes last.
  */
 import { FsqlError, OnlineStoreError } from '../errors.js';
+import { pushEvents, type PushedEvent } from '../online/aggregate/push.js';
+import type { AggInput } from '../online/aggregate/state.js';
 import type { OnlineRow } from '../online/store.js';
-import { Timestamp, type Value } from '../values.js';
+import { Timestamp, type DataType, type Value } from '../values.js';
 import { forbidden } from './auth.js';
 import {
   badRequest, expectObject, featureValue, field, isObject, jsonTypeOf, notFound, optionalString, quote,
@@ -31,18 +33,19 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const view = s.catalog.views.get(name);
   if (!view) throw notFound(`feature view ${quote(name)} is not in the online store; views: ${[...s.catalog.views.keys()].join(', ') || '(none)'} (run fsql sync first).`);
   const layout = view.layout;
-  if (layout.aggregate) throw badRequest(`feature view '${name}' is an aggregate view: pushing its raw events online is not supported yet; its windows come from fsql sync.`);
   const df = expectObject(field(body, 'df') ?? null, "'df'");
+  // an aggregate view takes raw events (its SELECT's input columns), merged into each entity's windows
+  const columns = layout.aggregate ? layout.aggregate.inputs.map((x) => ({ name: x.name, type: { type: x.type } as DataType })) : layout.features;
 
   const tsColumn = Object.hasOwn(df, view.timestampColumn) ? view.timestampColumn : 'event_timestamp';
-  const known = new Set([...layout.joinKeys.map((k) => k.name), ...layout.features.map((f) => f.name), tsColumn, ...(view.createdColumn ? [view.createdColumn] : [])]);
+  const known = new Set([...layout.joinKeys.map((k) => k.name), ...columns.map((f) => f.name), tsColumn, ...(view.createdColumn ? [view.createdColumn] : [])]);
   for (const col of Object.keys(df)) {
     if (!known.has(col)) throw badRequest(`'df' has column ${quote(col)}, which feature view '${name}' does not have; its columns: ${[...known].join(', ')}.`);
   }
   let rows = -1;
   const column = (col: string, required: boolean): unknown[] | undefined => {
     if (!Object.hasOwn(df, col)) {
-      if (required) throw badRequest(`'df' lacks column '${col}' of feature view '${name}'; send every join key, '${view.timestampColumn}' and every feature.`);
+      if (required) throw badRequest(`'df' lacks column '${col}' of feature view '${name}'; send every join key, '${view.timestampColumn}' and every ${layout.aggregate ? 'input column' : 'feature'}.`);
       return undefined;
     }
     const values = df[col];
@@ -54,12 +57,13 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const keyCols = layout.joinKeys.map((k) => column(k.name, true)!);
   const tsCol = column(tsColumn, true)!;
   const createdCol = view.createdColumn ? column(view.createdColumn, false) : undefined;
-  const featureCols = layout.features.map((f) => column(f.name, true)!);
+  const valueCols = columns.map((f) => column(f.name, true)!);
   if (rows <= 0) throw badRequest("'df' holds no rows.");
   if (rows > MAX_PUSH_ROWS) throw badRequest(`'df' holds ${rows} rows; push at most ${MAX_PUSH_ROWS} per request.`);
 
   const latest = Timestamp.fromMillis(ctx.now.millis + FUTURE_SKEW_SECONDS * 1000);
   const out: OnlineRow[] = [];
+  const events: PushedEvent[] = [];
   for (let r = 0; r < rows; r++) {
     const key: Value[] = layout.joinKeys.map((k, i) => {
       const v = joinKeyValue(keyCols[i][r], k);
@@ -71,20 +75,30 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
       throw badRequest(`row ${r}: '${tsColumn}' ${ts.toISOString()} is in the future; a value cannot be served before it becomes true. Push it when it is.`);
     }
     const created = createdCol && createdCol[r] !== null ? timestampOf(createdCol[r], `row ${r}: '${view.createdColumn}'`) : undefined;
-    const values: Record<string, Value> = {};
-    layout.features.forEach((f, i) => (values[f.name] = featureValue(featureCols[i][r], f.type, `row ${r}: '${f.name}'`)));
-    out.push(created ? { key, ts, created, values } : { key, ts, values });
+    const values = columns.map((f, i) => featureValue(valueCols[i][r], f.type, `row ${r}: '${f.name}'`));
+    if (layout.aggregate) events.push({ key, ts, values: values.map((v) => (v instanceof Timestamp ? v.micros : (v as AggInput | null))) });
+    else {
+      const byName = Object.fromEntries(columns.map((f, i) => [f.name, values[i]]));
+      out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
+    }
   }
-  let result;
+  const counted = (outcome: string, n: number) => s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome }, n);
   try {
-    result = await s.store.write(layout, out);
+    if (layout.aggregate) {
+      const result = await pushEvents(s.store, layout, events);
+      counted('merged', result.merged);
+      counted('duplicate', result.duplicate);
+      counted('outside_horizon', result.outside);
+      return { body: JSON.stringify({ feature_view: name, rows, ...result }) };
+    }
+    const result = await s.store.write(layout, out);
+    counted('written', result.written);
+    counted('stale', result.stale);
+    return { body: JSON.stringify({ feature_view: name, rows, written: result.written, stale: result.stale }) };
   } catch (e) {
     s.metrics.inc('fsql_online_store_errors_total', { endpoint: ctx.endpoint });
     throw e instanceof FsqlError ? e : new OnlineStoreError(`the online store did not take the rows: ${(e as Error)?.message ?? String(e)}`);
   }
-  s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome: 'written' }, result.written);
-  s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome: 'stale' }, result.stale);
-  return { body: JSON.stringify({ feature_view: name, rows, written: result.written, stale: result.stale }) };
 }
 
 function timestampOf(raw: unknown, what: string): Timestamp {

@@ -10,9 +10,14 @@ export type StoreKind = 'sqlite' | 'redis';
 let opened = 0;
 
 /** A store no other test shares: its own SQLite file, or its own namespace (target) in Redis. */
-export function freshStore(kind: StoreKind, redisUrl?: string): Promise<OnlineStore> {
+export async function freshStore(kind: StoreKind, redisUrl?: string): Promise<OnlineStore> {
+  return (await freshStores(kind, redisUrl, 1))[0];
+}
+
+/** `count` handles on one fresh store (as separate servers would open it): one SQLite file, or one Redis namespace. */
+export function freshStores(kind: StoreKind, redisUrl: string | undefined, count: number): Promise<OnlineStore[]> {
   const ns = { project: 'fraud_features', target: `test${++opened}` };
-  if (kind === 'sqlite') return openStore({ type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'fsql-online-')), 'online.sqlite') }, ns, { purgeIntervalMs: 0 });
-  if (!redisUrl) throw new Error('a Redis store needs the URL of a redis-server');
-  return openStore({ type: 'redis', url: redisUrl }, ns);
+  const path = kind === 'sqlite' ? join(mkdtempSync(join(tmpdir(), 'fsql-online-')), 'online.sqlite') : undefined;
+  if (kind === 'redis' && !redisUrl) throw new Error('a Redis store needs the URL of a redis-server');
+  return Promise.all(Array.from({ length: count }, () => (path ? openStore({ type: 'sqlite', path }, ns, { purgeIntervalMs: 0 }) : openStore({ type: 'redis', url: redisUrl! }, ns))));
 }
