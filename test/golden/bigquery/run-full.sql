@@ -32,35 +32,39 @@ select
 from rolling
 ;
 
--- user_merchant_pair: table
+-- user_merchant_pair: aggregate full build (pass --start to see the incremental statements)
 create or replace table `acme-ml.features.user_merchant_pair`
-partition by timestamp_trunc(`event_ts`, day)
-cluster by `user_id`, `merchant_id` as
-select distinct
-  user_id,
-  merchant_id,
-  ts as event_ts,
-  count(*) over (partition by user_id, merchant_id order by unix_micros(ts) range between 2592000000000 preceding and current row) as pair_txn_count_30d,
-  sum(amount) over (partition by user_id, merchant_id order by unix_micros(ts) range between 2592000000000 preceding and current row) as pair_spend_30d
-from `acme-ml.raw.transactions`
-;
+cluster by `user_id`, `merchant_id`, `__fsql_tile` as
+select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 86400000000) + 86400000000, 86400000000), 86400000000) as `__fsql_tile`
+from (
+select user_id, merchant_id, ts, amount from `acme-ml.raw.transactions`
+) as s
+where s.`ts` is not null and s.`user_id` is not null and s.`merchant_id` is not null;
+create or replace table `acme-ml.features.user_merchant_pair__tiles`
+cluster by `user_id`, `merchant_id`, `__fsql_tile` as
+select r.`user_id`, r.`merchant_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`
+from `acme-ml.features.user_merchant_pair` as r
+  where true
+group by r.`user_id`, r.`merchant_id`, r.`__fsql_tile`;
 
--- user_transaction_stats: table (incremental: full build shown; pass --start to see the incremental statements)
+-- user_transaction_stats: aggregate full build (pass --start to see the incremental statements)
 create or replace table `acme-ml.features.user_transaction_stats`
-partition by timestamp_trunc(`event_ts`, day)
-cluster by `user_id` as
--- One row per (user, transaction time): the user's activity up to and including that moment.
-select distinct
+cluster by `user_id`, `__fsql_tile` as
+select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `__fsql_tile`
+from (
+-- The card holder's transactions as events; each window is computed at the moment of use
+-- (t - W <= ts < t): before the scored transaction in training, before the request when serving.
+select
   user_id,
-  ts as event_ts,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 3600000000 preceding and current row) as txn_count_1h,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 3600000000 preceding and current row) as spend_1h,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as txn_count_1d,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as spend_1d,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as txn_count_7d,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as spend_7d,
-  avg(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as avg_amount_7d,
-  max(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as max_amount_7d,
-  sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as large_txn_count_1d
+  ts,
+  amount,
+  case when amount >= 500 then 1 else 0 end as is_large
 from `acme-ml.raw.transactions`
-;
+) as s
+where s.`ts` is not null and s.`user_id` is not null;
+create or replace table `acme-ml.features.user_transaction_stats__tiles`
+cluster by `user_id`, `__fsql_tile` as
+select r.`user_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`, max(r.`amount`) as `fsql_max_0`, count(r.`is_large`) as `fsql_n_1`, sum(r.`is_large`) as `fsql_s_1`
+from `acme-ml.features.user_transaction_stats` as r
+  where true
+group by r.`user_id`, r.`__fsql_tile`;
