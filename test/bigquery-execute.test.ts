@@ -53,7 +53,7 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
   let transactions: ZetaTable;
 
   before(async () => {
-    dir = copyExample();
+    dir = copyExample({ handWrittenWindows: true });
     sliceCsv(join(dir, 'data', 'transactions.csv'), (cells) => USERS.has(cells[1]));
     [zeta, duck] = await Promise.all([ZetaSqlClient.start(), openDuckDb()]);
     const build = async (target: string) => {
@@ -240,7 +240,7 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
     const pick = (rows: Row[], columns: string[]) => rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
 
     before(async () => {
-      const probe = copyExample();
+      const probe = copyExample({ handWrittenWindows: true });
       writeFileSync(join(probe, 'data', 'transactions.csv'), MACRO_ROWS);
       writeFileSync(join(probe, 'models', 'macro_probe.sql'), MACRO_PROBE);
       const compile = async (target: string) => (await compileProject(loadProject({ projectDir: probe, target }))).manifest.views.macro_probe.compiled_sql;

@@ -16,7 +16,7 @@ const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'bigquery');
 const CASES: Record<string, string[]> = {
   'run-full.sql': [],
   'run-start-2024-04-01.sql': ['--start', '2024-04-01'],
-  'run-backfill-window.sql': ['--start', '2024-04-01', '--end', '2024-04-08T06:30:00.000250Z', '--select', 'user_transaction_stats'],
+  'run-backfill-window.sql': ['--start', '2024-04-01', '--end', '2024-04-08T06:30:00.000250Z', '--select', 'user_rolling_sql user_transaction_stats'],
 };
 const parser = new pkg.Parser();
 
@@ -27,6 +27,29 @@ function parse(sql: string): { type?: string; keyword?: string } {
 
 /** MERGE as the BigQuery reference writes it; the groups are the parts parsed separately. */
 const MERGE = /^merge into (`[^`]+`) as fsql_t\nusing \(\n(select \* from \(\n[\s\S]*\n\) where (.+))\n\) as fsql_s\non false\nwhen not matched by source and (.+) then delete\nwhen not matched then insert row$/;
+
+/**
+ * An aggregate view's statements (offline/run-aggregate.ts): a full build creates the events and
+ * tiles tables; an incremental one replaces the range of events with the reference's MERGE and the
+ * tiles from the range's first tile, in one transaction. Each statement parses.
+ */
+function checkAggregate(view: string, relation: string, sql: string): void {
+  const statements = sql.split(/;\n/);
+  const transaction = statements[0] === 'begin transaction';
+  if (transaction) assert.equal(statements.pop(), 'commit', `${view}: the transaction commits`);
+  for (const statement of transaction ? statements.slice(1) : statements) {
+    if (statement.startsWith('merge into ')) {
+      const m = MERGE.exec(statement);
+      assert.ok(m, `${view}: the MERGE does not have the reference's shape:\n${statement}`);
+      assert.equal(m[1], relation);
+      assert.equal(parse(m[2]).type, 'select', `${view}: the MERGE's source query parses`);
+      continue;
+    }
+    const plain = statement.replace(/^(create or replace table \S+)\n(?:partition by .*\n)?cluster by .* as\n/, '$1 as\n');
+    assert.match(parse(plain).type ?? '', /^(create|delete|insert)$/, `${view}: ${statement.slice(0, 60)}`);
+  }
+  assert.match(sql, new RegExp(`${relation.replace(/[.\-`]/g, '\\$&').replace(/`$/, '__tiles`')}`), `${view}: the tiles table is written`);
+}
 
 for (const [file, args] of Object.entries(CASES)) {
   test(`run --dry-run ${args.join(' ')} for BigQuery matches ${file}, and every statement parses or follows the reference`, () => {
@@ -41,6 +64,10 @@ for (const [file, args] of Object.entries(CASES)) {
     assert.ok(blocks.size > 0);
     for (const [view, { kind, sql }] of blocks) {
       const relation = `\`acme-ml.features.${view}\``;
+      if (kind === 'aggregate') {
+        checkAggregate(view, relation, sql);
+        continue;
+      }
       assert.ok(!/^begin transaction/.test(sql), `${view}: one atomic statement needs no transaction`);
       if (kind === 'table') {
         // partitioned by day on the timestamp and clustered by the join keys (the partition and

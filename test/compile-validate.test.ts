@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { copyExample, fsql } from './helpers/project.js';
 
 test('compile --validate on DuckDB checks each view with EXPLAIN and names the file of a view that does not bind', () => {
-  const dir = copyExample();
+  const dir = copyExample({ handWrittenWindows: true });
   const ok = fsql(['--project-dir', dir, 'compile', '--validate']);
   assert.equal(ok.code, 0, ok.stderr);
   for (const view of ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']) assert.match(ok.stderr, new RegExp(`OK {3}${view} \\(EXPLAIN\\)`));

@@ -48,7 +48,7 @@ async function shiftToYesterday(dir: string): Promise<void> {
 
 test('the example project runs end to end on PostgreSQL and trains and serves what DuckDB does', { timeout: 300_000 }, async () => {
   const db = await createTestDatabase('fsql_example');
-  const dir = copyExample();
+  const dir = copyExample({ handWrittenWindows: true });
   await shiftToYesterday(dir);
   const env = examplePgEnv(db);
   const pg = (args: string[]) => fsql(['--project-dir', dir, '--target', 'pg', ...args], { env });

@@ -54,7 +54,7 @@ test('serving from a Redis stopped with SIGSTOP: 503/14 within the store timeout
   try {
     for (const l of EXAMPLE_LAYOUTS) await store.putLayout(l);
     await store.write(EXAMPLE_LAYOUTS[0], [{ key: ['u_1'], ts: Timestamp.fromMillis(Date.now() - 60_000), values: { txn_count_1h: 7n } }]);
-    srv = await startServer(loadProject({ projectDir: copyExample() }), store);
+    srv = await startServer(loadProject({ projectDir: copyExample({ handWrittenWindows: true }) }), store);
     const ok = await srv.post(GET, REQUEST);
     assert.equal(ok.status, 200, ok.text);
 

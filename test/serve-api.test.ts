@@ -63,7 +63,7 @@ async function seed(s: OnlineStore): Promise<void> {
 }
 
 before(async () => {
-  project = loadProject({ projectDir: copyExample() });
+  project = loadProject({ projectDir: copyExample({ handWrittenWindows: true }) });
   redis = await startRedis();
 });
 

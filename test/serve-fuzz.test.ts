@@ -20,7 +20,7 @@ let store: OnlineStore;
 
 before(async () => {
   seedFuzz(20240531);
-  const project = loadProject({ projectDir: copyExample() });
+  const project = loadProject({ projectDir: copyExample({ handWrittenWindows: true }) });
   store = await freshStore('sqlite');
   for (const l of EXAMPLE_LAYOUTS) await store.putLayout(l);
   const ts = Timestamp.fromMillis(Date.now() - 3600_000);

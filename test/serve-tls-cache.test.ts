@@ -31,7 +31,7 @@ const stores: OnlineStore[] = [];
 
 before(() => {
   certs = makeCerts();
-  projectDir = copyExample();
+  projectDir = copyExample({ handWrittenWindows: true });
   project = loadProject({ projectDir });
 });
 

@@ -1,15 +1,14 @@
 {{ config(
+    materialized='aggregate',
     entities=['user', 'merchant'],
-    timestamp='event_ts',
-    ttl='30d',
-    description='A card holder at one merchant over 30 days',
+    timestamp='ts',
+    tile='1d',
+    aggregations=[
+      agg('*', 'count', windows=['30d'], name='pair_txn_count_30d'),
+      agg('amount', 'sum', windows=['30d'], name='pair_spend_30d')
+    ],
+    description='A card holder at one merchant over the 30 days before the moment of use',
     owner='fraud-team',
     tags=['fraud']
 ) }}
-select distinct
-  user_id,
-  merchant_id,
-  ts as event_ts,
-  count(*) over ({{ rolling_window('user_id, merchant_id', 'ts', '30d') }}) as pair_txn_count_30d,
-  sum(amount) over ({{ rolling_window('user_id, merchant_id', 'ts', '30d') }}) as pair_spend_30d
-from {{ source('raw', 'transactions') }}
+select user_id, merchant_id, ts, amount from {{ source('raw', 'transactions') }}

@@ -1,24 +1,24 @@
 {{ config(
+    materialized='aggregate',
     entities=['user'],
-    timestamp='event_ts',
-    ttl='7d',
-    materialized='incremental',
-    lookback='1d',
-    description='Rolling count and spend per card holder',
+    timestamp='ts',
+    tile='1h',
+    aggregations=[
+      agg('*', 'count', windows=['1h', '1d', '7d'], name='txn_count_{window}'),
+      agg('amount', 'sum', windows=['1h', '1d', '7d'], name='spend_{window}'),
+      agg('amount', 'avg', windows=['7d'], name='avg_amount_7d'),
+      agg('amount', 'max', windows=['7d'], name='max_amount_7d'),
+      agg('is_large', 'sum', windows=['1d'], name='large_txn_count_1d')
+    ],
+    description='Count and spend per card holder over the hour, day and week before the moment of use',
     owner='fraud-team',
     tags=['fraud', 'user']
 ) }}
--- One row per (user, transaction time): the user's activity up to and including that moment.
-select distinct
+-- The card holder's transactions as events; each window is computed at the moment of use
+-- (t - W <= ts < t): before the scored transaction in training, before the request when serving.
+select
   user_id,
-  ts as event_ts,
-  {{ rolling_count_and_spend('user_id', 'ts', '1h', '1h') }},
-  {{ rolling_count_and_spend('user_id', 'ts', '1d', '1d') }},
-  {{ rolling_count_and_spend('user_id', 'ts', '7d', '7d') }},
-  avg(amount) over ({{ rolling_window('user_id', 'ts', '7d') }}) as avg_amount_7d,
-  max(amount) over ({{ rolling_window('user_id', 'ts', '7d') }}) as max_amount_7d,
-  sum(case when amount >= {{ var('large_amount') }} then 1 else 0 end) over ({{ rolling_window('user_id', 'ts', '1d') }}) as large_txn_count_1d
+  ts,
+  amount,
+  case when amount >= {{ var('large_amount') }} then 1 else 0 end as is_large
 from {{ source('raw', 'transactions') }}
-{% if is_incremental() %}
-where ts >= {{ incremental_start('7d') }}
-{% endif %}

@@ -11,6 +11,7 @@ import { typeOnDemandView } from '../project/on-demand-inputs.js';
 import type { Project } from '../project/types.js';
 import type { Column } from '../values.js';
 import { findColumn } from './events.js';
+import { featureColumns } from './feature-types.js';
 
 export function onDemandTraining(project: Project, manifest: Manifest, service: string, tables: ReadonlyMap<string, Column[]>, eventColumns: Column[], events: string): OnDemandTraining[] {
   const wanted = new Map<string, Set<string> | null>();
@@ -22,7 +23,7 @@ export function onDemandTraining(project: Project, manifest: Manifest, service: 
   return [...wanted].map(([name, subset]) => {
     const view = project.onDemandViews.get(name)!;
     const typed = typeOnDemandView(project, view, (v) =>
-      tables.get(v)?.map((col) => ({ name: col.name, type: EXPR_TYPES.includes(col.type.type as ExprType) ? (col.type.type as ExprType) : undefined })),
+      (tables.has(v) ? featureColumns(project, v, tables.get(v)!) : undefined)?.map((col) => ({ name: col.name, type: EXPR_TYPES.includes(col.type.type as ExprType) ? (col.type.type as ExprType) : undefined })),
     );
     const inputColumns = typed.inputs.map((input) => {
       if (input.view) return outputName(input.view, input.name);

@@ -17,7 +17,8 @@ import type { Logger } from '../log.js';
 import { ROW_COLUMN, outputName, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType } from '../values.js';
-import { featureType, inputColumns, tileTables } from '../plans/aggregate.js';
+import { inputColumns, tileTables } from '../plans/aggregate.js';
+import { typeOfFeature } from './feature-types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
@@ -111,7 +112,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
       events: { table: ev.table, columns: eventColumns.map((col) => col.name), timestamp: findColumn(eventColumns, tsName)?.name ?? tsName, orderColumn: ev.orderColumn },
       eventColumns: eventColumns.map((col) => col.name),
       featuresOf: (view) => featuresOf(project.views.get(view.name)!, tables.get(view.name)!.map((col) => col.name)),
-      typeOf: (view, column) => typeOfFeature(project, view, tables.get(view.name)!, column).type,
+      typeOf: (view, column) => typeOfFeature(project, view.name, tables.get(view.name)!, column).type,
       eventTimes: 'dynamic',
     });
     checkEventColumns(source.display, eventColumns, tsName, plan.views, ev.orderColumn);
@@ -122,7 +123,7 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     const strategy = opts.strategy ?? strategyFor(d);
     const onDemand = onDemandTraining(project, c.manifest, opts.service, tables, eventColumns, source.display);
     const served = servedStoredOutputs(c.manifest, opts.service);
-    const storedColumns = plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => ({ name: f.output, type: typeOfFeature(project, c.manifest.views[v.view], tables.get(v.view)!, f.column) })));
+    const storedColumns = plan.views.flatMap((v) => v.features.filter((f) => served(v.view, f.column)).map((f) => ({ name: f.output, type: typeOfFeature(project, v.view, tables.get(v.view)!, f.column) })));
     const select =
       onDemand.length === 0
         ? renderPointInTime(plan, d, { strategy, ordered: keepsOrder(d, out) })
@@ -180,15 +181,6 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
 }
 
 /** A feature's type: its column's, or for an aggregate feature the type its function gives its input column. */
-function typeOfFeature(project: Project, view: CompiledView, columns: Column[], feature: string): DataType {
-  const spec = project.views.get(view.name)?.config.aggregate;
-  const f = spec?.features.find((x) => x.name === feature);
-  if (!f) return findColumn(columns, feature)!.type;
-  const input = f.column === '*' ? undefined : findColumn(columns, f.column)?.type.type;
-  const t = featureType(f, input === 'array' ? undefined : input);
-  return t.type === 'array' ? { type: 'array', elementType: { type: t.elementType! } } : { type: t.type };
-}
-
 /** The range of event times, read from the staged events. */
 async function eventTimes(wh: Warehouse, plan: PointInTimePlan): Promise<EventTimes> {
   const [row] = await wh.query(renderEventTimes(plan, wh.dialect), { label: 'event time range' });

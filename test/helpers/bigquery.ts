@@ -84,7 +84,7 @@ export function fsqlAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 /** The example project (copied) with its prod output pointing at the fake. */
 export function exampleOnFake(fx: BigQueryFixture, prod: Record<string, unknown> = {}): string {
-  const dir = copyExample();
+  const dir = copyExample({ handWrittenWindows: true });
   const output: Record<string, unknown> = {
     type: 'bigquery',
     method: 'service-account',
@@ -105,7 +105,7 @@ export function exampleOnFake(fx: BigQueryFixture, prod: Record<string, unknown>
 /** `run --dry-run` output as { view: statements }, each statement without its closing `;`. */
 export function dryRunBlocks(text: string): Map<string, { kind: string; sql: string }> {
   const out = new Map<string, { kind: string; sql: string }>();
-  for (const block of text.split(/^(?=-- \w+: (?:table|incremental|view)\b)/m)) {
+  for (const block of text.split(/^(?=-- \w+: (?:table|incremental|view|aggregate)\b)/m)) {
     const header = /^-- (\w+): (\w+)[^\n]*\n/.exec(block);
     if (!header) continue;
     out.set(header[1], { kind: header[2], sql: block.slice(header[0].length).replace(/;\s*$/, '') });

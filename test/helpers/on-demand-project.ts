@@ -19,7 +19,7 @@ select
 
 /** A copy of the example with txn_request and models/ondemand/txn_vs_history.sql, served by fraud_detection. */
 export function onDemandExample(sql = ON_DEMAND_SQL): string {
-  return addOnDemand(copyExample(), sql);
+  return addOnDemand(copyExample({ handWrittenWindows: true }), sql);
 }
 
 /** Adds the request source and the on-demand view to a copy of the example. */

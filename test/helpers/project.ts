@@ -32,9 +32,14 @@ export function makeProject(files: Record<string, string>, name = 'proj'): strin
 }
 
 /** A copy of the repository's example project (models, macros, data, profiles). */
-export function copyExample(): string {
+/**
+ * A copy of the example project in a temporary folder; with `handWrittenWindows`, its two aggregate
+ * views replaced by the SQL window functions they were before (test/fixtures/hand-written-windows).
+ */
+export function copyExample(opts: { handWrittenWindows?: boolean } = {}): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'fsql-example-')), 'fraud');
   for (const p of ['models', 'macros', 'data', 'profiles.yml', 'fsql_project.yml']) cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true });
+  if (opts.handWrittenWindows) cpSync(join(REPO_ROOT, 'test', 'fixtures', 'hand-written-windows', 'models'), join(dir, 'models'), { recursive: true });
   return dir;
 }
 

@@ -110,7 +110,7 @@ export const EXAMPLE_LAYOUTS: ViewLayout[] = [
  * (SQLite) when a Redis URL is given. Call fsql run / sync on it.
  */
 export function recentExample(redisUrl?: string): string {
-  const dir = copyExample();
+  const dir = copyExample({ handWrittenWindows: true });
   const start = new Date(Date.now() - 21 * 86400_000).toISOString().slice(0, 10);
   writeExampleData(join(dir, 'data'), { ...EXAMPLE_DATA, start, days: 20 });
   const output = (name: string, store: string) => `    ${name}:\n      type: duckdb\n      path: target/dev.duckdb\n      schema: main\n      threads: 2\n      online_store: ${store}\n`;

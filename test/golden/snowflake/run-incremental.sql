@@ -30,23 +30,34 @@ select
 from rolling
 ;
 
--- user_merchant_pair: table
-create or replace table "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as
-select distinct
-  user_id,
-  merchant_id,
-  ts as event_ts,
-  count(*) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_txn_count_30d,
-  sum(amount) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_spend_30d
-from "ANALYTICS"."RAW"."TRANSACTIONS"
-;
-
--- user_transaction_stats: incremental
+-- user_merchant_pair: aggregate incremental
 begin transaction;
-delete from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" where "EVENT_TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
-insert into "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS"
+delete from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" where "TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+insert into "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR"
+select * from (
+select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 86400000000) as NUMBER(38,0)) as "__FSQL_TILE"
+from (
+select user_id, merchant_id, ts, amount from "ANALYTICS"."RAW"."TRANSACTIONS"
+) as s
+where s."TS" is not null and s."USER_ID" is not null and s."MERCHANT_ID" is not null
+) as fsql_new where "TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+delete from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR__TILES" where "__FSQL_TILE" >= 19814;
+insert into "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR__TILES"
+select r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0"
+from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as r
+  where r."__FSQL_TILE" >= 19814
+group by r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE";
+commit;
+
+-- user_rolling_sql: incremental
+begin transaction;
+delete from "ANALYTICS"."FEATURES"."USER_ROLLING_SQL" where "EVENT_TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+insert into "ANALYTICS"."FEATURES"."USER_ROLLING_SQL"
 select * from (
 -- One row per (user, transaction time): the user's activity up to and including that moment.
+-- Compare with user_transaction_stats (README, "Time-window aggregations"): trained on these rows,
+-- a model sees the scored transaction inside its own windows, and is served the values of the
+-- user's previous transaction; no service uses this view.
 select distinct
   user_id,
   ts as event_ts,
@@ -64,4 +75,30 @@ from "ANALYTICS"."RAW"."TRANSACTIONS"
 where ts >= '2024-03-25 00:00:00.000000'::timestamp_ntz
 
 ) as fsql_new where "EVENT_TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+commit;
+
+-- user_transaction_stats: aggregate incremental
+begin transaction;
+delete from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" where "TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+insert into "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS"
+select * from (
+select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 3600000000) as NUMBER(38,0)) as "__FSQL_TILE"
+from (
+-- The card holder's transactions as events; each window is computed at the moment of use
+-- (t - W <= ts < t): before the scored transaction in training, before the request when serving.
+select
+  user_id,
+  ts,
+  amount,
+  case when amount >= 500 then 1 else 0 end as is_large
+from "ANALYTICS"."RAW"."TRANSACTIONS"
+) as s
+where s."TS" is not null and s."USER_ID" is not null
+) as fsql_new where "TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
+delete from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS__TILES" where "__FSQL_TILE" >= 475536;
+insert into "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS__TILES"
+select r."USER_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0", max(r."AMOUNT") as "FSQL_MAX_0", count(r."IS_LARGE") as "FSQL_N_1", sum(r."IS_LARGE") as "FSQL_S_1"
+from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as r
+  where r."__FSQL_TILE" >= 475536
+group by r."USER_ID", r."__FSQL_TILE";
 commit;

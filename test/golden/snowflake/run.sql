@@ -30,20 +30,25 @@ select
 from rolling
 ;
 
--- user_merchant_pair: table
+-- user_merchant_pair: aggregate full build (pass --start to see the incremental statements)
 create or replace table "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as
-select distinct
-  user_id,
-  merchant_id,
-  ts as event_ts,
-  count(*) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_txn_count_30d,
-  sum(amount) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_spend_30d
-from "ANALYTICS"."RAW"."TRANSACTIONS"
-;
+select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 86400000000) as NUMBER(38,0)) as "__FSQL_TILE"
+from (
+select user_id, merchant_id, ts, amount from "ANALYTICS"."RAW"."TRANSACTIONS"
+) as s
+where s."TS" is not null and s."USER_ID" is not null and s."MERCHANT_ID" is not null;
+create or replace table "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR__TILES" as
+select r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0"
+from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as r
+  where true
+group by r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE";
 
--- user_transaction_stats: table (incremental: full build shown; pass --start to see the incremental statements)
-create or replace table "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as
+-- user_rolling_sql: table (incremental: full build shown; pass --start to see the incremental statements)
+create or replace table "ANALYTICS"."FEATURES"."USER_ROLLING_SQL" as
 -- One row per (user, transaction time): the user's activity up to and including that moment.
+-- Compare with user_transaction_stats (README, "Time-window aggregations"): trained on these rows,
+-- a model sees the scored transaction inside its own windows, and is served the values of the
+-- user's previous transaction; no service uses this view.
 select distinct
   user_id,
   ts as event_ts,
@@ -58,3 +63,23 @@ select distinct
   sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as large_txn_count_1d
 from "ANALYTICS"."RAW"."TRANSACTIONS"
 ;
+
+-- user_transaction_stats: aggregate full build (pass --start to see the incremental statements)
+create or replace table "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as
+select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 3600000000) as NUMBER(38,0)) as "__FSQL_TILE"
+from (
+-- The card holder's transactions as events; each window is computed at the moment of use
+-- (t - W <= ts < t): before the scored transaction in training, before the request when serving.
+select
+  user_id,
+  ts,
+  amount,
+  case when amount >= 500 then 1 else 0 end as is_large
+from "ANALYTICS"."RAW"."TRANSACTIONS"
+) as s
+where s."TS" is not null and s."USER_ID" is not null;
+create or replace table "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS__TILES" as
+select r."USER_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0", max(r."AMOUNT") as "FSQL_MAX_0", count(r."IS_LARGE") as "FSQL_N_1", sum(r."IS_LARGE") as "FSQL_S_1"
+from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as r
+  where true
+group by r."USER_ID", r."__FSQL_TILE";

@@ -1,14 +1,8 @@
--- One row per (user, transaction time): the user's activity up to and including that moment.
-select distinct
+-- The card holder's transactions as events; each window is computed at the moment of use
+-- (t - W <= ts < t): before the scored transaction in training, before the request when serving.
+select
   user_id,
-  ts as event_ts,
-  count(*) over (partition by user_id order by ts range between interval 1 hour preceding and current row) as txn_count_1h,
-  sum(amount) over (partition by user_id order by ts range between interval 1 hour preceding and current row) as spend_1h,
-  count(*) over (partition by user_id order by ts range between interval 1 day preceding and current row) as txn_count_1d,
-  sum(amount) over (partition by user_id order by ts range between interval 1 day preceding and current row) as spend_1d,
-  count(*) over (partition by user_id order by ts range between interval 7 day preceding and current row) as txn_count_7d,
-  sum(amount) over (partition by user_id order by ts range between interval 7 day preceding and current row) as spend_7d,
-  avg(amount) over (partition by user_id order by ts range between interval 7 day preceding and current row) as avg_amount_7d,
-  max(amount) over (partition by user_id order by ts range between interval 7 day preceding and current row) as max_amount_7d,
-  sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by ts range between interval 1 day preceding and current row) as large_txn_count_1d
+  ts,
+  amount,
+  case when amount >= 500 then 1 else 0 end as is_large
 from read_csv('data/transactions.csv', auto_detect = true, header = true)

@@ -1,7 +1,1 @@
-select distinct
-  user_id,
-  merchant_id,
-  ts as event_ts,
-  count(*) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_txn_count_30d,
-  sum(amount) over (partition by user_id, merchant_id order by ts range between interval '30 days' preceding and current row) as pair_spend_30d
-from "ANALYTICS"."RAW"."TRANSACTIONS"
+select user_id, merchant_id, ts, amount from "ANALYTICS"."RAW"."TRANSACTIONS"
