@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./commands/serve.js'),
   'api-key': () => import('./commands/api-key.js'),
   'skew-check': () => import('./commands/skew-check.js'),
+  logs: () => import('./commands/logs.js'),
 };
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--project-dir', '--profiles-dir', '-t', '--target', '--vars', '--log-format']);
 

@@ -1,5 +1,5 @@
 /** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
-import type { ColumnDoc, ColumnTest, Entity, Freshness, RequestSource, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import type { ColumnDoc, ColumnTest, Entity, Freshness, RequestSource, ServiceDef, ServiceFeatureRef, ServiceLogging, SourceTable } from './types.js';
 import { readRequestSource } from './request-sources.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
@@ -15,7 +15,7 @@ const ENTITY_KEYS = ['name', 'join_keys', 'description'];
 const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
 const COLUMN_KEYS = ['name', 'description', 'tests', 'tags'];
-const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
+const SERVICE_KEYS = ['name', 'description', 'features', 'online', 'logging'];
 export const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'accepted_range'];
 
 export interface ViewDoc {
@@ -161,7 +161,19 @@ function readService(y: YamlFile, path: Path, v: unknown): ServiceDef {
   if (features.length === 0) throw y.error(path, `feature service '${name}' needs features: [view, ...].`);
   const online = m.online === undefined ? true : m.online;
   if (typeof online !== 'boolean') throw y.error([...path, 'online'], "'online' must be true or false.");
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', features, online, file: y.file, line: y.line(path) };
+  const logging = m.logging === undefined ? undefined : readLogging(y, [...path, 'logging'], m.logging, name);
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', features, online, ...(logging ? { logging } : {}), file: y.file, line: y.line(path) };
+}
+
+/** `logging: {sample_rate: 0.1}` of a service (SPEC section 12). */
+function readLogging(y: YamlFile, path: Path, v: unknown, service: string): ServiceLogging {
+  const m = expectMapping(y, path, v, `logging of feature service '${service}'`);
+  expectKeys(y, path, m, ['sample_rate'], `logging of feature service '${service}'`);
+  const rate = m.sample_rate;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw y.error([...path, 'sample_rate'], `logging.sample_rate of feature service '${service}' must be a number from 0 to 1 (the share of requests logged, such as 0.1), not ${rate === undefined ? 'missing' : JSON.stringify(rate)}.`);
+  }
+  return { sampleRate: rate };
 }
 
 /** Indexes items by name; a second item with the same name is an error naming both places. */

@@ -22,6 +22,7 @@ import { seriesKey, type Gauge } from '../prometheus-text.js';
 import { accessLine } from './access-log.js';
 import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
+import { FeatureLog, type FeatureLogOptions } from './feature-log.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
 import { ReadCache, type CacheOptions } from './read-cache.js';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   cache?: CacheOptions;
   /** serve --access-log: one JSON line per request */
   accessLog?: NodeJS.WritableStream;
+  /** where and how services with `logging:` log what they serve (SPEC section 12); default: no logging */
+  featureLog?: Omit<FeatureLogOptions, 'project' | 'metrics' | 'log'>;
 }
 
 /** What a handler gets. */
@@ -81,6 +84,8 @@ export interface ServerState {
   metrics: Metrics;
   auth: boolean;
   clock: () => Timestamp;
+  /** the feature log, when the server was given one and a service logs */
+  featureLog?: FeatureLog;
 }
 
 interface Route {
@@ -112,6 +117,10 @@ export class FeatureServer {
     const metrics = new Metrics();
     const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
     this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics, opts.cache ? new ReadCache(opts.cache) : undefined), clock };
+    if (opts.featureLog) {
+      const featureLog = new FeatureLog({ ...opts.featureLog, project: opts.project, metrics, log: opts.log });
+      if (featureLog.active) this.state.featureLog = featureLog;
+    }
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
@@ -170,12 +179,13 @@ export class FeatureServer {
     });
   }
 
-  /** Stops accepting, lets requests in flight finish, closes idle connections. */
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  /** Stops accepting, lets requests in flight finish, closes idle connections, then writes the feature log's queue. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeIdleConnections();
     });
+    await this.state.featureLog?.close();
   }
 
   metricsSnapshot(): MetricsSnapshot {

@@ -207,6 +207,7 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const request = requestFieldsOf(service, params);
   const plan = service.plan!;
   const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [keys], ctx.now);
+  s.featureLog?.record(plan, ctx.now, [keys], [request], rows);
   const v = vectorOf(plan, rows[0], options.effectiveTimes, request);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
@@ -237,6 +238,7 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   const requests = list.map((row, i) => requestFieldsOf(service, row, i));
   const plan = service.plan!;
   const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
+  s.featureLog?.record(plan, ctx.now, keys, requests, read.rows);
   const vectors = read.rows.map((served, i) => vectorOf(plan, served, options.effectiveTimes, requests[i]));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
