@@ -41,12 +41,12 @@ function entry(i: number): LogEntry {
   return {
     id: `host-1-abc-${i}`,
     row: 0,
-    t: new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString(),
+    t: Date.UTC(2024, 0, 1, 0, 0, i) * 1000,
     k: [`u,"${i}"`, String(9007199254740993n + BigInt(i))],
     c: [i + 0.5],
     v: present ? [String(i), i % 2 === 0, '2023-12-31T00:00:00.000001Z', i === 1 ? 'NaN' : i / 4] : [null, null, null, null],
     s: [present ? 'PRESENT' : 'MISSING_DATA'],
-    e: [present ? '2023-12-31T12:00:00Z' : null],
+    e: [present ? Date.UTC(2023, 11, 31, 12) * 1000 : null],
   };
 }
 

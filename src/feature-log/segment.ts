@@ -5,7 +5,7 @@
  * line per served vector. Only lines ending in a newline count, so a write cut by a crash leaves
  * a torn last line that no reader ever takes.
  */
-import type { Column, DataType } from '../values.js';
+import { Timestamp, type Column, type DataType } from '../values.js';
 
 export const SEGMENT_EXTENSION = '.ndjson';
 export const LOG_FORMAT_VERSION = 1;
@@ -28,8 +28,8 @@ export interface LogEntry {
   id: string;
   /** the row within a batch request (0 for a single one) */
   row: number;
-  /** the request time, ISO 8601 UTC */
-  t: string;
+  /** the request time in microseconds since the epoch (a JSON number: exact until the year 2255) */
+  t: number;
   /** join key values, header.join_keys order */
   k: unknown[];
   /** request context values, header.request_fields order */
@@ -38,8 +38,8 @@ export interface LogEntry {
   v: unknown[];
   /** per stored view: PRESENT or MISSING_DATA */
   s: string[];
-  /** per stored view: the effective time served (ISO 8601), null where MISSING_DATA */
-  e: (string | null)[];
+  /** per stored view: the effective time served, in microseconds since the epoch; null where MISSING_DATA */
+  e: (number | null)[];
 }
 
 /** The warehouse table a service's log loads into. */
@@ -81,11 +81,16 @@ export function effectiveTimeColumn(view: string): string {
   return `${view}__effective_time`;
 }
 
-/** An entry's values in loggedColumns() order, still as JSON. */
+/** An entry's values in loggedColumns() order: times as Timestamps, the rest still as JSON. */
 export function entryCells(e: LogEntry): unknown[] {
-  const out: unknown[] = [e.id, String(e.row), e.t, ...e.k, ...e.c, ...e.v];
-  for (let j = 0; j < e.s.length; j++) out.push(e.s[j], e.e[j]);
+  const out: unknown[] = [e.id, String(e.row), microsTime(e.t), ...e.k, ...e.c, ...e.v];
+  for (let j = 0; j < e.s.length; j++) out.push(e.s[j], e.e[j] === null ? null : microsTime(e.e[j]));
   return out;
+}
+
+function microsTime(n: unknown): Timestamp {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Error(`a time must be whole microseconds since the epoch, not ${JSON.stringify(n)}`);
+  return new Timestamp(BigInt(n));
 }
 
 /** Checks a parsed header; a file that is not a segment is an error naming it. */

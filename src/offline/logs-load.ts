@@ -196,8 +196,8 @@ function csvLine(line: string, columns: Column[], path: string, endOffset: numbe
   let cells: unknown[];
   try {
     cells = entryCells(JSON.parse(line) as LogEntry);
-  } catch {
-    throw new FsqlError(`${path} (the line ending at byte ${endOffset}): not a feature log entry. A segment is only appended to by fsql serve; restore the file or move it out of the log directory.`);
+  } catch (e) {
+    throw new FsqlError(`${path} (the line ending at byte ${endOffset}): not a feature log entry (${(e as Error).message}). A segment is only appended to by fsql serve; restore the file or move it out of the log directory.`);
   }
   if (cells.length !== columns.length) throw new FsqlError(`${path} (the line ending at byte ${endOffset}): ${cells.length} values for ${columns.length} columns; the entry does not match its segment's header.`);
   let out = '';
@@ -205,7 +205,8 @@ function csvLine(line: string, columns: Column[], path: string, endOffset: numbe
     const c = columns[i];
     let v;
     try {
-      v = featureValue(cells[i] ?? null, c.type, `column '${c.name}'`);
+      const cell = cells[i] ?? null;
+      v = cell instanceof Timestamp ? cell : featureValue(cell, c.type, `column '${c.name}'`);
     } catch (e) {
       throw new FsqlError(`${path} (the line ending at byte ${endOffset}): ${(e as Error).message}`);
     }

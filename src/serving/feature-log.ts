@@ -8,11 +8,12 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { typedVector, type ServedRow, type ServicePlan } from '../online/vector.js';
+import type { ServedRow, ServicePlan } from '../online/vector.js';
+import { vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
-import { LOG_FORMAT_VERSION, type LogEntry, type SegmentHeader } from '../feature-log/segment.js';
+import { LOG_FORMAT_VERSION, type SegmentHeader } from '../feature-log/segment.js';
 import { toJsonValue } from './encode.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
@@ -54,22 +55,34 @@ export interface FeatureLogOptions {
   segmentBytes?: number;
 }
 
-/** A sampled request as the handler left it: references only, encoded later. */
+/** A sampled request as the handler left it: references only, encoded right after the request. */
 interface Pending {
+  log: ServiceLog;
   plan: ServicePlan;
   id: string;
   now: Timestamp;
   keys: readonly Value[][];
   requests: readonly Value[][];
   served: readonly ServedRow[][];
+  /** per vector, its features' JSON texts when the handler already wrote them (Tecton) */
+  features?: readonly string[][];
+}
+
+/** Encoded lines waiting for the writer, all of one header. */
+interface Chunk {
+  header: Omit<SegmentHeader, 'segment'>;
+  text: string;
+  count: number;
 }
 
 interface ServiceLog {
+  name: string;
   rate: number;
   writer: SegmentWriter;
-  /** the header of the plan last written, rebuilt when the catalogue reloads with a new plan */
+  /** the header of the plan last encoded, rebuilt when the catalogue reloads with a new plan */
   plan?: ServicePlan;
   header?: Omit<SegmentHeader, 'segment'>;
+  chunks: Chunk[];
   dropped: string;
   written: string;
   failed: string;
@@ -82,7 +95,9 @@ export function defaultLogDir(project: Project): string {
 
 export class FeatureLog {
   private readonly services = new Map<string, ServiceLog>();
-  private queue: Pending[] = [];
+  /** sampled requests not yet encoded (until the next setImmediate) */
+  private pending: Pending[] = [];
+  /** vectors sampled and not yet written: pending and in chunks */
   private queued = 0;
   private requests = 0;
   private flushing: Promise<void> = Promise.resolve();
@@ -90,14 +105,18 @@ export class FeatureLog {
   private readonly random: () => number;
   private readonly maxQueue: number;
   private closed = false;
+  private readonly encodeSoon = () => this.encodePending();
+  private encodeScheduled = false;
 
   constructor(private readonly opts: FeatureLogOptions) {
     for (const s of opts.project.services.values()) {
       if (!s.logging || s.logging.sampleRate <= 0) continue;
       const labels = (outcome: string) => seriesKey('fsql_feature_log_entries_total', { service: s.name, outcome });
       this.services.set(s.name, {
+        name: s.name,
         rate: s.logging.sampleRate,
         writer: new SegmentWriter(join(opts.dir, s.name), opts.segmentBytes),
+        chunks: [],
         dropped: labels('queue_full'),
         written: labels('written'),
         failed: labels('write_failed'),
@@ -114,17 +133,26 @@ export class FeatureLog {
     return this.services.size > 0;
   }
 
-  /** On the request path: samples the request and queues what was served (one vector per row of keys). */
-  record(plan: ServicePlan, now: Timestamp, keys: readonly Value[][], requests: readonly Value[][], served: readonly ServedRow[][]): void {
-    const s = this.services.get(plan.service);
-    if (!s || this.closed) return;
-    if (s.rate < 1 && this.random() >= s.rate) return;
+  /**
+   * On the request path: samples the request and queues what was served (one vector per row of
+   * keys). `features`: the vectors' JSON texts where the answer already holds them.
+   */
+  record(plan: ServicePlan, now: Timestamp, keys: readonly Value[][], requests: readonly Value[][], served: readonly ServedRow[][], features?: readonly string[][]): void {
+    const log = this.services.get(plan.service);
+    if (!log || this.closed) return;
+    if (log.rate < 1 && this.random() >= log.rate) return;
     if (this.queued + keys.length > this.maxQueue) {
-      this.opts.metrics.incKey(s.dropped, keys.length);
+      this.opts.metrics.incKey(log.dropped, keys.length);
       return;
     }
-    this.queue.push({ plan, id: `${processTag}-${(this.requests++).toString(36)}`, now, keys, requests, served });
+    this.pending.push({ log, plan, id: `${processTag}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
     this.queued += keys.length;
+    // Encoded once the answer is on its way, not at the flush: what a request read then dies young
+    // instead of being kept (and copied by the garbage collector) for up to a flush interval.
+    if (!this.encodeScheduled) {
+      this.encodeScheduled = true;
+      setImmediate(this.encodeSoon);
+    }
   }
 
   /** Writes everything queued so far; flushes run one after another. */
@@ -141,38 +169,45 @@ export class FeatureLog {
     for (const s of this.services.values()) await s.writer.close();
   }
 
-  private async writeQueued(): Promise<void> {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.queued = 0;
-    const lines = new Map<ServiceLog, { text: string[]; count: number; header: Omit<SegmentHeader, 'segment'> }>();
+  /** Turns the pending requests into lines in their service's chunks. */
+  private encodePending(): void {
+    this.encodeScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
     for (const p of batch) {
-      const s = this.services.get(p.plan.service)!;
+      const s = p.log;
       if (s.plan !== p.plan) {
         s.plan = p.plan;
         s.header = headerOf(p.plan);
       }
-      let out = lines.get(s);
-      if (!out || out.header !== s.header) {
-        if (out) await this.write(s, out.header, out.text, out.count);
-        out = { text: [], count: 0, header: s.header! };
-        lines.set(s, out);
-      }
-      for (let r = 0; r < p.keys.length; r++) out.text.push(encodeEntry(p, r));
-      out.count += p.keys.length;
+      let chunk = s.chunks[s.chunks.length - 1];
+      if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, text: '', count: 0 }));
+      const prefix = `{"id":"${p.id}","t":${p.now.micros},"row":`;
+      for (let r = 0; r < p.keys.length; r++) chunk.text += `${encodeEntry(p, r, prefix)}\n`;
+      chunk.count += p.keys.length;
     }
-    for (const [s, out] of lines) await this.write(s, out.header, out.text, out.count);
   }
 
-  private async write(s: ServiceLog, header: Omit<SegmentHeader, 'segment'>, text: string[], count: number): Promise<void> {
+  private async writeQueued(): Promise<void> {
+    this.encodePending();
+    for (const s of this.services.values()) {
+      const chunks = s.chunks;
+      s.chunks = [];
+      for (const c of chunks) {
+        await this.write(s, c);
+        this.queued -= c.count;
+      }
+    }
+  }
+
+  private async write(s: ServiceLog, c: Chunk): Promise<void> {
     try {
-      await s.writer.append(header, `${text.join('\n')}\n`);
-      this.opts.metrics.incKey(s.written, count);
+      await s.writer.append(c.header, c.text);
+      this.opts.metrics.incKey(s.written, c.count);
     } catch (e) {
       // a failed write may have left part of a line: the next append starts a new segment
-      this.opts.metrics.incKey(s.failed, count);
-      this.opts.log.error(`feature log of service '${header.service}': ${count} entries could not be written: ${(e as Error).message}`);
+      this.opts.metrics.incKey(s.failed, c.count);
+      this.opts.log.error(`feature log of service '${s.name}': ${c.count} entries could not be written: ${(e as Error).message}`);
       await s.writer.close().catch(() => undefined);
     }
   }
@@ -189,18 +224,27 @@ function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
   };
 }
 
-function encodeEntry(p: Pending, r: number): string {
+/**
+ * One entry's JSON line (a LogEntry), written as text: feature values are the answer's own JSON
+ * texts (tecton.ts vectorOf, from the stored text), so logging neither decodes nor re-encodes them.
+ */
+function encodeEntry(p: Pending, r: number, prefix: string): string {
   const served = p.served[r];
-  const vector = typedVector(p.plan, served as ServedRow[], p.requests[r] ?? []);
-  const entry: LogEntry = {
-    id: p.id,
-    row: r,
-    t: p.now.toISOString(),
-    k: p.keys[r].map(toJsonValue),
-    c: (p.requests[r] ?? []).map(toJsonValue),
-    v: vector.map((f) => toJsonValue(f.value)),
-    s: served.map((x) => (x.reason === undefined ? 'PRESENT' : 'MISSING_DATA')),
-    e: served.map((x) => (x.reason === undefined ? x.row!.ts.toISOString() : null)),
-  };
-  return JSON.stringify(entry);
+  const request = p.requests[r] ?? [];
+  const features = p.features?.[r] ?? vectorOf(p.plan, served as ServedRow[], false, request).features;
+  let statuses = '';
+  let times = '';
+  for (let j = 0; j < served.length; j++) {
+    const present = served[j].reason === undefined;
+    statuses += (j ? ',' : '') + (present ? '"PRESENT"' : '"MISSING_DATA"');
+    // microseconds, not ISO text: formatting a date costs about a microsecond each
+    times += (j ? ',' : '') + (present ? String(served[j].row!.ts.micros) : 'null');
+  }
+  return `${prefix}${r},"k":${jsonList(p.keys[r])},"c":${jsonList(request)},"v":[${features.join(',')}],"s":[${statuses}],"e":[${times}]}`;
+}
+
+function jsonList(values: readonly Value[]): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) out += (i ? ',' : '') + JSON.stringify(toJsonValue(values[i]));
+  return out + ']';
 }
