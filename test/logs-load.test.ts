@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dialectFor } from '../src/dialects/index.js';
-import { LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch } from '../src/dialects/logged.js';
+import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch } from '../src/dialects/logged.js';
 import { loggedColumns, LOG_FORMAT_VERSION, type LogEntry, type SegmentHeader } from '../src/feature-log/segment.js';
 import { Logger } from '../src/log.js';
 import { loadLogs } from '../src/offline/logs-load.js';
@@ -119,11 +119,13 @@ test('the statements of logs load per warehouse match the golden SQL', () => {
     const ledger = d.tableIn(target, LEDGER_TABLE);
     const table = d.tableIn(target, 'fsql_logged_scoring');
     const staging = d.tableIn(target, 'fsql_logged_scoring__staging');
+    // a DuckDB target reads the batch's NDJSON file itself; the others load a staging table
+    const source = batchSource(d, staging, d.readsFiles ? { ndjson: '/tmp/fsql-logs/entries.ndjson', header: HEADER } : undefined);
     const statements = [
       renderCreateLedger(d, ledger, AT),
       renderLedgerOffsets(d, ledger, "it's"),
-      renderCreateLogged(d, table, staging),
-      ...renderLoadBatch(d, table, staging, loggedColumns(HEADER).map((c) => c.name), ledger, [
+      renderCreateLogged(d, table, source),
+      ...renderLoadBatch(d, table, source, loggedColumns(HEADER).map((c) => c.name), ledger, [
         { service: 'scoring', segment: 'host-1-abc-0', endOffset: 4096, entries: 20 },
         { service: 'scoring', segment: 'host-2-def-0', endOffset: 512, entries: 2 },
       ], AT),

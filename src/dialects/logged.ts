@@ -4,9 +4,12 @@
  * `fsql_logged_<service>` together with its ledger rows, in one transaction, so each entry is
  * loaded exactly once however often a killed load is re-run.
  */
+import { loggedColumns, type SegmentHeader } from '../feature-log/segment.js';
 import type { RelationName } from '../plans/relation.js';
-import type { Timestamp } from '../values.js';
+import type { DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
+import { dialectFor } from './index.js';
+import { duckDbType } from './staging.js';
 
 export const LEDGER_TABLE = 'fsql_logged_segments';
 
@@ -36,16 +39,52 @@ export function renderLedgerOffsets(d: Dialect, ledger: RelationName, service: s
   return `select ${q('segment')}, max(${q('end_offset')}) as ${q('end_offset')} from ${d.relation(ledger)} where ${q('service')} = ${d.stringLiteral(service)} group by ${q('segment')}`;
 }
 
-/** The logged table, created with the staging table's columns when missing. */
-export function renderCreateLogged(d: Dialect, table: RelationName, staging: RelationName): string {
-  return `create table if not exists ${d.relation(table)} as\nselect * from ${d.relation(staging)} where 1 = 0`;
+/** Where a batch's rows are read: the staging table, or (a DuckDB target) the NDJSON file itself. */
+export function batchSource(d: Dialect, staging: RelationName, file?: { ndjson: string; header: SegmentHeader }): string {
+  return file ? `(\n${renderLogSelect(file.ndjson, file.header)}\n) as ${d.quoteIdent('entries')}` : d.relation(staging);
+}
+
+/** The logged table, created with the batch's columns when missing. */
+export function renderCreateLogged(d: Dialect, table: RelationName, source: string): string {
+  return `create table if not exists ${d.relation(table)} as\nselect * from ${source} where 1 = 0`;
 }
 
 /** One batch: its rows into the logged table, its segments' new offsets into the ledger. Run atomically. */
-export function renderLoadBatch(d: Dialect, table: RelationName, staging: RelationName, columns: string[], ledger: RelationName, rows: LedgerRow[], at: Timestamp): string[] {
+export function renderLoadBatch(d: Dialect, table: RelationName, source: string, columns: string[], ledger: RelationName, rows: LedgerRow[], at: Timestamp): string[] {
   const cols = columns.map((c) => d.quoteIdent(c)).join(', ');
   return [
-    `insert into ${d.relation(table)} (${cols})\nselect ${cols} from ${d.relation(staging)}`,
+    `insert into ${d.relation(table)} (${cols})\nselect ${cols} from ${source}`,
     `insert into ${d.relation(ledger)}\n${rows.map((r) => ledgerSelect(d, r, at)).join('\nunion all\n')}`,
   ];
+}
+
+/**
+ * DuckDB's SELECT of entry lines of one header (an NDJSON file) as the logged table's columns and
+ * types (loggedColumns). DuckDB parses and casts the JSON itself, far faster than JavaScript
+ * could, and a value of the wrong type fails the cast. Run by a local DuckDB (to parquet, for
+ * the other warehouses) or by a DuckDB target itself (one that `readsFiles`).
+ */
+export function renderLogSelect(ndjson: string, h: SegmentHeader): string {
+  const d = dialectFor('duckdb');
+  const lit = (s: string) => d.stringLiteral(s);
+  // each list read once as text values (a nested array as its JSON text), then cast per column
+  const read = `read_ndjson(${lit(ndjson)}, columns = {'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 's': 'VARCHAR[]', 'e': 'BIGINT[]'})`;
+  const element = (list: string, i: number, t: DataType) =>
+    t.type === 'string' ? `${list}[${i + 1}]` : t.type === 'array' ? `cast(cast(${list}[${i + 1}] as JSON) as ${duckDbType(t)})` : `cast(${list}[${i + 1}] as ${duckDbType(t)})`;
+  const exprs = [
+    'id',
+    '"row"',
+    'make_timestamp(t)',
+    ...h.join_keys.map((k, i) => element('k', i, k.type)),
+    ...h.request_fields.map((f, i) => element('c', i, f.type)),
+    ...h.features.map((f, i) => element('v', i, f.type)),
+    ...h.views.flatMap((_, j) => [`s[${j + 1}]`, `make_timestamp(e[${j + 1}])`]),
+  ];
+  const columns = loggedColumns(h);
+  return `select ${exprs.map((e, i) => `${e} as ${d.quoteIdent(columns[i].name)}`).join(', ')} from ${read}`;
+}
+
+/** A local DuckDB statement: renderLogSelect's rows to a parquet file. */
+export function renderLogToParquet(ndjson: string, h: SegmentHeader, out: string): string {
+  return dialectFor('duckdb').copyToFile(renderLogSelect(ndjson, h), out, 'parquet');
 }

@@ -5,7 +5,7 @@
  * line per served vector. Only lines ending in a newline count, so a write cut by a crash leaves
  * a torn last line that no reader ever takes.
  */
-import { Timestamp, type Column, type DataType } from '../values.js';
+import type { Column, DataType } from '../values.js';
 
 export const SEGMENT_EXTENSION = '.ndjson';
 export const LOG_FORMAT_VERSION = 1;
@@ -79,18 +79,6 @@ export function statusColumn(view: string): string {
 
 export function effectiveTimeColumn(view: string): string {
   return `${view}__effective_time`;
-}
-
-/** An entry's values in loggedColumns() order: times as Timestamps, the rest still as JSON. */
-export function entryCells(e: LogEntry): unknown[] {
-  const out: unknown[] = [e.id, String(e.row), microsTime(e.t), ...e.k, ...e.c, ...e.v];
-  for (let j = 0; j < e.s.length; j++) out.push(e.s[j], e.e[j] === null ? null : microsTime(e.e[j]));
-  return out;
-}
-
-function microsTime(n: unknown): Timestamp {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Error(`a time must be whole microseconds since the epoch, not ${JSON.stringify(n)}`);
-  return new Timestamp(BigInt(n));
 }
 
 /** Checks a parsed header; a file that is not a segment is an error naming it. */

@@ -1,28 +1,27 @@
 /**
  * `fsql logs load` (SPEC section 12): moves feature log segments (feature-log/segment.ts) into
- * `fsql_logged_<service>`. Batches of entries go through a csv file, a typed parquet file (local
- * DuckDB) and the target's loadFile into a staging table; then one transaction inserts the rows and
+ * `fsql_logged_<service>`. Batches of entry lines are copied as they are into one NDJSON file,
+ * which a local DuckDB parses and types into parquet (dialects/logged.ts renderLogToParquet), and
+ * the target's loadFile puts into a staging table; then one transaction inserts the rows and
  * records in the ledger how far each segment is loaded (dialects/logged.ts). A load killed at any
  * point and run again starts from the ledger, so every complete line is loaded exactly once.
  * Segments still being written are loaded up to their last complete line and continued next time.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderCsvToParquet } from '../dialects/staging.js';
-import { LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, type LedgerRow } from '../dialects/logged.js';
+import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLogToParquet, type LedgerRow } from '../dialects/logged.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Project } from '../project/types.js';
-import { featureValue } from '../serving/request.js';
-import { Timestamp, type Column } from '../values.js';
+import { Timestamp } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkHeader, entryCells, loggedColumns, loggedTableName, SEGMENT_EXTENSION, type LogEntry, type SegmentHeader } from '../feature-log/segment.js';
-import { csvField } from './stream-to-file.js';
+import { checkHeader, loggedColumns, loggedTableName, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
 
 export const DEFAULT_BATCH_ENTRIES = 200_000;
 const READ_BYTES = 8 * 1024 * 1024;
+const HEADER_BYTES = 1024 * 1024;
 
 export interface LoadOptions {
   /** only this service (else every service with a folder in the log directory) */
@@ -64,11 +63,13 @@ export async function loadLogs(project: Project, wh: Warehouse, dir: string, log
   return results;
 }
 
-/** The batch being gathered: csv lines of one segment shape, and how far each segment got. */
+/** The batch being gathered: entry lines of one segment header, copied to `file`, and how far each segment got. */
 interface Batch {
-  columns: Column[];
+  header: SegmentHeader;
   signature: string;
-  csv: string[];
+  /** the NDJSON file the lines are copied to */
+  fd: number;
+  entries: number;
   pieces: LedgerRow[];
 }
 
@@ -82,31 +83,38 @@ async function loadService(project: Project, wh: Warehouse, dir: string, service
   for (const r of await wh.query(renderLedgerOffsets(d, ledger, service), { label: LEDGER_TABLE })) loaded.set(String(r.segment), Number(r.end_offset));
   const batchEntries = opts.batchEntries ?? DEFAULT_BATCH_ENTRIES;
   const tmp = mkdtempSync(join(tmpdir(), 'fsql-logs-'));
+  const ndjson = join(tmp, 'entries.ndjson');
   let entries = 0;
-  let segments = 0;
+  const segments = new Set<string>();
   let tableColumns: Set<string> | undefined;
   let batch: Batch | undefined;
 
   const flush = async () => {
-    if (!batch || batch.pieces.length === 0) return;
-    const { columns, csv, pieces } = batch;
-    batch = { ...batch, csv: [], pieces: [] };
-    const csvPath = join(tmp, 'entries.csv');
-    const parquet = join(tmp, 'entries.parquet');
-    writeFileSync(csvPath, `${columns.map((c) => csvField(c.name)).join(',')}\n${csv.join('')}`);
-    await withLocalDuckDb((local) => local.execute(renderCsvToParquet(csvPath, columns, parquet)));
-    await wh.loadFile(parquet, staging);
+    if (!batch) return;
+    const { header, pieces, fd } = batch;
+    batch = undefined;
+    closeSync(fd);
+    if (pieces.length === 0) return;
+    const columns = loggedColumns(header);
+    // a DuckDB target reads the file itself, in the transaction; others get a typed parquet file in a staging table
+    const direct = d.readsFiles ? { ndjson, header } : undefined;
+    const source = batchSource(d, staging, direct);
+    if (!direct) {
+      const parquet = join(tmp, 'entries.parquet');
+      await mismatchNamed(pieces, dir, () => withLocalDuckDb((local) => local.execute(renderLogToParquet(ndjson, header, parquet))));
+      await wh.loadFile(parquet, staging);
+    }
     if (!tableColumns) {
-      await wh.execute(renderCreateLogged(d, table, staging), { label: table.name });
+      await wh.execute(renderCreateLogged(d, table, source), { label: table.name });
       tableColumns = new Set(((await wh.describe(table)) ?? []).map((c) => c.name.toLowerCase()));
     }
     const absent = columns.filter((c) => !tableColumns!.has(c.name.toLowerCase())).map((c) => c.name);
     if (absent.length > 0) {
       throw new FsqlError(`${d.relation(table)} lacks column${absent.length > 1 ? 's' : ''} ${absent.join(', ')}: feature service '${service}' changed since the table was created. Add the column${absent.length > 1 ? 's' : ''} to the table (or rename the table to start a new one), then run fsql logs load again.`);
     }
-    await wh.execute(renderLoadBatch(d, table, staging, columns.map((c) => c.name), ledger, pieces, opts.clock()), { atomic: true, label: table.name });
-    await wh.execute(d.dropTable(d.relation(staging)), { label: staging.name });
-    entries += csv.length;
+    await mismatchNamed(pieces, dir, () => wh.execute(renderLoadBatch(d, table, source, columns.map((c) => c.name), ledger, pieces, opts.clock()), { atomic: true, label: table.name }));
+    if (!direct) await wh.execute(d.dropTable(d.relation(staging)), { label: staging.name });
+    entries += pieces.reduce((n, p) => n + p.entries, 0);
     const seconds = (Date.now() - t0) / 1000;
     log.progress(`${service}: ${entries} entries loaded, ${Math.round(entries / Math.max(seconds, 0.001))}/s, ${seconds.toFixed(1)}s`);
   };
@@ -117,100 +125,87 @@ async function loadService(project: Project, wh: Warehouse, dir: string, service
       const path = join(dir, f);
       const fd = openSync(path, 'r');
       try {
-        const size = statSync(path).size;
+        const size = fstatSync(fd).size;
         const first = readHeader(fd, path);
         if (!first) continue; // the header itself was cut by a crash: the segment holds nothing
         const { header, end } = first;
         if (header.service !== service) throw new FsqlError(`${path}: a segment of service '${header.service}' in the folder of service '${service}'; move it to ${header.service}/.`);
-        const start = loaded.get(header.segment) ?? end;
-        if (start >= size) continue;
-        const columns = loggedColumns(header);
-        const signature = JSON.stringify(columns);
-        if (batch && batch.signature !== signature) await flush();
-        if (!batch || batch.signature !== signature) batch = { columns, signature, csv: [], pieces: [] };
-        let piece: LedgerRow | undefined;
-        let fileEntries = 0;
-        for (const { line, endOffset } of completeLines(fd, start, size)) {
-          batch.csv.push(csvLine(line, columns, path, endOffset));
-          fileEntries++;
-          if (!piece) {
-            piece = { service, segment: header.segment, endOffset, entries: 0 };
-            batch.pieces.push(piece);
-          }
-          piece.endOffset = endOffset;
-          piece.entries++;
-          if (batch.csv.length >= batchEntries) {
-            await flush();
-            piece = undefined;
-          }
+        let start = loaded.get(header.segment) ?? end;
+        const signature = JSON.stringify(loggedColumns(header));
+        while (start < size) {
+          if (batch && batch.signature !== signature) await flush();
+          batch ??= { header, signature, fd: openSync(ndjson, 'w'), entries: 0, pieces: [] };
+          const { end: upTo, lines } = copyLines(fd, start, size, batch.fd, batchEntries - batch.entries, path);
+          if (lines === 0) break; // only a torn last line is left
+          batch.pieces.push({ service, segment: header.segment, endOffset: upTo, entries: lines });
+          batch.entries += lines;
+          segments.add(header.segment);
+          start = upTo;
+          if (batch.entries >= batchEntries) await flush();
         }
-        if (fileEntries > 0) segments++;
       } finally {
         closeSync(fd);
       }
     }
     await flush();
   } finally {
+    if (batch) closeSync(batch.fd);
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { service, entries, segments, seconds: (Date.now() - t0) / 1000 };
+  return { service, entries, segments: segments.size, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Runs `fn`; a failure names the segments of the batch (a line that is not an entry, a value of another type). */
+async function mismatchNamed<T>(pieces: LedgerRow[], dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const files = [...new Set(pieces.map((p) => p.segment))].map((id) => join(dir, `${id}${SEGMENT_EXTENSION}`)).join(', ');
+    throw new FsqlError(`loading ${files} failed: ${(e as Error).message}. If it names a value or a JSON error, a line does not match its segment's header: segments are only appended to by fsql serve; restore the file or move it out of the log directory.`);
+  }
 }
 
 /** The header line and the offset after it; undefined when the file has no complete first line. */
 function readHeader(fd: number, path: string): { header: SegmentHeader; end: number } | undefined {
-  for (const { line, endOffset } of completeLines(fd, 0, Infinity)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new FsqlError(`${path}:1: the header is not JSON; this is not an fsql feature log segment.`);
-    }
-    return { header: checkHeader(value, path), end: endOffset };
+  const buf = Buffer.allocUnsafe(HEADER_BYTES);
+  const n = readSync(fd, buf, 0, HEADER_BYTES, 0);
+  const nl = buf.subarray(0, n).indexOf(10);
+  if (nl < 0) {
+    if (n === HEADER_BYTES) throw new FsqlError(`${path}: no header line in its first ${HEADER_BYTES} bytes; this is not an fsql feature log segment.`);
+    return undefined;
   }
-  return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(buf.toString('utf8', 0, nl));
+  } catch {
+    throw new FsqlError(`${path}:1: the header is not JSON; this is not an fsql feature log segment.`);
+  }
+  return { header: checkHeader(value, path), end: nl + 1 };
 }
 
-/** The complete (newline-ended) lines from byte `start` up to `size`, each with the offset after its newline. */
-function* completeLines(fd: number, start: number, size: number): Generator<{ line: string; endOffset: number }> {
+/**
+ * Copies whole lines, at most `max`, from byte `start` of a segment to `out`; returns the offset
+ * after the last line copied and how many there were. Bytes after the last newline (a line being
+ * written, or torn by a crash) stay behind.
+ */
+function copyLines(fd: number, start: number, size: number, out: number, max: number, path: string): { end: number; lines: number } {
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let pos = start;
-  // the start of a line that continues in the next chunk, kept as bytes (a character may be split)
-  let carry: Buffer | undefined;
-  while (pos < size) {
+  let lines = 0;
+  while (pos < size && lines < max) {
     const n = readSync(fd, buf, 0, Math.min(READ_BYTES, size - pos), pos);
-    if (n <= 0) return;
-    let from = 0;
-    for (let nl = buf.indexOf(10, 0); nl >= 0 && nl < n; nl = buf.indexOf(10, from)) {
-      const line = carry ? Buffer.concat([carry, buf.subarray(from, nl)]).toString('utf8') : buf.toString('utf8', from, nl);
-      carry = undefined;
-      from = nl + 1;
-      yield { line, endOffset: pos + from };
+    if (n <= 0) break;
+    let cut = -1;
+    for (let nl = buf.indexOf(10); nl >= 0 && nl < n; nl = buf.indexOf(10, nl + 1)) {
+      cut = nl;
+      if (++lines === max) break;
     }
-    if (from < n) carry = carry ? Buffer.concat([carry, buf.subarray(from, n)]) : Buffer.from(buf.subarray(from, n));
-    pos += n;
-  }
-}
-
-/** One entry as a csv row of `columns`, each value checked against its type. */
-function csvLine(line: string, columns: Column[], path: string, endOffset: number): string {
-  let cells: unknown[];
-  try {
-    cells = entryCells(JSON.parse(line) as LogEntry);
-  } catch (e) {
-    throw new FsqlError(`${path} (the line ending at byte ${endOffset}): not a feature log entry (${(e as Error).message}). A segment is only appended to by fsql serve; restore the file or move it out of the log directory.`);
-  }
-  if (cells.length !== columns.length) throw new FsqlError(`${path} (the line ending at byte ${endOffset}): ${cells.length} values for ${columns.length} columns; the entry does not match its segment's header.`);
-  let out = '';
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i];
-    let v;
-    try {
-      const cell = cells[i] ?? null;
-      v = cell instanceof Timestamp ? cell : featureValue(cell, c.type, `column '${c.name}'`);
-    } catch (e) {
-      throw new FsqlError(`${path} (the line ending at byte ${endOffset}): ${(e as Error).message}`);
+    if (cut < 0) {
+      if (n === READ_BYTES) throw new FsqlError(`${path}: a line at byte ${pos} is longer than ${READ_BYTES} bytes; this is not an fsql feature log entry.`);
+      break;
     }
-    out += (i ? ',' : '') + csvField(v);
+    writeSync(out, buf, 0, cut + 1);
+    pos += cut + 1;
   }
-  return out + '\n';
+  return { end: pos, lines };
 }

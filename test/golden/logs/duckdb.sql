@@ -4,10 +4,14 @@ select cast('' as varchar) as "service", cast('' as varchar) as "segment", cast(
 select "segment", max("end_offset") as "end_offset" from "features"."fsql_logged_segments" where "service" = 'it''s' group by "segment";
 
 create table if not exists "features"."fsql_logged_scoring" as
-select * from "features"."fsql_logged_scoring__staging" where 1 = 0;
+select * from (
+select id as "request_id", "row" as "request_row", make_timestamp(t) as "request_time", k[1] as "user_id", cast(k[2] as BIGINT) as "account", cast(c[1] as DOUBLE) as "amount", cast(v[1] as BIGINT) as "stats__count_7d", cast(v[2] as BOOLEAN) as "stats__flagged", cast(v[3] as TIMESTAMP) as "stats__last_seen", cast(v[4] as DOUBLE) as "stats__ratio", s[1] as "stats__status", make_timestamp(e[1]) as "stats__effective_time" from read_ndjson('/tmp/fsql-logs/entries.ndjson', columns = {'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 's': 'VARCHAR[]', 'e': 'BIGINT[]'})
+) as "entries" where 1 = 0;
 
 insert into "features"."fsql_logged_scoring" ("request_id", "request_row", "request_time", "user_id", "account", "amount", "stats__count_7d", "stats__flagged", "stats__last_seen", "stats__ratio", "stats__status", "stats__effective_time")
-select "request_id", "request_row", "request_time", "user_id", "account", "amount", "stats__count_7d", "stats__flagged", "stats__last_seen", "stats__ratio", "stats__status", "stats__effective_time" from "features"."fsql_logged_scoring__staging";
+select "request_id", "request_row", "request_time", "user_id", "account", "amount", "stats__count_7d", "stats__flagged", "stats__last_seen", "stats__ratio", "stats__status", "stats__effective_time" from (
+select id as "request_id", "row" as "request_row", make_timestamp(t) as "request_time", k[1] as "user_id", cast(k[2] as BIGINT) as "account", cast(c[1] as DOUBLE) as "amount", cast(v[1] as BIGINT) as "stats__count_7d", cast(v[2] as BOOLEAN) as "stats__flagged", cast(v[3] as TIMESTAMP) as "stats__last_seen", cast(v[4] as DOUBLE) as "stats__ratio", s[1] as "stats__status", make_timestamp(e[1]) as "stats__effective_time" from read_ndjson('/tmp/fsql-logs/entries.ndjson', columns = {'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 's': 'VARCHAR[]', 'e': 'BIGINT[]'})
+) as "entries";
 
 insert into "features"."fsql_logged_segments"
 select cast('scoring' as varchar) as "service", cast('host-1-abc-0' as varchar) as "segment", cast(4096 as bigint) as "end_offset", cast(20 as bigint) as "entries", cast(timestamp '2024-02-01 00:00:00.000000' as timestamp) as "loaded_at"
