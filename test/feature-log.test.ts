@@ -90,14 +90,14 @@ test('sample rate 1: every vector served (single, batch, Feast) is loaded once w
   const timer = manualTimer();
   const srv: TestServer = await startServer(project, store, { featureLog: { dir: logDir, timer } });
   const entities = recentEntities(dir, 12);
-  const served = new Map<string, unknown[]>();
+  const answers = new Map<string, unknown[]>();
   const key = (e: { user_id: string; merchant_id: string }) => `${e.user_id}|${e.merchant_id}`;
   let vectors = 0;
   try {
     for (const [i, e] of entities.entries()) {
       const r = await srv.post(GET, { params: { feature_service_name: SERVICE, join_key_map: e } });
       assert.equal(r.status, 200, r.text);
-      served.set(key(e), r.json.result.features);
+      answers.set(key(e), r.json.result.features);
       vectors++;
       if (i === 5) timer.tick(); // a flush in the middle: entries land in more than one write
     }
@@ -119,17 +119,39 @@ test('sample rate 1: every vector served (single, batch, Feast) is loaded once w
   assert.match(load.stderr, new RegExp(`${vectors} entries`));
   const rows = await loggedRows(`select * from main.fsql_logged_${SERVICE} order by request_time, request_id, request_row`);
   assert.equal(rows.length, vectors);
-  const singles = rows.filter((r) => served.has(`${r.user_id}|${r.merchant_id}`) && r.request_row === 0n);
+  const singles = rows.filter((r) => answers.has(`${r.user_id}|${r.merchant_id}`) && r.request_row === 0n);
   assert.ok(singles.length >= entities.length);
   for (const r of rows.slice(0, entities.length)) {
-    const answer = served.get(`${r.user_id}|${r.merchant_id}`)!;
+    const answer = answers.get(`${r.user_id}|${r.merchant_id}`)!;
     // the service's features in response order: merchant_risk.* (4), then the two user features
     const logged = ['merchant_risk__chargeback_rate', 'merchant_risk__risk_score', 'merchant_risk__txn_count_30d', 'merchant_risk__volume_30d', 'user_transaction_stats__spend_7d', 'user_transaction_stats__txn_count_7d'].map((c) => r[c]);
     assert.deepEqual(logged.map((v) => (typeof v === 'bigint' ? String(v) : v)), answer);
-    assert.equal(r.merchant_risk__status, 'PRESENT');
+    assert.equal(r.merchant_risk__serving_status, 'PRESENT');
     assert.ok(r.user_transaction_stats__effective_time instanceof Timestamp);
   }
   assert.equal(new Set(rows.map((r) => `${r.request_id}/${r.request_row}`)).size, vectors);
+
+  // training on the logged requests: the values served, and the same requests recomputed point in time
+  const served = join(dir, 'served.csv');
+  const recomputed = join(dir, 'recomputed.csv');
+  const t1 = cli('train', '--service', SERVICE, '--events', `logged:${SERVICE}`, '--served', '--out', served);
+  assert.equal(t1.code, 0, t1.stderr);
+  const t2 = cli('train', '--service', SERVICE, '--events', `logged:${SERVICE}`, '--out', recomputed);
+  assert.equal(t2.code, 0, t2.stderr);
+  const byRequest = (file: string) => {
+    const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+    const cols = header.split(',');
+    const features = cols.filter((c) => c.includes('__')).sort();
+    return { features, rows: new Map(lines.map((l) => l.split(',')).map((v) => [`${v[cols.indexOf('request_id')]}/${v[cols.indexOf('request_row')]}`, features.map((f) => v[cols.indexOf(f)])])) };
+  };
+  const a = byRequest(served);
+  const b = byRequest(recomputed);
+  assert.deepEqual(a.features, b.features);
+  assert.equal(a.rows.size, vectors);
+  assert.deepEqual(a.rows, b.rows);
+  const window = cli('train', '--service', SERVICE, '--events', `logged:${SERVICE}`, '--served', '--start', '2000-01-01', '--end', '2000-01-02', '--out', join(dir, 'none.csv'));
+  assert.equal(window.code, 0, window.stderr);
+  assert.match(window.stderr, /Wrote 0 rows/);
 
   const again = cli('logs', 'load', '--log-dir', logDir);
   assert.equal(again.code, 0, again.stderr);

@@ -92,7 +92,7 @@ test('PostgreSQL: a segment loads with its types, its torn tail left out, and a 
   assert.equal(rows[2].stats__ratio, 0.5);
   assert.ok(Number.isNaN(rows[1].stats__ratio));
   assert.equal(rows[0].stats__count_7d, null);
-  assert.equal(rows[0].stats__status, 'MISSING_DATA');
+  assert.equal(rows[0].stats__serving_status, 'MISSING_DATA');
   assert.equal(rows[0].stats__effective_time, null);
   assert.equal(rows[2].amount, 2.5);
 

@@ -5,7 +5,7 @@
  * loaded exactly once however often a killed load is re-run.
  */
 import { loggedColumns, type SegmentHeader } from '../feature-log/segment.js';
-import type { RelationName } from '../plans/relation.js';
+import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
 import { dialectFor } from './index.js';
@@ -87,4 +87,23 @@ export function renderLogSelect(ndjson: string, h: SegmentHeader): string {
 /** A local DuckDB statement: renderLogSelect's rows to a parquet file. */
 export function renderLogToParquet(ndjson: string, h: SegmentHeader, out: string): string {
   return dialectFor('duckdb').copyToFile(renderLogSelect(ndjson, h), out, 'parquet');
+}
+
+/**
+ * `fsql train --events logged:<service>`: the logged requests as events, request time as
+ * `event_timestamp`, with the request's id, row, join keys and request context (`eventColumns`);
+ * with `features` (`--served`), also the values served. `range` bounds the request time.
+ */
+export function renderLoggedEvents(d: Dialect, table: RelationName, eventColumns: string[], range: TimeRange, features: string[] = []): string {
+  const q = (n: string) => d.quoteIdent(n);
+  const columns = [...eventColumns.map(q), `${q('request_time')} as ${q(LOGGED_EVENT_TIMESTAMP)}`, ...features.map(q)];
+  return `select ${columns.join(', ')} from ${d.relation(table)} where ${d.rangeCondition(q('request_time'), range)}`;
+}
+
+/** The event time column of logged events. */
+export const LOGGED_EVENT_TIMESTAMP = 'event_timestamp';
+
+/** The number of rows a SELECT gives (column n). */
+export function renderCountOf(select: string): string {
+  return `select count(*) as n from (\n${select}\n) as fsql_counted`;
 }

@@ -74,7 +74,7 @@ export function featureColumn(view: string, feature: string): string {
 }
 
 export function statusColumn(view: string): string {
-  return `${view}__status`;
+  return `${view}__serving_status`;
 }
 
 export function effectiveTimeColumn(view: string): string {

@@ -6,8 +6,8 @@ select `segment`, max(`end_offset`) as `end_offset` from `acme.features.fsql_log
 create table if not exists `acme.features.fsql_logged_scoring` as
 select * from `acme.features.fsql_logged_scoring__staging` where 1 = 0;
 
-insert into `acme.features.fsql_logged_scoring` (`request_id`, `request_row`, `request_time`, `user_id`, `account`, `amount`, `stats__count_7d`, `stats__flagged`, `stats__last_seen`, `stats__ratio`, `stats__status`, `stats__effective_time`)
-select `request_id`, `request_row`, `request_time`, `user_id`, `account`, `amount`, `stats__count_7d`, `stats__flagged`, `stats__last_seen`, `stats__ratio`, `stats__status`, `stats__effective_time` from `acme.features.fsql_logged_scoring__staging`;
+insert into `acme.features.fsql_logged_scoring` (`request_id`, `request_row`, `request_time`, `user_id`, `account`, `amount`, `stats__count_7d`, `stats__flagged`, `stats__last_seen`, `stats__ratio`, `stats__serving_status`, `stats__effective_time`)
+select `request_id`, `request_row`, `request_time`, `user_id`, `account`, `amount`, `stats__count_7d`, `stats__flagged`, `stats__last_seen`, `stats__ratio`, `stats__serving_status`, `stats__effective_time` from `acme.features.fsql_logged_scoring__staging`;
 
 insert into `acme.features.fsql_logged_segments`
 select cast('scoring' as STRING) as `service`, cast('host-1-abc-0' as STRING) as `segment`, cast(4096 as INT64) as `end_offset`, cast(20 as INT64) as `entries`, cast(timestamp '2024-02-01 00:00:00.000000+00' as TIMESTAMP) as `loaded_at`
