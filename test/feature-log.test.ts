@@ -153,6 +153,17 @@ test('sample rate 1: every vector served (single, batch, Feast) is loaded once w
   assert.equal(window.code, 0, window.stderr);
   assert.match(window.stderr, /Wrote 0 rows/);
 
+  // the skew check on what was served: none, then one tampered value found
+  const clean = cli('skew-check', '--logged', SERVICE);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(clean.stderr, new RegExp(`${vectors} logged requests x 6 features, 0 difference`));
+  const [victim] = await loggedRows(`select request_id, request_row from main.fsql_logged_${SERVICE} order by request_id limit 1`);
+  await loggedRows(`update main.fsql_logged_${SERVICE} set merchant_risk__risk_score = -1 where request_id = '${victim.request_id}' and request_row = ${victim.request_row}`);
+  const skewed = cli('skew-check', '--logged', SERVICE);
+  assert.equal(skewed.code, 1, skewed.stderr);
+  assert.match(skewed.stdout, new RegExp(`DIFF request ${victim.request_id} row ${victim.request_row}  merchant_risk__risk_score: served -1; training `));
+  assert.equal(skewed.stdout.trim().split('\n').length, 1);
+
   const again = cli('logs', 'load', '--log-dir', logDir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /: 0 entries/);

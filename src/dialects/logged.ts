@@ -107,3 +107,15 @@ export const LOGGED_EVENT_TIMESTAMP = 'event_timestamp';
 export function renderCountOf(select: string): string {
   return `select count(*) as n from (\n${select}\n) as fsql_counted`;
 }
+
+/**
+ * `fsql skew-check --logged`: the logged requests (`served`, renderLoggedEvents with features)
+ * whose served value of some feature differs from the recomputed training row (`training`), with
+ * both values of every feature (`served__<column>`, `training__<column>`), at most `limit` rows.
+ */
+export function renderLoggedSkew(d: Dialect, served: string, training: RelationName, features: string[], limit: number): string {
+  const q = (n: string) => d.quoteIdent(n);
+  const both = features.flatMap((f) => [`s.${q(f)} as ${q(`served__${f}`)}`, `t.${q(f)} as ${q(`training__${f}`)}`]);
+  const differs = features.map((f) => `s.${q(f)} is distinct from t.${q(f)}`).join('\n   or ');
+  return `select s.${q('request_id')}, s.${q('request_row')}, s.${q(LOGGED_EVENT_TIMESTAMP)}, ${both.join(', ')}\nfrom (\n${served}\n) as s\njoin ${d.relation(training)} as t on t.${q('request_id')} = s.${q('request_id')} and t.${q('request_row')} = s.${q('request_row')}\nwhere ${differs || 'false'}\norder by s.${q(LOGGED_EVENT_TIMESTAMP)}, s.${q('request_id')}, s.${q('request_row')}\nlimit ${limit}`;
+}

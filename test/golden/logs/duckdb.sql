@@ -17,3 +17,14 @@ insert into "features"."fsql_logged_segments"
 select cast('scoring' as varchar) as "service", cast('host-1-abc-0' as varchar) as "segment", cast(4096 as bigint) as "end_offset", cast(20 as bigint) as "entries", cast(timestamp '2024-02-01 00:00:00.000000' as timestamp) as "loaded_at"
 union all
 select cast('scoring' as varchar) as "service", cast('host-2-def-0' as varchar) as "segment", cast(512 as bigint) as "end_offset", cast(2 as bigint) as "entries", cast(timestamp '2024-02-01 00:00:00.000000' as timestamp) as "loaded_at";
+
+select "request_id", "request_row", "user_id", "account", "amount", "request_time" as "event_timestamp", "stats__count_7d", "stats__ratio" from "features"."fsql_logged_scoring" where "request_time" >= timestamp '2024-02-01 00:00:00.000000';
+
+select s."request_id", s."request_row", s."event_timestamp", s."stats__ratio" as "served__stats__ratio", t."stats__ratio" as "training__stats__ratio"
+from (
+select "request_id", "request_row", "request_time" as "event_timestamp", "stats__ratio" from "features"."fsql_logged_scoring" where true
+) as s
+join "features"."fsql_skew_1" as t on t."request_id" = s."request_id" and t."request_row" = s."request_row"
+where s."stats__ratio" is distinct from t."stats__ratio"
+order by s."event_timestamp", s."request_id", s."request_row"
+limit 100;

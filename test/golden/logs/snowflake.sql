@@ -13,3 +13,14 @@ insert into "ACME"."FEATURES"."FSQL_LOGGED_SEGMENTS"
 select cast('scoring' as VARCHAR) as "SERVICE", cast('host-1-abc-0' as VARCHAR) as "SEGMENT", cast(4096 as NUMBER(38,0)) as "END_OFFSET", cast(20 as NUMBER(38,0)) as "ENTRIES", cast('2024-02-01 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "LOADED_AT"
 union all
 select cast('scoring' as VARCHAR) as "SERVICE", cast('host-2-def-0' as VARCHAR) as "SEGMENT", cast(512 as NUMBER(38,0)) as "END_OFFSET", cast(2 as NUMBER(38,0)) as "ENTRIES", cast('2024-02-01 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "LOADED_AT";
+
+select "REQUEST_ID", "REQUEST_ROW", "USER_ID", "ACCOUNT", "AMOUNT", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__COUNT_7D", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where "REQUEST_TIME" >= '2024-02-01 00:00:00.000000'::timestamp_ntz;
+
+select s."REQUEST_ID", s."REQUEST_ROW", s."EVENT_TIMESTAMP", s."STATS__RATIO" as "SERVED__STATS__RATIO", t."STATS__RATIO" as "TRAINING__STATS__RATIO"
+from (
+select "REQUEST_ID", "REQUEST_ROW", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where true
+) as s
+join "ACME"."FEATURES"."FSQL_SKEW_1" as t on t."REQUEST_ID" = s."REQUEST_ID" and t."REQUEST_ROW" = s."REQUEST_ROW"
+where s."STATS__RATIO" is distinct from t."STATS__RATIO"
+order by s."EVENT_TIMESTAMP", s."REQUEST_ID", s."REQUEST_ROW"
+limit 100;
