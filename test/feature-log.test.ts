@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openOnlineStore } from '../src/online/open.js';
@@ -186,6 +186,23 @@ test('a full queue drops vectors and counts them in /metrics; the flush writes t
     await srv.close();
   }
   assert.equal(entryLines(logDir).length, 5);
+});
+
+test('a log that cannot be written is counted as write_failed and the server keeps answering', async () => {
+  const blocked = join(mkdtempSync(join(tmpdir(), 'fsql-log-')), 'not-a-folder');
+  writeFileSync(blocked, 'a file where the log folder should be');
+  const timer = manualTimer();
+  const srv = await startServer(project, store, { featureLog: { dir: blocked, timer } });
+  try {
+    const e = newestEntity(dir);
+    for (let i = 0; i < 3; i++) assert.equal((await srv.post(GET, { params: { feature_service_name: SERVICE, join_key_map: e } })).status, 200);
+    await srv.server.state.featureLog!.flush();
+    assert.match((await srv.get('/metrics')).text, new RegExp(`fsql_feature_log_entries_total\\{service="${SERVICE}",outcome="write_failed"\\} 3\\n`));
+    assert.ok(srv.logs.some((l) => l.includes(`feature log of service '${SERVICE}': 3 entries could not be written`)));
+    assert.equal((await srv.post(GET, { params: { feature_service_name: SERVICE, join_key_map: e } })).status, 200);
+  } finally {
+    await srv.close();
+  }
 });
 
 test('sample rate 0.1 over 20,000 requests logs a count within binomial bounds', async () => {
