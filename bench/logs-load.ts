@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   writeSegments(logDir, entries, 100_000);
   const target: Target = { name: 'bench', type: 'duckdb', schema: 'main', threads: THREADS, settings: { path: join(work, 'fsql.duckdb') }, onlineStore: { type: 'sqlite' }, serve: { auth: false }, profileFile: 'bench' };
   const service: ServiceDef = { name: 'fraud_detection', description: '', features: [], online: true, logging: { sampleRate: 1 }, file: 'bench' };
-  const project = { target, services: new Map([['fraud_detection', service]]) } as unknown as Project;
+  const project = { target, services: new Map([['fraud_detection', service]]), views: new Map() } as unknown as Project;
 
   const wh = await DuckDbWarehouse.open(target);
   const t0 = performance.now();

@@ -68,7 +68,7 @@ before(async () => {
   db = await createTestDatabase('fsql_logs');
   wh = await openPostgres(db);
   await wh.execute(wh.dialect.createSchema('fsql'));
-  project = { target: pgTarget(db), services: new Map([['scoring', SERVICE]]) } as unknown as Project;
+  project = { target: pgTarget(db), services: new Map([['scoring', SERVICE]]), views: new Map() } as unknown as Project;
 });
 
 after(async () => {

@@ -6,7 +6,7 @@
  */
 import { loggedColumns, type SegmentHeader } from '../feature-log/segment.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
-import type { DataType, Timestamp } from '../values.js';
+import type { Column, DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
 import { dialectFor } from './index.js';
 import { duckDbType } from './staging.js';
@@ -40,8 +40,8 @@ export function renderLedgerOffsets(d: Dialect, ledger: RelationName, service: s
 }
 
 /** Where a batch's rows are read: the staging table, or (a DuckDB target) the NDJSON file itself. */
-export function batchSource(d: Dialect, staging: RelationName, file?: { ndjson: string; header: SegmentHeader }): string {
-  return file ? `(\n${renderLogSelect(file.ndjson, file.header)}\n) as ${d.quoteIdent('entries')}` : d.relation(staging);
+export function batchSource(d: Dialect, staging: RelationName, file?: { ndjson: string; header: SegmentHeader; columns?: Column[] }): string {
+  return file ? `(\n${renderLogSelect(file.ndjson, file.header, file.columns)}\n) as ${d.quoteIdent('entries')}` : d.relation(staging);
 }
 
 /** The logged table, created with the batch's columns when missing. */
@@ -60,11 +60,11 @@ export function renderLoadBatch(d: Dialect, table: RelationName, source: string,
 
 /**
  * DuckDB's SELECT of entry lines of one header (an NDJSON file) as the logged table's columns and
- * types (loggedColumns). DuckDB parses and casts the JSON itself, far faster than JavaScript
+ * types (loggedColumns; a pushed segment's are pushedColumns: the same positions, other names). DuckDB parses and casts the JSON itself, far faster than JavaScript
  * could, and a value of the wrong type fails the cast. Run by a local DuckDB (to parquet, for
  * the other warehouses) or by a DuckDB target itself (one that `readsFiles`).
  */
-export function renderLogSelect(ndjson: string, h: SegmentHeader): string {
+export function renderLogSelect(ndjson: string, h: SegmentHeader, columns: Column[] = loggedColumns(h)): string {
   const d = dialectFor('duckdb');
   const lit = (s: string) => d.stringLiteral(s);
   // each list read once as text values (a nested array as its JSON text), then cast per column
@@ -80,13 +80,12 @@ export function renderLogSelect(ndjson: string, h: SegmentHeader): string {
     ...h.features.map((f, i) => element('v', i, f.type)),
     ...h.views.flatMap((_, j) => [`s[${j + 1}]`, `make_timestamp(e[${j + 1}])`]),
   ];
-  const columns = loggedColumns(h);
   return `select ${exprs.map((e, i) => `${e} as ${d.quoteIdent(columns[i].name)}`).join(', ')} from ${read}`;
 }
 
 /** A local DuckDB statement: renderLogSelect's rows to a parquet file. */
-export function renderLogToParquet(ndjson: string, h: SegmentHeader, out: string): string {
-  return dialectFor('duckdb').copyToFile(renderLogSelect(ndjson, h), out, 'parquet');
+export function renderLogToParquet(ndjson: string, h: SegmentHeader, out: string, columns?: Column[]): string {
+  return dialectFor('duckdb').copyToFile(renderLogSelect(ndjson, h, columns), out, 'parquet');
 }
 
 /**
@@ -118,4 +117,17 @@ export function renderLoggedSkew(d: Dialect, served: string, training: RelationN
   const both = features.flatMap((f) => [`s.${q(f)} as ${q(`served__${f}`)}`, `t.${q(f)} as ${q(`training__${f}`)}`]);
   const differs = features.map((f) => `s.${q(f)} is distinct from t.${q(f)}`).join('\n   or ');
   return `select s.${q('request_id')}, s.${q('request_row')}, s.${q(LOGGED_EVENT_TIMESTAMP)}, ${both.join(', ')}\nfrom (\n${served}\n) as s\njoin ${d.relation(training)} as t on t.${q('request_id')} = s.${q('request_id')} and t.${q('request_row')} = s.${q('request_row')}\nwhere ${differs || 'false'}\norder by s.${q(LOGGED_EVENT_TIMESTAMP)}, s.${q('request_id')}, s.${q('request_row')}\nlimit ${limit}`;
+}
+
+/**
+ * `fsql run`: a view's pushed rows merged into its offline table, one per (keys, timestamp[,
+ * created]) whatever how often it was pushed, and none where the table already has a row at that
+ * key and time (computed from the sources, or merged by an earlier run).
+ */
+export function renderMergePushed(d: Dialect, table: RelationName, pushed: RelationName, keys: string[], columns: string[]): string {
+  const q = (n: string) => d.quoteIdent(n);
+  const cols = columns.map(q).join(', ');
+  const partition = keys.map(q).join(', ');
+  const same = keys.map((k) => `v.${q(k)} = p.${q(k)}`).join(' and ');
+  return `insert into ${d.relation(table)} (${cols})\nselect ${cols} from (\n  select ${cols}, row_number() over (partition by ${partition} order by ${q('push_id')} desc, ${q('push_row')} desc) as ${q('fsql_push_rank')}\n  from ${d.relation(pushed)}\n) as p\nwhere ${q('fsql_push_rank')} = 1 and not exists (select 1 from ${d.relation(table)} as v where ${same})`;
 }

@@ -90,3 +90,28 @@ export function checkHeader(value: unknown, file: string): SegmentHeader {
   }
   return h as SegmentHeader;
 }
+
+/** Where /push's offline rows wait for `fsql run` (a folder no service can be named after). */
+export const PUSHED_FOLDER = '.pushed';
+
+/** The warehouse table of a view's pushed rows. */
+export function pushedTableName(view: string): string {
+  return `${view}__pushed`;
+}
+
+/**
+ * The columns of a view's pushed rows: the push's id and row, the view's timestamp, join keys, its
+ * created timestamp (a pushed segment's one request field, when the view has one) and features,
+ * by the view's own names. A pushed segment is a segment whose `service` is the view, `t` each
+ * row's timestamp, `c` its created timestamp, and which has no stored views.
+ */
+export function pushedColumns(h: SegmentHeader, timestampColumn: string): Column[] {
+  return [
+    { name: 'push_id', type: { type: 'string' } },
+    { name: 'push_row', type: { type: 'int64' } },
+    { name: timestampColumn, type: { type: 'timestamp' } },
+    ...h.join_keys,
+    ...h.request_fields,
+    ...h.features.map((f) => ({ name: f.feature, type: f.type })),
+  ];
+}

@@ -10,14 +10,17 @@
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLogToParquet, type LedgerRow } from '../dialects/logged.js';
+import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLogToParquet, renderMergePushed, type LedgerRow } from '../dialects/logged.js';
+import type { Dialect } from '../dialects/dialect.js';
+import type { Compilation } from '../compiler/compile.js';
+import type { RelationName } from '../plans/relation.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Project } from '../project/types.js';
-import { Timestamp } from '../values.js';
+import type { Project, ViewDef } from '../project/types.js';
+import { Timestamp, type Column } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkHeader, loggedColumns, loggedTableName, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
+import { checkHeader, loggedColumns, loggedTableName, PUSHED_FOLDER, pushedColumns, pushedTableName, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
 
 export const DEFAULT_BATCH_ENTRIES = 200_000;
 const READ_BYTES = 8 * 1024 * 1024;
@@ -49,18 +52,64 @@ export function servicesToLoad(project: Project, dir: string, service?: string):
 }
 
 export async function loadLogs(project: Project, wh: Warehouse, dir: string, log: Logger, opts: LoadOptions = {}): Promise<LoadResult[]> {
-  const services = servicesToLoad(project, dir, opts.service);
-  const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
   const d = wh.dialect;
-  const ledger = d.tableIn(project.target, LEDGER_TABLE);
-  if (services.length > 0) await wh.execute(renderCreateLedger(d, ledger, clock()), { label: LEDGER_TABLE });
+  const logs = servicesToLoad(project, dir, opts.service).map((service) => serviceLog(project, d, dir, service));
+  // without --service, also /push's offline rows
+  if (opts.service === undefined) {
+    for (const view of project.views.values()) if (view.push && existsSync(join(dir, PUSHED_FOLDER, view.name))) logs.push(pushedLog(project, d, dir, view));
+  }
+  const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
+  if (logs.length > 0) await createLedger(wh, project, clock);
   const results: LoadResult[] = [];
-  for (const [i, service] of services.entries()) {
-    log.step(`${i + 1} of ${services.length} START ${service}`);
-    results.push(await loadService(project, wh, join(dir, service), service, log, { ...opts, clock }));
+  for (const [i, l] of logs.entries()) {
+    log.step(`${i + 1} of ${logs.length} START ${l.key}`);
+    results.push(await loadSegments(project, wh, l, log, { ...opts, clock }));
   }
   log.endProgress();
   return results;
+}
+
+async function createLedger(wh: Warehouse, project: Project, clock: () => Timestamp): Promise<void> {
+  await wh.execute(renderCreateLedger(wh.dialect, wh.dialect.tableIn(project.target, LEDGER_TABLE), clock()), { label: LEDGER_TABLE });
+}
+
+/** One log folder and the table it loads into. */
+interface LogFolder {
+  dir: string;
+  /** what each segment's header names (service or view), and the ledger's key for the folder */
+  key: string;
+  table: RelationName;
+  staging: RelationName;
+  columnsOf(h: SegmentHeader): Column[];
+}
+
+function serviceLog(project: Project, d: Dialect, dir: string, service: string): LogFolder {
+  const name = loggedTableName(service);
+  return { dir: join(dir, service), key: service, table: d.tableIn(project.target, name), staging: d.tableIn(project.target, `${name}__staging`), columnsOf: loggedColumns };
+}
+
+function pushedLog(project: Project, d: Dialect, dir: string, view: ViewDef): LogFolder {
+  const name = pushedTableName(view.name);
+  return { dir: join(dir, PUSHED_FOLDER, view.name), key: view.name, table: d.tableIn(project.target, name), staging: d.tableIn(project.target, `${name}__staging`), columnsOf: (h) => pushedColumns(h, view.config.timestamp) };
+}
+
+/**
+ * `fsql run`, after a view with `push: true` builds: its push log loaded into `<view>__pushed`
+ * (exactly once, as logs load does), then merged into its offline table.
+ */
+export async function mergePushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
+  const d = wh.dialect;
+  const folder = pushedLog(project, d, dir, view);
+  const clock = () => Timestamp.fromMillis(Date.now());
+  if (existsSync(folder.dir)) {
+    await createLedger(wh, project, clock);
+    await loadSegments(project, wh, folder, log, { clock });
+  }
+  const columns = await wh.describe(folder.table);
+  if (!columns) return; // nothing was ever pushed offline
+  const keys = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
+  await wh.execute(renderMergePushed(d, table, folder.table, keys, names), { label: view.name });
 }
 
 /** The batch being gathered: entry lines of one segment header, copied to `file`, and how far each segment got. */
@@ -73,12 +122,11 @@ interface Batch {
   pieces: LedgerRow[];
 }
 
-async function loadService(project: Project, wh: Warehouse, dir: string, service: string, log: Logger, opts: LoadOptions & { clock: () => Timestamp }): Promise<LoadResult> {
+async function loadSegments(project: Project, wh: Warehouse, folder: LogFolder, log: Logger, opts: LoadOptions & { clock: () => Timestamp }): Promise<LoadResult> {
   const t0 = Date.now();
   const d = wh.dialect;
   const ledger = d.tableIn(project.target, LEDGER_TABLE);
-  const table = d.tableIn(project.target, loggedTableName(service));
-  const staging = d.tableIn(project.target, `${loggedTableName(service)}__staging`);
+  const { dir, table, staging, key: service } = folder;
   const loaded = new Map<string, number>();
   for (const r of await wh.query(renderLedgerOffsets(d, ledger, service), { label: LEDGER_TABLE })) loaded.set(String(r.segment), Number(r.end_offset));
   const batchEntries = opts.batchEntries ?? DEFAULT_BATCH_ENTRIES;
@@ -95,13 +143,13 @@ async function loadService(project: Project, wh: Warehouse, dir: string, service
     batch = undefined;
     closeSync(fd);
     if (pieces.length === 0) return;
-    const columns = loggedColumns(header);
+    const columns = folder.columnsOf(header);
     // a DuckDB target reads the file itself, in the transaction; others get a typed parquet file in a staging table
-    const direct = d.readsFiles ? { ndjson, header } : undefined;
+    const direct = d.readsFiles ? { ndjson, header, columns } : undefined;
     const source = batchSource(d, staging, direct);
     if (!direct) {
       const parquet = join(tmp, 'entries.parquet');
-      await mismatchNamed(pieces, dir, () => withLocalDuckDb((local) => local.execute(renderLogToParquet(ndjson, header, parquet))));
+      await mismatchNamed(pieces, dir, () => withLocalDuckDb((local) => local.execute(renderLogToParquet(ndjson, header, parquet, columns))));
       await wh.loadFile(parquet, staging);
     }
     if (!tableColumns) {
@@ -110,7 +158,7 @@ async function loadService(project: Project, wh: Warehouse, dir: string, service
     }
     const absent = columns.filter((c) => !tableColumns!.has(c.name.toLowerCase())).map((c) => c.name);
     if (absent.length > 0) {
-      throw new FsqlError(`${d.relation(table)} lacks column${absent.length > 1 ? 's' : ''} ${absent.join(', ')}: feature service '${service}' changed since the table was created. Add the column${absent.length > 1 ? 's' : ''} to the table (or rename the table to start a new one), then run fsql logs load again.`);
+      throw new FsqlError(`${d.relation(table)} lacks column${absent.length > 1 ? 's' : ''} ${absent.join(', ')}: '${service}' changed since the table was created. Add the column${absent.length > 1 ? 's' : ''} to the table (or rename the table to start a new one), then run fsql logs load again.`);
     }
     await mismatchNamed(pieces, dir, () => wh.execute(renderLoadBatch(d, table, source, columns.map((c) => c.name), ledger, pieces, opts.clock()), { atomic: true, label: table.name }));
     if (!direct) await wh.execute(d.dropTable(d.relation(staging)), { label: staging.name });
@@ -129,9 +177,9 @@ async function loadService(project: Project, wh: Warehouse, dir: string, service
         const first = readHeader(fd, path);
         if (!first) continue; // the header itself was cut by a crash: the segment holds nothing
         const { header, end } = first;
-        if (header.service !== service) throw new FsqlError(`${path}: a segment of service '${header.service}' in the folder of service '${service}'; move it to ${header.service}/.`);
+        if (header.service !== service) throw new FsqlError(`${path}: a segment of '${header.service}' in the folder of '${service}'; move it to the folder of '${header.service}'.`);
         let start = loaded.get(header.segment) ?? end;
-        const signature = JSON.stringify(loggedColumns(header));
+        const signature = JSON.stringify(folder.columnsOf(header));
         while (start < size) {
           if (batch && batch.signature !== signature) await flush();
           batch ??= { header, signature, fd: openSync(ndjson, 'w'), entries: 0, pieces: [] };
@@ -208,4 +256,19 @@ function copyLines(fd: number, start: number, size: number, out: number, max: nu
     pos += cut + 1;
   }
   return { end: pos, lines };
+}
+
+/** `fsql run`'s afterBuild: a view with `push: true` gets its pushed rows merged once it is built; a failure fails the view. */
+export function mergePushedAfterBuild(project: Project, wh: Warehouse, log: Logger, dir: string): (name: string, c: Compilation) => Promise<string | undefined> {
+  return async (name, c) => {
+    const view = project.views.get(name)!;
+    // pushing raw events into an aggregate view is its own path (online aggregate state)
+    if (!view.push || view.config.aggregate) return undefined;
+    try {
+      await mergePushed(project, wh, dir, view, c.manifest.views[name].table, log);
+      return undefined;
+    } catch (e) {
+      return `merging its pushed rows (${join(dir, PUSHED_FOLDER, name)}) failed: ${(e as Error).message}`;
+    }
+  };
 }

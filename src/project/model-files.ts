@@ -12,7 +12,7 @@ const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_se
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
-const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'aggregations', 'push'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
 const COLUMN_KEYS = ['name', 'description', 'tests', 'tags'];
 const SERVICE_KEYS = ['name', 'description', 'features', 'online', 'logging'];
@@ -24,6 +24,8 @@ export interface ViewDoc {
   columns: ColumnDoc[];
   /** `materialized: aggregate` with its `aggregations:` (SPEC section 9's YAML form) */
   aggregate?: AggregateSpec;
+  /** `push: true`: /push accepts rows for the view */
+  push?: boolean;
   file: string;
   line?: number;
 }
@@ -106,7 +108,8 @@ function readViewDoc(y: YamlFile, path: Path, v: unknown): ViewDoc {
   expectKeys(y, path, m, VIEW_DOC_KEYS, 'a feature_views entry');
   const name = expectName(y, [...path, 'name'], m.name, 'feature view name');
   const columns = expectList(y, [...path, 'columns'], m.columns, 'columns').map((c, i) => readColumn(y, [...path, 'columns', i], c));
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), file: y.file, line: y.line(path) };
+  if (m.push !== undefined && typeof m.push !== 'boolean') throw y.error([...path, 'push'], `'push' of feature view '${name}' must be true or false (true: /push accepts rows for it).`);
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), ...(m.push ? { push: true } : {}), file: y.file, line: y.line(path) };
 }
 
 function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, name: string): AggregateSpec | undefined {

@@ -118,6 +118,8 @@ export interface ViewDef {
   /** docs and tests from a `feature_views:` YAML entry */
   columns: ColumnDoc[];
   docFile?: string;
+  /** `push: true` in its feature_views entry: /push accepts rows for it (SPEC section 12) */
+  push?: boolean;
 }
 
 export interface ServiceFeatureRef {

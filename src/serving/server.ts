@@ -23,6 +23,7 @@ import { accessLine } from './access-log.js';
 import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
 import { FeatureLog, type FeatureLogOptions } from './feature-log.js';
+import { PushLog } from './push-log.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
 import { ReadCache, type CacheOptions } from './read-cache.js';
@@ -52,7 +53,7 @@ export interface ServerOptions {
   cache?: CacheOptions;
   /** serve --access-log: one JSON line per request */
   accessLog?: NodeJS.WritableStream;
-  /** where and how services with `logging:` log what they serve (SPEC section 12); default: no logging */
+  /** where and how services with `logging:` log what they serve, and where /push's offline rows go (SPEC section 12); default: neither */
   featureLog?: Omit<FeatureLogOptions, 'project' | 'metrics' | 'log'>;
 }
 
@@ -86,6 +87,8 @@ export interface ServerState {
   clock: () => Timestamp;
   /** the feature log, when the server was given one and a service logs */
   featureLog?: FeatureLog;
+  /** /push's offline rows (in the feature log's folder); without one, /push writes online only */
+  pushLog?: PushLog;
 }
 
 interface Route {
@@ -120,6 +123,7 @@ export class FeatureServer {
     if (opts.featureLog) {
       const featureLog = new FeatureLog({ ...opts.featureLog, project: opts.project, metrics, log: opts.log });
       if (featureLog.active) this.state.featureLog = featureLog;
+      this.state.pushLog = new PushLog(opts.featureLog.dir);
     }
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
@@ -186,6 +190,7 @@ export class FeatureServer {
       this.http.closeIdleConnections();
     });
     await this.state.featureLog?.close();
+    await this.state.pushLog?.close();
   }
 
   metricsSnapshot(): MetricsSnapshot {
