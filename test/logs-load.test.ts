@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dialectFor } from '../src/dialects/index.js';
-import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLoggedEvents, renderLoggedSkew } from '../src/dialects/logged.js';
+import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLoggedEvents, renderLoggedSkew, renderMergePushed } from '../src/dialects/logged.js';
 import { loggedColumns, LOG_FORMAT_VERSION, type LogEntry, type SegmentHeader } from '../src/feature-log/segment.js';
 import { Logger } from '../src/log.js';
 import { loadLogs } from '../src/offline/logs-load.js';
@@ -130,6 +130,7 @@ test('the statements of logs load per warehouse match the golden SQL', () => {
         { service: 'scoring', segment: 'host-2-def-0', endOffset: 512, entries: 2 },
       ], AT),
       renderLoggedEvents(d, table, ['request_id', 'request_row', 'user_id', 'account', 'amount'], { start: AT }, ['stats__count_7d', 'stats__ratio']),
+      renderMergePushed(d, d.tableIn(target, 'merchant_risk'), d.tableIn(target, 'merchant_risk__pushed'), ['merchant_id', 'feature_ts'], ['merchant_id', 'feature_ts', 'risk_score']),
       renderLoggedSkew(d, renderLoggedEvents(d, table, ['request_id', 'request_row'], {}, ['stats__ratio']), d.tableIn(target, 'fsql_skew_1'), ['stats__ratio'], 100),
     ];
     matchGolden(join(REPO_ROOT, 'test', 'golden', 'logs'), `${type}.sql`, `${statements.join(';\n\n')};\n`);

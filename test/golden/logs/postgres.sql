@@ -16,6 +16,13 @@ select cast('scoring' as text) as "service", cast('host-2-def-0' as text) as "se
 
 select "request_id", "request_row", "user_id", "account", "amount", "request_time" as "event_timestamp", "stats__count_7d", "stats__ratio" from "features"."fsql_logged_scoring" where "request_time" >= timestamp '2024-02-01 00:00:00.000000';
 
+insert into "features"."merchant_risk" ("merchant_id", "feature_ts", "risk_score")
+select "merchant_id", "feature_ts", "risk_score" from (
+  select "merchant_id", "feature_ts", "risk_score", row_number() over (partition by "merchant_id", "feature_ts" order by "push_id" desc, "push_row" desc) as "fsql_push_rank"
+  from "features"."merchant_risk__pushed"
+) as p
+where "fsql_push_rank" = 1 and not exists (select 1 from "features"."merchant_risk" as v where v."merchant_id" = p."merchant_id" and v."feature_ts" = p."feature_ts");
+
 select s."request_id", s."request_row", s."event_timestamp", s."stats__ratio" as "served__stats__ratio", t."stats__ratio" as "training__stats__ratio"
 from (
 select "request_id", "request_row", "request_time" as "event_timestamp", "stats__ratio" from "features"."fsql_logged_scoring" where true

@@ -16,6 +16,13 @@ select cast('scoring' as VARCHAR) as "SERVICE", cast('host-2-def-0' as VARCHAR) 
 
 select "REQUEST_ID", "REQUEST_ROW", "USER_ID", "ACCOUNT", "AMOUNT", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__COUNT_7D", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where "REQUEST_TIME" >= '2024-02-01 00:00:00.000000'::timestamp_ntz;
 
+insert into "ACME"."FEATURES"."MERCHANT_RISK" ("MERCHANT_ID", "FEATURE_TS", "RISK_SCORE")
+select "MERCHANT_ID", "FEATURE_TS", "RISK_SCORE" from (
+  select "MERCHANT_ID", "FEATURE_TS", "RISK_SCORE", row_number() over (partition by "MERCHANT_ID", "FEATURE_TS" order by "PUSH_ID" desc, "PUSH_ROW" desc) as "FSQL_PUSH_RANK"
+  from "ACME"."FEATURES"."MERCHANT_RISK__PUSHED"
+) as p
+where "FSQL_PUSH_RANK" = 1 and not exists (select 1 from "ACME"."FEATURES"."MERCHANT_RISK" as v where v."MERCHANT_ID" = p."MERCHANT_ID" and v."FEATURE_TS" = p."FEATURE_TS");
+
 select s."REQUEST_ID", s."REQUEST_ROW", s."EVENT_TIMESTAMP", s."STATS__RATIO" as "SERVED__STATS__RATIO", t."STATS__RATIO" as "TRAINING__STATS__RATIO"
 from (
 select "REQUEST_ID", "REQUEST_ROW", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where true
