@@ -389,7 +389,7 @@ function apiTests(kind: StoreKind): void {
       const errors: [unknown, number, RegExp][] = [
         [{ df: {} }, 400, /feature_view/],
         [{ feature_view: 'nope', df: {} }, 404, /not in the online store/],
-        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'] }, to: 'offline' }, 400, /online store only/],
+        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'] }, to: 'offline' }, 400, /keeps no push log/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'] } }, 400, /lacks column/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: [newer], txn_count_30d: [1.5], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /int64/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: ['yesterday'], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /ISO 8601/],

@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   docs: () => import('./commands/docs.js'),
   debug: () => import('./commands/debug.js'),
   show: () => import('./commands/show.js'),
+  logs: () => import('./commands/logs.js'),
 };
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--project-dir', '--profiles-dir', '-t', '--target', '--vars', '--log-format']);
 

@@ -52,7 +52,8 @@ export function renderCsvToParquet(csv: string, columns: Column[], out: string):
   return d.copyToFile(`select ${select.join(', ')} from ${read}`, out, 'parquet');
 }
 
-function duckDbType(t: DataType): string {
+/** A type's name in DuckDB (for local DuckDB statements). */
+export function duckDbType(t: DataType): string {
   switch (t.type) {
     case 'int64':
       return 'BIGINT';

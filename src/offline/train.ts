@@ -20,6 +20,9 @@ import { Timestamp, type Column, type DataType } from '../values.js';
 import { inputColumns, tileTables } from '../plans/aggregate.js';
 import { typeOfFeature } from './feature-types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import type { TimeRange } from '../plans/relation.js';
+import { LOGGED_PREFIX, loggedEvents, type LoggedEvents } from './logged-events.js';
+import { renderCountOf } from '../dialects/logged.js';
 import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
@@ -35,6 +38,10 @@ export interface TrainOptions {
   cwd?: string;
   /** the join strategy; default: the target's (ASOF where the warehouse has it) */
   strategy?: PitStrategy;
+  /** with `--events logged:<service>`: only requests in this time range */
+  range?: TimeRange;
+  /** with `--events logged:<service>`: the values served instead of recomputed ones */
+  served?: boolean;
 }
 
 export interface TrainResult {
@@ -44,7 +51,8 @@ export interface TrainResult {
   views: string[];
   /** output column names, event columns first */
   columns: string[];
-  strategy: PitStrategy;
+  /** how the features were found: a point-in-time join, or `served` (read from the feature log) */
+  strategy: PitStrategy | 'served';
   elapsed: number;
 }
 
@@ -55,6 +63,7 @@ export async function planTrain(project: Project, opts: TrainOptions): Promise<s
   const c = await compileProject(project);
   const d = c.renderer.dialect;
   serviceViews(c.manifest, opts.service);
+  if (opts.events.startsWith(LOGGED_PREFIX)) throw new ProjectError('--dry-run', `--events ${opts.events} reads the logged table's columns from the warehouse, which a dry run does not connect to; run without --dry-run (with --debug to see the SQL).`);
   const source = parseEventSource(d, opts.events, project.target, opts.cwd);
   const out = parseTrainOutput(d, opts.out, project.target, opts.cwd);
   const staged = stagingName(d, project.target, 'dry_run');
@@ -92,8 +101,11 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
   const d = wh.dialect;
   const c = await compileProject(project);
   const wanted = serviceViews(c.manifest, opts.service);
-  const source = parseEventSource(d, opts.events, project.target, opts.cwd);
   const out = parseTrainOutput(d, opts.out, project.target, opts.cwd);
+  const logged = opts.events.startsWith(LOGGED_PREFIX) ? await loggedEvents(wh, project, opts.events, opts.range ?? {}, Boolean(opts.served)) : undefined;
+  if (opts.served) return trainServed(wh, opts, logged, out, t0);
+  if (opts.range && !logged) throw new ProjectError('--start', '--start and --end bound logged requests: use them with --events logged:<service>.');
+  const source = logged?.source ?? parseEventSource(d, opts.events, project.target, opts.cwd);
   const tmp = out.kind === 'file' ? reserveTempFile(out) : undefined;
   const staged = stagingName(d, project.target);
   let events: StagedEvents | undefined;
@@ -154,6 +166,23 @@ export async function train(project: Project, wh: Warehouse, log: Logger, opts: 
     const drop = dropStaged(d, events ?? { table: staged, kind: 'table' });
     await wh.execute(drop).catch((e: Error) => log.warn(`could not drop the staged events ${d.relation(staged)}: ${e.message}`));
   }
+}
+
+/** `--served`: the logged requests with the values served, straight from the logged table. */
+async function trainServed(wh: Warehouse, opts: TrainOptions, logged: LoggedEvents | undefined, out: TrainOutput, t0: number): Promise<TrainResult> {
+  if (!logged) throw new ProjectError('--served', `--served outputs what a service served: use it with --events logged:${opts.service}.`);
+  if (logged.service !== opts.service) throw new ProjectError('--served', `--events ${opts.events} holds what service '${logged.service}' served, not '${opts.service}': pass --service ${logged.service}, or leave out --served to recompute '${opts.service}' for those requests.`);
+  const columns = [...logged.eventColumns, ...logged.features];
+  const tmp = out.kind === 'file' ? reserveTempFile(out) : undefined;
+  try {
+    await writeTrainOutput(wh, logged.query, out, tmp, () => columns);
+  } catch (e) {
+    discardTempFile(tmp);
+    throw e;
+  }
+  const [counted] = await wh.query(renderCountOf(logged.query), { label: opts.events });
+  const views = [...new Set(logged.features.map((f) => f.name.slice(0, f.name.indexOf('__'))))];
+  return { service: opts.service, output: out.display, rows: Number(Object.values(counted ?? {})[0] ?? 0), views, columns: columns.map((c) => c.name), strategy: 'served', elapsed: (Date.now() - t0) / 1000 };
 }
 
 /** The columns of a view's offline table; checks that it exists and has the service's features. */

@@ -174,6 +174,7 @@ function attachDocs(project: Project, docs: ViewDoc[]): void {
     view.columns = doc.columns;
     view.docFile = doc.file;
     view.monitors = doc.monitors;
+    if (doc.push) view.push = true;
     if (doc.description && !view.config.description) view.config.description = doc.description;
     if (doc.aggregate) attachAggregate(view, doc.aggregate, doc);
   }

@@ -1,5 +1,5 @@
 /** Reads sources, entities, feature_views and feature_services from the YAML files under model-paths. */
-import type { ColumnDoc, ColumnTest, Entity, Freshness, MonitorConfig, RequestSource, ServiceDef, ServiceFeatureRef, SourceTable } from './types.js';
+import type { ColumnDoc, ColumnTest, Entity, Freshness, MonitorConfig, RequestSource, ServiceDef, ServiceFeatureRef, ServiceLogging, SourceTable } from './types.js';
 import { readRequestSource } from './request-sources.js';
 import { expectDuration, expectKeys, expectList, expectMapping, expectName, expectString, expectStringList, isMapping, type Path } from './checks.js';
 import type { YamlFile } from './yaml-file.js';
@@ -13,10 +13,10 @@ const TOP_KEYS = ['version', 'sources', 'entities', 'feature_views', 'feature_se
 const SOURCE_KEYS = ['name', 'schema', 'database', 'description', 'tables'];
 const TABLE_KEYS = ['name', 'identifier', 'path', 'timestamp', 'loaded_at_field', 'freshness', 'description', 'columns'];
 const ENTITY_KEYS = ['name', 'join_keys', 'description'];
-const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'sync_horizon', 'aggregations', 'monitors'];
+const VIEW_DOC_KEYS = ['name', 'description', 'columns', 'materialized', 'tile', 'sync_horizon', 'aggregations', 'monitors', 'push'];
 const AGG_KEYS = ['column', 'function', 'functions', 'windows', 'n', 'name'];
 const COLUMN_KEYS = ['name', 'description', 'tests', 'tags', 'monitors'];
-const SERVICE_KEYS = ['name', 'description', 'features', 'online'];
+const SERVICE_KEYS = ['name', 'description', 'features', 'online', 'logging'];
 export const COLUMN_TESTS = ['not_null', 'unique', 'accepted_values', 'accepted_range'];
 
 export interface ViewDoc {
@@ -26,6 +26,8 @@ export interface ViewDoc {
   /** `materialized: aggregate` with its `aggregations:` (SPEC section 9's YAML form) */
   aggregate?: AggregateSpec;
   monitors?: MonitorConfig;
+  /** `push: true`: /push accepts rows for the view */
+  push?: boolean;
   file: string;
   line?: number;
 }
@@ -109,7 +111,8 @@ function readViewDoc(y: YamlFile, path: Path, v: unknown): ViewDoc {
   const name = expectName(y, [...path, 'name'], m.name, 'feature view name');
   const columns = expectList(y, [...path, 'columns'], m.columns, 'columns').map((c, i) => readColumn(y, [...path, 'columns', i], c));
   const monitors = m.monitors === undefined ? undefined : readMonitors(y, [...path, 'monitors'], m.monitors);
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), monitors, file: y.file, line: y.line(path) };
+  if (m.push !== undefined && typeof m.push !== 'boolean') throw y.error([...path, 'push'], `'push' of feature view '${name}' must be true or false (true: /push accepts rows for it).`);
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', columns, aggregate: readViewAggregate(y, path, m, name), monitors, ...(m.push ? { push: true } : {}), file: y.file, line: y.line(path) };
 }
 
 function readViewAggregate(y: YamlFile, path: Path, m: Record<string, unknown>, name: string): AggregateSpec | undefined {
@@ -165,7 +168,19 @@ function readService(y: YamlFile, path: Path, v: unknown): ServiceDef {
   if (features.length === 0) throw y.error(path, `feature service '${name}' needs features: [view, ...].`);
   const online = m.online === undefined ? true : m.online;
   if (typeof online !== 'boolean') throw y.error([...path, 'online'], "'online' must be true or false.");
-  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', features, online, file: y.file, line: y.line(path) };
+  const logging = m.logging === undefined ? undefined : readLogging(y, [...path, 'logging'], m.logging, name);
+  return { name, description: expectString(y, [...path, 'description'], m.description, 'description') ?? '', features, online, ...(logging ? { logging } : {}), file: y.file, line: y.line(path) };
+}
+
+/** `logging: {sample_rate: 0.1}` of a service (SPEC section 12). */
+function readLogging(y: YamlFile, path: Path, v: unknown, service: string): ServiceLogging {
+  const m = expectMapping(y, path, v, `logging of feature service '${service}'`);
+  expectKeys(y, path, m, ['sample_rate'], `logging of feature service '${service}'`);
+  const rate = m.sample_rate;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw y.error([...path, 'sample_rate'], `logging.sample_rate of feature service '${service}' must be a number from 0 to 1 (the share of requests logged, such as 0.1), not ${rate === undefined ? 'missing' : JSON.stringify(rate)}.`);
+  }
+  return { sampleRate: rate };
 }
 
 /** Indexes items by name; a second item with the same name is an error naming both places. */

@@ -140,6 +140,8 @@ export interface ViewDef {
   docFile?: string;
   /** the feature_views entry's `monitors:` */
   monitors?: MonitorConfig;
+  /** `push: true` in its feature_views entry: /push accepts rows for it (SPEC section 12) */
+  push?: boolean;
 }
 
 export interface ServiceFeatureRef {
@@ -154,8 +156,15 @@ export interface ServiceDef {
   description: string;
   features: ServiceFeatureRef[];
   online: boolean;
+  /** `logging: {sample_rate}` (SPEC section 12): the share of requests whose answers the server logs */
+  logging?: ServiceLogging;
   file: string;
   line?: number;
+}
+
+export interface ServiceLogging {
+  /** from 0 (none) to 1 (every request) */
+  sampleRate: number;
 }
 
 /** A request source (SPEC section 10): fields a request brings, with their types. */

@@ -99,7 +99,10 @@ export async function feastGetOnlineFeatures(s: ServerState, ctx: RequestContext
   const keys: Value[][] = [];
   for (let r = 0; r < rows; r++) keys.push(plan.joinKeys.map((k, i) => joinKeyValue(columns[i][r], k)));
   const requests = requestRows(plan, entities, rows);
-  const vectors = (await s.reader.read(ctx.endpoint, plan, keys, ctx.now)).rows.map((served, r) => typedVector(plan, served, requests[r]));
+  const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
+  // a service's answer is logged; a list of view:feature references belongs to no service
+  if (serviceName !== undefined) s.featureLog?.record(plan, ctx.now, keys, requests, read.rows);
+  const vectors = read.rows.map((served, r) => typedVector(plan, served, requests[r]));
 
   // join key columns echo the request's values, as Feast does
   const results: unknown[] = plan.joinKeys.map((_, i) => ({ values: columns[i], statuses: new Array(rows).fill('PRESENT'), event_timestamps: new Array(rows).fill(EPOCH) }));

@@ -1,22 +1,28 @@
 /**
  * Feast's `POST /push` for fsql views: `{"feature_view": name, "df": {column: [values...]}, "to":
- * "online"}` (Feast's `push_source_name` is accepted as the view's name). Rows go through the
- * store's write(), so the monotonic rule of sync holds: an older row never replaces a newer one,
- * whichever of a push and a sync comes last.
+ * "online"}` (Feast's `push_source_name` is accepted as the view's name). Only views with
+ * `push: true` in YAML accept pushes. Rows go through the store's write(), so the monotonic rule
+ * of sync holds: an older row never replaces a newer one, whichever of a push and a sync comes
+ * last. `"to": "offline"` or `"online_and_offline"` also appends them to the push log
+ * (push-log.ts), on disk before the answer and before the online write; `fsql run` merges them
+ * into the view's history. Dispatch is per view: stored views here; aggregate views (raw events)
+ * are another path.
  */
-import { FsqlError, OnlineStoreError } from '../errors.js';
+import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { pushEvents, type PushedEvent } from '../online/aggregate/push.js';
 import type { AggInput } from '../online/aggregate/state.js';
 import type { OnlineRow } from '../online/store.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
 import { forbidden } from './auth.js';
 import {
-  badRequest, expectObject, featureValue, field, isObject, jsonTypeOf, notFound, optionalString, quote,
+  badRequest, expectObject, featureValue, field, GRPC, isObject, jsonTypeOf, notFound, optionalString, quote,
 } from './request.js';
 import { joinKeyValue } from '../online/join-keys.js';
 import type { Reply, RequestContext, ServerState } from './server.js';
 
 export const MAX_PUSH_ROWS = 10000;
+/** Feast's values of `to`. */
+const PUSH_TARGETS = ['online', 'offline', 'online_and_offline'];
 /** A pushed row may be at most this far ahead of the server's clock (clock skew), not further. */
 export const FUTURE_SKEW_SECONDS = 60;
 
@@ -26,13 +32,16 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const name = optionalString(body, 'feature_view') ?? optionalString(body, 'push_source_name');
   if (!name) throw badRequest("'feature_view' is required: the name of the feature view to write to.");
   const to = optionalString(body, 'to') ?? 'online';
-  if (to !== 'online') {
-    throw badRequest(`'to' is ${quote(to)}; fsql pushes to the online store only ("to": "online"). Offline tables are built by fsql run from the sources.`);
-  }
+  if (!PUSH_TARGETS.includes(to)) throw badRequest(`'to' is ${quote(to)}; send "online" (the online store, the default), "offline" (the view's history, merged by fsql run) or "online_and_offline".`);
   if (ctx.principal.services.size > 0) throw forbidden('this API key is limited to some feature services and may not push; use a key created without --service.');
+  const def = s.project.views.get(name);
+  if (def && !def.push) throw badRequest(`feature view '${name}' does not accept pushes; add push: true to its feature_views entry in YAML (views that do: ${[...s.project.views.values()].filter((v) => v.push).map((v) => v.name).join(', ') || 'none'}).`);
+  const offline = to !== 'online';
+  if (offline && !s.pushLog) throw badRequest(`this server keeps no push log, so it cannot take "to": "${to}"; start it with fsql serve (which keeps one in --log-dir).`);
   const view = s.catalog.views.get(name);
   if (!view) throw notFound(`feature view ${quote(name)} is not in the online store; views: ${[...s.catalog.views.keys()].join(', ') || '(none)'} (run fsql sync first).`);
   const layout = view.layout;
+  if (layout.aggregate && offline) throw badRequest(`feature view '${name}' is an aggregate view: its pushed events go online ("to": "online"); for training, land them in the view's source, which fsql run reads.`);
   const df = expectObject(field(body, 'df') ?? null, "'df'");
   // an aggregate view takes raw events (its SELECT's input columns), merged into each entity's windows
   const columns = layout.aggregate ? layout.aggregate.inputs.map((x) => ({ name: x.name, type: { type: x.type } as DataType })) : layout.features;
@@ -82,6 +91,15 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
       out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
     }
   }
+  if (offline) {
+    try {
+      await s.pushLog!.append(layout, view.createdColumn, out);
+    } catch (e) {
+      throw new RequestError(503, GRPC.UNAVAILABLE, `the push log could not be written (nothing was pushed): ${(e as Error).message}`);
+    }
+    s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome: 'logged_offline' }, out.length);
+    if (to === 'offline') return { body: JSON.stringify({ feature_view: name, rows, written: 0, stale: 0, offline: rows }) };
+  }
   const counted = (outcome: string, n: number) => s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome }, n);
   try {
     if (layout.aggregate) {
@@ -94,7 +112,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
     const result = await s.store.write(layout, out);
     counted('written', result.written);
     counted('stale', result.stale);
-    return { body: JSON.stringify({ feature_view: name, rows, written: result.written, stale: result.stale }) };
+    return { body: JSON.stringify({ feature_view: name, rows, written: result.written, stale: result.stale, ...(offline ? { offline: rows } : {}) }) };
   } catch (e) {
     s.metrics.inc('fsql_online_store_errors_total', { endpoint: ctx.endpoint });
     throw e instanceof FsqlError ? e : new OnlineStoreError(`the online store did not take the rows: ${(e as Error)?.message ?? String(e)}`);

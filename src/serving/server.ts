@@ -22,6 +22,8 @@ import { seriesKey, type Gauge } from '../prometheus-text.js';
 import { accessLine } from './access-log.js';
 import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
+import { FeatureLog, type FeatureLogOptions } from './feature-log.js';
+import { PushLog } from './push-log.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
 import { ReadCache, type CacheOptions } from './read-cache.js';
@@ -51,6 +53,8 @@ export interface ServerOptions {
   cache?: CacheOptions;
   /** serve --access-log: one JSON line per request */
   accessLog?: NodeJS.WritableStream;
+  /** where and how services with `logging:` log what they serve, and where /push's offline rows go (SPEC section 12); default: neither */
+  featureLog?: Omit<FeatureLogOptions, 'project' | 'metrics' | 'log'>;
 }
 
 /** What a handler gets. */
@@ -83,6 +87,10 @@ export interface ServerState {
   metrics: Metrics;
   auth: boolean;
   clock: () => Timestamp;
+  /** the feature log, when the server was given one and a service logs */
+  featureLog?: FeatureLog;
+  /** /push's offline rows (in the feature log's folder); without one, /push writes online only */
+  pushLog?: PushLog;
 }
 
 interface Route {
@@ -114,6 +122,11 @@ export class FeatureServer {
     const metrics = new Metrics();
     const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
     this.state = { project: opts.project, catalog, store: opts.store, metrics, auth: opts.auth, reader: new TimedReader(opts.store, metrics, opts.cache ? new ReadCache(opts.cache) : undefined), clock };
+    if (opts.featureLog) {
+      const featureLog = new FeatureLog({ ...opts.featureLog, project: opts.project, metrics, log: opts.log });
+      if (featureLog.active) this.state.featureLog = featureLog;
+      this.state.pushLog = new PushLog(opts.featureLog.dir);
+    }
     this.authenticator = new Authenticator(opts.store, opts.authCacheMs ?? 5000, () => clock().millis);
     this.bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
     const feature = (handler: Route['handler']): Route => ({ method: 'POST', auth: true, body: true, handler });
@@ -172,12 +185,14 @@ export class FeatureServer {
     });
   }
 
-  /** Stops accepting, lets requests in flight finish, closes idle connections. */
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  /** Stops accepting, lets requests in flight finish, closes idle connections, then writes the feature log's queue. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeIdleConnections();
     });
+    await this.state.featureLog?.close();
+    await this.state.pushLog?.close();
   }
 
   metricsSnapshot(): MetricsSnapshot {

@@ -109,7 +109,7 @@ interface Vector {
   times?: string[];
 }
 
-function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean, request: readonly Value[]): Vector {
+export function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: boolean, request: readonly Value[]): Vector {
   const features = new Array<string>(plan.features.length);
   if (plan.onDemand.length > 0) evaluateOnDemand(plan, served, request, (i, value) => (features[i] = valueJson(value)));
   for (let j = 0; j < plan.views.length; j++) {
@@ -210,6 +210,7 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const plan = service.plan!;
   const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [keys], ctx.now);
   const v = vectorOf(plan, rows[0], options.effectiveTimes, request);
+  s.featureLog?.record(plan, ctx.now, [keys], [request], rows, [v.features]);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     const time = (i: number) => {
@@ -240,6 +241,7 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   const plan = service.plan!;
   const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
   const vectors = read.rows.map((served, i) => vectorOf(plan, served, options.effectiveTimes, requests[i]));
+  s.featureLog?.record(plan, ctx.now, keys, requests, read.rows, vectors.map((v) => v.features));
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     // per feature, one status and one effective time per row, in request order

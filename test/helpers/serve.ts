@@ -30,7 +30,7 @@ export interface HttpReply {
   json: any;
 }
 
-export type TestServerOptions = Partial<Pick<ServerOptions, 'auth' | 'authCacheMs' | 'clock' | 'cache'>>;
+export type TestServerOptions = Partial<Pick<ServerOptions, 'auth' | 'authCacheMs' | 'clock' | 'cache' | 'featureLog'>>;
 
 export async function startServer(project: Project, store: OnlineStore, opts: TestServerOptions = {}): Promise<TestServer> {
   const logs: string[] = [];

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { mergePushedAfterBuild } from '../../offline/logs-load.js';
+import { defaultLogDir } from '../../serving/feature-log.js';
 import { CommandFailed } from '../../errors.js';
 import { runDataTests } from '../../offline/data-tests.js';
 import { runApplying } from '../../offline/state.js';
@@ -34,6 +36,8 @@ export function register(program: Command): void {
           fullRefresh: flags.fullRefresh,
           threads: flags.threads ? Number(flags.threads) : undefined,
           afterBuild: async (view, c) => {
+            const merge = await mergePushedAfterBuild(project, wh, log, defaultLogDir(project))(view, c);
+            if (merge) return merge;
             const failing = (await runDataTests(project, wh, log, [view], c)).filter((t) => t.status !== 'pass');
             return failing.length > 0 ? `tests failed: ${failing.map((t) => `${t.name} (${t.message})`).join(', ')}` : undefined;
           },

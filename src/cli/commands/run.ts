@@ -3,6 +3,9 @@ import { CommandFailed } from '../../errors.js';
 import { writeMetricsFile } from '../../offline/metrics-file.js';
 import { planRun } from '../../offline/run.js';
 import { runApplying } from '../../offline/state.js';
+import { mergePushedAfterBuild } from '../../offline/logs-load.js';
+import { defaultLogDir } from '../../serving/feature-log.js';
+import { resolve } from 'node:path';
 import { collect, loggerFor, parseTime, print, projectFor, withWarehouse } from '../context.js';
 
 interface RunFlags {
@@ -14,6 +17,7 @@ interface RunFlags {
   threads?: string;
   dryRun?: boolean;
   metricsFile?: string;
+  logDir?: string;
 }
 
 export function register(program: Command): void {
@@ -27,6 +31,7 @@ export function register(program: Command): void {
     .option('--end <time>', 'backfill: up to this time (exclusive)')
     .option('--threads <n>', 'views built at once (default: the target threads)')
     .option('--dry-run', 'print the SQL that would run; connect to nothing')
+    .option('--log-dir <dir>', "where fsql serve keeps /push's offline rows, merged into views with push: true (default: <target-path>/feature_logs/<target>)")
     .option('--metrics-file <path>', "write each view's build figures in Prometheus' text format (node_exporter's textfile collector)")
     .action(async (flags: RunFlags, cmd: Command) => {
       const log = loggerFor(cmd);
@@ -43,7 +48,8 @@ export function register(program: Command): void {
         print((await planRun(project, opts)).join('\n'));
         return;
       }
-      const results = await withWarehouse(project, (wh) => runApplying(project, wh, log, opts));
+      const logDir = flags.logDir !== undefined ? resolve(flags.logDir) : defaultLogDir(project);
+      const results = await withWarehouse(project, (wh) => runApplying(project, wh, log, { ...opts, afterBuild: mergePushedAfterBuild(project, wh, log, logDir) }));
       if (flags.metricsFile) writeMetricsFile(flags.metricsFile, 'run', results.results.filter((r) => r.status !== 'skipped').map((r) => ({ view: r.name, ok: r.status === 'success', seconds: r.execution_time })));
       const count = (s: string) => results.results.filter((r) => r.status === s).length;
       const summary = `Done in ${results.elapsed_time.toFixed(2)}s. PASS=${count('success')} ERROR=${count('error')} SKIP=${count('skipped')} TOTAL=${results.results.length}`;

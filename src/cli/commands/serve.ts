@@ -6,6 +6,8 @@ import { ProjectError } from '../../errors.js';
 import { openOnlineStore } from '../../online/open.js';
 import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
 import { DEFAULT_HOST, DEFAULT_PORT, FeatureServer } from '../../serving/server.js';
+import { defaultLogDir } from '../../serving/feature-log.js';
+import { resolve } from 'node:path';
 import type { Logger } from '../../log.js';
 import { loggerFor, projectFor } from '../context.js';
 
@@ -20,6 +22,7 @@ interface ServeFlags {
   cacheTtl?: string;
   accessLog?: string;
   cacheSize?: string;
+  logDir?: string;
 }
 
 const DEFAULT_CACHE_SIZE = 100_000;
@@ -78,6 +81,7 @@ export function register(program: Command): void {
     .option('--cache-ttl <duration>', 'keep what the store returned per (service, join keys) in memory this long (default off)')
     .option('--cache-size <n>', `entries the cache holds at most, least recently used out first (default ${DEFAULT_CACHE_SIZE})`)
     .option('--access-log <file>', "append one JSON line per request to this file ('-': stdout)")
+    .option('--log-dir <dir>', 'where services with logging: write their feature log segments (default: <target-path>/feature_logs/<target>)')
     .option('--workers <n>', 'processes answering on the one port (node:cluster); 0 means one per CPU (default 1)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const log = loggerFor(cmd);
@@ -126,7 +130,8 @@ export function register(program: Command): void {
       const store = await openOnlineStore(project, { commandTimeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
       const accessLog = accessLogSetting === undefined ? undefined : accessLogSetting.value === '-' ? process.stdout : appendStream(accessLogSetting.where, accessLogSetting.value);
       try {
-        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache, accessLog });
+        const featureLog = { dir: flags.logDir !== undefined ? resolve(flags.logDir) : defaultLogDir(project) };
+        server = await FeatureServer.create({ project, store, log, auth, workers, clusterMetrics: channel?.clusterMetrics, tls, cache, accessLog, featureLog });
         if (auth && !worker) {
           const keys = (await store.listApiKeys()).filter((k) => !k.revoked);
           if (keys.length === 0) log.warn('--auth is on and there is no API key yet: every feature request will get 401. Create one with: fsql api-key create');

@@ -1,0 +1,100 @@
+/**
+ * bench/feature-log: what feature logging at sample rate 1 costs get-features, against the same
+ * server, same process, same Redis data, answering the same service unlogged.
+ *
+ *   npm run build && node dist/bench/feature-log.js [--duration 5] [--repeats 3]
+ *
+ * Builds the example project with transactions ending yesterday (fsql run + fsql sync into a
+ * private redis-server) and adds `fraud_logged`: fraud_detection's features with
+ * `logging: {sample_rate: 1}`. One `fsql serve` answers both services; the rounds alternate
+ * between them (unlogged, logged, unlogged, ...) so drift in the shared machine falls on both.
+ * Scenarios: get-features for one entity at 10 connections, get-features-batch of 50 entities at
+ * 10 connections. Reports requests/s and the server's CPU time per request (from /proc), medians
+ * of the rounds, and the logged/unlogged ratios. Target: logging costs at most 10% of throughput.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { FSQL_BIN } from '../test/helpers/project.js';
+import { freePort, startRedis } from '../test/helpers/redis.js';
+import { recentEntities, recentExample } from '../test/helpers/serve.js';
+import { CLOCK_TICKS } from './measure.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+interface Figures {
+  rps: number;
+  cpuMicros: number;
+}
+
+async function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
+  const opts = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: seconds };
+  await autocannon({ ...opts, duration: 1 });
+  const cpu0 = cpuSeconds(pid);
+  const r = await autocannon(opts);
+  if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
+  return { rps: r.requests.average, cpuMicros: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const seconds = arg('--duration', 5);
+  const repeats = arg('--repeats', 3);
+  const redis = await startRedis();
+  let server: ChildProcess | undefined;
+  try {
+    const dir = recentExample(redis.url);
+    appendFileSync(join(dir, 'models', 'features.yml'), '  - name: fraud_logged\n    features: [user_transaction_stats, merchant_risk, user_merchant_pair]\n    logging: {sample_rate: 1}\n');
+    for (const args of [['run'], ['--target', 'redis', 'sync']]) {
+      const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
+    }
+    const port = await freePort();
+    const logDir = mkdtempSync(join(tmpdir(), 'fsql-bench-log-'));
+    server = spawn(FSQL_BIN, ['--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--log-dir', logDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      server!.stderr!.on('data', (c) => {
+        text += c;
+        if (text.includes('Serving ')) resolve();
+      });
+      server!.on('exit', (code) => reject(new Error(`serve exited (${code}): ${text}`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const entities = recentEntities(dir, 50);
+    const single = (service: string) => JSON.stringify({ params: { feature_service_name: service, join_key_map: entities[0] } });
+    const batch = (service: string) => JSON.stringify({ params: { feature_service_name: service, request_data: entities.map((e) => ({ join_key_map: e })) } });
+    console.log(`feature logging at sample rate 1 vs off: ${repeats} alternating rounds of ${seconds}s, 10 connections, Redis store`);
+    for (const [name, path, body] of [
+      ['get-features, 1 entity', '/api/v1/feature-service/get-features', single],
+      ['get-features-batch, 50 entities', '/api/v1/feature-service/get-features-batch', batch],
+    ] as const) {
+      const off: Figures[] = [];
+      const on: Figures[] = [];
+      for (let i = 0; i < repeats; i++) {
+        off.push(await measure(url + path, body('fraud_detection'), seconds, server.pid!));
+        on.push(await measure(url + path, body('fraud_logged'), seconds, server.pid!));
+      }
+      const [rOff, rOn] = [median(off.map((f) => f.rps)), median(on.map((f) => f.rps))];
+      const [cOff, cOn] = [median(off.map((f) => f.cpuMicros)), median(on.map((f) => f.cpuMicros))];
+      console.log(`${name}: off ${Math.round(rOff)} req/s (${cOff.toFixed(0)} µs CPU/req), logged ${Math.round(rOn)} req/s (${cOn.toFixed(0)} µs CPU/req): throughput ratio ${(rOn / rOff).toFixed(3)}, CPU ratio ${(cOn / cOff).toFixed(3)} (target: throughput ratio >= 0.90)`);
+    }
+  } finally {
+    server?.kill('SIGTERM');
+    await redis.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,85 @@
+/**
+ * bench/logs-load: `fsql logs load` into DuckDB, entries per second, against DuckDB reading the
+ * same NDJSON segments itself in the same run.
+ *
+ *   npm run build && node dist/bench/logs-load.js [--entries 300000]
+ *
+ * Writes segments of the shape of the example's fraud_detection (2 join keys, 15 features of 3
+ * views, their statuses and effective times) and loads them with loadLogs (what `fsql logs load`
+ * runs: parse, check each value's type, csv, typed parquet, staging table, one transaction with
+ * the ledger per batch). The baseline is one statement, DuckDB's own `read_ndjson` of the files
+ * into a table: no checks, no exactly-once ledger, no typed timestamps. Target: at least 100,000
+ * entries/s.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOG_FORMAT_VERSION, type SegmentHeader } from '../src/feature-log/segment.js';
+import { Logger } from '../src/log.js';
+import { loadLogs } from '../src/offline/logs-load.js';
+import type { Project, ServiceDef, Target } from '../src/project/types.js';
+import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
+import { THREADS, withDuckDb } from './measure.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+const VIEWS: [string, [string, 'int64' | 'float64'][]][] = [
+  ['merchant_risk', [['chargeback_rate', 'float64'], ['risk_score', 'float64'], ['txn_count_30d', 'int64'], ['volume_30d', 'float64']]],
+  ['user_merchant_pair', [['pair_spend_30d', 'float64'], ['pair_txn_count_30d', 'int64']]],
+  ['user_transaction_stats', [['avg_amount_7d', 'float64'], ['large_txn_count_1d', 'int64'], ['max_amount_7d', 'float64'], ['spend_1d', 'float64'], ['spend_1h', 'float64'], ['spend_7d', 'float64'], ['txn_count_1d', 'int64'], ['txn_count_1h', 'int64'], ['txn_count_7d', 'int64']]],
+];
+
+function writeSegments(dir: string, entries: number, perSegment: number): void {
+  const folder = join(dir, 'fraud_detection');
+  mkdirSync(folder, { recursive: true });
+  const start = Date.UTC(2026, 0, 1) * 1000;
+  for (let s = 0; s * perSegment < entries; s++) {
+    const header: SegmentHeader = {
+      fsql_log: LOG_FORMAT_VERSION,
+      segment: `bench-${s}`,
+      service: 'fraud_detection',
+      join_keys: [{ name: 'user_id', type: { type: 'string' } }, { name: 'merchant_id', type: { type: 'string' } }],
+      request_fields: [],
+      features: VIEWS.flatMap(([view, fs]) => fs.map(([feature, type]) => ({ view, feature, type: { type } }))),
+      views: VIEWS.map(([v]) => v),
+    };
+    const lines = [JSON.stringify(header)];
+    for (let i = s * perSegment; i < Math.min(entries, (s + 1) * perSegment); i++) {
+      const values = VIEWS.flatMap(([, fs]) => fs.map(([, type]) => (type === 'int64' ? `"${i % 97}"` : String((i % 1000) / 7))));
+      lines.push(`{"id":"bench-${i}","t":${start + i * 1000},"row":0,"k":["u_${i % 5000}","m_${i % 300}"],"c":[],"v":[${values.join(',')}],"s":["PRESENT","PRESENT","MISSING_DATA"],"e":[${start},${start + 5},null]}`);
+    }
+    writeFileSync(join(folder, `bench-${String(s).padStart(4, '0')}.ndjson`), `${lines.join('\n')}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const entries = arg('--entries', 300_000);
+  const work = mkdtempSync(join(tmpdir(), 'fsql-bench-logs-'));
+  const logDir = join(work, 'logs');
+  writeSegments(logDir, entries, 100_000);
+  const target: Target = { name: 'bench', type: 'duckdb', schema: 'main', threads: THREADS, settings: { path: join(work, 'fsql.duckdb') }, onlineStore: { type: 'sqlite' }, serve: { auth: false }, profileFile: 'bench' };
+  const service: ServiceDef = { name: 'fraud_detection', description: '', features: [], online: true, logging: { sampleRate: 1 }, file: 'bench' };
+  const project = { target, services: new Map([['fraud_detection', service]]), views: new Map() } as unknown as Project;
+
+  const wh = await DuckDbWarehouse.open(target);
+  const t0 = performance.now();
+  const [result] = await loadLogs(project, wh, logDir, new Logger('text', true));
+  const fsqlSeconds = (performance.now() - t0) / 1000;
+  await wh.close();
+  if (result.entries !== entries) throw new Error(`loaded ${result.entries} of ${entries}`);
+
+  const baseSeconds = await withDuckDb(join(work, 'baseline.duckdb'), async (c) => {
+    const t1 = performance.now();
+    await c.run(`create table logged as select * from read_ndjson('${join(logDir, 'fraud_detection', '*.ndjson')}', format = 'newline_delimited', ignore_errors = true) where id is not null`);
+    return (performance.now() - t1) / 1000;
+  });
+  const rate = entries / fsqlSeconds;
+  console.log(`logs load into DuckDB, ${entries} entries in ${Math.ceil(entries / 100_000)} segments, ${THREADS} threads`);
+  console.log(`fsql logs load: ${fsqlSeconds.toFixed(2)}s, ${Math.round(rate)} entries/s (target >= 100000)`);
+  console.log(`baseline (DuckDB read_ndjson into a table, no checks or ledger): ${baseSeconds.toFixed(2)}s, ${Math.round(entries / baseSeconds)} entries/s; fsql/baseline time ratio ${(fsqlSeconds / baseSeconds).toFixed(2)}`);
+}
+
+await main();

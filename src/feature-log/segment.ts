@@ -1,0 +1,117 @@
+/**
+ * The feature log's file format (SPEC section 12), written by the server (serving/feature-log.ts)
+ * and read by `fsql logs load` (offline/logs-load.ts). A segment is one NDJSON file
+ * `<log dir>/<service>/<segment id>.ndjson`: a header line naming the service's shape, then one
+ * line per served vector. Only lines ending in a newline count, so a write cut by a crash leaves
+ * a torn last line that no reader ever takes.
+ */
+import type { Column, DataType } from '../values.js';
+
+export const SEGMENT_EXTENSION = '.ndjson';
+export const LOG_FORMAT_VERSION = 1;
+
+/** The first line of a segment: the columns every entry of the segment fills, in order. */
+export interface SegmentHeader {
+  fsql_log: number;
+  segment: string;
+  service: string;
+  join_keys: Column[];
+  request_fields: Column[];
+  features: { view: string; feature: string; type: DataType }[];
+  /** the stored views read, in the order of an entry's statuses and effective times */
+  views: string[];
+}
+
+/** One served vector. Values are JSON as the Tecton API writes them (int64 as strings, timestamps ISO 8601). */
+export interface LogEntry {
+  /** the request's id: unique per HTTP request, shared by the rows of a batch */
+  id: string;
+  /** the row within a batch request (0 for a single one) */
+  row: number;
+  /** the request time in microseconds since the epoch (a JSON number: exact until the year 2255) */
+  t: number;
+  /** join key values, header.join_keys order */
+  k: unknown[];
+  /** request context values, header.request_fields order */
+  c: unknown[];
+  /** feature values, header.features order (null where MISSING_DATA) */
+  v: unknown[];
+  /** per stored view: PRESENT or MISSING_DATA */
+  s: string[];
+  /** per stored view: the effective time served, in microseconds since the epoch; null where MISSING_DATA */
+  e: (number | null)[];
+}
+
+/** The warehouse table a service's log loads into. */
+export function loggedTableName(service: string): string {
+  return `fsql_logged_${service}`;
+}
+
+/** Columns fsql itself adds to a logged table, before the join keys. */
+export const ENTRY_COLUMNS: Column[] = [
+  { name: 'request_id', type: { type: 'string' } },
+  { name: 'request_row', type: { type: 'int64' } },
+  { name: 'request_time', type: { type: 'timestamp' } },
+];
+
+/** The logged table's columns for a segment: fsql's, join keys, request fields, `<view>__<feature>`, then per view its status and effective time. */
+export function loggedColumns(h: SegmentHeader): Column[] {
+  return [
+    ...ENTRY_COLUMNS,
+    ...h.join_keys,
+    ...h.request_fields,
+    ...h.features.map((f) => ({ name: featureColumn(f.view, f.feature), type: f.type })),
+    ...h.views.flatMap((v): Column[] => [
+      { name: statusColumn(v), type: { type: 'string' } },
+      { name: effectiveTimeColumn(v), type: { type: 'timestamp' } },
+    ]),
+  ];
+}
+
+/** A logged feature's column: the training table's name for it. */
+export function featureColumn(view: string, feature: string): string {
+  return `${view}__${feature}`;
+}
+
+export function statusColumn(view: string): string {
+  return `${view}__serving_status`;
+}
+
+export function effectiveTimeColumn(view: string): string {
+  return `${view}__effective_time`;
+}
+
+/** Checks a parsed header; a file that is not a segment is an error naming it. */
+export function checkHeader(value: unknown, file: string): SegmentHeader {
+  const h = value as Partial<SegmentHeader> | null;
+  if (!h || typeof h !== 'object' || h.fsql_log !== LOG_FORMAT_VERSION || typeof h.segment !== 'string' || typeof h.service !== 'string'
+    || !Array.isArray(h.join_keys) || !Array.isArray(h.request_fields) || !Array.isArray(h.features) || !Array.isArray(h.views)) {
+    throw new Error(`${file}: the first line is not an fsql feature log header (version ${LOG_FORMAT_VERSION}); move files other than fsql's segments out of the log directory.`);
+  }
+  return h as SegmentHeader;
+}
+
+/** Where /push's offline rows wait for `fsql run` (a folder no service can be named after). */
+export const PUSHED_FOLDER = '.pushed';
+
+/** The warehouse table of a view's pushed rows. */
+export function pushedTableName(view: string): string {
+  return `${view}__pushed`;
+}
+
+/**
+ * The columns of a view's pushed rows: the push's id and row, the view's timestamp, join keys, its
+ * created timestamp (a pushed segment's one request field, when the view has one) and features,
+ * by the view's own names. A pushed segment is a segment whose `service` is the view, `t` each
+ * row's timestamp, `c` its created timestamp, and which has no stored views.
+ */
+export function pushedColumns(h: SegmentHeader, timestampColumn: string): Column[] {
+  return [
+    { name: 'push_id', type: { type: 'string' } },
+    { name: 'push_row', type: { type: 'int64' } },
+    { name: timestampColumn, type: { type: 'timestamp' } },
+    ...h.join_keys,
+    ...h.request_fields,
+    ...h.features.map((f) => ({ name: f.feature, type: f.type })),
+  ];
+}

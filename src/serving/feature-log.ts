@@ -1,0 +1,250 @@
+/**
+ * Feature logging (SPEC section 12): what the server answered, for the services with
+ * `logging: {sample_rate}`. The request path only draws the sample and queues references to what it
+ * already holds (keys, request fields, the rows read); a timer turns the queue into NDJSON lines and
+ * appends them to segment files (feature-log/segment-writer.ts) at least once per `flushMs`. The
+ * queue is bounded: a vector that finds it full is dropped and counted in /metrics. close() writes
+ * everything queued, so a clean stop loses nothing; a kill loses at most the last interval.
+ */
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { ServedRow, ServicePlan } from '../online/vector.js';
+import { vectorOf } from './tecton.js';
+import type { Project } from '../project/types.js';
+import type { Timestamp, Value } from '../values.js';
+import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
+import { LOG_FORMAT_VERSION, type SegmentHeader } from '../feature-log/segment.js';
+import { toJsonValue } from './encode.js';
+import type { Metrics } from './metrics.js';
+import { seriesKey } from '../prometheus-text.js';
+
+export const DEFAULT_FLUSH_MS = 500;
+export const DEFAULT_QUEUE_ENTRIES = 100_000;
+
+/** How the log schedules its flushes; tests pass one they trigger themselves. */
+export interface FlushTimer {
+  start(flush: () => void, ms: number): void;
+  stop(): void;
+}
+
+export function intervalTimer(): FlushTimer {
+  let handle: NodeJS.Timeout | undefined;
+  return {
+    start(flush, ms) {
+      handle = setInterval(flush, ms);
+      handle.unref();
+    },
+    stop() {
+      clearInterval(handle);
+    },
+  };
+}
+
+export interface FeatureLogOptions {
+  /** the log directory; each service writes in `<dir>/<service>/` */
+  dir: string;
+  project: Project;
+  metrics: Metrics;
+  log: Logger;
+  flushMs?: number;
+  /** vectors the queue holds at most */
+  maxQueue?: number;
+  /** the sampling draw, uniform in [0, 1); default Math.random */
+  random?: () => number;
+  timer?: FlushTimer;
+  segmentBytes?: number;
+}
+
+/** A sampled request as the handler left it: references only, encoded right after the request. */
+interface Pending {
+  log: ServiceLog;
+  plan: ServicePlan;
+  id: string;
+  now: Timestamp;
+  keys: readonly Value[][];
+  requests: readonly Value[][];
+  served: readonly ServedRow[][];
+  /** per vector, its features' JSON texts when the handler already wrote them (Tecton) */
+  features?: readonly string[][];
+}
+
+/** Encoded lines waiting for the writer, all of one header. */
+interface Chunk {
+  header: Omit<SegmentHeader, 'segment'>;
+  text: string;
+  count: number;
+}
+
+interface ServiceLog {
+  name: string;
+  rate: number;
+  writer: SegmentWriter;
+  /** the header of the plan last encoded, rebuilt when the catalogue reloads with a new plan */
+  plan?: ServicePlan;
+  header?: Omit<SegmentHeader, 'segment'>;
+  chunks: Chunk[];
+  dropped: string;
+  written: string;
+  failed: string;
+}
+
+/** The default log directory: `<target-path>/feature_logs/<target>`. */
+export function defaultLogDir(project: Project): string {
+  return join(project.targetPath, 'feature_logs', project.target.name);
+}
+
+export class FeatureLog {
+  private readonly services = new Map<string, ServiceLog>();
+  /** sampled requests not yet encoded (until the next setImmediate) */
+  private pending: Pending[] = [];
+  /** vectors sampled and not yet written: pending and in chunks */
+  private queued = 0;
+  private requests = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly timer: FlushTimer;
+  private readonly random: () => number;
+  private readonly maxQueue: number;
+  private closed = false;
+  private readonly encodeSoon = () => this.encodePending();
+  private encodeScheduled = false;
+
+  constructor(private readonly opts: FeatureLogOptions) {
+    for (const s of opts.project.services.values()) {
+      if (!s.logging || s.logging.sampleRate <= 0) continue;
+      const labels = (outcome: string) => seriesKey('fsql_feature_log_entries_total', { service: s.name, outcome });
+      this.services.set(s.name, {
+        name: s.name,
+        rate: s.logging.sampleRate,
+        writer: new SegmentWriter(join(opts.dir, s.name), opts.segmentBytes),
+        chunks: [],
+        dropped: labels('queue_full'),
+        written: labels('written'),
+        failed: labels('write_failed'),
+      });
+    }
+    this.random = opts.random ?? Math.random;
+    this.maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_ENTRIES;
+    this.timer = opts.timer ?? intervalTimer();
+    if (this.services.size > 0) this.timer.start(() => void this.flush(), opts.flushMs ?? DEFAULT_FLUSH_MS);
+  }
+
+  /** True when some service logs. */
+  get active(): boolean {
+    return this.services.size > 0;
+  }
+
+  /**
+   * On the request path: samples the request and queues what was served (one vector per row of
+   * keys). `features`: the vectors' JSON texts where the answer already holds them.
+   */
+  record(plan: ServicePlan, now: Timestamp, keys: readonly Value[][], requests: readonly Value[][], served: readonly ServedRow[][], features?: readonly string[][]): void {
+    const log = this.services.get(plan.service);
+    if (!log || this.closed) return;
+    if (log.rate < 1 && this.random() >= log.rate) return;
+    if (this.queued + keys.length > this.maxQueue) {
+      this.opts.metrics.incKey(log.dropped, keys.length);
+      return;
+    }
+    this.pending.push({ log, plan, id: `${processTag}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
+    this.queued += keys.length;
+    // Encoded once the answer is on its way, not at the flush: what a request read then dies young
+    // instead of being kept (and copied by the garbage collector) for up to a flush interval.
+    if (!this.encodeScheduled) {
+      this.encodeScheduled = true;
+      setImmediate(this.encodeSoon);
+    }
+  }
+
+  /** Writes everything queued so far; flushes run one after another. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeQueued());
+    return this.flushing;
+  }
+
+  /** Stops the timer, writes everything queued, closes the segments. Later records are ignored. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timer.stop();
+    await this.flush();
+    for (const s of this.services.values()) await s.writer.close();
+  }
+
+  /** Turns the pending requests into lines in their service's chunks. */
+  private encodePending(): void {
+    this.encodeScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (const p of batch) {
+      const s = p.log;
+      if (s.plan !== p.plan) {
+        s.plan = p.plan;
+        s.header = headerOf(p.plan);
+      }
+      let chunk = s.chunks[s.chunks.length - 1];
+      if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, text: '', count: 0 }));
+      const prefix = `{"id":"${p.id}","t":${p.now.micros},"row":`;
+      for (let r = 0; r < p.keys.length; r++) chunk.text += `${encodeEntry(p, r, prefix)}\n`;
+      chunk.count += p.keys.length;
+    }
+  }
+
+  private async writeQueued(): Promise<void> {
+    this.encodePending();
+    for (const s of this.services.values()) {
+      const chunks = s.chunks;
+      s.chunks = [];
+      for (const c of chunks) {
+        await this.write(s, c);
+        this.queued -= c.count;
+      }
+    }
+  }
+
+  private async write(s: ServiceLog, c: Chunk): Promise<void> {
+    try {
+      await s.writer.append(c.header, c.text);
+      this.opts.metrics.incKey(s.written, c.count);
+    } catch (e) {
+      // a failed write may have left part of a line: the next append starts a new segment
+      this.opts.metrics.incKey(s.failed, c.count);
+      this.opts.log.error(`feature log of service '${s.name}': ${c.count} entries could not be written: ${(e as Error).message}`);
+      await s.writer.close().catch(() => undefined);
+    }
+  }
+}
+
+function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
+  return {
+    fsql_log: LOG_FORMAT_VERSION,
+    service: plan.service,
+    join_keys: plan.joinKeys.map((k) => ({ name: k.name, type: k.type })),
+    request_fields: plan.requestFields.map((f) => ({ name: f.name, type: f.type })),
+    features: plan.features.map((f) => ({ view: f.view, feature: f.feature, type: f.type })),
+    views: plan.views.map((v) => v.layout.view),
+  };
+}
+
+/**
+ * One entry's JSON line (a LogEntry), written as text: feature values are the answer's own JSON
+ * texts (tecton.ts vectorOf, from the stored text), so logging neither decodes nor re-encodes them.
+ */
+function encodeEntry(p: Pending, r: number, prefix: string): string {
+  const served = p.served[r];
+  const request = p.requests[r] ?? [];
+  const features = p.features?.[r] ?? vectorOf(p.plan, served as ServedRow[], false, request).features;
+  let statuses = '';
+  let times = '';
+  for (let j = 0; j < served.length; j++) {
+    const present = served[j].reason === undefined;
+    statuses += (j ? ',' : '') + (present ? '"PRESENT"' : '"MISSING_DATA"');
+    // microseconds, not ISO text: formatting a date costs about a microsecond each
+    times += (j ? ',' : '') + (present ? String(served[j].row!.ts.micros) : 'null');
+  }
+  return `${prefix}${r},"k":${jsonList(p.keys[r])},"c":${jsonList(request)},"v":[${features.join(',')}],"s":[${statuses}],"e":[${times}]}`;
+}
+
+function jsonList(values: readonly Value[]): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) out += (i ? ',' : '') + JSON.stringify(toJsonValue(values[i]));
+  return out + ']';
+}

@@ -1,0 +1,63 @@
+/**
+ * The offline side of `/push` with `"to": "offline"` or `"online_and_offline"` (SPEC section 12):
+ * rows appended to a durable local log, one segment folder per view under
+ * `<log dir>/.pushed/<view>/` (feature-log/segment.ts's format), and on disk (fdatasync) before
+ * the push is answered, so an acknowledged row is never lost. The server holds no warehouse
+ * connection: `fsql run` (or `fsql logs load`) moves the rows into `<view>__pushed` and merges
+ * them into the view's history.
+ */
+import { join } from 'node:path';
+import type { OnlineRow, ViewLayout } from '../online/store.js';
+import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
+import { LOG_FORMAT_VERSION, PUSHED_FOLDER, type SegmentHeader } from '../feature-log/segment.js';
+import { toJsonValue } from './encode.js';
+
+interface ViewLog {
+  writer: SegmentWriter;
+  layout?: ViewLayout;
+  header?: Omit<SegmentHeader, 'segment'>;
+  /** appends of one view run one after another */
+  chain: Promise<void>;
+}
+
+export class PushLog {
+  private readonly views = new Map<string, ViewLog>();
+  private pushes = 0;
+
+  constructor(private readonly dir: string) {}
+
+  /** Appends the rows of one push; resolves once they are on disk. */
+  append(layout: ViewLayout, createdColumn: string | undefined, rows: OnlineRow[]): Promise<void> {
+    let v = this.views.get(layout.view);
+    if (!v) this.views.set(layout.view, (v = { writer: new SegmentWriter(join(this.dir, PUSHED_FOLDER, layout.view)), chain: Promise.resolve() }));
+    if (v.layout !== layout) {
+      v.layout = layout;
+      v.header = {
+        fsql_log: LOG_FORMAT_VERSION,
+        service: layout.view,
+        join_keys: layout.joinKeys.map((k) => ({ name: k.name, type: k.type })),
+        request_fields: createdColumn ? [{ name: createdColumn, type: { type: 'timestamp' } }] : [],
+        features: layout.features.map((f) => ({ view: layout.view, feature: f.name, type: f.type })),
+        views: [],
+      };
+    }
+    const header = v.header!;
+    const id = `${processTag}-p${(this.pushes++).toString(36)}`;
+    const text = rows.map((r, i) => {
+      const created = createdColumn ? [r.created ? r.created.toISOString() : null] : [];
+      return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), s: [], e: [] });
+    });
+    const writer = v.writer;
+    const done = v.chain.then(() => writer.append(header, `${text.join('\n')}\n`));
+    // a failed append fails its push; the next one opens a new segment
+    v.chain = done.catch(() => writer.close().catch(() => undefined));
+    return done;
+  }
+
+  async close(): Promise<void> {
+    for (const v of this.views.values()) {
+      await v.chain;
+      await v.writer.close();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+create table if not exists "ACME"."FEATURES"."FSQL_LOGGED_SEGMENTS" as
+select cast('' as VARCHAR) as "SERVICE", cast('' as VARCHAR) as "SEGMENT", cast(0 as NUMBER(38,0)) as "END_OFFSET", cast(0 as NUMBER(38,0)) as "ENTRIES", cast('2024-02-01 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "LOADED_AT" where 1 = 0;
+
+select "SEGMENT", max("END_OFFSET") as "END_OFFSET" from "ACME"."FEATURES"."FSQL_LOGGED_SEGMENTS" where "SERVICE" = 'it''s' group by "SEGMENT";
+
+create table if not exists "ACME"."FEATURES"."FSQL_LOGGED_SCORING" as
+select * from "ACME"."FEATURES"."FSQL_LOGGED_SCORING__STAGING" where 1 = 0;
+
+insert into "ACME"."FEATURES"."FSQL_LOGGED_SCORING" ("REQUEST_ID", "REQUEST_ROW", "REQUEST_TIME", "USER_ID", "ACCOUNT", "AMOUNT", "STATS__COUNT_7D", "STATS__FLAGGED", "STATS__LAST_SEEN", "STATS__RATIO", "STATS__SERVING_STATUS", "STATS__EFFECTIVE_TIME")
+select "REQUEST_ID", "REQUEST_ROW", "REQUEST_TIME", "USER_ID", "ACCOUNT", "AMOUNT", "STATS__COUNT_7D", "STATS__FLAGGED", "STATS__LAST_SEEN", "STATS__RATIO", "STATS__SERVING_STATUS", "STATS__EFFECTIVE_TIME" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING__STAGING";
+
+insert into "ACME"."FEATURES"."FSQL_LOGGED_SEGMENTS"
+select cast('scoring' as VARCHAR) as "SERVICE", cast('host-1-abc-0' as VARCHAR) as "SEGMENT", cast(4096 as NUMBER(38,0)) as "END_OFFSET", cast(20 as NUMBER(38,0)) as "ENTRIES", cast('2024-02-01 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "LOADED_AT"
+union all
+select cast('scoring' as VARCHAR) as "SERVICE", cast('host-2-def-0' as VARCHAR) as "SEGMENT", cast(512 as NUMBER(38,0)) as "END_OFFSET", cast(2 as NUMBER(38,0)) as "ENTRIES", cast('2024-02-01 00:00:00.000000'::timestamp_ntz as TIMESTAMP_NTZ) as "LOADED_AT";
+
+select "REQUEST_ID", "REQUEST_ROW", "USER_ID", "ACCOUNT", "AMOUNT", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__COUNT_7D", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where "REQUEST_TIME" >= '2024-02-01 00:00:00.000000'::timestamp_ntz;
+
+insert into "ACME"."FEATURES"."MERCHANT_RISK" ("MERCHANT_ID", "FEATURE_TS", "RISK_SCORE")
+select "MERCHANT_ID", "FEATURE_TS", "RISK_SCORE" from (
+  select "MERCHANT_ID", "FEATURE_TS", "RISK_SCORE", row_number() over (partition by "MERCHANT_ID", "FEATURE_TS" order by "PUSH_ID" desc, "PUSH_ROW" desc) as "FSQL_PUSH_RANK"
+  from "ACME"."FEATURES"."MERCHANT_RISK__PUSHED"
+) as p
+where "FSQL_PUSH_RANK" = 1 and not exists (select 1 from "ACME"."FEATURES"."MERCHANT_RISK" as v where v."MERCHANT_ID" = p."MERCHANT_ID" and v."FEATURE_TS" = p."FEATURE_TS");
+
+select s."REQUEST_ID", s."REQUEST_ROW", s."EVENT_TIMESTAMP", s."STATS__RATIO" as "SERVED__STATS__RATIO", t."STATS__RATIO" as "TRAINING__STATS__RATIO"
+from (
+select "REQUEST_ID", "REQUEST_ROW", "REQUEST_TIME" as "EVENT_TIMESTAMP", "STATS__RATIO" from "ACME"."FEATURES"."FSQL_LOGGED_SCORING" where true
+) as s
+join "ACME"."FEATURES"."FSQL_SKEW_1" as t on t."REQUEST_ID" = s."REQUEST_ID" and t."REQUEST_ROW" = s."REQUEST_ROW"
+where s."STATS__RATIO" is distinct from t."STATS__RATIO"
+order by s."EVENT_TIMESTAMP", s."REQUEST_ID", s."REQUEST_ROW"
+limit 100;
