@@ -36,7 +36,7 @@ const VIEW = aggregateView(
   "select user_id, ts, amount, merchant from {{ source('raw', 'payments') }}",
   "\n    sync_horizon='6h',",
 );
-const YML = MINI_YML.replace('      - spend: [spend_1d]', '      - stats');
+const YML = `${MINI_YML.replace('      - spend: [spend_1d]', '      - stats')}feature_views:\n  - name: stats\n    push: true\n`;
 
 const US = 1_000_000n;
 const HOUR = 3600n * US;

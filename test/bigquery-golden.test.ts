@@ -16,7 +16,7 @@ const GOLDEN = join(REPO_ROOT, 'test', 'golden', 'bigquery');
 const CASES: Record<string, string[]> = {
   'run-full.sql': [],
   'run-start-2024-04-01.sql': ['--start', '2024-04-01'],
-  'run-backfill-window.sql': ['--start', '2024-04-01', '--end', '2024-04-08T06:30:00.000250Z', '--select', 'user_rolling_sql user_transaction_stats'],
+  'run-backfill-window.sql': ['--start', '2024-04-01', '--end', '2024-04-08T06:30:00.000250Z', '--select', 'user_transaction_stats'],
 };
 const parser = new pkg.Parser();
 

@@ -49,7 +49,7 @@ test('compile needs no warehouse connection and writes the manifest with columns
 });
 
 test('--strict turns node-sql-parser complaints into errors naming the view file', () => {
-  const dir = copyExample();
+  const dir = copyExample({ handWrittenWindows: true });
   writeFileSync(
     join(dir, 'models', 'pair', 'user_merchant_pair.sql'),
     readFileSync(join(dir, 'models', 'pair', 'user_merchant_pair.sql'), 'utf8').replace('select distinct', 'select distinct\n  last_value(amount ignore nulls) over (partition by user_id order by ts) as last_amount,'),

@@ -82,20 +82,25 @@ test('fsql debug: a profile or project that does not load fails at once, naming 
 
 test('fsql show previews a view without building it: a table, or JSON lines; one view only', () => {
   const dir = copyExample();
-  const r = fsql(['--project-dir', dir, 'show', '--select', 'user_transaction_stats', '--limit', '3']);
+  const r = fsql(['--project-dir', dir, 'show', '--select', 'merchant_risk', '--limit', '3']);
   assert.equal(r.code, 0, r.stderr);
   const [head, ...rows] = r.stdout.trim().split('\n');
-  assert.match(head, /^user_id\s+event_ts\s+txn_count_1h\s+spend_1h/);
+  assert.match(head, /^merchant_id\s+feature_ts\s+txn_count_30d\s+volume_30d/);
   assert.equal(rows.length, 3);
-  assert.match(r.stderr, /3 row\(s\) of user_transaction_stats .* limit 3; nothing was built/);
+  assert.match(r.stderr, /3 row\(s\) of merchant_risk .* limit 3; nothing was built/);
   assert.ok(!existsSync(join(dir, 'target', 'run_results.json')));
 
-  const json = fsql(['--project-dir', dir, 'show', '--select', 'user_transaction_stats', '--limit', '2', '--output', 'json']);
+  const json = fsql(['--project-dir', dir, 'show', '--select', 'merchant_risk', '--limit', '2', '--output', 'json']);
   assert.equal(json.code, 0, json.stderr);
   const objs = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(objs.length, 2);
-  assert.equal(typeof objs[0].txn_count_1h, 'string'); // int64 as a JSON string, as the HTTP API writes it
-  assert.match(objs[0].event_ts, /^\d{4}-\d\d-\d\dT/);
+  assert.equal(typeof objs[0].txn_count_30d, 'string'); // int64 as a JSON string, as the HTTP API writes it
+  assert.match(objs[0].feature_ts, /^\d{4}-\d\d-\d\dT/);
+
+  // an aggregate view's rows are its input events (its windows exist only at a moment of use)
+  const agg = fsql(['--project-dir', dir, 'show', '--select', 'user_transaction_stats', '--limit', '2']);
+  assert.equal(agg.code, 0, agg.stderr);
+  assert.match(agg.stdout.split('\n')[0], /^user_id\s+ts\s+amount\s+is_large/);
 
   const two = fsql(['--project-dir', dir, 'show', '--select', 'user_transaction_stats merchant_risk']);
   assert.equal(two.code, 1);

@@ -34,6 +34,7 @@ from rolling
 
 -- user_merchant_pair: aggregate full build (pass --start to see the incremental statements)
 create or replace table `acme-ml.features.user_merchant_pair`
+partition by timestamp_trunc(`ts`, day)
 cluster by `user_id`, `merchant_id`, `__fsql_tile` as
 select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 86400000000) + 86400000000, 86400000000), 86400000000) as `__fsql_tile`
 from (
@@ -47,31 +48,9 @@ from `acme-ml.features.user_merchant_pair` as r
   where true
 group by r.`user_id`, r.`merchant_id`, r.`__fsql_tile`;
 
--- user_rolling_sql: table (incremental: full build shown; pass --start to see the incremental statements)
-create or replace table `acme-ml.features.user_rolling_sql`
-partition by timestamp_trunc(`event_ts`, day)
-cluster by `user_id` as
--- One row per (user, transaction time): the user's activity up to and including that moment.
--- Compare with user_transaction_stats (README, "Time-window aggregations"): trained on these rows,
--- a model sees the scored transaction inside its own windows, and is served the values of the
--- user's previous transaction; no service uses this view.
-select distinct
-  user_id,
-  ts as event_ts,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 3600000000 preceding and current row) as txn_count_1h,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 3600000000 preceding and current row) as spend_1h,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as txn_count_1d,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as spend_1d,
-  count(*) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as txn_count_7d,
-  sum(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as spend_7d,
-  avg(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as avg_amount_7d,
-  max(amount) over (partition by user_id order by unix_micros(ts) range between 604800000000 preceding and current row) as max_amount_7d,
-  sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by unix_micros(ts) range between 86400000000 preceding and current row) as large_txn_count_1d
-from `acme-ml.raw.transactions`
-;
-
 -- user_transaction_stats: aggregate full build (pass --start to see the incremental statements)
 create or replace table `acme-ml.features.user_transaction_stats`
+partition by timestamp_trunc(`ts`, day)
 cluster by `user_id`, `__fsql_tile` as
 select s.*, div((unix_micros(s.`ts`)) - mod(mod(unix_micros(s.`ts`), 3600000000) + 3600000000, 3600000000), 3600000000) as `__fsql_tile`
 from (

@@ -45,36 +45,8 @@ delete from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR__TILES" where "__FSQL_TIL
 insert into "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR__TILES"
 select r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0"
 from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as r
-  where r."__FSQL_TILE" >= 19814
+  where r."__FSQL_TILE" >= 19814 and r."TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz
 group by r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE";
-commit;
-
--- user_rolling_sql: incremental
-begin transaction;
-delete from "ANALYTICS"."FEATURES"."USER_ROLLING_SQL" where "EVENT_TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
-insert into "ANALYTICS"."FEATURES"."USER_ROLLING_SQL"
-select * from (
--- One row per (user, transaction time): the user's activity up to and including that moment.
--- Compare with user_transaction_stats (README, "Time-window aggregations"): trained on these rows,
--- a model sees the scored transaction inside its own windows, and is served the values of the
--- user's previous transaction; no service uses this view.
-select distinct
-  user_id,
-  ts as event_ts,
-  count(*) over (partition by user_id order by ts range between interval '1 hours' preceding and current row) as txn_count_1h,
-  sum(amount) over (partition by user_id order by ts range between interval '1 hours' preceding and current row) as spend_1h,
-  count(*) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as txn_count_1d,
-  sum(amount) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as spend_1d,
-  count(*) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as txn_count_7d,
-  sum(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as spend_7d,
-  avg(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as avg_amount_7d,
-  max(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as max_amount_7d,
-  sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as large_txn_count_1d
-from "ANALYTICS"."RAW"."TRANSACTIONS"
-
-where ts >= '2024-03-25 00:00:00.000000'::timestamp_ntz
-
-) as fsql_new where "EVENT_TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz;
 commit;
 
 -- user_transaction_stats: aggregate incremental
@@ -99,6 +71,6 @@ delete from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS__TILES" where "__FSQL
 insert into "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS__TILES"
 select r."USER_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0", max(r."AMOUNT") as "FSQL_MAX_0", count(r."IS_LARGE") as "FSQL_N_1", sum(r."IS_LARGE") as "FSQL_S_1"
 from "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as r
-  where r."__FSQL_TILE" >= 475536
+  where r."__FSQL_TILE" >= 475536 and r."TS" >= '2024-04-01 00:00:00.000000'::timestamp_ntz
 group by r."USER_ID", r."__FSQL_TILE";
 commit;

@@ -43,27 +43,6 @@ from "ANALYTICS"."FEATURES"."USER_MERCHANT_PAIR" as r
   where true
 group by r."USER_ID", r."MERCHANT_ID", r."__FSQL_TILE";
 
--- user_rolling_sql: table (incremental: full build shown; pass --start to see the incremental statements)
-create or replace table "ANALYTICS"."FEATURES"."USER_ROLLING_SQL" as
--- One row per (user, transaction time): the user's activity up to and including that moment.
--- Compare with user_transaction_stats (README, "Time-window aggregations"): trained on these rows,
--- a model sees the scored transaction inside its own windows, and is served the values of the
--- user's previous transaction; no service uses this view.
-select distinct
-  user_id,
-  ts as event_ts,
-  count(*) over (partition by user_id order by ts range between interval '1 hours' preceding and current row) as txn_count_1h,
-  sum(amount) over (partition by user_id order by ts range between interval '1 hours' preceding and current row) as spend_1h,
-  count(*) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as txn_count_1d,
-  sum(amount) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as spend_1d,
-  count(*) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as txn_count_7d,
-  sum(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as spend_7d,
-  avg(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as avg_amount_7d,
-  max(amount) over (partition by user_id order by ts range between interval '7 days' preceding and current row) as max_amount_7d,
-  sum(case when amount >= 500 then 1 else 0 end) over (partition by user_id order by ts range between interval '1 days' preceding and current row) as large_txn_count_1d
-from "ANALYTICS"."RAW"."TRANSACTIONS"
-;
-
 -- user_transaction_stats: aggregate full build (pass --start to see the incremental statements)
 create or replace table "ANALYTICS"."FEATURES"."USER_TRANSACTION_STATS" as
 select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 3600000000) as NUMBER(38,0)) as "__FSQL_TILE"
