@@ -230,6 +230,18 @@ for (const kind of kinds) {
       }
     });
 
+    test('sync records: successes with rows, finish time and duration; failures counted apart', async () => {
+      const view = `synced_${kind.name}`;
+      await store.recordSync(view, { ok: true, rows: 10, seconds: 2.5, at: Timestamp.fromMillis(1_700_000_000_000) });
+      await store.recordSync(view, { ok: false });
+      await store.recordSync(view, { ok: true, rows: 5, seconds: 1.25, at: Timestamp.fromMillis(1_700_000_100_000) });
+      await store.recordSync(view, { ok: false });
+      const stats = (await store.getSyncStats()).find((s) => s.view === view);
+      assert.deepEqual(stats, { view, runs: 2, rows: 15, failures: 2, lastSuccess: 1_700_000_100, duration: 1.25 });
+      await store.recordSync(`${view}_broken`, { ok: false });
+      assert.deepEqual((await store.getSyncStats()).find((s) => s.view === `${view}_broken`), { view: `${view}_broken`, runs: 0, rows: 0, failures: 1 });
+    });
+
     test('replace is compare and set: it writes where the stored row is still the one read, and tells the loser of a race to read again', async () => {
       const layout: ViewLayout = { ...USER, view: 'cas_user' };
       await store.putLayout(layout);
@@ -400,3 +412,21 @@ async function storedExpiries(config: OnlineStoreConfig, view: string): Promise<
     client.disconnect();
   }
 }
+
+test('sqlite: a store written before sync failures and times were recorded gains those columns and keeps its counts', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'fsql-online-old-')), 'online.sqlite');
+  const old = new Database(path);
+  old.exec('create table fsql_sync_stats (ns integer not null, view text not null, runs integer not null, rows integer not null, primary key (ns, view)) without rowid');
+  old.exec("create table fsql_namespaces (id integer primary key, project text not null, target text not null, unique (project, target)); insert into fsql_namespaces (project, target) values ('proj', 'dev')");
+  old.exec("insert into fsql_sync_stats values (1, 'v', 3, 30)");
+  old.close();
+  const store = await openStore({ type: 'sqlite', path }, NS, { purgeIntervalMs: 0 });
+  try {
+    assert.deepEqual(await store.getSyncStats(), [{ view: 'v', runs: 3, rows: 30, failures: 0 }]);
+    await store.recordSync('v', { ok: false });
+    await store.recordSync('v', { ok: true, rows: 1, seconds: 0.5, at: Timestamp.fromMillis(2_000_000_000_000) });
+    assert.deepEqual(await store.getSyncStats(), [{ view: 'v', runs: 4, rows: 31, failures: 1, lastSuccess: 2_000_000_000, duration: 0.5 }]);
+  } finally {
+    await store.close();
+  }
+});

@@ -102,6 +102,10 @@ test('batch of 50 entities, Feast and metadata agree with get-features', async (
     // sync runs and rows, kept in the store by every sync process
     assert.match(metrics, new RegExp(`^fsql_sync_runs_total\\{feature_view="${v}"\\} [1-9]\\d*$`, 'm'));
     assert.match(metrics, new RegExp(`^fsql_sync_rows_total\\{feature_view="${v}"\\} [1-9]\\d*$`, 'm'));
+    assert.match(metrics, new RegExp(`^fsql_sync_failures_total\\{feature_view="${v}"\\} 0$`, 'm'));
+    const last = Number(new RegExp(`^fsql_sync_last_success_timestamp_seconds\\{feature_view="${v}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(Math.abs(last - Date.now() / 1000) < 3600, `last success ${last}`);
+    assert.match(metrics, new RegExp(`^fsql_sync_duration_seconds\\{feature_view="${v}"\\} \\d`, 'm'));
   }
 });
 

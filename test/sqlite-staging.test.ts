@@ -102,9 +102,9 @@ test('staged rows older than what is stored are stale; setWatermark merges, and 
     const newer = await write(store, await batches(700, 900, 100));
     assert.deepEqual(newer, { written: 100, stale: 0 });
     await store.setWatermark('v', BASE.plusSeconds(900));
-    await store.recordSync('v', newer.written);
+    await store.recordSync('v', { ok: true, rows: newer.written, seconds: 1.5, at: BASE.plusSeconds(1000) });
     const [stats] = await store.getSyncStats();
-    assert.deepEqual(stats, { view: 'v', runs: 1, rows: 200 });
+    assert.deepEqual(stats, { view: 'v', runs: 1, rows: 200, failures: 0, lastSuccess: BASE.plusSeconds(1000).millis / 1000, duration: 1.5 });
     assert.deepEqual(await store.flush(), { written: 0, stale: 0 }, 'recordSync took the counts');
     const [row] = await store.read([{ layout: LAYOUT, key: ['e5'] }]);
     assert.equal(row?.values.x, 805n);

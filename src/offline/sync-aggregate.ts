@@ -168,7 +168,6 @@ export async function syncAggregateView(
   if (pending) tally(await pending);
   tally(await store.flush());
   await store.setWatermark(view.name, at);
-  await store.recordSync(view.name, result.written);
   return result;
 }
 

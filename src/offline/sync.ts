@@ -108,6 +108,7 @@ export async function syncViews(project: Project, wh: Warehouse, store: OnlineSt
     log.step(`${names.indexOf(name) + 1} of ${names.length} START ${name}`);
     try {
       const r = view.config.aggregate ? await syncAggregate(c, wh, store, log, view, stored.get(name), opts) : await syncView(c, wh, store, log, view, stored.get(name), opts);
+      await store.recordSync(name, { ok: true, rows: r.written, seconds: r.seconds, at: opts.now ?? Timestamp.fromMillis(Date.now()) });
       results.push(r);
       const wm = r.watermark ? `watermark ${r.watermark.toISOString()}` : 'no rows to push';
       log.info(`OK   ${name}: ${r.rowsRead} entities read, ${r.written} written, ${r.stale} unchanged${r.fullRefresh ? ' (full)' : ''} in ${r.seconds.toFixed(2)}s; ${wm}`, {
@@ -116,6 +117,8 @@ export async function syncViews(project: Project, wh: Warehouse, store: OnlineSt
         written: r.written,
       });
     } catch (e) {
+      // counted where the store still answers (fsql_sync_failures_total); a store that does not is the failure itself
+      await store.recordSync(name, { ok: false }).catch(() => undefined);
       if (!(e instanceof FsqlError)) throw e;
       results.push({ view: name, status: 'error', message: e.message, rowsRead: 0, written: 0, stale: 0, fullRefresh: Boolean(opts.fullRefresh), seconds: (Date.now() - t0) / 1000 });
       log.error(`FAIL ${name}: ${e.message}`, { view: name });
@@ -217,7 +220,6 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   result.stale += flushed.stale;
   // Every row up to `newest` is acknowledged: only now may the watermark move.
   if (newest) await store.setWatermark(view.name, newest);
-  await store.recordSync(view.name, result.written);
   result.watermark = newest ?? previous;
   result.seconds = (Date.now() - t0) / 1000;
   return result;

@@ -22,7 +22,7 @@ import { EncodedRow, encodeStored, expiresAtMicros, NO_CREATED, storedTimes } fr
 import { columnSource } from './column-codec.js';
 import { entityId, entityPrefix, type Namespace } from './keys.js';
 import { rowSource, type RowSource } from './row-source.js';
-import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from './store.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from './store.js';
 
 export interface SqliteStoreOptions {
   /** how often expired rows are deleted while the store is open (default 60 s; 0 turns the timer off) */
@@ -62,9 +62,17 @@ create table if not exists fsql_rows (
 ${EXPIRES_INDEX};
 create table if not exists fsql_layouts (ns integer not null, view text not null, layout text not null, primary key (ns, view)) without rowid;
 create table if not exists fsql_watermarks (ns integer not null, view text not null, ts integer not null, primary key (ns, view)) without rowid;
-create table if not exists fsql_sync_stats (ns integer not null, view text not null, runs integer not null, rows integer not null, primary key (ns, view)) without rowid;
+create table if not exists fsql_sync_stats (ns integer not null, view text not null, runs integer not null, rows integer not null, failures integer not null default 0, last_success real, duration real, primary key (ns, view)) without rowid;
 create table if not exists fsql_api_keys (ns integer not null, hash text not null, id text not null, record text not null, primary key (ns, hash)) without rowid;
 `;
+
+/** A store written by an fsql from before failures and the last success were recorded: add those columns. */
+function addSyncStatsColumns(db: Database.Database): void {
+  const have = new Set((db.prepare('select name from pragma_table_info(?)').pluck().all('fsql_sync_stats') as string[]));
+  for (const [name, type] of [['failures', 'integer not null default 0'], ['last_success', 'real'], ['duration', 'real']]) {
+    if (!have.has(name)) db.exec(`alter table fsql_sync_stats add column ${name} ${type}`);
+  }
+}
 
 /** Rows per upsert statement: one statement per row cost as much as SQLite's own work. */
 const UPSERT_ROWS = 100;
@@ -93,7 +101,7 @@ type Stmt = Database.Statement<unknown[], unknown>;
 
 export class SqliteStore implements OnlineStore {
   readonly location: string;
-  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'insertAbsent' | 'replace' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
+  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'insertAbsent' | 'replace' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'recordFailure' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
   private readonly timer?: NodeJS.Timeout;
   private readonly stageAfter: number;
 
@@ -120,8 +128,9 @@ export class SqliteStore implements OnlineStore {
       layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
       getWatermark: p('select ts from fsql_watermarks where ns = ? and view = ?').pluck().safeIntegers(true),
       setWatermark: p('insert into fsql_watermarks (ns, view, ts) values (?, ?, ?) on conflict (ns, view) do update set ts = excluded.ts'),
-      recordSync: p('insert into fsql_sync_stats (ns, view, runs, rows) values (?, ?, 1, ?) on conflict (ns, view) do update set runs = runs + 1, rows = rows + excluded.rows'),
-      syncStats: p('select view, runs, rows from fsql_sync_stats where ns = ? order by view'),
+      recordSync: p('insert into fsql_sync_stats (ns, view, runs, rows, last_success, duration) values (?, ?, 1, ?, ?, ?) on conflict (ns, view) do update set runs = runs + 1, rows = rows + excluded.rows, last_success = excluded.last_success, duration = excluded.duration'),
+      recordFailure: p('insert into fsql_sync_stats (ns, view, runs, rows, failures) values (?, ?, 0, 0, 1) on conflict (ns, view) do update set failures = failures + 1'),
+      syncStats: p('select view, runs, rows, failures, last_success as lastSuccess, duration from fsql_sync_stats where ns = ? order by view'),
       putKey: p('insert into fsql_api_keys (ns, hash, id, record) values (?, ?, ?, ?) on conflict (ns, hash) do update set id = excluded.id, record = excluded.record'),
       listKeys: p('select record from fsql_api_keys where ns = ?').pluck(),
       findKey: p('select record from fsql_api_keys where ns = ? and hash = ?').pluck(),
@@ -151,6 +160,7 @@ export class SqliteStore implements OnlineStore {
       db.pragma('temp_store = FILE');
       db.transaction(() => {
         db.exec(SCHEMA);
+        addSyncStatsColumns(db);
         db.prepare('insert or ignore into fsql_namespaces (project, target) values (?, ?)').run(namespace.project, namespace.target);
       }).immediate();
       db.exec(STAGED);
@@ -329,14 +339,16 @@ export class SqliteStore implements OnlineStore {
   }
 
   /** Counts the rows merges wrote too, whether or not the caller's count has them (it has them when it called flush()). */
-  async recordSync(view: string, rowsWritten: number): Promise<void> {
+  async recordSync(view: string, record: SyncRecord): Promise<void> {
+    if (!record.ok) return this.guard(() => void this.stmts.recordFailure.run(this.ns, view));
     const merged = this.unreported.written;
     this.unreported = { written: 0, stale: 0 };
-    this.guard(() => this.stmts.recordSync.run(this.ns, view, rowsWritten + merged));
+    this.guard(() => this.stmts.recordSync.run(this.ns, view, record.rows + merged, record.at.millis / 1000, record.seconds));
   }
 
   async getSyncStats(): Promise<SyncStats[]> {
-    return this.guard(() => this.stmts.syncStats.all(this.ns) as SyncStats[]);
+    const rows = this.guard(() => this.stmts.syncStats.all(this.ns) as (SyncStats & { lastSuccess: number | null; duration: number | null })[]);
+    return rows.map(({ lastSuccess, duration, ...s }) => ({ ...s, ...(lastSuccess === null ? {} : { lastSuccess }), ...(duration === null ? {} : { duration }) }));
   }
 
   async dropView(view: string): Promise<void> {

@@ -72,9 +72,19 @@ export interface WriteResult {
 
 export interface SyncStats {
   view: string;
+  /** finished syncs */
   runs: number;
   rows: number;
+  /** syncs that failed */
+  failures: number;
+  /** when the last successful sync finished, Unix seconds */
+  lastSuccess?: number;
+  /** how long the last successful sync took, seconds */
+  duration?: number;
 }
+
+/** One sync of a view as recordSync counts it. */
+export type SyncRecord = { ok: true; rows: number; seconds: number; at: Timestamp } | { ok: false };
 
 export interface ApiKeyRecord {
   id: string;
@@ -126,8 +136,8 @@ export interface OnlineStore {
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */
   getWatermark(view: string): Promise<Timestamp | undefined>;
   setWatermark(view: string, ts: Timestamp): Promise<void>;
-  /** Counts one finished sync run of a view and the rows it wrote (for /metrics). */
-  recordSync(view: string, rowsWritten: number): Promise<void>;
+  /** Counts one sync of a view: a success with the rows it wrote, when it finished and how long it took, or a failure (for /metrics). */
+  recordSync(view: string, record: SyncRecord): Promise<void>;
   /** Sync runs and rows written per view, over the store's life. */
   getSyncStats(): Promise<SyncStats[]>;
   /** Removes a view's rows, layout and watermark (sync --full-refresh). */

@@ -352,6 +352,9 @@ export class FeatureServer {
       for (const s of await this.state.store.getSyncStats()) {
         gauges.push({ name: 'fsql_sync_runs_total', labels: { feature_view: s.view }, value: s.runs });
         gauges.push({ name: 'fsql_sync_rows_total', labels: { feature_view: s.view }, value: s.rows });
+        gauges.push({ name: 'fsql_sync_failures_total', labels: { feature_view: s.view }, value: s.failures });
+        if (s.lastSuccess !== undefined) gauges.push({ name: 'fsql_sync_last_success_timestamp_seconds', labels: { feature_view: s.view }, value: s.lastSuccess });
+        if (s.duration !== undefined) gauges.push({ name: 'fsql_sync_duration_seconds', labels: { feature_view: s.view }, value: s.duration });
       }
     } catch {
       this.state.metrics.inc('fsql_online_store_errors_total', { endpoint: '/metrics' });

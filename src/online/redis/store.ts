@@ -19,7 +19,7 @@ import { decodeStored, encodeStored } from '../codec.js';
 import { columnSource } from '../column-codec.js';
 import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
 import { expiryArg, rowSource, type RowSource } from '../row-source.js';
-import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncStats, ViewLayout, WriteResult } from '../store.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
 import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
@@ -447,14 +447,17 @@ export class RedisStore implements OnlineStore {
     await this.guard(() => this.meta(['HSET', this.keys.watermarks, view, ts.micros.toString()]));
   }
 
-  /** Both counters in one MULTI: a run is never counted without its rows. */
-  async recordSync(view: string, rowsWritten: number): Promise<void> {
+  /** A success's counters and times in one MULTI: a run is never counted without its rows. */
+  async recordSync(view: string, record: SyncRecord): Promise<void> {
     const key = this.keys.syncStats;
     const incr = (field: string, by: number) => ['HINCRBY', key, `${view}:${field}`, String(by)];
+    const commands = record.ok
+      ? [incr('runs', 1), incr('rows', record.rows), ['HSET', key, `${view}:last_success`, String(record.at.millis / 1000), `${view}:duration`, String(record.seconds)]]
+      : [incr('failures', 1)];
     await this.guard(() =>
       this.transport.retried(async () => {
         const node = await this.transport.nodeOf(hashSlot(key));
-        const replies = await (await node.reads.get()).send([['MULTI'], incr('runs', 1), incr('rows', rowsWritten), ['EXEC']].map(encodeCommand).join(''), 4);
+        const replies = await (await node.reads.get()).send([['MULTI'], ...commands, ['EXEC']].map(encodeCommand).join(''), commands.length + 2);
         const err = replies.find((r) => r instanceof ReplyError);
         if (err) throw err;
       }),
