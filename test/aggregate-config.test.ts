@@ -60,6 +60,9 @@ test('the YAML form declares the same view', () => {
   const spec = project.views.get('stats')!.config.aggregate!;
   assert.equal(spec.tileSeconds, 1800);
   assert.deepEqual(spec.features.map((f) => [f.name, f.function, f.n]), [['count_1h', 'count', undefined], ['amount_first_n_1d', 'first_n', 2]]);
+  // approx_count_distinct is accepted, named and typed as itself (computed exactly: aggregate-differential)
+  const approx = load({ 'models/stats.sql': AGG_VIEW(`      agg('merchant', 'approx_count_distinct', windows=['1h'])`) }).views.get('stats')!.config.aggregate!;
+  assert.deepEqual(approx.features.map((f) => [f.name, f.function]), [['merchant_approx_count_distinct_1h', 'approx_count_distinct']]);
 });
 
 test('errors name the file and the line of the agg() at fault, and what to do', () => {
@@ -72,7 +75,6 @@ test('errors name the file and the line of the agg() at fault, and what to do', 
     [`      agg('amount', 'sum', windows=['1x'])`, /window '1x' must be 'lifetime' or a duration/],
     [`      agg('amount', 'sum', windows=['1h', '60m'])`, /window '60m' is listed twice/],
     [`      agg('amount', 'sum', windows=['1h']),\n      agg('amount', 'sum', windows=['1h'])`, /two aggregations make the feature 'amount_sum_1h'; give one of them another name=/],
-    [`      agg('merchant', 'approx_count_distinct', windows=['1h'])`, /approx_count_distinct is not supported yet; use count_distinct/],
     [`      agg('amount', 'sum')`, /needs windows=/],
     [`      agg('amount', 'sum', windows=['1.5s'])`, /the feature name 'amount_sum_1\.5s' is not a column name.*give name=/],
   ];

@@ -9,7 +9,7 @@
  * window. Scalar functions merge states (aggregate-state.ts); count_distinct takes the distinct
  * values of whole tiles and edge rows; first_n/last_n rank the end rows of whole tiles and edge rows.
  */
-import { isLifetime, TILE_COLUMN, type AggFeature } from '../plans/aggregate.js';
+import { countsDistinct, isLifetime, TILE_COLUMN, type AggFeature } from '../plans/aggregate.js';
 import { ROW_COLUMN, TS_COLUMN, type PitFeature, type PitView, type PointInTimePlan } from '../plans/point-in-time.js';
 import { columnStates, isScalar, mergedValue, mergeWindows, rowState, stateColumns } from './aggregate-state.js';
 import type { Dialect } from './dialect.js';
@@ -119,7 +119,7 @@ function renderView(v: PitView, i: number, d: Dialect, events: string): { ctes: 
       outputs.push([name, scalar.map((f) => f.name)]);
     }
     for (const x of w === undefined ? agg.tables.distinct : []) {
-      const fs = features.filter((f) => f.function === 'count_distinct' && f.column === x.column);
+      const fs = features.filter((f) => countsDistinct(f.function) && f.column === x.column);
       if (fs.length === 0) continue;
       const c = `r.${id(x.column)}`;
       const alias = `${name}_d_${x.column}`;
@@ -198,7 +198,7 @@ function renderBounded(v: PitView, ev: string, widths: (number | undefined)[], d
     outputs.push([name, scalar.map((f) => f.name)]);
   }
   for (const x of agg.tables.distinct) {
-    const fs = spec.features.filter((f) => selected(f) && f.function === 'count_distinct' && f.column === x.column);
+    const fs = spec.features.filter((f) => selected(f) && countsDistinct(f.function) && f.column === x.column);
     if (fs.length === 0) continue;
     const c = `r.${id(x.column)}`;
     const alias = `${ev}_d_${x.column}`;

@@ -11,7 +11,7 @@
  * C with the raw rows in the window at r (online/aggregate/).
  */
 import type { Timestamp } from '../values.js';
-import type { AggFunction } from './aggregate.js';
+import { countsDistinct, type AggFunction } from './aggregate.js';
 import type { RelationName } from './relation.js';
 
 /** A feature as the online state needs it (a subset of AggFeature, stored in the view's layout). */
@@ -73,7 +73,7 @@ export function stateShape(features: readonly OnlineAggFeature[]): StateShape {
         const parts = new Set(mine.filter((f) => f.column === c).flatMap((f) => PARTS[f.function] ?? ['n']));
         return PART_ORDER.filter((p) => parts.has(p));
       }),
-      distinct: inputs.flatMap((c, i) => (mine.some((f) => f.column === c && f.function === 'count_distinct') ? [i] : [])),
+      distinct: inputs.flatMap((c, i) => (mine.some((f) => f.column === c && countsDistinct(f.function)) ? [i] : [])),
       first: inputs.map((_c, i) => most(i, ['first', 'first_n'])),
       last: inputs.map((_c, i) => most(i, ['last', 'last_n'])),
     };

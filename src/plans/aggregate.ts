@@ -27,6 +27,14 @@ export type AggFunction = (typeof AGG_FUNCTIONS)[number];
 /** Functions whose merge is a scalar partial state per tile (count, sum, (n, mean, M2), min, max, first, last). */
 export type ScalarAggFunction = Exclude<AggFunction, 'first_n' | 'last_n' | 'count_distinct' | 'approx_count_distinct'>;
 
+/**
+ * count_distinct, and approx_count_distinct, which fsql computes exactly with the same distinct
+ * values per tile (its error bound is 0; a sketch would trade that exactness for space).
+ */
+export function countsDistinct(fn: AggFunction): boolean {
+  return fn === 'count_distinct' || fn === 'approx_count_distinct';
+}
+
 export interface AggFeature {
   /** the feature's name: `<column>_<function>_<window>`, `count_<window>` for `*`, or `name=` */
   name: string;
@@ -113,7 +121,7 @@ export function tileTables(spec: AggregateSpec, events: RelationName): TileTable
   return {
     events,
     tiles: named('tiles'),
-    distinct: columnsOf(['count_distinct']).map((column) => ({ column, table: named(`distinct__${column}`) })),
+    distinct: columnsOf(['count_distinct', 'approx_count_distinct']).map((column) => ({ column, table: named(`distinct__${column}`) })),
     ends: columnsOf(['first_n', 'last_n']).map((column) => ({ column, table: named(`ends__${column}`), first: most(column, 'first_n'), last: most(column, 'last_n') })),
   };
 }

@@ -84,7 +84,6 @@ function readOne(raw: RawAggregation & { unknownKeys?: string[] }, fail: (detail
   for (const fn of fns as string[]) {
     if (!(AGG_FUNCTIONS as readonly string[]).includes(fn)) throw fail(`unknown aggregation function '${fn}'. Functions: ${AGG_FUNCTIONS.join(', ')}.`);
     const f = fn as AggFunction;
-    if (f === 'approx_count_distinct') throw fail("approx_count_distinct is not supported yet; use count_distinct (exact) for now.");
     if (column === '*' && f !== 'count') throw fail(`'*' counts rows: only count takes it, not ${f}. Name a column.`);
     const takesN = f === 'first_n' || f === 'last_n';
     if (takesN && (typeof raw.n !== 'number' || !Number.isInteger(raw.n) || raw.n < 1 || raw.n > MAX_N)) throw fail(`${f} needs n=<whole number from 1 to ${MAX_N}>, not ${JSON.stringify(raw.n)}.`);

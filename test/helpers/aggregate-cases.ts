@@ -43,6 +43,7 @@ function features(): AggFeature[] {
   for (const fn of ['sum', 'min', 'max', 'first', 'last', 'count'] as const) add('qty', fn);
   add('merchant', 'count_distinct');
   add('qty', 'count_distinct');
+  add('merchant', 'approx_count_distinct');
   return out;
 }
 

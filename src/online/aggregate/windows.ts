@@ -7,6 +7,7 @@
  * over the union of C's values and the rows'. Exact for r in [s, s + H] (plans/aggregate-online.ts).
  */
 import { Timestamp, type Value } from '../../values.js';
+import { countsDistinct } from '../../plans/aggregate.js';
 import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
 import { byTimeValue, type AggInput, type AggregateState, type InputType, type RawRow, type Ranked } from './state.js';
 
@@ -67,7 +68,7 @@ export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Re
       const v = row.values[i];
       if (v !== null) xs.push([row.ts, v]);
     }
-    out[f.name] = f.function === 'count_distinct' ? BigInt(c.distinctCount[i] + newValues(c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
+    out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
 }
