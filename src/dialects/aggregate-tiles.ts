@@ -89,12 +89,44 @@ export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): Aggregat
     return { statements, atomic: false };
   }
   const from = tileOf(plan.range.start, plan.spec.tileSeconds);
-  // The time bound repeats the tile's, so that a warehouse partitioned by time reads only those days.
-  const fromTime = d.timestampLiteral(new Timestamp(from * BigInt(tileMicros(plan))));
-  const where = `r.${d.quoteIdent(TILE_COLUMN)} >= ${from} and r.${d.quoteIdent(plan.timestamp)} >= ${fromTime}`;
-  const statements = [
-    ...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range),
-    ...tileSelects(plan, d, where).flatMap((t) => [`delete from ${d.relation(t.table)} where ${d.quoteIdent(TILE_COLUMN)} >= ${from}`, `insert into ${d.relation(t.table)}\n${t.select}`]),
-  ];
+  const statements = [...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range), ...retile(plan, d, from)];
   return { statements, atomic: true };
+}
+
+/** Events from tile `from` on; the time bound repeats the tile's, so that a warehouse partitioned by time reads only those days. */
+function fromTile(plan: AggregateRunPlan, d: Dialect, from: bigint): string {
+  const fromTime = d.timestampLiteral(new Timestamp(from * BigInt(tileMicros(plan))));
+  return `r.${d.quoteIdent(TILE_COLUMN)} >= ${from} and r.${d.quoteIdent(plan.timestamp)} >= ${fromTime}`;
+}
+
+/** Every per-tile table rebuilt from tile `from` on. */
+function retile(plan: AggregateRunPlan, d: Dialect, from: bigint): string[] {
+  return tileSelects(plan, d, fromTile(plan, d, from)).flatMap((t) => [`delete from ${d.relation(t.table)} where ${d.quoteIdent(TILE_COLUMN)} >= ${from}`, `insert into ${d.relation(t.table)}\n${t.select}`]);
+}
+
+/**
+ * Raw events pushed offline into an aggregate view (`<view>__pushed`, SPEC section 12) that its
+ * events table lacks: each distinct (keys, time, inputs) once, and none the table already holds
+ * (from its source, or merged by an earlier run), NULLs matching NULLs.
+ */
+function newPushedEvents(plan: AggregateRunPlan, d: Dialect, pushed: RelationName, inputs: string[]): string {
+  const q = (c: string) => d.quoteIdent(c);
+  const cols = [...plan.keys, plan.timestamp, ...inputs];
+  const same = [...plan.keys, plan.timestamp].map((c) => `e.${q(c)} = p.${q(c)}`).concat(inputs.map((c) => `e.${q(c)} is not distinct from p.${q(c)}`));
+  return `select distinct ${cols.map((c) => `p.${q(c)}`).join(', ')}\nfrom ${d.relation(pushed)} as p\nwhere not exists (select 1 from ${d.relation(plan.tables.events)} as e where ${same.join(' and ')})`;
+}
+
+/** The earliest time among the pushed events the view lacks (`first`; NULL when none). */
+export function renderPushedEventsStart(plan: AggregateRunPlan, d: Dialect, pushed: RelationName, inputs: string[]): string {
+  return `select min(n.${d.quoteIdent(plan.timestamp)}) as ${d.quoteIdent('first')}\nfrom (\n${newPushedEvents(plan, d, pushed, inputs)}\n) as n`;
+}
+
+/** The pushed events the view lacks inserted with their tile, then every tile from the one holding `start` rebuilt. */
+export function renderMergePushedEvents(plan: AggregateRunPlan, d: Dialect, pushed: RelationName, inputs: string[], start: Timestamp): string[] {
+  const q = (c: string) => d.quoteIdent(c);
+  const cols = [...plan.keys, plan.timestamp, ...inputs].map(q);
+  const tile = d.floorDivide(d.epochMicros(`n.${q(plan.timestamp)}`), tileMicros(plan));
+  const insert = `insert into ${d.relation(plan.tables.events)} (${[...cols, q(TILE_COLUMN)].join(', ')})\nselect ${cols.map((c) => `n.${c}`).join(', ')}, ${tile}\nfrom (\n${newPushedEvents(plan, d, pushed, inputs)}\n) as n`;
+  const from = tileOf(start, plan.spec.tileSeconds);
+  return [insert, ...retile(plan, d, from)];
 }

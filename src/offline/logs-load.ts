@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { batchSource, LEDGER_TABLE, renderCreateLedger, renderCreateLogged, renderLedgerOffsets, renderLoadBatch, renderLogToParquet, renderMergePushed, type LedgerRow } from '../dialects/logged.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { Compilation } from '../compiler/compile.js';
+import { renderMergePushedEvents, renderPushedEventsStart } from '../dialects/aggregate-tiles.js';
+import { inputColumns } from '../plans/aggregate.js';
+import { aggregatePlan } from './run-aggregate.js';
 import type { RelationName } from '../plans/relation.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -99,17 +102,39 @@ function pushedLog(project: Project, d: Dialect, dir: string, view: ViewDef): Lo
  */
 export async function mergePushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
   const d = wh.dialect;
-  const folder = pushedLog(project, d, dir, view);
+  const columns = await loadPushed(project, wh, dir, view, log);
+  if (!columns) return; // nothing was ever pushed offline
+  const keys = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
+  await wh.execute(renderMergePushed(d, table, pushedLog(project, d, dir, view).table, keys, names), { label: view.name });
+}
+
+/** A view's push log loaded into `<view>__pushed` (exactly once, as logs load does); that table's columns, or undefined when nothing was ever pushed offline. */
+async function loadPushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, log: Logger): Promise<Column[] | undefined> {
+  const folder = pushedLog(project, wh.dialect, dir, view);
   const clock = () => Timestamp.fromMillis(Date.now());
   if (existsSync(folder.dir)) {
     await createLedger(wh, project, clock);
     await loadSegments(project, wh, folder, log, { clock });
   }
-  const columns = await wh.describe(folder.table);
-  if (!columns) return; // nothing was ever pushed offline
-  const keys = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
-  const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
-  await wh.execute(renderMergePushed(d, table, folder.table, keys, names), { label: view.name });
+  return wh.describe(folder.table);
+}
+
+/**
+ * An aggregate view's pushed raw events (SPEC section 12): those its events table lacks go in,
+ * and its tiles are rebuilt from the earliest of them, in one transaction, so training counts
+ * them as the server did. A run that rebuilt the events from the source puts them back.
+ */
+async function mergePushedEvents(project: Project, wh: Warehouse, dir: string, c: Compilation, view: ViewDef, log: Logger): Promise<void> {
+  if (!(await loadPushed(project, wh, dir, view, log))) return;
+  const d = wh.dialect;
+  const plan = aggregatePlan(c, view, undefined);
+  const pushed = pushedLog(project, d, dir, view).table;
+  const inputs = inputColumns(plan.spec);
+  const [row] = await wh.query(renderPushedEventsStart(plan, d, pushed, inputs), { label: view.name });
+  const first = Object.values(row ?? {})[0];
+  if (!(first instanceof Timestamp)) return;
+  await wh.execute(renderMergePushedEvents(plan, d, pushed, inputs, first), { atomic: true, label: view.name });
 }
 
 /** The batch being gathered: entry lines of one segment header, copied to `file`, and how far each segment got. */
@@ -262,10 +287,10 @@ function copyLines(fd: number, start: number, size: number, out: number, max: nu
 export function mergePushedAfterBuild(project: Project, wh: Warehouse, log: Logger, dir: string): (name: string, c: Compilation) => Promise<string | undefined> {
   return async (name, c) => {
     const view = project.views.get(name)!;
-    // pushing raw events into an aggregate view is its own path (online aggregate state)
-    if (!view.push || view.config.aggregate) return undefined;
+    if (!view.push) return undefined;
     try {
-      await mergePushed(project, wh, dir, view, c.manifest.views[name].table, log);
+      if (view.config.aggregate) await mergePushedEvents(project, wh, dir, c, view, log);
+      else await mergePushed(project, wh, dir, view, c.manifest.views[name].table, log);
       return undefined;
     } catch (e) {
       return `merging its pushed rows (${join(dir, PUSHED_FOLDER, name)}) failed: ${(e as Error).message}`;

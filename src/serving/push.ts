@@ -5,13 +5,13 @@
  * of sync holds: an older row never replaces a newer one, whichever of a push and a sync comes
  * last. `"to": "offline"` or `"online_and_offline"` also appends them to the push log
  * (push-log.ts), on disk before the answer and before the online write; `fsql run` merges them
- * into the view's history. Dispatch is per view: stored views here; aggregate views (raw events)
- * are another path.
+ * into the view's history. An aggregate view takes raw events instead: merged into each entity's
+ * window state online (online/aggregate/push.ts), and offline into its events by `fsql run`.
  */
 import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { pushEvents, type PushedEvent } from '../online/aggregate/push.js';
 import type { AggInput } from '../online/aggregate/state.js';
-import type { OnlineRow } from '../online/store.js';
+import type { OnlineRow, ViewLayout } from '../online/store.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
 import { forbidden } from './auth.js';
 import {
@@ -41,7 +41,6 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const view = s.catalog.views.get(name);
   if (!view) throw notFound(`feature view ${quote(name)} is not in the online store; views: ${[...s.catalog.views.keys()].join(', ') || '(none)'} (run fsql sync first).`);
   const layout = view.layout;
-  if (layout.aggregate && offline) throw badRequest(`feature view '${name}' is an aggregate view: its pushed events go online ("to": "online"); for training, land them in the view's source, which fsql run reads.`);
   const df = expectObject(field(body, 'df') ?? null, "'df'");
   // an aggregate view takes raw events (its SELECT's input columns), merged into each entity's windows
   const columns = layout.aggregate ? layout.aggregate.inputs.map((x) => ({ name: x.name, type: { type: x.type } as DataType })) : layout.features;
@@ -86,14 +85,13 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
     const created = createdCol && createdCol[r] !== null ? timestampOf(createdCol[r], `row ${r}: '${view.createdColumn}'`) : undefined;
     const values = columns.map((f, i) => featureValue(valueCols[i][r], f.type, `row ${r}: '${f.name}'`));
     if (layout.aggregate) events.push({ key, ts, values: values.map((v) => (v instanceof Timestamp ? v.micros : (v as AggInput | null))) });
-    else {
-      const byName = Object.fromEntries(columns.map((f, i) => [f.name, values[i]]));
-      out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
-    }
+    const byName = Object.fromEntries(columns.map((f, i) => [f.name, values[i]]));
+    out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
   }
   if (offline) {
     try {
-      await s.pushLog!.append(layout, view.createdColumn, out);
+      // an aggregate view's offline rows are its raw events: its input columns stand for the features
+      await s.pushLog!.append(layout.aggregate ? eventsLayout(layout, columns) : layout, view.createdColumn, out);
     } catch (e) {
       throw new RequestError(503, GRPC.UNAVAILABLE, `the push log could not be written (nothing was pushed): ${(e as Error).message}`);
     }
@@ -107,7 +105,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
       counted('merged', result.merged);
       counted('duplicate', result.duplicate);
       counted('outside_horizon', result.outside);
-      return { body: JSON.stringify({ feature_view: name, rows, ...result }) };
+      return { body: JSON.stringify({ feature_view: name, rows, ...result, ...(offline ? { offline: rows } : {}) }) };
     }
     const result = await s.store.write(layout, out);
     counted('written', result.written);
@@ -117,6 +115,14 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
     s.metrics.inc('fsql_online_store_errors_total', { endpoint: ctx.endpoint });
     throw e instanceof FsqlError ? e : new OnlineStoreError(`the online store did not take the rows: ${(e as Error)?.message ?? String(e)}`);
   }
+}
+
+const eventsLayouts = new WeakMap<ViewLayout, ViewLayout>();
+/** An aggregate view's layout with its input columns as the features (one object per layout: the push log keys its header on it). */
+function eventsLayout(layout: ViewLayout, inputs: ViewLayout['features']): ViewLayout {
+  let l = eventsLayouts.get(layout);
+  if (!l) eventsLayouts.set(layout, (l = { view: layout.view, joinKeys: layout.joinKeys, features: inputs }));
+  return l;
 }
 
 function timestampOf(raw: unknown, what: string): Timestamp {

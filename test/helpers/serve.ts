@@ -107,10 +107,12 @@ export const EXAMPLE_LAYOUTS: ViewLayout[] = [
 /**
  * A copy of the example project whose transactions end yesterday (the repository's data is from
  * 2024, long past every TTL, so nothing would be served), with a `redis` target beside `dev`
- * (SQLite) when a Redis URL is given. Call fsql run / sync on it.
+ * (SQLite) when a Redis URL is given. Call fsql run / sync on it. By default its windows are the
+ * hand-written ones (test/fixtures/hand-written-windows: table rows the serving tests write and
+ * read by hand); `handWrittenWindows: false` keeps the example's aggregate views.
  */
-export function recentExample(redisUrl?: string): string {
-  const dir = copyExample({ handWrittenWindows: true });
+export function recentExample(redisUrl?: string, opts: { handWrittenWindows?: boolean } = { handWrittenWindows: true }): string {
+  const dir = copyExample(opts);
   const start = new Date(Date.now() - 21 * 86400_000).toISOString().slice(0, 10);
   writeExampleData(join(dir, 'data'), { ...EXAMPLE_DATA, start, days: 20 });
   const output = (name: string, store: string) => `    ${name}:\n      type: duckdb\n      path: target/dev.duckdb\n      schema: main\n      threads: 2\n      online_store: ${store}\n`;
