@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { renderAggregateRun } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';

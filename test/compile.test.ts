@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compileProject } from '../src/compiler/compile.js';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { loadProject } from '../src/project/load.js';
 import { copyExample, fsql, REPO_ROOT } from './helpers/project.js';
 

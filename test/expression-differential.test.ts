@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { ZetaSqlClient } from '../src/compiler/zetasql/client.js';
 import type { Dialect } from '../src/dialects/dialect.js';
 import { layeredSelect, renderExpressions } from '../src/dialects/expression-sql.js';

@@ -1,8 +1,7 @@
 /** node-sql-parser over many views on worker threads gives what it gives on one thread, in the views' order. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseForeignAll } from '../src/compiler/foreign-parse.js';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign, parseForeignAll } from '../src/compiler/foreign-parse.js';
 
 test('parsing 400 views in shares on worker threads returns each view its own result, errors included', async () => {
   const sqls = Array.from({ length: 400 }, (_, i) =>

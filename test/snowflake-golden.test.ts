@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { SnowflakeDialect } from '../src/dialects/snowflake.js';
 import { loadProject } from '../src/project/load.js';
 import { CONTEXT_QUERY, createSchemaSql, describeSql, explainSql, loadFileSql, SESSION_SETUP } from '../src/warehouse/snowflake-sql.js';

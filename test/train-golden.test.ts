@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileProject } from '../src/compiler/compile.js';
-import { parseForeign } from '../src/compiler/sql-check.js';
+import { parseForeign } from '../src/compiler/foreign-parse.js';
 import type { PitStrategy } from '../src/dialects/dialect.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
 import { planPointInTime } from '../src/plans/point-in-time.js';
