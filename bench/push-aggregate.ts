@@ -49,6 +49,11 @@ function makeProject(redisUrl: string): string {
 entities:
   - name: user
     join_keys: [user_id]
+feature_views:
+  - name: user_agg
+    push: true
+  - name: user_plain
+    push: true
 `,
   );
   writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView('1h'));
