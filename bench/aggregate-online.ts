@@ -14,13 +14,13 @@
  *    at 10 connections, aggregate vs plain (targets: p99 < 2 ms; throughput >= 0.5x the plain view's).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort, startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
+import { benchProject } from './bench-project.js';
 import { userAggView } from './user-agg-view.js';
 import { runFsql, THREADS, withDuckDb } from './measure.js';
 
@@ -42,38 +42,18 @@ const FEATURES: [string, string][] = [
 ];
 
 function makeProject(redisUrl: string): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-agg-online-')), 'bench');
-  mkdirSync(join(dir, 'models'), { recursive: true });
-  writeFileSync(join(dir, 'profiles.yml'), `bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: ${THREADS}\n      online_store: {type: redis, url: '${redisUrl}'}\n`);
-  writeFileSync(join(dir, 'fsql_project.yml'), 'name: bench\nprofile: bench\n');
-  writeFileSync(
-    join(dir, 'models', 'schema.yml'),
-    `sources:
-  - name: raw
-    tables:
-      - name: transactions
-        timestamp: ts
-entities:
-  - name: user
-    join_keys: [user_id]
-feature_services:
-  - name: agg
-    features: [user_agg]
-  - name: plain
-    features: [user_plain]
-`,
-  );
-  writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView('1h'));
-  // the same feature names and types, one row per user (values over all its rows: the shape is what counts)
-  writeFileSync(
-    join(dir, 'models', 'user_plain.sql'),
-    `{{ config(entities=['user'], timestamp='ts') }}
+  return benchProject(
+    {
+      'models/user_agg.sql': userAggView('1h'),
+      // the same feature names and types, one row per user (values over all its rows: the shape is what counts)
+      'models/user_plain.sql': `{{ config(entities=['user'], timestamp='ts') }}
 select user_id, max(ts) as ts, ${FEATURES.map(([name, expr]) => `${expr} as ${name}`).join(', ')}
 from {{ source('raw', 'transactions') }}
 group by user_id
 `,
+    },
+    { onlineStore: `{type: redis, url: '${redisUrl}'}`, yml: 'feature_services:\n  - name: agg\n    features: [user_agg]\n  - name: plain\n    features: [user_plain]\n' },
   );
-  return dir;
 }
 
 async function generate(db: string): Promise<void> {

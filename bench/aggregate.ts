@@ -13,9 +13,9 @@
  * All three outputs are checked equal (doubles to 1e-9 relative).
  * Run: npm run build && node dist/bench/aggregate.js [rows] [users] [events] [days] [tile]
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchProject } from './bench-project.js';
 import { userAggView } from './user-agg-view.js';
 import { runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
 
@@ -42,27 +42,7 @@ const COLUMNS: { name: string; fn: 'count' | (typeof FUNCTIONS)[number] | 'count
 ];
 
 function makeProject(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-agg-')), 'bench');
-  mkdirSync(join(dir, 'models'), { recursive: true });
-  writeFileSync(join(dir, 'profiles.yml'), `bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: ${THREADS}\n`);
-  writeFileSync(join(dir, 'fsql_project.yml'), 'name: bench\nprofile: bench\n');
-  writeFileSync(
-    join(dir, 'models', 'schema.yml'),
-    `sources:
-  - name: raw
-    tables:
-      - name: transactions
-        timestamp: ts
-entities:
-  - name: user
-    join_keys: [user_id]
-feature_services:
-  - name: bench
-    features: [user_agg]
-`,
-  );
-  writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView(TILE));
-  return dir;
+  return benchProject({ 'models/user_agg.sql': userAggView(TILE) }, { yml: 'feature_services:\n  - name: bench\n    features: [user_agg]\n' });
 }
 
 /** All transactions in `all_transactions`; `transactions` holds all but the last day's. */

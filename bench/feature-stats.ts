@@ -19,7 +19,7 @@ import { runViews, type ViewResult } from '../src/offline/run.js';
 import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
-import { makeProject } from '../test/helpers/project.js';
+import { benchProject } from './bench-project.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -46,15 +46,6 @@ select
 from {{ source('raw', 'transactions') }}
 {% if is_incremental() %} where ts >= {{ incremental_start('7d') }} {% endif %}
 `;
-const YML = `sources:
-  - name: raw
-    tables:
-      - name: transactions
-        timestamp: ts
-entities:
-  - name: user
-    join_keys: [user_id]
-`;
 
 function report(what: string, r: ViewResult): void {
   if (r.status !== 'success' || r.stats_time === undefined) throw new Error(`${what}: ${r.message}`);
@@ -62,7 +53,7 @@ function report(what: string, r: ViewResult): void {
   console.log(`${what.padEnd(34)} build ${build.toFixed(2)} s, statistics ${r.stats_time.toFixed(2)} s: stats / build = ${((100 * r.stats_time) / build).toFixed(1)}%`);
 }
 
-const dir = makeProject({ 'models/schema.yml': YML, 'models/activity.sql': VIEW }, 'bench');
+const dir = benchProject({ 'models/activity.sql': VIEW });
 try {
   const project = loadProject({ projectDir: dir });
   const wh = await openWarehouse(project);

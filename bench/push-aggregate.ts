@@ -13,13 +13,13 @@
  * and set; the plain push writes rows under the monotonic rule. Target: at least 50,000 events/s.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort, startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { runFsql, THREADS, withDuckDb } from './measure.js';
+import { benchProject } from './bench-project.js';
 import { userAggView } from './user-agg-view.js';
 
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
@@ -35,38 +35,18 @@ const BATCH = 1000;
 const PLAIN_FEATURES = ['count_1h', 'count_1d', 'count_7d', 'count_30d', 'amount_sum_30d', 'amount_avg_30d', 'amount_max_30d', 'merchant_id_count_distinct_30d'];
 
 function makeProject(redisUrl: string): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-push-')), 'bench');
-  mkdirSync(join(dir, 'models'), { recursive: true });
-  writeFileSync(join(dir, 'profiles.yml'), `bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/bench.duckdb\n      threads: ${THREADS}\n      online_store: {type: redis, url: '${redisUrl}'}\n`);
-  writeFileSync(join(dir, 'fsql_project.yml'), 'name: bench\nprofile: bench\n');
-  writeFileSync(
-    join(dir, 'models', 'schema.yml'),
-    `sources:
-  - name: raw
-    tables:
-      - name: transactions
-        timestamp: ts
-entities:
-  - name: user
-    join_keys: [user_id]
-feature_views:
-  - name: user_agg
-    push: true
-  - name: user_plain
-    push: true
-`,
-  );
-  writeFileSync(join(dir, 'models', 'user_agg.sql'), userAggView('1h'));
-  writeFileSync(
-    join(dir, 'models', 'user_plain.sql'),
-    `{{ config(entities=['user'], timestamp='ts') }}
+  return benchProject(
+    {
+      'models/user_agg.sql': userAggView('1h'),
+      'models/user_plain.sql': `{{ config(entities=['user'], timestamp='ts') }}
 select user_id, max(ts) as ts, count(*) as count_1h, count(*) as count_1d, count(*) as count_7d, count(*) as count_30d,
   sum(amount) as amount_sum_30d, avg(amount) as amount_avg_30d, max(amount) as amount_max_30d, count(distinct merchant_id) as merchant_id_count_distinct_30d
 from {{ source('raw', 'transactions') }}
 group by user_id
 `,
+    },
+    { onlineStore: `{type: redis, url: '${redisUrl}'}`, yml: 'feature_views:\n  - name: user_agg\n    push: true\n  - name: user_plain\n    push: true\n' },
   );
-  return dir;
 }
 
 /** `count` batches of 1,000 rows of random users, each at a time after `after` (ms). */

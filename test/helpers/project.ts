@@ -31,7 +31,6 @@ export function makeProject(files: Record<string, string>, name = 'proj'): strin
   return dir;
 }
 
-/** A copy of the repository's example project (models, macros, data, profiles). */
 /**
  * A copy of the example project in a temporary folder; with `handWrittenWindows`, its two aggregate
  * views replaced by the SQL window functions they were before (test/fixtures/hand-written-windows).
