@@ -193,8 +193,14 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
       await syncAt(store, now);
       const fresh = await server.post('/get-online-features', { feature_service: 'svc', entities: { user_id: ['u1', 'u3'] } });
       const at0 = fresh.json.metadata.feature_names.indexOf('count_1d');
-      assert.deepEqual(fresh.json.results[at0].statuses, ['PRESENT', 'NOT_FOUND']);
-      assert.equal(fresh.json.results[at0].values[0], aggregateReference(ROWS, [{ keys: ['u1'], ts: now.micros }], fs)[0][1]);
+      // u3 has no events, so no state: its windows are empty from the sync on, as train computes them
+      assert.deepEqual(fresh.json.results[at0].statuses, ['PRESENT', 'PRESENT']);
+      const want = aggregateReference(ROWS, ['u1', 'u3'].map((u) => ({ keys: [u], ts: now.micros })), fs);
+      assert.deepEqual(fresh.json.results[at0].values.map(Number), [want[0][1], want[1][1]].map(Number));
+      const empty = await server.post('/api/v1/feature-service/get-features', { params: { feature_service_name: 'svc', join_key_map: { user_id: 'u3' }, metadata_options: { include_names: true, include_serving_status: true } } });
+      const names: string[] = empty.json.metadata.features.map((f: { name: string }) => f.name);
+      fs.forEach((f, j) => assert.ok(agrees(empty.json.result.features[names.indexOf(`stats.${f.name}`)], want[1][j]), `u3 ${f.name}: ${JSON.stringify(empty.json.result.features[names.indexOf(`stats.${f.name}`)])}`));
+      assert.deepEqual(new Set(empty.json.metadata.features.map((f: { status: string }) => f.status)), new Set(['PRESENT']));
           } finally {
       await server.close();
       await store.close();

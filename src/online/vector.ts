@@ -179,10 +179,23 @@ export interface RequestTime {
   oldest: (bigint | undefined)[];
   /** per plan view, its layout when it is an aggregate view (its TTL is its sync_horizon) */
   aggregates: (ViewLayout | undefined)[];
+  /** per plan view, an aggregate view's last sync time where it was read (syncTimesNeeded): an entity without a state is served empty windows then */
+  synced: (Timestamp | undefined)[];
 }
 
-export function requestTime(plan: ServicePlan, now: Timestamp): RequestTime {
-  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)), aggregates: plan.views.map((v) => (v.layout.aggregate ? v.layout : undefined)) };
+/** `synced`: per plan view, the aggregate views' last sync times (the store's watermarks), where read. */
+export function requestTime(plan: ServicePlan, now: Timestamp, synced: (Timestamp | undefined)[] = []): RequestTime {
+  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)), aggregates: plan.views.map((v) => (v.layout.aggregate ? v.layout : undefined)), synced };
+}
+
+/** Whether serving these rows needs the aggregate views' sync times: an entity has no state in one. */
+export function syncTimesNeeded(plan: ServicePlan, rows: readonly StoredRows[]): boolean {
+  return plan.views.some((v, j) => v.layout.aggregate !== undefined && rows.some((r) => r[j] === undefined));
+}
+
+/** The aggregate views' last sync times, per plan view (one store read each). */
+export async function readSyncTimes(store: OnlineStore, plan: ServicePlan): Promise<(Timestamp | undefined)[]> {
+  return Promise.all(plan.views.map((v) => (v.layout.aggregate ? store.getWatermark(v.layout.view) : undefined)));
 }
 
 /**
@@ -198,10 +211,12 @@ export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
   const served = new Array<ServedRow>(n);
   for (let j = 0; j < n; j++) {
     const row = rows[j];
-    const reason = rowState(row, at.now, at.oldest[j]);
-    // an aggregate view's row is its entity's window state: served as its features at this time
+    // an aggregate view's row is its entity's window state, served as its features at this time;
+    // an entity without one had no events before the sync: its windows are empty from the sync on
     const layout = at.aggregates[j];
-    served[j] = { row: layout && reason === undefined ? aggregateRowAt(layout, row!, at.now) : row, reason };
+    const synced = layout && !row ? at.synced[j] : undefined;
+    const reason = rowState(synced ? { ts: synced } : row, at.now, at.oldest[j]);
+    served[j] = { row: layout && reason === undefined ? aggregateRowAt(layout, row, at.now, synced) : row, reason };
   }
   return served;
 }
@@ -246,8 +261,9 @@ export interface ReadOptions {
 export async function readVectors(store: OnlineStore, plan: ServicePlan, joinKeyMaps: Record<string, unknown>[], opts: ReadOptions = {}): Promise<FeatureValue[][]> {
   const keys = joinKeyMaps.map((m, i) => parseJoinKeyMap(plan.joinKeys, m, joinKeyMaps.length > 1 ? `entity ${i}` : 'join keys', plan.service));
   const requests = joinKeyMaps.map((_m, i) => parseRequestContext(plan.requestFields, opts.requests?.[i] ?? {}, joinKeyMaps.length > 1 ? `entity ${i}` : 'request', plan.service));
-  const at = requestTime(plan, opts.now ?? Timestamp.fromMillis(Date.now()));
-  return (await fetchRows(store, plan, keys)).map((rows, i) => typedVector(plan, servedRows(rows, at), requests[i]));
+  const rows = await fetchRows(store, plan, keys);
+  const at = requestTime(plan, opts.now ?? Timestamp.fromMillis(Date.now()), syncTimesNeeded(plan, rows) ? await readSyncTimes(store, plan) : []);
+  return rows.map((r, i) => typedVector(plan, servedRows(r, at), requests[i]));
 }
 
 export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyMap: Record<string, unknown>, opts: ReadOptions = {}): Promise<FeatureValue[]> {
@@ -255,7 +271,7 @@ export async function readVector(store: OnlineStore, plan: ServicePlan, joinKeyM
 }
 
 /** undefined when the row is served; else why not (SPEC section 4 with t = now: ts <= now and, with a TTL, ts >= now - ttl). */
-function rowState(row: StoredRow | undefined, now: bigint, oldestValid: bigint | undefined): MissingReason | undefined {
+function rowState(row: Pick<StoredRow, 'ts'> | undefined, now: bigint, oldestValid: bigint | undefined): MissingReason | undefined {
   if (!row) return 'not_found';
   if (row.ts.micros > now) return 'future';
   if (oldestValid !== undefined && row.ts.micros < oldestValid) return 'expired';

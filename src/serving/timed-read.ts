@@ -4,7 +4,7 @@
  * latency histogram, then servedRows at the request's time for every entity, hit or miss.
  */
 import type { OnlineStore } from '../online/store.js';
-import { fetchRows, requestTime, servedRows, type ServedRow, type ServicePlan, type StoredRows } from '../online/vector.js';
+import { fetchRows, readSyncTimes, requestTime, servedRows, syncTimesNeeded, type ServedRow, type ServicePlan, type StoredRows } from '../online/vector.js';
 import type { Timestamp, Value } from '../values.js';
 import { seriesKey } from '../prometheus-text.js';
 import type { Metrics } from './metrics.js';
@@ -14,6 +14,8 @@ export class TimedReader {
   private readonly series = new Map<string, string>();
   /** per service, the fsql_served_views_total series of each view's outcomes (OUTCOMES order) */
   private readonly servedSeries = new Map<string, string[]>();
+  /** per service, its aggregate views' sync times and when they were read */
+  private readonly synced = new Map<string, { times: (Timestamp | undefined)[]; readAt: number }>();
 
   constructor(
     private readonly store: OnlineStore,
@@ -60,10 +62,28 @@ export class TimedReader {
         for (let e = 0; e < read.length; e++) stored[e] = read[e];
       }
     }
-    const at = requestTime(plan, now);
+    const at = requestTime(plan, now, syncTimesNeeded(plan, stored) ? await this.syncTimes(plan, now) : []);
     const rows = stored.map((r) => servedRows(r, at));
     this.countServed(plan, rows);
     return { rows, seconds };
+  }
+
+  /**
+   * The aggregate views' last sync times (needed for an entity without a state), read from the
+   * store at most once per SYNC_TIMES_MS of the server's clock per service: a sync moves them a
+   * few times a day, and a request that finds no state must not cost a second round trip each.
+   */
+  private async syncTimes(plan: ServicePlan, now: Timestamp): Promise<(Timestamp | undefined)[]> {
+    const hit = this.synced.get(plan.service);
+    if (hit && now.millis - hit.readAt < SYNC_TIMES_MS && now.millis >= hit.readAt) return hit.times;
+    try {
+      const times = await readSyncTimes(this.store, plan);
+      this.synced.set(plan.service, { times, readAt: now.millis });
+      return times;
+    } catch (e) {
+      this.metrics.inc('fsql_online_store_errors_total', { endpoint: 'sync times' });
+      throw e;
+    }
   }
 
   /** Completeness: per service and view, values served PRESENT, and MISSING_DATA by reason (no row, expired, dated after now). */
@@ -92,6 +112,9 @@ export class TimedReader {
 
 /** What a view gave an entity at request time: its row, or why not (vector.ts MissingReason). */
 const OUTCOMES = ['present', 'not_found', 'expired', 'future'] as const;
+
+/** How long the server trusts the aggregate views' sync times it read (server clock). */
+const SYNC_TIMES_MS = 1000;
 
 const CACHE_HITS = seriesKey('fsql_cache_requests_total', { result: 'hit' });
 const CACHE_MISSES = seriesKey('fsql_cache_requests_total', { result: 'miss' });

@@ -7,7 +7,7 @@ import { encodeFeatures } from '../codec.js';
 import type { StoredRow, ViewLayout } from '../store.js';
 import type { Timestamp, Value } from '../../values.js';
 import { stateShape } from '../../plans/aggregate-online.js';
-import { decodeState } from './state.js';
+import { decodeState, emptyState } from './state.js';
 import { valuesAt, windowReader, type WindowReader } from './windows.js';
 
 interface Compiled {
@@ -44,11 +44,19 @@ class ComputedRow implements StoredRow {
 
 /**
  * The features of `row` (an aggregate view's stored state, synced at row.ts = s) at request time
- * `now` (microseconds), which the caller has checked lies in [s, s + horizon].
+ * `now` (microseconds), which the caller has checked lies in [s, s + horizon]. No row: an entity
+ * with no events before the view's sync at `syncedAt` (sync stores a state only for entities with
+ * events), whose windows are empty, as `fsql train` computes them.
  */
-export function aggregateRowAt(layout: ViewLayout, row: StoredRow, now: bigint): StoredRow {
+export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, now: bigint, syncedAt?: Timestamp): StoredRow {
+  if (!row) return emptyRowAt(layout, syncedAt!, now);
   const { reader, features } = compile(layout);
   // the state follows the 8-character layout fingerprint
   const state = decodeState(reader.shape, reader.types, row.text, row.at + 8);
   return new ComputedRow(features, row.ts, valuesAt(reader, state, Number(now)));
+}
+
+function emptyRowAt(layout: ViewLayout, syncedAt: Timestamp, now: bigint): StoredRow {
+  const { reader, features } = compile(layout);
+  return new ComputedRow(features, syncedAt, valuesAt(reader, emptyState(reader.shape, Number(syncedAt.micros)), Number(now)));
 }
