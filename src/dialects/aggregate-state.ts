@@ -8,11 +8,11 @@
  * of large sums), min, max (never subtracted), and first/last as (time, value): `first` is the
  * least value among the earliest rows, `last` the greatest among the latest (one rule for ties).
  */
-import { inputColumns, type AggFeature, type AggregateSpec } from '../plans/aggregate.js';
+import { inputColumns, SCALAR_PARTS, STATE_PART_ORDER, type AggFeature, type AggregateSpec, type StatePart } from '../plans/aggregate.js';
 import type { Dialect } from './dialect.js';
 
 export const ROWS = 'fsql_rows';
-type Part = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max' | 'fts' | 'fv' | 'lts' | 'lv';
+type Part = StatePart;
 /** a state column: `fsql_<part>_<index of the input column>` */
 export const stateColumn = (part: Part, i: number) => `fsql_${part}_${i}`;
 /** the merged mean, first time and last time of a group (window columns of the merge's first stage) */
@@ -34,23 +34,9 @@ interface ColumnState {
   parts: Part[];
 }
 
-const SCALAR: Record<string, Part[]> = {
-  count: ['n'],
-  sum: ['n', 's'],
-  avg: ['n', 's'],
-  min: ['n', 'min'],
-  max: ['n', 'max'],
-  var_samp: ['n', 'mean', 'm2'],
-  var_pop: ['n', 'mean', 'm2'],
-  stddev_samp: ['n', 'mean', 'm2'],
-  stddev_pop: ['n', 'mean', 'm2'],
-  first: ['n', 'fts', 'fv'],
-  last: ['n', 'lts', 'lv'],
-};
-const ORDER: Part[] = ['n', 's', 'mean', 'm2', 'min', 'max', 'fts', 'fv', 'lts', 'lv'];
 
 export function isScalar(f: AggFeature): boolean {
-  return f.column === '*' || f.function in SCALAR;
+  return f.column === '*' || f.function in SCALAR_PARTS;
 }
 
 /** The state parts each input column needs, for the features given (all of the view's, for tiles). */
@@ -58,8 +44,8 @@ export function columnStates(spec: AggregateSpec, features = spec.features): Col
   const all = inputColumns(spec);
   return all
     .map((column, i) => {
-      const parts = new Set(features.filter((f) => f.column === column && f.function in SCALAR).flatMap((f) => SCALAR[f.function]));
-      return { column, i, parts: ORDER.filter((p) => parts.has(p)) };
+      const parts = new Set(features.flatMap((f) => (f.column === column ? (SCALAR_PARTS[f.function] ?? []) : [])));
+      return { column, i, parts: STATE_PART_ORDER.filter((p) => parts.has(p)) };
     })
     .filter((c) => c.parts.length > 0);
 }

@@ -11,7 +11,7 @@
  * C with the raw rows in the window at r (online/aggregate/).
  */
 import type { Timestamp } from '../values.js';
-import { countsDistinct, type AggFunction } from './aggregate.js';
+import { countsDistinct, SCALAR_PARTS, STATE_PART_ORDER, type AggFunction, type StatePart as AllParts } from './aggregate.js';
 import type { RelationName } from './relation.js';
 
 /** A feature as the online state needs it (a subset of AggFeature, stored in the view's layout). */
@@ -23,20 +23,9 @@ export interface OnlineAggFeature {
   n?: number;
 }
 
-/** The merged-state parts of one input column in one window: count of non-NULL values, sum, (mean, M2), min, max. */
-export type StatePart = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max';
-const PART_ORDER: StatePart[] = ['n', 's', 'mean', 'm2', 'min', 'max'];
-const PARTS: Partial<Record<AggFunction, StatePart[]>> = {
-  count: ['n'],
-  sum: ['n', 's'],
-  avg: ['n', 's'],
-  min: ['n', 'min'],
-  max: ['n', 'max'],
-  var_samp: ['n', 'mean', 'm2'],
-  var_pop: ['n', 'mean', 'm2'],
-  stddev_samp: ['n', 'mean', 'm2'],
-  stddev_pop: ['n', 'mean', 'm2'],
-};
+/** The merged-state parts of one input column in one window: count of non-NULL values, sum, (mean, M2), min, max (first and last are ranked lists of their own). */
+export type StatePart = Extract<AllParts, 'n' | 's' | 'mean' | 'm2' | 'min' | 'max'>;
+const MERGED: ReadonlySet<AllParts> = new Set<AllParts>(['n', 's', 'mean', 'm2', 'min', 'max']);
 
 export interface WindowShape {
   /** the width in seconds; undefined for lifetime */
@@ -70,8 +59,8 @@ export function stateShape(features: readonly OnlineAggFeature[]): StateShape {
       ...(seconds === undefined ? {} : { seconds }),
       rows: mine.some((f) => f.column === '*'),
       parts: inputs.map((c) => {
-        const parts = new Set(mine.filter((f) => f.column === c).flatMap((f) => PARTS[f.function] ?? ['n']));
-        return PART_ORDER.filter((p) => parts.has(p));
+        const parts = new Set(mine.filter((f) => f.column === c).flatMap((f): readonly AllParts[] => SCALAR_PARTS[f.function] ?? ['n']));
+        return STATE_PART_ORDER.filter((p): p is StatePart => parts.has(p) && MERGED.has(p));
       }),
       distinct: inputs.flatMap((c, i) => (mine.some((f) => f.column === c && countsDistinct(f.function)) ? [i] : [])),
       first: inputs.map((_c, i) => most(i, ['first', 'first_n'])),

@@ -28,6 +28,27 @@ export type AggFunction = (typeof AGG_FUNCTIONS)[number];
 export type ScalarAggFunction = Exclude<AggFunction, 'first_n' | 'last_n' | 'count_distinct' | 'approx_count_distinct'>;
 
 /**
+ * The partial-state parts of an input column, in state order: count of non-NULL values, sum,
+ * (mean, M2) for the variances, min, max, and (time, value) of the first and last rows.
+ */
+export type StatePart = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max' | 'fts' | 'fv' | 'lts' | 'lv';
+export const STATE_PART_ORDER: readonly StatePart[] = ['n', 's', 'mean', 'm2', 'min', 'max', 'fts', 'fv', 'lts', 'lv'];
+/** The parts each scalar function merges (the one table of them: tiles offline, window states online). */
+export const SCALAR_PARTS: Partial<Record<AggFunction, readonly StatePart[]>> = {
+  count: ['n'],
+  sum: ['n', 's'],
+  avg: ['n', 's'],
+  min: ['n', 'min'],
+  max: ['n', 'max'],
+  var_samp: ['n', 'mean', 'm2'],
+  var_pop: ['n', 'mean', 'm2'],
+  stddev_samp: ['n', 'mean', 'm2'],
+  stddev_pop: ['n', 'mean', 'm2'],
+  first: ['n', 'fts', 'fv'],
+  last: ['n', 'lts', 'lv'],
+};
+
+/**
  * count_distinct, and approx_count_distinct, which fsql computes exactly with the same distinct
  * values per tile (its error bound is 0; a sketch would trade that exactness for space).
  */
