@@ -43,7 +43,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const layout = view.layout;
   const df = expectObject(field(body, 'df') ?? null, "'df'");
   // an aggregate view takes raw events (its SELECT's input columns), merged into each entity's windows
-  const columns = layout.aggregate ? layout.aggregate.inputs.map((x) => ({ name: x.name, type: { type: x.type } as DataType })) : layout.features;
+  const columns = layout.aggregate ? eventsLayout(layout).features : layout.features;
 
   const tsColumn = Object.hasOwn(df, view.timestampColumn) ? view.timestampColumn : 'event_timestamp';
   const known = new Set([...layout.joinKeys.map((k) => k.name), ...columns.map((f) => f.name), tsColumn, ...(view.createdColumn ? [view.createdColumn] : [])]);
@@ -91,7 +91,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   if (offline) {
     try {
       // an aggregate view's offline rows are its raw events: its input columns stand for the features
-      await s.pushLog!.append(layout.aggregate ? eventsLayout(layout, columns) : layout, view.createdColumn, out);
+      await s.pushLog!.append(layout.aggregate ? eventsLayout(layout) : layout, view.createdColumn, out);
     } catch (e) {
       throw new RequestError(503, GRPC.UNAVAILABLE, `the push log could not be written (nothing was pushed): ${(e as Error).message}`);
     }
@@ -118,10 +118,10 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
 }
 
 const eventsLayouts = new WeakMap<ViewLayout, ViewLayout>();
-/** An aggregate view's layout with its input columns as the features (one object per layout: the push log keys its header on it). */
-function eventsLayout(layout: ViewLayout, inputs: ViewLayout['features']): ViewLayout {
+/** An aggregate view's layout with its input columns as the features, built once per layout (the push log keys its header on it). */
+function eventsLayout(layout: ViewLayout): ViewLayout {
   let l = eventsLayouts.get(layout);
-  if (!l) eventsLayouts.set(layout, (l = { view: layout.view, joinKeys: layout.joinKeys, features: inputs }));
+  if (!l) eventsLayouts.set(layout, (l = { view: layout.view, joinKeys: layout.joinKeys, features: layout.aggregate!.inputs.map((x) => ({ name: x.name, type: { type: x.type } as DataType })) }));
   return l;
 }
 

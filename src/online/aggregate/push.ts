@@ -5,11 +5,11 @@
  * servers pushing to one entity at once both land: the one that loses the race reads again.
  */
 import { OnlineStoreError } from '../../errors.js';
-import { stateShape } from '../../plans/aggregate-online.js';
 import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
 import type { OnlineStore, StoredRow, ViewLayout } from '../store.js';
+import { compile } from './row.js';
 import { decodeState, emptyState, encodeState, mergeEvent, type AggInput, type AggregateState } from './state.js';
 
 export interface PushedEvent {
@@ -36,8 +36,8 @@ const FINGERPRINT = 8;
 export async function pushEvents(store: OnlineStore, layout: ViewLayout, events: readonly PushedEvent[]): Promise<AggregatePushResult> {
   const aggregate = layout.aggregate;
   if (!aggregate) throw new Error(`pushEvents: '${layout.view}' is not an aggregate view`);
-  const shape = stateShape(aggregate.features);
-  const types = aggregate.inputs.map((x) => x.type);
+  // the layout's shape and types as serving compiled them once (a new shape per push would miss decodeState's per-shape getters)
+  const { shape, types } = compile(layout).reader;
   const horizon = Math.round(aggregate.horizonSeconds * 1e6);
   const result: AggregatePushResult = { merged: 0, duplicate: 0, outside: 0 };
 

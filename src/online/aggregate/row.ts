@@ -18,8 +18,8 @@ interface Compiled {
 
 const compiled = new WeakMap<ViewLayout, Compiled>();
 
-/** The window reader of an aggregate layout and its features' layout, built once per layout. */
-function compile(layout: ViewLayout): Compiled {
+/** The window reader of an aggregate layout (its state's shape and input types) and its features' layout, built once per layout. */
+export function compile(layout: ViewLayout): Compiled {
   let c = compiled.get(layout);
   if (!c) {
     const a = layout.aggregate!;
