@@ -8,6 +8,7 @@ import type { FreshnessReport } from '../offline/freshness.js';
 import type { ViewResult } from '../offline/run.js';
 import { featureType } from '../plans/aggregate.js';
 import type { Project } from '../project/types.js';
+import { typeName } from '../values.js';
 
 /** A feature's newest statistics (SPEC section 11), numbers as JSON numbers. */
 export type FeatureStats = Record<string, number | string | null>;
@@ -91,8 +92,7 @@ export function buildCatalog(i: CatalogInputs): Catalog {
     for (const f of i.project.views.get(v.name)?.config.aggregate?.features ?? []) {
       const input = types.get(f.column.toLowerCase());
       if (input === undefined && f.column !== '*') continue;
-      const t = featureType(f, input as Parameters<typeof featureType>[1]);
-      types.set(f.name.toLowerCase(), t.type === 'array' ? `array<${t.elementType}>` : t.type);
+      types.set(f.name.toLowerCase(), typeName(featureType(f, input as Parameters<typeof featureType>[1])));
     }
     const f = fresh.get(v.name);
     return {

@@ -13,8 +13,7 @@ export function typeOfFeature(project: Project, view: string, columns: Column[],
   const f = project.views.get(view)?.config.aggregate?.features.find((x) => x.name === feature);
   if (!f) return findColumn(columns, feature)!.type;
   const input = f.column === '*' ? undefined : findColumn(columns, f.column)?.type.type;
-  const t = featureType(f, input === 'array' ? undefined : input);
-  return t.type === 'array' ? { type: 'array', elementType: { type: t.elementType! } } : { type: t.type };
+  return featureType(f, input === 'array' ? undefined : input);
 }
 
 /** Every feature of `view` with its type. */

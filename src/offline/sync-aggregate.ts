@@ -63,10 +63,7 @@ export function planAggregateSync(c: Compilation, view: ViewDef, columns: Column
   });
   const horizonSeconds = spec.syncHorizonSeconds ?? parseDuration(DEFAULT_SYNC_HORIZON)!;
   const features: OnlineAggFeature[] = spec.features.map((f) => ({ name: f.name, function: f.function, column: f.column, ...(f.windowSeconds !== undefined ? { windowSeconds: f.windowSeconds } : {}), ...(f.n !== undefined ? { n: f.n } : {}) }));
-  const typeOf = (f: OnlineAggFeature): DataType => {
-    const t = featureType(f as Parameters<typeof featureType>[0], inputs.find((x) => x.name === f.column)?.type);
-    return t.type === 'array' ? { type: 'array', elementType: { type: t.elementType! } } : { type: t.type };
-  };
+  const typeOf = (f: OnlineAggFeature): DataType => featureType(f, inputs.find((x) => x.name === f.column)?.type);
   const layout: ViewLayout = {
     view: view.name,
     joinKeys: view.joinKeys.map((k, i) => ({ name: k, type: keys[i].type })),

@@ -3,7 +3,7 @@
  * view's tiling. Warehouse-neutral: dialects/aggregate-*.ts render them; test/helpers holds the
  * brute-force statement of the rule they are held to.
  */
-import type { Timestamp } from '../values.js';
+import type { DataType, Timestamp } from '../values.js';
 import type { RelationName, TimeRange } from './relation.js';
 export const AGG_FUNCTIONS = [
   'count',
@@ -94,7 +94,7 @@ export function describeFeature(f: AggFeature): { name: string; function: string
 }
 
 /** The type of a feature's value, given its input column's type. */
-export function featureType(f: AggFeature, input: ScalarLike | undefined): { type: ScalarLike | 'array'; elementType?: ScalarLike } {
+export function featureType(f: Pick<AggFeature, 'function'>, input: ScalarLike | undefined): DataType {
   switch (f.function) {
     case 'count':
     case 'count_distinct':
@@ -115,7 +115,7 @@ export function featureType(f: AggFeature, input: ScalarLike | undefined): { typ
       return { type: input ?? 'string' };
     case 'first_n':
     case 'last_n':
-      return { type: 'array', elementType: input ?? 'string' };
+      return { type: 'array', elementType: { type: input ?? 'string' } };
   }
 }
 type ScalarLike = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
