@@ -61,10 +61,10 @@ test('a pushed event merges into the state once, and only inside [s, s + H)', ()
   const count = (at: number) => valuesAt(reader, state, at).count_30m;
   assert.equal(count(s + 10), 0n);
   const event = { ts: s + 5, values: shape.inputs.map((c) => (c === 'amount' ? 2.5 : null)) };
-  assert.equal(mergeEvent(state, H, event), true);
-  assert.equal(mergeEvent(state, H, { ...event, values: [...event.values] }), false, 'the same row twice counts once');
-  assert.equal(mergeEvent(state, H, { ...event, ts: s - 1 }), false, 'a row before the sync time is the offline path’s');
-  assert.equal(mergeEvent(state, H, { ...event, ts: s + H }), false, 'a row past the horizon reaches no request');
+  assert.equal(mergeEvent(state, H, event), 'merged');
+  assert.equal(mergeEvent(state, H, { ...event, values: [...event.values] }), 'duplicate', 'the same row twice counts once');
+  assert.equal(mergeEvent(state, H, { ...event, ts: s - 1 }), 'outside', 'a row before the sync time is the offline path’s');
+  assert.equal(mergeEvent(state, H, { ...event, ts: s + H }), 'outside', 'a row past the horizon reaches no request');
   assert.equal(count(s + 5), 0n, 'the event is not in a window ending at its own time');
   assert.equal(count(s + 6), 1n);
   assert.equal(valuesAt(reader, state, s + 6).amount_sum_30m, 2.5);

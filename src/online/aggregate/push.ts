@@ -65,12 +65,7 @@ export async function pushEvents(store: OnlineStore, layout: ViewLayout, events:
       if (!at) throw new OnlineStoreError(`aggregate view '${layout.view}' has not been synced: run fsql sync before pushing events to it.`);
       const state: AggregateState = stored ? decodeState(shape, types, stored.text, stored.at + FINGERPRINT, true) : emptyState(shape, Number(at.micros));
       const count: AggregatePushResult = { merged: 0, duplicate: 0, outside: 0 };
-      for (const e of pending[i].events) {
-        const ts = Number(e.ts.micros);
-        if (ts < state.at || ts >= state.at + horizon) count.outside++;
-        else if (mergeEvent(state, horizon, { ts, values: e.values })) count.merged++;
-        else count.duplicate++;
-      }
+      for (const e of pending[i].events) count[mergeEvent(state, horizon, { ts: Number(e.ts.micros), values: e.values })]++;
       if (count.merged === 0) {
         add(result, count);
         continue;

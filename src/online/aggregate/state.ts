@@ -206,21 +206,25 @@ export class StateBuilder {
   }
 }
 
+/** What mergeEvent did with an event: took it, found it already there, or left it (outside [s, s + H)). */
+export type MergeOutcome = 'merged' | 'duplicate' | 'outside';
+
 /**
- * Merges one raw event into the state (a push, SPEC section 12): true when it changed the state.
+ * Merges one raw event into the state (a push, SPEC section 12); only 'merged' changes it.
  * Events before the sync time are already counted by the sync that made the state (or will be by
  * the next: they come through the offline table), and events at or after s + H reach no request the
- * state serves, so both leave it unchanged. The same row (time and values) pushed twice counts once.
+ * state serves, so both are left outside. The same row (time and values) pushed twice counts once.
  */
-export function mergeEvent(state: AggregateState, horizonMicros: number, event: RawRow): boolean {
+
+export function mergeEvent(state: AggregateState, horizonMicros: number, event: RawRow): MergeOutcome {
   if (state.windows.some((w) => w.distinctSeen.some((seen, i) => seen && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
-  if (event.ts < state.at || event.ts >= state.at + horizonMicros) return false;
+  if (event.ts < state.at || event.ts >= state.at + horizonMicros) return 'outside';
   const same = (r: RawRow) => r.ts === event.ts && r.values.every((v, i) => v === event.values[i] || (Number.isNaN(v) && Number.isNaN(event.values[i])));
-  if (state.raw.some(same)) return false;
+  if (state.raw.some(same)) return 'duplicate';
   let at = state.raw.length;
   while (at > 0 && state.raw[at - 1].ts > event.ts) at--;
   state.raw.splice(at, 0, { ts: event.ts, values: [...event.values] });
-  return true;
+  return 'merged';
 }
 
 /*
