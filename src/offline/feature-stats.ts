@@ -2,6 +2,7 @@
  * Records the statistics of a view's features over the rows a run just built (SPEC section 11):
  * one pass over the run's range of the view's table, after the build (dialects/feature-stats.ts).
  */
+import { featuresOf } from '../compiler/compile.js';
 import { FsqlError } from '../errors.js';
 import { renderFeatureStats } from '../dialects/feature-stats.js';
 import { featureKind, STATS_TABLE, type FeatureStatsPlan } from '../plans/feature-stats.js';
@@ -22,14 +23,14 @@ export function statsTableOf(wh: Warehouse, project: Project): RelationName {
 
 /** The plan for `view`'s table as built (`columns`, described after the build): every column but keys and times is a feature. */
 export function featureStatsPlan(view: ViewDef, table: RelationName, columns: Column[], range: TimeRange | undefined, run: StatsRun, statsTable: RelationName): FeatureStatsPlan {
-  const notFeatures = new Set([...view.joinKeys, view.config.timestamp, view.config.createdTimestamp ?? ''].map((c) => c.toLowerCase()));
+  const features = new Set(featuresOf(view, columns.map((c) => c.name)));
   const timestamp = columns.find((c) => c.name.toLowerCase() === view.config.timestamp.toLowerCase())?.name ?? view.config.timestamp;
   return {
     view: view.name,
     table,
     timestamp,
     range,
-    features: columns.filter((c) => !notFeatures.has(c.name.toLowerCase())).map((c) => ({ name: c.name, kind: featureKind(c.type) })),
+    features: columns.filter((c) => features.has(c.name)).map((c) => ({ name: c.name, kind: featureKind(c.type) })),
     statsTable,
     runId: run.runId,
     recordedAt: run.recordedAt,
