@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { CompileError } from '../errors.js';
 import { dialectFor } from '../dialects/index.js';
-import type { Project, ViewConfig, ViewDef } from '../project/types.js';
+import { rowKey, type Project, type ViewConfig, type ViewDef } from '../project/types.js';
 import { Dag } from './dag.js';
 import type { Dialect } from '../dialects/dialect.js';
 import type { RelationName } from '../plans/relation.js';
@@ -56,7 +56,7 @@ export interface Compilation {
 
 export function featuresOf(view: Pick<ViewDef, 'joinKeys' | 'config'>, columns: string[]): string[] {
   if (view.config.aggregate) return view.config.aggregate.features.map((f) => f.name);
-  const reserved = new Set([...view.joinKeys, view.config.timestamp, view.config.createdTimestamp].filter(Boolean).map((c) => c!.toLowerCase()));
+  const reserved = new Set(rowKey(view).map((c) => c.toLowerCase()));
   return columns.filter((c) => !reserved.has(c.toLowerCase()));
 }
 
@@ -160,7 +160,7 @@ async function bindViews(duck: DuckDbParser, project: Project, views: Record<str
 
 function checkColumns(view: ViewDef, columns: string[]): void {
   const have = new Set(columns.map((c) => c.toLowerCase()));
-  const required = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const required = rowKey(view);
   const missing = required.filter((c) => !have.has(c.toLowerCase()));
   if (view.config.aggregate) {
     const inputs = inputColumns(view.config.aggregate).filter((c) => !have.has(c.toLowerCase()));

@@ -19,7 +19,7 @@ import { aggregatePlan } from './run-aggregate.js';
 import type { RelationName } from '../plans/relation.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Project, ViewDef } from '../project/types.js';
+import { rowKey, type Project, type ViewDef } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -104,7 +104,7 @@ export async function mergePushed(project: Project, wh: Warehouse, dir: string, 
   const d = wh.dialect;
   const columns = await loadPushed(project, wh, dir, view, log);
   if (!columns) return; // nothing was ever pushed offline
-  const keys = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const keys = rowKey(view);
   const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
   await wh.execute(renderMergePushed(d, table, pushedLog(project, d, dir, view).table, keys, names), { label: view.name });
 }

@@ -1,5 +1,5 @@
 /** The data tests `fsql test` runs, as data: each counts the rows that break one rule. */
-import type { ColumnTest, ViewDef } from '../project/types.js';
+import { rowKey, type ColumnTest, type ViewDef } from '../project/types.js';
 import type { RelationName } from './relation.js';
 
 export type DataTestKind = 'unique_keys' | 'not_null' | 'unique' | 'accepted_values' | 'accepted_range';
@@ -17,7 +17,7 @@ export interface DataTest {
 
 /** Built-in tests of every view (unique keys+timestamps, not-null keys and timestamp) and its YAML column tests. */
 export function dataTestsFor(view: ViewDef, table: RelationName): DataTest[] {
-  const keyCols = [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+  const keyCols = rowKey(view);
   const tests: DataTest[] = [{ name: `unique_${view.name}_keys_timestamp`, view: view.name, table, kind: 'unique_keys', columns: keyCols, args: {} }];
   for (const col of [...view.joinKeys, view.config.timestamp]) {
     tests.push({ name: `not_null_${view.name}_${col}`, view: view.name, table, kind: 'not_null', columns: [col], args: {} });

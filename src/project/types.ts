@@ -221,3 +221,8 @@ export interface Project {
 export function sourceKey(source: string, table: string): string {
   return `${source}.${table}`;
 }
+
+/** The columns that name one row of a view's table: join keys, timestamp, and created_timestamp where the view has one. */
+export function rowKey(view: Pick<ViewDef, 'joinKeys' | 'config'>): string[] {
+  return [...view.joinKeys, view.config.timestamp, ...(view.config.createdTimestamp ? [view.config.createdTimestamp] : [])];
+}
