@@ -15,6 +15,7 @@ import { parseDuration } from '../src/duration.js';
 import { Logger } from '../src/log.js';
 import { skewCheck } from '../src/offline/skew-check.js';
 import { syncViews } from '../src/offline/sync.js';
+import { FOLD_BYTES } from '../src/online/aggregate/push.js';
 import type { OnlineStore } from '../src/online/store.js';
 import type { AggFeature } from '../src/plans/aggregate.js';
 import { loadProject } from '../src/project/load.js';
@@ -211,8 +212,9 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
 /**
  * Raw events pushed online (SPEC section 12) join their entity's windows at once: the served values
  * equal the reference over the synced rows plus the pushed ones; the same row pushed twice counts
- * once; an entity with no state starts one; events outside [s, s + H) change nothing; two servers
- * pushing to one entity at once both land (compare and set).
+ * once; an entity with no state starts one; events outside [s, s + H) change nothing; a log past
+ * FOLD_BYTES is folded into the state, also when two servers push to one entity at once and both
+ * fold (compare and set), and the same row pushed after its fold still counts once.
  */
 for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
   test(`events pushed into an aggregate view are served at once, each counted once (${kind})`, async () => {
@@ -226,20 +228,28 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
       to: 'online',
       df: { user_id: rows.map((r) => r.keys[0]), ts: rows.map((r) => new Timestamp(r.ts!).toISOString()), amount: rows.map((r) => r.values.amount), merchant: rows.map((r) => r.values.merchant) },
     });
+    /** `n` events of `user` a microsecond apart from `from`: enough make a log longer than FOLD_BYTES */
+    const many = (user: string, from: bigint, n: number) => Array.from({ length: n }, (_x, k) => row(user, from + BigInt(k), k % 5 === 0 ? null : k, `m${k % 7}`));
+    const log = async (user: string) => (await store.read([{ layout: (await store.getLayouts()).find((l) => l.view === 'stats')!, key: [user] }]))[0]?.pushed ?? '';
     try {
       const pushed = [row('u1', 2n * HOUR - 10n * US, 5, 'm9'), row('u1', HOUR, null, 'm1'), row('u9', HOUR, 7, 'm2')];
       const first = await one.post('/push', body(pushed));
       assert.equal(first.status, 200, first.text);
-      assert.deepEqual([first.json.merged, first.json.duplicate, first.json.outside], [3, 0, 0]);
+      assert.deepEqual([first.json.accepted, first.json.outside], [3, 0]);
       const again = await one.post('/push', body(pushed.slice(0, 1)));
-      assert.deepEqual([again.json.merged, again.json.duplicate], [0, 1], 'the same row twice counts once');
+      assert.deepEqual([again.json.accepted, again.json.outside], [1, 0], 'taken again: it counts once when served');
       const outside = await one.post('/push', body([row('u1', -HOUR, 1, 'm1'), row('u2', -1n, 1, 'm1')]));
-      assert.deepEqual([outside.json.merged, outside.json.outside], [0, 2]);
-      // two servers push to one entity at once: both events land
-      const [a, b] = await Promise.all([one.post('/push', body([row('u9', HOUR + US, 1, 'm3')])), other.post('/push', body([row('u9', HOUR + 2n * US, 2, 'm4')]))]);
-      assert.deepEqual([a.json.merged, b.json.merged], [1, 1], `${a.text} ${b.text}`);
+      assert.deepEqual([outside.json.accepted, outside.json.outside], [0, 2]);
+      // two servers push to one entity at once, each enough to fold its log: every event lands
+      const big = [many('u9', HOUR + US, 300), many('u9', HOUR + 2n * US / 3n, 300)];
+      const [a, b] = await Promise.all([one.post('/push', body(big[0])), other.post('/push', body(big[1]))]);
+      assert.deepEqual([a.json.accepted, b.json.accepted], [300, 300], `${a.text} ${b.text}`);
+      assert.ok((await log('u9')).length < FOLD_BYTES, 'a long log is folded into the state');
+      // a folded event pushed again is in the state's raw rows: it still counts once
+      assert.equal((await one.post('/push', body(big[0].slice(0, 2)))).json.accepted, 2);
+      assert.ok((await log('u9')).length > 0);
 
-      const all = [...ROWS, ...pushed, row('u9', HOUR + US, 1, 'm3'), row('u9', HOUR + 2n * US, 2, 'm4')];
+      const all = [...ROWS, ...pushed, ...big.flat()];
       const fs = features();
       for (const t of [S + 2n * HOUR, S + 2n * HOUR + 1n, S + 3n * HOUR]) {
         now = new Timestamp(t);
@@ -254,7 +264,8 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
         }
       }
       const metrics = await one.get('/metrics');
-      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="duplicate"\} 1/);
+      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="accepted"\} 306/);
+      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="outside_horizon"\} 2/);
     } finally {
       await one.close();
       await other.close();

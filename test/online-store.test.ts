@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { OnlineStoreError } from '../src/errors.js';
+import { AGGREGATE_STATE } from '../src/online/codec.js';
 import { openStore } from '../src/online/open.js';
 import type { OnlineRow, OnlineStore, ViewLayout } from '../src/online/store.js';
 import { planService, readVector } from '../src/online/vector.js';
@@ -265,6 +266,44 @@ for (const kind of kinds) {
       const old = row(['u2'], sec(-7200), { count: 1n, spend: 1, tags: [], last_seen: t });
       assert.deepEqual(await store.replace(layout, [{ row: old, expected: undefined }]), [true]);
       if (kind.name === 'redis') assert.deepEqual(await store.read([{ layout, key: ['u2'] }]), [undefined], 'Redis expired it at once');
+    });
+
+    test("an aggregate view's pushed events: appended without a read, returned with the row, cut by a fold, gone with their time or the view", async () => {
+      const layout: ViewLayout = {
+        view: 'pushed_agg',
+        joinKeys: [{ name: 'user_id', type: { type: 'string' } }],
+        features: [{ name: AGGREGATE_STATE, type: { type: 'string' } }],
+        ttlSeconds: 3600,
+        aggregate: { horizonSeconds: 3600, inputs: [{ name: 'amount', type: 'float64' }], features: [] },
+      };
+      await store.putLayout(layout);
+      const s = sec(-60);
+      const state = (key: string[], ts: Timestamp, text: string) => row(key, ts, { [AGGREGATE_STATE]: text });
+      const empty = state([], s, 'empty');
+      const keep = Date.now() + 60_000;
+      const read = async (users: string[]) => (await store.read(users.map((u) => ({ layout, key: [u] })))).map((r) => r && [r.ts.micros, r.text.slice(r.at + 8), r.pushed]); // the state follows the layout's fingerprint
+      // u1 has a state at the sync time s, u2 an older one (no events at s), u3 none
+      await store.write(layout, [state(['u1'], s, 'full'), state(['u2'], sec(-120), 'old')]);
+      const pushed = (user: string, text: string, until = keep) => ({ key: [user], text, keepUntil: until });
+      assert.deepEqual(await store.appendPushed(layout, empty, [pushed('u1', ',1,2'), pushed('u2', ',3,4'), pushed('u3', ',5,6')]), [4, 4, 4]);
+      assert.deepEqual(await read(['u1', 'u2', 'u3']), [[s.micros, 'full', ',1,2'], [s.micros, 'empty', ',3,4'], [s.micros, 'empty', ',5,6']], 'the empty state only where none is as new');
+      assert.deepEqual(await store.appendPushed(layout, empty, [pushed('u1', ',7,8')]), [8]);
+      // a fold: the state replaced and the folded start of the log cut; what was appended meanwhile stays
+      const [u1] = await store.read([{ layout, key: ['u1'] }]);
+      await store.appendPushed(layout, empty, [pushed('u1', ',9,10')]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: u1!.pushed!.length }]), [true]);
+      assert.deepEqual(await read(['u1']), [[s.micros, 'folded', ',9,10']]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: 5 }]), [false], 'compare and set: a stale fold cuts nothing');
+      const [again] = await store.read([{ layout, key: ['u1'] }]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'all folded'), expected: again, folded: again!.pushed!.length }]), [true]);
+      assert.deepEqual(await read(['u1']), [[s.micros, 'all folded', undefined]]);
+      // a log past its time is not returned; dropView takes the logs with the rows
+      await store.appendPushed(layout, empty, [pushed('u4', ',1,1', Date.now() - 1000)]);
+      assert.deepEqual(await read(['u4']), [[s.micros, 'empty', undefined]]);
+      await store.dropView(layout.view);
+      await store.putLayout(layout);
+      await store.write(layout, [state(['u2'], s, 'again'), state(['u3'], s, 'again')]);
+      assert.deepEqual(await read(['u2', 'u3']), [[s.micros, 'again', undefined], [s.micros, 'again', undefined]]);
     });
 
     test("a service's vector: PRESENT with effective times, MISSING_DATA past the TTL or for an unknown entity", async () => {

@@ -58,9 +58,9 @@ test('events pushed online and offline into an aggregate view: served at once, t
     srv.post('/push', { feature_view: 'user_transaction_stats', to: 'online_and_offline', df: { user_id: ['u_pushed'], ts: [at(secondsAgo)], amount: [amount], is_large: [amount >= 500 ? 1 : 0] } });
   const first = await push(20, 100);
   assert.equal(first.status, 200, first.text);
-  assert.deepEqual([first.json.merged, first.json.offline], [1, 1]);
-  assert.deepEqual((await push(20, 100)).json.duplicate, 1, 'the same event again');
-  assert.equal((await push(10, 600)).json.merged, 1);
+  assert.deepEqual([first.json.accepted, first.json.offline], [1, 1]);
+  assert.equal((await push(20, 100)).json.accepted, 1, 'the same event again: taken, and served once');
+  assert.equal((await push(10, 600)).json.accepted, 1);
 
   const served = await srv.post('/get-online-features', { features: ['user_transaction_stats:txn_count_1h', 'user_transaction_stats:spend_1h', 'user_transaction_stats:large_txn_count_1d'], entities: { user_id: ['u_pushed'] } });
   assert.deepEqual(served.json.results.slice(1).map((r: { values: unknown[] }) => r.values[0]), [2, 700, 1]);

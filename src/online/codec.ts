@@ -168,6 +168,11 @@ export function featuresHead(layout: ViewLayout): Buffer {
   return compile(layout).head;
 }
 
+/** The layout's fingerprint (layoutFingerprint), computed once per layout. */
+export function fingerprintOf(layout: ViewLayout): string {
+  return compile(layout).fingerprint;
+}
+
 function compile(layout: ViewLayout): Compiled {
   let c = compiled.get(layout);
   if (!c) {
@@ -338,6 +343,7 @@ export class EncodedRow implements StoredRow {
     private createdAt: Timestamp | undefined | typeof CREATED_IN_SORT_KEY,
     readonly text: string,
     readonly at: number,
+    readonly pushed?: string,
   ) {
     checkFingerprint(layout, text, at);
   }
@@ -366,8 +372,8 @@ function storedCreated(text: string): bigint {
 }
 
 /** A whole stored value (Redis: sort key, then features); `created` is read only when asked for (serving does not). */
-export function decodeStored(layout: ViewLayout, text: string): StoredRow {
-  return new EncodedRow(layout, new Timestamp(fromHex64(text, 0)), CREATED_IN_SORT_KEY, text, 32);
+export function decodeStored(layout: ViewLayout, text: string, pushed?: string): StoredRow {
+  return new EncodedRow(layout, new Timestamp(fromHex64(text, 0)), CREATED_IN_SORT_KEY, text, 32, pushed);
 }
 
 /** The oldest feature timestamp still valid at `now` (microseconds): now - ttl; undefined for no TTL. */

@@ -6,6 +6,9 @@
  * Redis keys (one string key per (view, entity), so a TTL belongs to one view's value):
  *   fsql:<project>:<target>:r:<view>:{<entity>}   a row; the entity is the hash tag, so in a
  *                                                  Redis Cluster every view of an entity shares a slot
+ *   fsql:<project>:<target>:r:<view>:{<entity>}:p:<layout fingerprint>
+ *                                                  an aggregate view's events pushed to the entity
+ *                                                  (online/aggregate/pushed.ts), in its row's slot
  *   fsql:<project>:<target>:layouts               hash view -> ViewLayout JSON
  *   fsql:<project>:<target>:watermarks            hash view -> microseconds since the epoch
  *   fsql:<project>:<target>:syncstats             hash <view>:runs / <view>:rows -> counts
@@ -103,6 +106,11 @@ export class RedisKeys {
     return `${this.viewPrefix(view)}{${entity}}`;
   }
 
+  /** An aggregate view's pushed-event log of an entity, for one layout (another layout's events cannot be read with it). */
+  pushed(view: string, entity: string, fingerprint: string): string {
+    return `${this.row(view, entity)}:p:${fingerprint}`;
+  }
+
   /** A row key's bytes before entityAfterName(): the key is these, that, then '}'. */
   rowHead(layout: Pick<ViewLayout, 'joinKeys' | 'view'>): Buffer {
     let head = this.heads.get(layout.view);
@@ -113,7 +121,7 @@ export class RedisKeys {
     return head;
   }
 
-  /** A SCAN MATCH pattern for every row of a view (the parts are escaped, so no glob characters). */
+  /** A SCAN MATCH pattern for every key of a view, its rows and pushed events (the parts are escaped, so no glob characters). */
   viewPattern(view: string): string {
     return `${this.viewPrefix(view)}*`;
   }

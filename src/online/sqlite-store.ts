@@ -18,11 +18,11 @@ import Database from 'better-sqlite3';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp } from '../values.js';
 import { AsciiWriter } from './ascii-writer.js';
-import { EncodedRow, encodeStored, expiresAtMicros, NO_CREATED, storedTimes } from './codec.js';
+import { EncodedRow, encodeStored, expiresAtMicros, fingerprintOf, NO_CREATED, storedTimes } from './codec.js';
 import { columnSource } from './column-codec.js';
 import { entityId, entityPrefix, type Namespace } from './keys.js';
 import { rowSource, type RowSource } from './row-source.js';
-import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from './store.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, PushedEntry, Replacement, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from './store.js';
 
 export interface SqliteStoreOptions {
   /** how often expired rows are deleted while the store is open (default 60 s; 0 turns the timer off) */
@@ -64,6 +64,7 @@ create table if not exists fsql_layouts (ns integer not null, view text not null
 create table if not exists fsql_watermarks (ns integer not null, view text not null, ts integer not null, primary key (ns, view)) without rowid;
 create table if not exists fsql_sync_stats (ns integer not null, view text not null, runs integer not null, rows integer not null, failures integer not null default 0, last_success real, duration real, primary key (ns, view)) without rowid;
 create table if not exists fsql_api_keys (ns integer not null, hash text not null, id text not null, record text not null, primary key (ns, hash)) without rowid;
+create table if not exists fsql_pushed (ns integer not null, view text not null, entity text not null, fingerprint text not null, events text not null, keep_until integer not null, primary key (ns, view, entity)) without rowid;
 `;
 
 /** A store written by an fsql from before failures and the last success were recorded: add those columns. */
@@ -97,11 +98,24 @@ const upsert = (rows: number) => `insert into ${COLUMNS} ${values(rows)} ${NEWER
 /** In key order, each entity's newest row first (so the others are stale, and each entity is written once). `where true` tells SQLite's parser that ON CONFLICT belongs to the insert. */
 const MERGE = `insert into ${COLUMNS} select ns, view, entity, ts, created, features, expires_at from temp.fsql_staged where true order by ns, view, entity, ts desc, created desc ${NEWER}`;
 
+/**
+ * An aggregate view's pushed events joining an entity's log (OnlineStore.appendPushed), with its
+ * keep-until time in microseconds. A log written with another layout (fingerprint), or past its
+ * time, is replaced: its events cannot be read, or count no more. (In SET, SQLite reads the old row.)
+ */
+const APPEND_PUSHED = `
+insert into fsql_pushed (ns, view, entity, fingerprint, events, keep_until) values (@ns, @view, @entity, @fingerprint, @events, @keep)
+on conflict (ns, view, entity) do update set
+  events = case when fingerprint = excluded.fingerprint and keep_until >= @now then events || excluded.events else excluded.events end,
+  keep_until = case when fingerprint = excluded.fingerprint and keep_until >= @now then max(keep_until, excluded.keep_until) else excluded.keep_until end,
+  fingerprint = excluded.fingerprint
+returning length(events)`;
+
 type Stmt = Database.Statement<unknown[], unknown>;
 
 export class SqliteStore implements OnlineStore {
   readonly location: string;
-  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'insertAbsent' | 'replace' | 'purge' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'recordFailure' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
+  private readonly stmts: Record<'upsert' | 'upsertMany' | 'stage' | 'stageMany' | 'unstage' | 'read' | 'insertAbsent' | 'replace' | 'purge' | 'putOlder' | 'appendPushed' | 'readPushed' | 'cutPushed' | 'dropPushed' | 'purgePushed' | 'putLayout' | 'layouts' | 'getWatermark' | 'setWatermark' | 'recordSync' | 'recordFailure' | 'syncStats' | 'putKey' | 'listKeys' | 'findKey', Stmt>;
   private readonly timer?: NodeJS.Timeout;
   private readonly stageAfter: number;
 
@@ -124,6 +138,13 @@ export class SqliteStore implements OnlineStore {
       insertAbsent: p('insert into fsql_rows (ns, view, entity, ts, created, features, expires_at) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing'),
       replace: p('update fsql_rows set ts = ?, created = ?, features = ?, expires_at = ? where ns = ? and view = ? and entity = ? and ts = ? and created = ? and features = ?'),
       purge: p('delete from fsql_rows where expires_at is not null and expires_at < ?'),
+      // a row where none is stored or the stored one is older (the monotonic rule without the equal-time case: appendPushed's empty state)
+      putOlder: p(`insert into ${COLUMNS} ${values(1)} on conflict (ns, view, entity) do update set ts = excluded.ts, created = excluded.created, features = excluded.features, expires_at = excluded.expires_at where excluded.ts > fsql_rows.ts or (excluded.ts = fsql_rows.ts and excluded.created > fsql_rows.created)`),
+      appendPushed: p(APPEND_PUSHED).pluck(),
+      readPushed: p('select events from fsql_pushed where ns = ? and view = ? and entity = ? and fingerprint = ? and keep_until >= ?').pluck(),
+      cutPushed: p("update fsql_pushed set events = substr(events, ? + 1) where ns = ? and view = ? and entity = ? returning events = ''").pluck(),
+      dropPushed: p('delete from fsql_pushed where ns = ? and view = ? and entity = ?'),
+      purgePushed: p('delete from fsql_pushed where keep_until < ?'),
       putLayout: p('insert into fsql_layouts (ns, view, layout) values (?, ?, ?) on conflict (ns, view) do update set layout = excluded.layout'),
       layouts: p('select layout from fsql_layouts where ns = ? order by view').pluck(),
       getWatermark: p('select ts from fsql_watermarks where ns = ? and view = ?').pluck().safeIntegers(true),
@@ -288,21 +309,45 @@ export class SqliteStore implements OnlineStore {
     });
   }
 
-  async replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]> {
+  async replace(layout: ViewLayout, changes: Replacement[]): Promise<boolean[]> {
     this.mergeUnasked();
     return this.guard(() =>
       this.db
         .transaction(() =>
-          changes.map(({ row, expected }) => {
+          changes.map(({ row, expected, folded }) => {
             const entity = entityId(layout, row.key);
             if (entity === undefined) return false;
             const stored = encodeStored(layout, row);
             const [ts, created] = storedTimes(stored);
             const now = [ts, created, stored.slice(32), expiresAtMicros(layout, ts) ?? null];
             const where = [this.ns, layout.view, entity];
-            if (!expected) return this.stmts.insertAbsent.run(...where, ...now).changes === 1;
-            const was = [expected.ts.micros, expected.created?.micros ?? NO_CREATED, expected.text.slice(expected.at)];
-            return this.stmts.replace.run(...now, ...where, ...was).changes === 1;
+            const was = expected && [expected.ts.micros, expected.created?.micros ?? NO_CREATED, expected.text.slice(expected.at)];
+            const written = (was ? this.stmts.replace.run(...now, ...where, ...was) : this.stmts.insertAbsent.run(...where, ...now)).changes === 1;
+            // the log's folded start goes with the write; a log left empty goes altogether
+            if (written && folded && this.stmts.cutPushed.get(folded, ...where)) this.stmts.dropPushed.run(...where);
+            return written;
+          }),
+        )
+        .immediate(),
+    );
+  }
+
+  /** One transaction: per entity the empty state where it is newer, then its log (returning its length). */
+  async appendPushed(layout: ViewLayout, empty: OnlineRow, entries: PushedEntry[]): Promise<number[]> {
+    this.mergeUnasked();
+    const stored = encodeStored(layout, empty);
+    const [ts, created] = storedTimes(stored);
+    const fingerprint = fingerprintOf(layout);
+    const now = Timestamp.fromMillis(Date.now()).micros;
+    return this.guard(() =>
+      this.db
+        .transaction(() =>
+          entries.map((e) => {
+            const entity = entityId(layout, e.key);
+            if (entity === undefined) throw new Error(`appendPushed: an entity of '${layout.view}' with a NULL join key`);
+            this.stmts.putOlder.run(this.ns, layout.view, entity, ts, created, stored.slice(32), expiresAtMicros(layout, ts) ?? null);
+            const keep = BigInt(e.keepUntil) * 1000n;
+            return this.stmts.appendPushed.get({ ns: this.ns, view: layout.view, entity, fingerprint, events: e.text, keep, now }) as number;
           }),
         )
         .immediate(),
@@ -311,6 +356,7 @@ export class SqliteStore implements OnlineStore {
 
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
     this.mergeUnasked();
+    const now = Timestamp.fromMillis(Date.now()).micros;
     return this.guard(() => {
       const readAll = this.db.transaction(() =>
         requests.map(({ layout, key }) => {
@@ -318,7 +364,9 @@ export class SqliteStore implements OnlineStore {
           if (entity === undefined) return undefined;
           const r = this.stmts.read.get(this.ns, layout.view, entity) as { ts: bigint; created: bigint; features: string } | undefined;
           if (!r) return undefined;
-          return new EncodedRow(layout, new Timestamp(r.ts), r.created === NO_CREATED ? undefined : new Timestamp(r.created), r.features, 0);
+          // an aggregate view's row comes with its entity's pushed events
+          const pushed = layout.aggregate ? (this.stmts.readPushed.get(this.ns, layout.view, entity, fingerprintOf(layout), now) as string | undefined) : undefined;
+          return new EncodedRow(layout, new Timestamp(r.ts), r.created === NO_CREATED ? undefined : new Timestamp(r.created), r.features, 0, pushed || undefined);
         }),
       );
       return readAll.deferred();
@@ -356,7 +404,7 @@ export class SqliteStore implements OnlineStore {
     this.guard(() =>
       this.db
         .transaction(() => {
-          for (const table of ['fsql_rows', 'fsql_layouts', 'fsql_watermarks']) this.db.prepare(`delete from ${table} where ns = ? and view = ?`).run(this.ns, view);
+          for (const table of ['fsql_rows', 'fsql_pushed', 'fsql_layouts', 'fsql_watermarks']) this.db.prepare(`delete from ${table} where ns = ? and view = ?`).run(this.ns, view);
         })
         .immediate(),
     );
@@ -379,9 +427,11 @@ export class SqliteStore implements OnlineStore {
     });
   }
 
-  /** Deletes every expired row (of every namespace in the file); returns how many. */
+  /** Deletes every expired row and pushed-event log (of every namespace in the file); returns how many rows. */
   purge(): number {
-    return this.stmts.purge.run(Timestamp.fromMillis(Date.now()).micros).changes;
+    const now = Timestamp.fromMillis(Date.now()).micros;
+    this.stmts.purgePushed.run(now);
+    return this.stmts.purge.run(now).changes;
   }
 
   async close(): Promise<void> {

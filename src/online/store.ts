@@ -61,6 +61,26 @@ export interface StoredRow {
   readonly text: string;
   /** where the features begin in `text`, in every store (Redis keeps the sort key before them, SQLite nothing: 32 and 0) */
   readonly at: number;
+  /** an aggregate view's row: the events pushed to its entity, as appendPushed appended them (online/aggregate/pushed.ts); undefined: none */
+  readonly pushed?: string;
+}
+
+/** Events pushed to one entity of an aggregate view (OnlineStore.appendPushed). */
+export interface PushedEntry {
+  key: Value[];
+  /** what joins the entity's pushed-event log, as is (online/aggregate/pushed.ts) */
+  text: string;
+  /** until when the log must be kept, Unix ms: the store keeps it until the latest such time asked for */
+  keepUntil: number;
+}
+
+/** One compare and set of OnlineStore.replace. */
+export interface Replacement {
+  row: OnlineRow;
+  /** the stored row as read; undefined: none */
+  expected: StoredRow | undefined;
+  /** the length of the entity's pushed-event log (as read, `expected.pushed`) that `row` now holds: removed from the log's start when the row is written */
+  folded?: number;
 }
 
 export interface WriteResult {
@@ -125,12 +145,21 @@ export interface OnlineStore {
    */
   flush(): Promise<WriteResult>;
   /**
-   * Compare and set, for read-modify-write updates (a pushed event merged into an aggregate
-   * view's state): writes each row only if its entity's stored row is still `expected` (as read;
+   * Compare and set, for read-modify-write updates (an aggregate view's pushed events folded into
+   * its state): writes each row only if its entity's stored row is still `expected` (as read;
    * undefined: none), atomically per row. Returns per row whether it was written; false means
    * another writer came first: read again and retry. Expiry follows the row's ts as in write().
    */
-  replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]>;
+  replace(layout: ViewLayout, changes: Replacement[]): Promise<boolean[]>;
+  /**
+   * Appends raw events pushed into an aggregate view (SPEC section 12) to each entity's pushed-event
+   * log, which read() returns with the entity's row (StoredRow.pushed), atomically per entity and
+   * with no read first: a push is one round trip. `empty` (the view's empty state at its last sync,
+   * no key) becomes the entity's row under write()'s monotonic rule, so an entity without a state,
+   * or with one older than that sync, gets one for its events to join. Returns per entry the log's
+   * length after, which tells the caller when to fold the log into the state (replace `folded`).
+   */
+  appendPushed(layout: ViewLayout, empty: OnlineRow, entries: PushedEntry[]): Promise<number[]>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */
   read(requests: { layout: ViewLayout; key: Value[] }[]): Promise<(StoredRow | undefined)[]>;
   /** Sync progress per view: the feature timestamp up to which rows are acknowledged. */

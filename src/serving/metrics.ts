@@ -28,7 +28,7 @@ export const HELP: MetricHelp[] = [
   { name: 'fsql_online_store_errors_total', type: 'counter', help: 'Online store calls that failed.' },
   { name: 'fsql_served_views_total', type: 'counter', help: "Feature views read for an entity, by service, view and outcome: present, or MISSING_DATA because not_found, expired (past the TTL) or future (dated after the request's time)." },
   { name: 'fsql_cache_requests_total', type: 'counter', help: 'Entities looked up in the hot-key cache (serve --cache-ttl), by result: hit or miss.' },
-  { name: 'fsql_push_rows_total', type: 'counter', help: 'Rows received by /push by feature view and outcome: written or stale (online), logged_offline (on disk for fsql run); for an aggregate view merged, duplicate or outside_horizon.' },
+  { name: 'fsql_push_rows_total', type: 'counter', help: 'Rows received by /push by feature view and outcome: written or stale (online), logged_offline (on disk for fsql run); for an aggregate view accepted or outside_horizon.' },
   { name: 'fsql_feature_log_entries_total', type: 'counter', help: 'Served vectors sampled for the feature log, by service and outcome: written (on disk), queue_full (dropped: the log fell behind) or write_failed.' },
   { name: 'fsql_sync_runs_total', type: 'counter', help: 'Finished fsql sync runs per feature view (from the online store, across all sync processes).' },
   { name: 'fsql_sync_rows_total', type: 'counter', help: 'Rows fsql sync wrote per feature view (from the online store).' },

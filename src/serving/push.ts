@@ -5,8 +5,9 @@
  * of sync holds: an older row never replaces a newer one, whichever of a push and a sync comes
  * last. `"to": "offline"` or `"online_and_offline"` also appends them to the push log
  * (push-log.ts), on disk before the answer and before the online write; `fsql run` merges them
- * into the view's history. An aggregate view takes raw events instead: merged into each entity's
- * window state online (online/aggregate/push.ts), and offline into its events by `fsql run`.
+ * into the view's history. An aggregate view takes raw events instead: appended to each entity's
+ * pushed events online, which every read merges into its window state (online/aggregate/push.ts),
+ * and offline merged into its events by `fsql run`.
  */
 import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { pushEvents, type PushedEvent } from '../online/aggregate/push.js';
@@ -102,8 +103,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   try {
     if (layout.aggregate) {
       const result = await pushEvents(s.store, layout, events);
-      counted('merged', result.merged);
-      counted('duplicate', result.duplicate);
+      counted('accepted', result.accepted);
       counted('outside_horizon', result.outside);
       return { body: JSON.stringify({ feature_view: name, rows, ...result, ...(offline ? { offline: rows } : {}) }) };
     }

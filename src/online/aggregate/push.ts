@@ -1,16 +1,19 @@
 /**
- * Raw events pushed into an aggregate view online (SPEC section 12): each entity's stored state is
- * read, the events merged into it (state.ts mergeEvent: only those inside the synced horizon; the
- * same row twice counts once), and written back with compare and set (OnlineStore.replace), so two
- * servers pushing to one entity at once both land: the one that loses the race reads again.
+ * Raw events pushed into an aggregate view online (SPEC section 12). Each entity's events are
+ * appended to its pushed-event log (pushed.ts) in one round trip, with nothing read or decoded:
+ * every read merges them into the state (the same row twice counts once there). An entity whose
+ * log grows past FOLD_BYTES has it folded into its state: read, merged, written back with compare
+ * and set (OnlineStore.replace), the folded part cut from the log in the same step, so two servers
+ * pushing to one entity at once both land and a fold never loses an event appended meanwhile.
  */
 import { OnlineStoreError } from '../../errors.js';
 import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
-import type { OnlineStore, StoredRow, ViewLayout } from '../store.js';
-import { compile } from './row.js';
-import { decodeState, emptyState, encodeState, mergeEvent, type AggInput, type AggregateState } from './state.js';
+import type { OnlineRow, OnlineStore, PushedEntry, Replacement, ViewLayout } from '../store.js';
+import { encodePushed } from './pushed.js';
+import { compile, storedState } from './row.js';
+import { emptyState, encodeState, type AggInput, type RawRow } from './state.js';
 
 export interface PushedEvent {
   key: Value[];
@@ -20,71 +23,75 @@ export interface PushedEvent {
 }
 
 export interface AggregatePushResult {
-  /** events now in their entity's state */
-  merged: number;
-  /** events the state already held (the same keys, time and values) */
-  duplicate: number;
-  /** events outside the synced horizon [s, s + H): before s the next fsql sync counts them, at or after s + H no served window does */
+  /** events appended to their entity's events (a row pushed again is appended again, and counts once when served) */
+  accepted: number;
+  /** events outside the synced horizon [s, s + H) of the view's last sync s: before s the next fsql sync counts them, at or after s + H no served window does */
   outside: number;
 }
 
-/** Rounds of read, merge and compare and set before a push to an entity contended by other writers gives up. */
+/**
+ * A log longer than this (bytes, about 100 events of a few input columns) is folded into the
+ * state: every read merges the log, and with pushed events it decodes C's distinct values too.
+ */
+export const FOLD_BYTES = 4096;
+/** Rounds of read, merge and compare and set before a fold of an entity contended by other writers gives up. */
 const MAX_ROUNDS = 20;
-/** Where the state starts in a stored row's features: after the 8-character layout fingerprint (codec.ts). */
-const FINGERPRINT = 8;
 
 export async function pushEvents(store: OnlineStore, layout: ViewLayout, events: readonly PushedEvent[]): Promise<AggregatePushResult> {
   const aggregate = layout.aggregate;
   if (!aggregate) throw new Error(`pushEvents: '${layout.view}' is not an aggregate view`);
-  // the layout's shape and types as serving compiled them once (a new shape per push would miss decodeState's per-shape getters)
-  const { shape, types } = compile(layout).reader;
+  const syncedAt = await store.getWatermark(layout.view);
+  if (!syncedAt) throw new OnlineStoreError(`aggregate view '${layout.view}' has not been synced: run fsql sync before pushing events to it.`);
+  const { shape } = compile(layout).reader;
+  const s = Number(syncedAt.micros);
   const horizon = Math.round(aggregate.horizonSeconds * 1e6);
-  const result: AggregatePushResult = { merged: 0, duplicate: 0, outside: 0 };
+  const result: AggregatePushResult = { accepted: 0, outside: 0 };
 
-  const byEntity = new Map<string, { key: Value[]; events: PushedEvent[] }>();
+  const byEntity = new Map<string, { key: Value[]; events: RawRow[]; latest: number }>();
   for (const e of events) {
+    const ts = Number(e.ts.micros);
+    if (ts < s || ts >= s + horizon) {
+      result.outside++;
+      continue;
+    }
     const id = entityId(layout, e.key);
     if (id === undefined) throw new Error('pushEvents: a pushed event has a NULL join key');
+    const event = { ts, values: e.values };
     const group = byEntity.get(id);
-    if (group) group.events.push(e);
-    else byEntity.set(id, { key: e.key, events: [e] });
+    if (group) {
+      group.events.push(event);
+      group.latest = Math.max(group.latest, ts);
+    } else byEntity.set(id, { key: e.key, events: [event], latest: ts });
+    result.accepted++;
   }
-  let pending = [...byEntity.values()];
-  let syncedAt: Timestamp | undefined;
-  for (let round = 0; pending.length > 0; round++) {
-    if (round === MAX_ROUNDS) throw new OnlineStoreError(`pushing to aggregate view '${layout.view}': ${pending.length} entities changed under every one of ${MAX_ROUNDS} attempts; push again.`);
-    const rows = await store.read(pending.map((g) => ({ layout, key: g.key })));
-    const changes: { row: { key: Value[]; ts: Timestamp; values: Record<string, Value> }; expected: StoredRow | undefined }[] = [];
-    const counts: AggregatePushResult[] = [];
-    const changed: typeof pending = [];
-    for (let i = 0; i < pending.length; i++) {
-      const stored = rows[i];
-      // An entity without a state had no events before the sync: it starts empty at the view's sync time.
-      syncedAt ??= stored ? undefined : await store.getWatermark(layout.view);
-      const at = stored?.ts ?? syncedAt;
-      if (!at) throw new OnlineStoreError(`aggregate view '${layout.view}' has not been synced: run fsql sync before pushing events to it.`);
-      const state: AggregateState = stored ? decodeState(shape, types, stored.text, stored.at + FINGERPRINT, true) : emptyState(shape, Number(at.micros));
-      const count: AggregatePushResult = { merged: 0, duplicate: 0, outside: 0 };
-      for (const e of pending[i].events) count[mergeEvent(state, horizon, { ts: Number(e.ts.micros), values: e.values })]++;
-      if (count.merged === 0) {
-        add(result, count);
-        continue;
-      }
-      changes.push({ row: { key: pending[i].key, ts: at, values: { [AGGREGATE_STATE]: encodeState(shape, state) } }, expected: stored });
-      counts.push(count);
-      changed.push(pending[i]);
-    }
-    const written = changes.length > 0 ? await store.replace(layout, changes) : [];
-    pending = changed.filter((_g, i) => {
-      if (written[i]) add(result, counts[i]);
-      return !written[i];
-    });
-  }
+  if (byEntity.size === 0) return result;
+  const groups = [...byEntity.values()];
+  // an event counts until its horizon ends: a later sync's state starts at or before it, or after it (then it is the offline path's)
+  const entries: PushedEntry[] = groups.map((g) => ({ key: g.key, text: encodePushed(g.events), keepUntil: Math.ceil((g.latest + horizon) / 1000) }));
+  const empty: OnlineRow = { key: [], ts: syncedAt, values: { [AGGREGATE_STATE]: encodeState(shape, emptyState(shape, s)) } };
+  const lengths = await store.appendPushed(layout, empty, entries);
+  const long = groups.filter((_g, i) => lengths[i] > FOLD_BYTES).map((g) => g.key);
+  if (long.length > 0) await foldPushed(store, layout, long);
   return result;
 }
 
-function add(into: AggregatePushResult, r: AggregatePushResult): void {
-  into.merged += r.merged;
-  into.duplicate += r.duplicate;
-  into.outside += r.outside;
+/** Folds the pushed-event logs of these entities into their states (compare and set, read again when another writer came first). */
+async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][]): Promise<void> {
+  const { reader } = compile(layout);
+  let pending = keys;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === MAX_ROUNDS) throw new OnlineStoreError(`folding events pushed to aggregate view '${layout.view}': ${pending.length} entities changed under every one of ${MAX_ROUNDS} attempts; push again.`);
+    const rows = await store.read(pending.map((key) => ({ layout, key })));
+    const changes: Replacement[] = [];
+    const tried: Value[][] = [];
+    rows.forEach((stored, i) => {
+      // a state that expired takes its log's events with it (they were inside its horizon only)
+      if (!stored?.pushed) return;
+      const state = storedState(reader, stored, true);
+      changes.push({ row: { key: pending[i], ts: stored.ts, values: { [AGGREGATE_STATE]: encodeState(reader.shape, state) } }, expected: stored, folded: stored.pushed.length });
+      tried.push(pending[i]);
+    });
+    const written = changes.length > 0 ? await store.replace(layout, changes) : [];
+    pending = tried.filter((_k, i) => !written[i]);
+  }
 }

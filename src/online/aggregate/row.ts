@@ -7,7 +7,8 @@ import { encodeFeatures } from '../codec.js';
 import type { StoredRow, ViewLayout } from '../store.js';
 import type { Timestamp, Value } from '../../values.js';
 import { stateShape } from '../../plans/aggregate-online.js';
-import { decodeState, emptyState } from './state.js';
+import { mergePushed } from './pushed.js';
+import { decodeState, emptyState, type AggregateState } from './state.js';
 import { valuesAt, windowReader, type WindowReader } from './windows.js';
 
 interface Compiled {
@@ -51,9 +52,17 @@ class ComputedRow implements StoredRow {
 export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, now: bigint, syncedAt?: Timestamp): StoredRow {
   if (!row) return emptyRowAt(layout, syncedAt!, now);
   const { reader, features } = compile(layout);
+  return new ComputedRow(features, row.ts, valuesAt(reader, storedState(reader, row), Number(now)));
+}
+
+/**
+ * The state a stored row holds, with the events pushed to its entity merged in. `full`: with C's
+ * distinct values, which merging events needs (is a value new?) and serving alone does not.
+ */
+export function storedState(reader: WindowReader, row: StoredRow, full = false): AggregateState {
   // the state follows the 8-character layout fingerprint
-  const state = decodeState(reader.shape, reader.types, row.text, row.at + 8);
-  return new ComputedRow(features, row.ts, valuesAt(reader, state, Number(now)));
+  const state = decodeState(reader.shape, reader.types, row.text, row.at + 8, full || row.pushed !== undefined);
+  return row.pushed === undefined ? state : mergePushed(state, reader.horizonMicros, reader.types, row.pushed);
 }
 
 function emptyRowAt(layout: ViewLayout, syncedAt: Timestamp, now: bigint): StoredRow {

@@ -249,7 +249,8 @@ function put(v: AggInput | null): Json {
   return v;
 }
 
-function getter(type: InputType): (j: Json) => AggInput | null {
+/** How a value of an input column of this type is read back from its JSON (the state's raw rows, the pushed-event log). */
+export function getter(type: InputType): (j: Json) => AggInput | null {
   switch (type) {
     case 'int64':
     case 'timestamp':
@@ -264,8 +265,8 @@ function getter(type: InputType): (j: Json) => AggInput | null {
 /** Printable ASCII without a quote or backslash: its JSON text is itself in quotes. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-/** A value's JSON text (written directly: the sync encodes every entity's state). */
-function text(v: AggInput | null): string {
+/** A value's JSON text (written directly: the sync encodes every entity's state); pushed.ts writes events with it too. */
+export function text(v: AggInput | null): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'number':

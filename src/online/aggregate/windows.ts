@@ -68,14 +68,18 @@ export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Re
       const v = row.values[i];
       if (v !== null) xs.push([row.ts, v]);
     }
-    out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
+    out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinct[i] ?? c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
 }
 
-/** How many distinct values the rows `xs` add to C's: those not among C's values that raw rows hold (`seen`). */
-function newValues(seen: AggInput[], xs: Ranked[]): number {
-  const known = new Set(seen);
+/**
+ * How many distinct values the rows `xs` add to C's: those not among `known`, C's values that raw
+ * rows hold (or all of C's values, when the state was decoded with them: pushed events are raw
+ * rows the encoding did not see).
+ */
+function newValues(cValues: AggInput[], xs: Ranked[]): number {
+  const known = new Set(cValues);
   const added = new Set<AggInput>();
   for (const [, v] of xs) if (!known.has(v)) added.add(v);
   return added.size;

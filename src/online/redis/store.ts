@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../../errors.js';
 import { safeUrl } from '../../secrets.js';
 import { Timestamp } from '../../values.js';
-import { decodeStored, encodeStored } from '../codec.js';
+import { decodeStored, encodeStored, fingerprintOf } from '../codec.js';
 import { columnSource } from '../column-codec.js';
 import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } from '../keys.js';
 import { expiryArg, rowSource, type RowSource } from '../row-source.js';
-import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
+import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, PushedEntry, Replacement, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
 import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
@@ -63,8 +63,9 @@ return {written, absent}
 const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 
 /**
- * Compare and set (OnlineStore.replace). KEYS[1]: a row key. ARGV: the stored value expected
- * ('' for none), the new value, its expiry in Unix ms (0: none; -1: already expired, so deleted).
+ * Compare and set (OnlineStore.replace). KEYS: a row key, its pushed-event log. ARGV: the stored
+ * value expected ('' for none), the new value, its expiry in Unix ms (0: none; -1: already expired,
+ * so deleted), how many bytes of the log the new value holds (cut from the log's start).
  * Returns 1 when the stored value was the expected one and is replaced, else 0.
  */
 const REPLACE_SCRIPT = `
@@ -78,8 +79,33 @@ elseif at == 0 then
 else
   redis.call('DEL', KEYS[1])
 end
+local folded = tonumber(ARGV[4])
+if folded > 0 then
+  local rest = redis.call('GETRANGE', KEYS[2], folded, -1)
+  if rest == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], rest, 'KEEPTTL') end
+end
 return 1
 `;
+
+/**
+ * Events pushed to an entity of an aggregate view (OnlineStore.appendPushed). KEYS: the row key,
+ * its pushed-event log. ARGV: the view's empty state as a stored row, its expiry in Unix ms (as
+ * PUT_SCRIPT's), the log's new entries, until when the log must be kept (Unix ms). The empty state
+ * is written where no row is stored or the stored one sorts before it (PUT_SCRIPT's rule, on the
+ * first 32 characters only); the log's expiry only moves later. Returns the log's length.
+ */
+const PUSH_SCRIPT = `
+local new, at = ARGV[1], tonumber(ARGV[2])
+if at ~= -1 and redis.call('GETRANGE', KEYS[1], 0, 31) < string.sub(new, 1, 32) then
+  if at > 0 then redis.call('SET', KEYS[1], new, 'PXAT', at) else redis.call('SET', KEYS[1], new) end
+end
+local length = redis.call('APPEND', KEYS[2], ARGV[3])
+local til = tonumber(ARGV[4])
+if redis.call('PEXPIRETIME', KEYS[2]) < til then redis.call('PEXPIREAT', KEYS[2], til) end
+return length
+`;
+
+const PUSH_SHA = createHash('sha1').update(PUSH_SCRIPT).digest('hex');
 
 const SCAN_COUNT = 1000;
 
@@ -364,42 +390,101 @@ export class RedisStore implements OnlineStore {
     return [written, absent];
   }
 
+  /** Loads the scripts bulk connections call by their sha1 (PUT_SCRIPT, PUSH_SCRIPT). */
   private async loadScript(conn: RespConnection): Promise<void> {
-    const [sha] = await conn.send(encodeCommand(['SCRIPT', 'LOAD', PUT_SCRIPT]), 1);
-    if (sha instanceof ReplyError) throw sha;
+    const replies = await conn.send(encodeCommand(['SCRIPT', 'LOAD', PUT_SCRIPT]) + encodeCommand(['SCRIPT', 'LOAD', PUSH_SCRIPT]), 2);
+    for (const r of replies) if (r instanceof ReplyError) throw r;
   }
 
   /** One EVAL per row, each sent to the node of its key; in a cluster followed through MOVED. */
-  async replace(layout: ViewLayout, changes: { row: OnlineRow; expected: StoredRow | undefined }[]): Promise<boolean[]> {
+  async replace(layout: ViewLayout, changes: Replacement[]): Promise<boolean[]> {
+    const fingerprint = layout.aggregate ? fingerprintOf(layout) : '';
     return this.guard(() =>
       Promise.all(
-        changes.map(async ({ row, expected }) => {
+        changes.map(async ({ row, expected, folded }) => {
           const entity = entityId(layout, row.key);
           if (entity === undefined) return false;
           const key = this.keys.row(layout.view, entity);
-          return (await this.meta(['EVAL', REPLACE_SCRIPT, '1', key, expected?.text ?? '', encodeStored(layout, row), String(expiryArg(layout, row.ts))], key)) === 1;
+          const log = fingerprint ? this.keys.pushed(layout.view, entity, fingerprint) : key;
+          const args = ['EVAL', REPLACE_SCRIPT, '2', key, log, expected?.text ?? '', encodeStored(layout, row), String(expiryArg(layout, row.ts)), String(folded ?? 0)];
+          return (await this.meta(args, key)) === 1;
         }),
       ),
     );
   }
 
-  /** One round trip per primary: its keys as one MGET per slot (a cluster's MGET may not span slots), all in one write. */
+  /** One push script call per entity, each primary's written together on its bulk connection; in a cluster followed through MOVED (a log appended twice holds its events twice, which count once). */
+  async appendPushed(layout: ViewLayout, empty: OnlineRow, entries: PushedEntry[]): Promise<number[]> {
+    const fingerprint = fingerprintOf(layout);
+    const emptyText = encodeStored(layout, empty);
+    const expiry = String(expiryArg(layout, empty.ts));
+    const calls = entries.map((e) => {
+      const entity = entityId(layout, e.key);
+      if (entity === undefined) throw new Error(`appendPushed: an entity of '${layout.view}' with a NULL join key`);
+      const key = this.keys.row(layout.view, entity);
+      return { key, command: encodeAsciiCommand(['EVALSHA', PUSH_SHA, '2', key, this.keys.pushed(layout.view, entity, fingerprint), emptyText, expiry, e.text, String(e.keepUntil)]) };
+    });
+    const lengths = new Array<number>(entries.length);
+    await this.guard(() =>
+      this.transport.retried(async () => {
+        const perNode = new Map<RedisNode, number[]>();
+        for (let i = 0; i < calls.length; i++) {
+          const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(calls[i].key) : 0);
+          const list = perNode.get(node);
+          if (list) list.push(i);
+          else perNode.set(node, [i]);
+        }
+        await Promise.all(
+          [...perNode].map(async ([node, ids]) => {
+            const conn = await node.bulk.get();
+            const payload = Buffer.concat(ids.map((i) => calls[i].command));
+            let replies = await conn.send(payload, ids.length);
+            if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
+              // the server lost its scripts (a restart, SCRIPT FLUSH) after this connection loaded them
+              await this.loadScript(conn);
+              replies = await conn.send(payload, ids.length);
+            }
+            replies.forEach((r, n) => {
+              if (r instanceof ReplyError) throw r;
+              lengths[ids[n]] = r as number;
+            });
+          }),
+        );
+      }),
+    );
+    return lengths;
+  }
+
+  /**
+   * One round trip per primary: its keys as one MGET per slot (a cluster's MGET may not span slots),
+   * all in one write. An aggregate view's row comes with its entity's pushed events (the same slot).
+   */
   async read(requests: { layout: ViewLayout; key: unknown[] }[]): Promise<(StoredRow | undefined)[]> {
     const texts = new Array<string | null>(requests.length).fill(null);
+    const logs = new Array<string | null>(requests.length).fill(null);
     const keys: string[] = [];
+    /** per key: its request, negative (-1 - i) for request i's pushed events */
     const at: number[] = [];
     requests.forEach(({ layout, key }, i) => {
       const entity = entityId(layout, key);
       if (entity === undefined) return; // a NULL key: nothing to read
       keys.push(this.keys.row(layout.view, entity));
       at.push(i);
+      if (layout.aggregate) {
+        keys.push(this.keys.pushed(layout.view, entity, fingerprintOf(layout)));
+        at.push(-1 - i);
+      }
     });
+    const put = (n: number, t: string | null) => {
+      if (at[n] >= 0) texts[at[n]] = t;
+      else logs[-1 - at[n]] = t;
+    };
     if (keys.length > 0) {
       await this.guard(() =>
         this.transport.retried(async () => {
           if (!this.transport.cluster) {
             const got = await this.mget(this.transport.single, [keys]);
-            got[0].forEach((t, n) => (texts[at[n]] = t));
+            got[0].forEach((t, n) => put(n, t));
             return;
           }
           const groups = new Map<number, number[]>();
@@ -421,13 +506,13 @@ export class RedisStore implements OnlineStore {
           await Promise.all(
             [...perNode].map(async ([node, gs]) => {
               const got = await this.mget(node, gs.map((g) => g.map((n) => keys[n])));
-              gs.forEach((g, j) => g.forEach((n, m) => (texts[at[n]] = got[j][m])));
+              gs.forEach((g, j) => g.forEach((n, m) => put(n, got[j][m])));
             }),
           );
         }),
       );
     }
-    return texts.map((text, i) => (text ? decodeStored(requests[i].layout, text) : undefined));
+    return texts.map((text, i) => (text ? decodeStored(requests[i].layout, text, logs[i] ?? undefined) : undefined));
   }
 
   /** MGETs over a node's read connection, written together. */
