@@ -17,7 +17,8 @@
  * redis-benchmark sending the same MGETs at the same concurrency: no HTTP, no JSON, no Node.
  * Targets: at least 1.2x the baseline, p99 under 5 ms at 5,000 requests/s. The load comes from wrk
  * when it is installed (it needs far less CPU than autocannon, which shares the machine with the
- * servers and Redis), else from autocannon; the fixed-rate run always uses autocannon. Besides
+ * servers and Redis), else from autocannon; the fixed-rate run from fixed-rate.ts (open loop,
+ * latency to the microsecond). Besides
  * req/s and latency, each run reports the server's CPU time per request (from /proc), which is
  * what decides throughput when the cores are shared and varies far less than req/s does.
  */
@@ -28,6 +29,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { fixedRate } from './fixed-rate.js';
 import { Redis } from 'ioredis';
 import { restoreFastPrototypes } from '../src/fast-prototypes.js';
 import { entityId, RedisKeys } from '../src/online/keys.js';
@@ -156,6 +158,14 @@ async function measure(url: string, s: Scenario, seconds: number, pid: number): 
     const cpu = cpuSeconds(pids) - cpu0;
     return { ...f, cpuMicros: f.cpuMicros ? (cpu * 1e6) / f.cpuMicros : 0 };
   }
+  if (s.overallRate) {
+    await fixedRate(url, s.path, s.body, s.overallRate, 1, s.connections); // warm-up: JIT, connections, Redis
+    const pids = serverPids(pid);
+    const cpu0 = cpuSeconds(pids);
+    const f = await fixedRate(url, s.path, s.body, s.overallRate, seconds, s.connections);
+    const cpu = cpuSeconds(pids) - cpu0;
+    return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, cpuMicros: (cpu * 1e6) / (f.rps * seconds) };
+  }
   const opts = {
     url: url + s.path,
     method: 'POST' as const,
@@ -163,7 +173,6 @@ async function measure(url: string, s: Scenario, seconds: number, pid: number): 
     headers: { 'content-type': 'application/json' },
     connections: s.connections,
     duration: seconds,
-    ...(s.overallRate ? { overallRate: s.overallRate } : {}),
   };
   await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, connections, Redis
   const pids = serverPids(pid);
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
     ];
     const cpu = cpus()[0]?.model ?? 'unknown CPU';
     const load0 = loadavg().map((l) => l.toFixed(2)).join(' ');
-    console.log(`bench/serve: ${availableParallelism()} cores (${cpu}), node ${process.version}, fsql serve --workers ${workers}, median of ${repeats} alternating ${seconds}s runs; load from ${WRK ? 'wrk (1 thread)' : 'autocannon'} (the fixed rate: autocannon), on the same machine as both servers and Redis`);
+    console.log(`bench/serve: ${availableParallelism()} cores (${cpu}), node ${process.version}, fsql serve --workers ${workers}, median of ${repeats} alternating ${seconds}s runs; load from ${WRK ? 'wrk (1 thread)' : 'autocannon'} (the fixed rate: fixed-rate.ts), on the same machine as both servers and Redis`);
     console.log(`entity ${JSON.stringify(entities[0])}: ${present}/13 features PRESENT; batch: 50 entities (150 Redis rows)\n`);
     const rows: string[][] = [
       ['scenario', 'server', 'req/s', 'x baseline', 'x Redis ceiling', 'p50/p99 ms', 'CPU us/req', 'errors'],
@@ -271,7 +280,7 @@ async function main(): Promise<void> {
         f.rps.toFixed(0),
         s.overallRate ? '(fixed rate)' : vsBase ? `${(f.rps / base.rps).toFixed(2)}x` : '',
         s.overallRate ? '' : `${(f.rps / ceiling).toFixed(2)}x`,
-        `${f.p50}/${f.p99}`,
+        `${f.p50.toFixed(2)}/${f.p99.toFixed(2)}`,
         f.cpuMicros.toFixed(0),
         String(f.errors),
       ];

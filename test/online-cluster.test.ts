@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { hashSlot, RedisKeys, entityId } from '../src/online/keys.js';
+import { AGGREGATE_STATE } from '../src/online/codec.js';
 import { openStore } from '../src/online/open.js';
 import type { OnlineRow, OnlineStore, ViewLayout } from '../src/online/store.js';
 import { planService, readVector } from '../src/online/vector.js';
@@ -87,6 +88,22 @@ test('replace (compare and set) reaches the node of each key', async (t) => {
   assert.deepEqual(won, users.map((_, i) => i % 2 === 0), 'only where the row read is still stored');
   const after = await store.read(users.map((u) => ({ layout: A, key: [u] })));
   assert.deepEqual(after.map((r) => r!.values.x), users.map((_, i) => BigInt(i % 2 === 0 ? i + 100 : i)));
+});
+
+test("an aggregate view's pushed events reach the node of each entity, come back with its row and are cut by a fold there", async (t) => {
+  if (skip(t)) return;
+  const agg: ViewLayout = { ...layout('user_agg', 'user_id', 3600), features: [{ name: AGGREGATE_STATE, type: { type: 'string' } }], aggregate: { horizonSeconds: 3600, inputs: [{ name: 'v', type: 'int64' }], features: [] } };
+  const s = sec(-60);
+  const users = Array.from({ length: 50 }, (_, i) => `push${i}`);
+  const lengths = await store.appendPushed(agg, { key: [], ts: s, values: { [AGGREGATE_STATE]: '[0]' } }, users.map((u, i) => ({ key: [u], text: `,${i},${i}`, keepUntil: Date.now() + 60_000 })));
+  assert.deepEqual(lengths, users.map((_u, i) => `,${i},${i}`.length));
+  const read = await store.read(users.map((u) => ({ layout: agg, key: [u] })));
+  assert.deepEqual(read.map((r) => [r!.ts.micros, r!.text.slice(r!.at + 8), r!.pushed]), users.map((_u, i) => [s.micros, '[0]', `,${i},${i}`]));
+  const folded = await store.replace(agg, users.map((u, i) => ({ row: { key: [u], ts: s, values: { [AGGREGATE_STATE]: '[1]' } }, expected: read[i], folded: read[i]!.pushed!.length })));
+  assert.deepEqual(folded, users.map(() => true));
+  assert.deepEqual((await store.read(users.map((u) => ({ layout: agg, key: [u] })))).map((r) => [r!.text.slice(r!.at + 8), r!.pushed]), users.map(() => ['[1]', undefined]));
+  const sizes = await Promise.all(nodes.map((n) => n.dbsize()));
+  assert.ok(sizes.every((n) => n > 0), `entities spread over the nodes: ${sizes.join(', ')}`);
 });
 
 test('the monotonic rule and TTL hold through the cluster', async (t) => {
