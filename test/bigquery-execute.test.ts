@@ -2,7 +2,8 @@
  * The BigQuery SQL fsql generates, executed on ZetaSQL's reference engine (BigQuery's language
  * options, see src/compiler/zetasql/CONTEXT.md) and compared with DuckDB executing the DuckDB SQL
  * for the same inputs: the example project's views, sync's latest-per-entity query, the training
- * point-in-time query, the built-in macros (helpers/macro-probe.ts). One ZetaSQL server for the file.
+ * point-in-time query, the feature log's queries and the pushed-rows merge, the built-in macros
+ * (helpers/macro-probe.ts). One ZetaSQL server for the file.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { ZetaSqlClient, type ZetaTable } from '../src/compiler/zetasql/client.js
 import type { RelationName } from '../src/plans/relation.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderLatestPerEntity } from '../src/dialects/latest-per-entity.js';
+import { renderLoggedEvents, renderLoggedSkew, renderMergePushed } from '../src/dialects/logged.js';
 import { renderEventTimes, renderPointInTime } from '../src/dialects/point-in-time.js';
 import type { Dialect } from '../src/dialects/dialect.js';
 import { renderOnDemandTraining } from '../src/dialects/on-demand-training.js';
@@ -144,6 +146,48 @@ describe('BigQuery SQL executed on ZetaSQL agrees with DuckDB', { skip: ZETASQL_
     const loose = (rows: Row[]) => rows.filter((r) => r.user_id !== 'u1' || r.merchant_id !== 1n);
     const gotLoose = await zeta.evaluate(renderLatestPerEntity(plan(bigquery), bigquery), [lpe]);
     assert.equal(diffRows(loose(gotLoose.rows as Row[]), loose(await duck.query(renderLatestPerEntity(plan(duck.dialect), duck.dialect))), { ordered: false }), undefined);
+  });
+
+  test('feature logging: logged requests as training events, the logged skew check, and the pushed-rows merge give DuckDB\'s rows', async () => {
+    await duck.execute([
+      'create table logged (request_id varchar, request_row bigint, request_time timestamp, user_id varchar, amount double, stats__ratio double, stats__count bigint)',
+      `insert into logged values
+        ('r1', 0, '2024-03-01 00:00:00', 'u1', 10.5, 0.25, 3),
+        ('r1', 1, '2024-03-01 00:00:00', 'u2', null, null, 0),
+        ('r2', 0, '2024-03-01 11:59:59.999999', 'u1', 7, 0.5, 4),
+        ('r3', 0, '2024-03-01 12:00:00', 'u3', 1, 1.5, null),
+        ('r0', 0, '2024-02-29 23:59:59.999999', 'u1', 2, 0.125, 1)`,
+      'create table training (request_id varchar, request_row bigint, stats__ratio double, stats__count bigint)',
+      `insert into training values ('r1', 0, 0.25, 3), ('r1', 1, null, 1), ('r2', 0, 0.5000001, 4), ('r3', 0, 1.5, null), ('r0', 0, null, 1)`,
+      'create table risk (merchant_id bigint, feature_ts timestamp, risk_score double)',
+      "insert into risk values (1, '2024-03-01 00:00:00', 0.5)",
+      'create table risk__pushed (merchant_id bigint, feature_ts timestamp, risk_score double, push_id varchar, push_row bigint)',
+      `insert into risk__pushed values
+        (1, '2024-03-01 00:00:00', 0.9, 'p1', 0),
+        (1, '2024-03-01 01:00:00', 0.6, 'p1', 1),
+        (1, '2024-03-01 01:00:00', 0.7, 'p2', 0),
+        (2, '2024-03-01 01:00:00', 0.1, 'p1', 2),
+        (2, '2024-03-01 01:00:00', 0.2, 'p1', 3)`,
+    ]);
+    const tables = await Promise.all(['logged', 'training', 'risk', 'risk__pushed'].map(mirror));
+    const table = (d: Dialect, name: string): RelationName => (d === bigquery ? bigQueryName(name) : { schema: 'main', name });
+    const features = ['stats__ratio', 'stats__count'];
+    const range = { start: Timestamp.parse('2024-03-01 00:00:00')!, end: Timestamp.parse('2024-03-01 12:00:00')! };
+    const events = (d: Dialect) => renderLoggedEvents(d, table(d, 'logged'), ['request_id', 'request_row', 'user_id', 'amount'], range, features);
+    const skew = (d: Dialect) => renderLoggedSkew(d, renderLoggedEvents(d, table(d, 'logged'), ['request_id', 'request_row'], {}, features), table(d, 'training'), features, 100);
+    // ZetaSQL evaluates queries: the merge's INSERT ... SELECT is run as its SELECT
+    const merged = (d: Dialect) => renderMergePushed(d, table(d, 'risk'), table(d, 'risk__pushed'), ['merchant_id', 'feature_ts'], ['merchant_id', 'feature_ts', 'risk_score']).replace(/^insert into [^\n]*\n/, '');
+    const cases: [string, (d: Dialect) => string, boolean, string[]][] = [
+      ['logged events', events, false, ['r1', 'r1', 'r2']],
+      ['logged skew', skew, true, ['r0', 'r1', 'r2']],
+      ['pushed rows merged', merged, false, ['0.2', '0.7']],
+    ];
+    for (const [what, sql, ordered, want] of cases) {
+      const got = await zeta.evaluate(sql(bigquery), tables);
+      const expected = await duck.query(sql(duck.dialect));
+      assert.deepEqual(expected.map((r) => String(r.request_id ?? r.risk_score)).sort(), want, `${what}: DuckDB's rows`);
+      assert.equal(diffRows(got.rows, expected, { ordered }), undefined, what);
+    }
   });
 
   test("sync's latest row per entity of the example's user_transaction_stats", async () => {
