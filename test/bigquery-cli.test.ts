@@ -40,6 +40,7 @@ test('run sends exactly the statements run --dry-run prints: CREATE OR REPLACE T
   assert.deepEqual(fx.fake.queries().filter((q) => !state(q) && !stats(q)).sort(), [...blocks.values()].map((b) => b.sql).sort());
   assert.equal(fx.fake.queries().filter(state).length, 2);
   assert.deepEqual(fx.fake.queries().filter((q) => /^insert into `acme-ml\.features\.fsql_feature_stats`/.test(q)).map((q) => /cast\('(\w+)' as \w+\) as `view_name`/.exec(q)?.[1]).sort(), ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']);
+  assert.equal(fx.fake.queries().filter((q) => /^create table if not exists `acme-ml\.features\.fsql_feature_stats`/.test(q)).length, 1, 'the statistics table is made sure of once per run, not once per view');
 
   const jobs = [...fx.fake.jobs.values()].filter((j) => j.configuration.labels?.fsql_view !== 'fsql_state' && !JSON.stringify(j.configuration).includes('fsql_feature_stats'));
   assert.deepEqual(jobs.map((j) => j.configuration.labels?.fsql_view).sort(), ['merchant_risk', 'user_merchant_pair', 'user_transaction_stats']);

@@ -16,6 +16,11 @@ export interface StatsRun {
   recordedAt: Timestamp;
 }
 
+/** A run's making sure the statistics table exists: its first view to record starts it, the others wait for it (asking again would cost a BigQuery job each). */
+export interface StatsTable {
+  created?: Promise<unknown>;
+}
+
 /** fsql_feature_stats of the target, beside fsql_state. */
 export function statsTableOf(wh: Warehouse, project: Project): RelationName {
   return wh.dialect.tableIn(project.target, STATS_TABLE);
@@ -41,10 +46,12 @@ export function featureStatsPlan(view: ViewDef, table: RelationName, columns: Co
  * Runs `plan`. A failure does not fail the view, whose table is built: it comes back as a warning
  * (`fsql monitor` then finds no statistics of this run, and says so).
  */
-export async function recordFeatureStats(wh: Warehouse, plan: FeatureStatsPlan, label: string): Promise<string | undefined> {
-  const statements = renderFeatureStats(plan, wh.dialect);
+export async function recordFeatureStats(wh: Warehouse, plan: FeatureStatsPlan, label: string, table: StatsTable = {}): Promise<string | undefined> {
+  const [create, insert] = renderFeatureStats(plan, wh.dialect);
+  if (!insert) return undefined;
   try {
-    if (statements.length > 0) await wh.execute(statements, { atomic: false, label });
+    await (table.created ??= wh.execute([create], { atomic: false, label }));
+    await wh.execute([insert], { atomic: false, label });
     return undefined;
   } catch (e) {
     if (!(e instanceof FsqlError)) throw e;

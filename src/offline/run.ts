@@ -18,7 +18,7 @@ import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
 import { aggregatePlan, runAggregate, tilesUpToDate } from './run-aggregate.js';
-import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun } from './feature-stats.js';
+import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun, type StatsTable } from './feature-stats.js';
 
 export interface RunOptions {
   select?: string[];
@@ -91,6 +91,8 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
   const results = new Map<string, ViewResult>();
   const pending = new Set(order);
   const running = new Map<string, Promise<void>>();
+  // fsql_feature_stats is made sure of once per run, by the first view that records statistics
+  const tableState: StatsTable = {};
   const threads = Math.max(1, opts.threads ?? project.target.threads);
   const invocationId = randomUUID();
 
@@ -107,7 +109,7 @@ export async function runViews(project: Project, wh: Warehouse, log: Logger, opt
         continue;
       }
       log.step(`${order.length - pending.size} of ${order.length} START ${name} (${project.views.get(name)!.config.materialized})`);
-      const stats = { runId: invocationId, recordedAt: opts.clock?.() ?? Timestamp.fromMillis(Date.now()), table: statsTableOf(wh, project) };
+      const stats = { runId: invocationId, recordedAt: opts.clock?.() ?? Timestamp.fromMillis(Date.now()), table: statsTableOf(wh, project), tableState };
       const job = buildView(c, wh, project.views.get(name)!, opts, stats).then(async (built) => {
         const failed = built.status === 'success' && opts.afterBuild ? await opts.afterBuild(name, c) : undefined;
         const r: ViewResult = failed ? { ...built, status: 'error', message: failed } : built;
@@ -152,7 +154,7 @@ function storageOf(view: ViewDef): TableStorage {
   };
 }
 
-async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions, stats: StatsRun & { table: RelationName }): Promise<ViewResult> {
+async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions, stats: StatsRun & { table: RelationName; tableState: StatsTable }): Promise<ViewResult> {
   const t0 = Date.now();
   const base = { unique_id: `view.${c.manifest.metadata.project}.${view.name}`, name: view.name };
   try {
@@ -173,7 +175,7 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
     checkBuiltColumns(view, columns);
     // statistics of the rows just built (a SQL view has none of its own); the table stands if they fail
     const t1 = Date.now();
-    const warning = plan.kind === 'view' ? undefined : await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file);
+    const warning = plan.kind === 'view' ? undefined : await recordFeatureStats(wh, featureStatsPlan(view, relation, columns, range, stats, stats.table), view.file, stats.tableState);
     const statsTime = (Date.now() - t1) / 1000;
     return {
       ...base,
