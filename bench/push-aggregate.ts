@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../src/seeded-random.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort, startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
@@ -52,10 +53,9 @@ group by user_id
 
 /** `count` batches of 1,000 rows of random users, each at a time after `after` (ms). */
 function batches(count: number, after: number, body: (users: string[], ts: string[], i: number) => unknown): string[] {
-  let seed = 7;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  const random = seededRandom(7);
   return Array.from({ length: count }, (_, b) => {
-    const users = Array.from({ length: BATCH }, () => `u_${next() % USERS}`);
+    const users = Array.from({ length: BATCH }, () => `u_${Math.floor(random() * USERS)}`);
     const ts = users.map((_u, i) => new Date(after + 1 + ((b * BATCH + i) % 1000)).toISOString());
     return JSON.stringify(body(users, ts, b));
   });

@@ -391,9 +391,10 @@ function apiTests(kind: StoreKind): void {
         [{ feature_view: 'nope', df: {} }, 404, /not in the online store/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'] }, to: 'offline' }, 400, /keeps no push log/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'] } }, 400, /lacks column/],
-        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: [newer], txn_count_30d: [1.5], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /int64/],
-        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: ['yesterday'], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /ISO 8601/],
-        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: ['2999-01-01T00:00:00Z'], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /in the future/],
+        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m', 'n'], feature_ts: [newer, newer], txn_count_30d: [1, 1.5], volume_30d: [1, 1], chargeback_rate: [0, 0], risk_score: [0, 0] } }, 400, /^row 1: 'txn_count_30d' .*int64/],
+        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: ['yesterday'], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /^row 0: 'feature_ts' .*ISO 8601/],
+        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: ['2999-01-01T00:00:00Z'], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0] } }, 400, /^row 0: 'feature_ts' 2999-01-01T00:00:00Z is in the future/],
+        [{ feature_view: 'merchant_risk', df: { merchant_id: ['m', null], feature_ts: [newer, newer], txn_count_30d: [1, 1], volume_30d: [1, 1], chargeback_rate: [0, 0], risk_score: [0, 0] } }, 400, /^row 1: join key 'merchant_id' is null/],
         [{ feature_view: 'merchant_risk', df: { merchant_id: ['m'], feature_ts: [newer], txn_count_30d: [1], volume_30d: [1], chargeback_rate: [0], risk_score: [0], extra: [1] } }, 400, /column 'extra'/],
       ];
       for (const [b, status, msg] of errors) {

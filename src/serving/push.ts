@@ -71,23 +71,36 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   if (rows > MAX_PUSH_ROWS) throw badRequest(`'df' holds ${rows} rows; push at most ${MAX_PUSH_ROWS} per request.`);
 
   const latest = Timestamp.fromMillis(ctx.now.millis + FUTURE_SKEW_SECONDS * 1000);
+  // an aggregate view pushed online only needs its events, not rows
+  const wantRows = offline || !layout.aggregate;
   const out: OnlineRow[] = [];
   const events: PushedEvent[] = [];
+  // what messages call each column; a bad cell's message gains its row (built only then: a push checks every cell)
+  const tsWhat = `'${tsColumn}'`;
+  const createdWhat = `'${view.createdColumn}'`;
+  const whats = columns.map((f) => `'${f.name}'`);
   for (let r = 0; r < rows; r++) {
-    const key: Value[] = layout.joinKeys.map((k, i) => {
-      const v = joinKeyValue(keyCols[i][r], k);
-      if (v === null) throw badRequest(`row ${r}: join key '${k.name}' is null; every pushed row needs its keys.`);
-      return v;
-    });
-    const ts = timestampOf(tsCol[r], `row ${r}: '${tsColumn}'`);
-    if (ts.micros > latest.micros) {
-      throw badRequest(`row ${r}: '${tsColumn}' ${ts.toISOString()} is in the future; a value cannot be served before it becomes true. Push it when it is.`);
+    try {
+      const key: Value[] = layout.joinKeys.map((k, i) => {
+        const v = joinKeyValue(keyCols[i][r], k);
+        if (v === null) throw badRequest(`join key '${k.name}' is null; every pushed row needs its keys.`);
+        return v;
+      });
+      const ts = timestampOf(tsCol[r], tsWhat);
+      if (ts.micros > latest.micros) {
+        throw badRequest(`${tsWhat} ${ts.toISOString()} is in the future; a value cannot be served before it becomes true. Push it when it is.`);
+      }
+      const created = createdCol && createdCol[r] !== null ? timestampOf(createdCol[r], createdWhat) : undefined;
+      const values = new Array<Value>(columns.length);
+      for (let i = 0; i < values.length; i++) values[i] = featureValue(valueCols[i][r], columns[i].type, whats[i]);
+      if (layout.aggregate) events.push({ key, ts, values: values.map((v) => (v instanceof Timestamp ? v.micros : (v as AggInput | null))) });
+      if (!wantRows) continue;
+      const byName: Record<string, Value> = {};
+      for (let i = 0; i < values.length; i++) byName[columns[i].name] = values[i];
+      out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
+    } catch (e) {
+      throw e instanceof RequestError ? new RequestError(e.status, e.grpcCode, `row ${r}: ${e.message}`) : e;
     }
-    const created = createdCol && createdCol[r] !== null ? timestampOf(createdCol[r], `row ${r}: '${view.createdColumn}'`) : undefined;
-    const values = columns.map((f, i) => featureValue(valueCols[i][r], f.type, `row ${r}: '${f.name}'`));
-    if (layout.aggregate) events.push({ key, ts, values: values.map((v) => (v instanceof Timestamp ? v.micros : (v as AggInput | null))) });
-    const byName = Object.fromEntries(columns.map((f, i) => [f.name, values[i]]));
-    out.push(created ? { key, ts, created, values: byName } : { key, ts, values: byName });
   }
   if (offline) {
     try {
