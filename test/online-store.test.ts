@@ -287,7 +287,18 @@ for (const kind of kinds) {
       const pushed = (user: string, text: string, until = keep) => ({ key: [user], text, keepUntil: until });
       assert.deepEqual(await store.appendPushed(layout, empty, [pushed('u1', ',1,2'), pushed('u2', ',3,4'), pushed('u3', ',5,6')]), [4, 4, 4]);
       assert.deepEqual(await read(['u1', 'u2', 'u3']), [[s.micros, 'full', ',1,2'], [s.micros, 'empty', ',3,4'], [s.micros, 'empty', ',5,6']], 'the empty state only where none is as new');
-      assert.deepEqual(await store.appendPushed(layout, empty, [pushed('u1', ',7,8')]), [8]);
+      assert.deepEqual(await store.appendPushed(layout, empty, [pushed('u1', ',7,8', Date.now() + 1000)]), [8]);
+      if (kind.name === 'redis') {
+        // a log is kept until the latest time asked for: an earlier one does not shorten it
+        const admin = new Redis(redis.port, '127.0.0.1');
+        try {
+          const logs = await admin.keys('*:pushed_agg:{user_id=u1}:p:*');
+          assert.equal(logs.length, 1);
+          assert.equal(await admin.pexpiretime(logs[0]), keep);
+        } finally {
+          admin.disconnect();
+        }
+      }
       // a fold: the state replaced and the folded start of the log cut; what was appended meanwhile stays
       const [u1] = await store.read([{ layout, key: ['u1'] }]);
       await store.appendPushed(layout, empty, [pushed('u1', ',9,10')]);

@@ -21,7 +21,7 @@ import { crc16, entityId, entityPrefix, hashSlot, RedisKeys, type Namespace } fr
 import { expiryArg, rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, PushedEntry, Replacement, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
-import { BatchBuilder, BufferPool, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
+import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
 import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
 import { parseRedisUrl, type TimeoutOverrides } from './options.js';
 import { RedisTransport, type RedisNode } from './transport.js';
@@ -88,21 +88,30 @@ return 1
 `;
 
 /**
- * Events pushed to an entity of an aggregate view (OnlineStore.appendPushed). KEYS: the row key,
- * its pushed-event log. ARGV: the view's empty state as a stored row, its expiry in Unix ms (as
- * PUT_SCRIPT's), the log's new entries, until when the log must be kept (Unix ms). The empty state
- * is written where no row is stored or the stored one sorts before it (PUT_SCRIPT's rule, on the
- * first 32 characters only); the log's expiry only moves later. Returns the log's length.
+ * Events pushed to entities of an aggregate view (OnlineStore.appendPushed). KEYS: per entity its
+ * row key and its pushed-event log. ARGV: the view's empty state as a stored row and its expiry in
+ * Unix ms (as PUT_SCRIPT's), then per entity the log's new entries and until when the log must be
+ * kept (Unix ms). The empty state is written where no row is stored or the stored one sorts before
+ * it (PUT_SCRIPT's rule, on the first 32 characters only); a log's expiry only moves later.
+ * Returns per entity its log's length.
  */
 const PUSH_SCRIPT = `
+local call = redis.call
 local new, at = ARGV[1], tonumber(ARGV[2])
-if at ~= -1 and redis.call('GETRANGE', KEYS[1], 0, 31) < string.sub(new, 1, 32) then
-  if at > 0 then redis.call('SET', KEYS[1], new, 'PXAT', at) else redis.call('SET', KEYS[1], new) end
+local head = string.sub(new, 1, 32)
+local lengths = {}
+for i = 1, #KEYS / 2 do
+  local row, log = KEYS[2 * i - 1], KEYS[2 * i]
+  if at ~= -1 and call('GETRANGE', row, 0, 31) < head then
+    if at > 0 then call('SET', row, new, 'PXAT', at) else call('SET', row, new) end
+  end
+  local text = ARGV[2 * i + 1]
+  local length = call('APPEND', log, text)
+  lengths[i] = length
+  -- a new log has no expiry, which GT takes for an infinite one
+  if length == #text then call('PEXPIREAT', log, ARGV[2 * i + 2]) else call('PEXPIREAT', log, ARGV[2 * i + 2], 'GT') end
 end
-local length = redis.call('APPEND', KEYS[2], ARGV[3])
-local til = tonumber(ARGV[4])
-if redis.call('PEXPIRETIME', KEYS[2]) < til then redis.call('PEXPIREAT', KEYS[2], til) end
-return length
+return lengths
 `;
 
 const PUSH_SHA = createHash('sha1').update(PUSH_SCRIPT).digest('hex');
@@ -413,40 +422,45 @@ export class RedisStore implements OnlineStore {
     );
   }
 
-  /** One push script call per entity, each primary's written together on its bulk connection; in a cluster followed through MOVED (a log appended twice holds its events twice, which count once). */
+  /**
+   * Push script calls of up to ROWS_PER_CALL entities (a cluster's: of one slot), each primary's
+   * written together on its bulk connection; in a cluster followed through MOVED (a log appended
+   * twice holds its events twice, which count once).
+   */
   async appendPushed(layout: ViewLayout, empty: OnlineRow, entries: PushedEntry[]): Promise<number[]> {
     const fingerprint = fingerprintOf(layout);
-    const emptyText = encodeStored(layout, empty);
-    const expiry = String(expiryArg(layout, empty.ts));
-    const calls = entries.map((e) => {
+    const shared = [encodeStored(layout, empty), String(expiryArg(layout, empty.ts))];
+    const keys = entries.map((e) => {
       const entity = entityId(layout, e.key);
       if (entity === undefined) throw new Error(`appendPushed: an entity of '${layout.view}' with a NULL join key`);
-      const key = this.keys.row(layout.view, entity);
-      return { key, command: encodeAsciiCommand(['EVALSHA', PUSH_SHA, '2', key, this.keys.pushed(layout.view, entity, fingerprint), emptyText, expiry, e.text, String(e.keepUntil)]) };
+      return [this.keys.row(layout.view, entity), this.keys.pushed(layout.view, entity, fingerprint)];
     });
     const lengths = new Array<number>(entries.length);
     await this.guard(() =>
       this.transport.retried(async () => {
-        const perNode = new Map<RedisNode, number[]>();
-        for (let i = 0; i < calls.length; i++) {
-          const node = await this.transport.nodeOf(this.transport.cluster ? hashSlot(calls[i].key) : 0);
-          const list = perNode.get(node);
-          if (list) list.push(i);
-          else perNode.set(node, [i]);
+        const perNode = new Map<RedisNode, number[][]>();
+        const slots = this.transport.cluster ? new Int16Array(keys.map(([row]) => hashSlot(row))) : undefined;
+        for (const group of bySlot(entries.map((_e, i) => i), slots)) {
+          const node = await this.transport.nodeOf(slots ? slots[group[0]] : 0);
+          const calls = perNode.get(node) ?? [];
+          for (let at = 0; at < group.length; at += ROWS_PER_CALL) calls.push(group.slice(at, at + ROWS_PER_CALL));
+          perNode.set(node, calls);
         }
         await Promise.all(
-          [...perNode].map(async ([node, ids]) => {
+          [...perNode].map(async ([node, calls]) => {
             const conn = await node.bulk.get();
-            const payload = Buffer.concat(ids.map((i) => calls[i].command));
-            let replies = await conn.send(payload, ids.length);
+            const payload = Buffer.concat(
+              calls.map((ids) => encodeAsciiCommand(['EVALSHA', PUSH_SHA, String(2 * ids.length), ...ids.flatMap((i) => keys[i]), ...shared, ...ids.flatMap((i) => [entries[i].text, String(entries[i].keepUntil)])])),
+            );
+            let replies = await conn.send(payload, calls.length);
             if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
               // the server lost its scripts (a restart, SCRIPT FLUSH) after this connection loaded them
               await this.loadScript(conn);
-              replies = await conn.send(payload, ids.length);
+              replies = await conn.send(payload, calls.length);
             }
             replies.forEach((r, n) => {
               if (r instanceof ReplyError) throw r;
-              lengths[ids[n]] = r as number;
+              (r as number[]).forEach((length, k) => (lengths[calls[n][k]] = length));
             });
           }),
         );
