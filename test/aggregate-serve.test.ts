@@ -248,8 +248,13 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
       // a folded event pushed again is in the state's raw rows: it still counts once
       assert.equal((await one.post('/push', body(big[0].slice(0, 2)))).json.accepted, 2);
       assert.ok((await log('u9')).length > 0);
+      // a fold leaves the last two minutes' events in the log (a sync dated a minute back may write over the state)
+      const recent = many('u1', 2n * HOUR - 60n * US, 300);
+      assert.equal((await one.post('/push', body(recent))).json.accepted, 300);
+      const kept = await log('u1');
+      assert.ok(kept.length > FOLD_BYTES, `the recent events stay in the log (${kept.length} bytes)`);
 
-      const all = [...ROWS, ...pushed, ...big.flat()];
+      const all = [...ROWS, ...pushed, ...big.flat(), ...recent];
       const fs = features();
       for (const t of [S + 2n * HOUR, S + 2n * HOUR + 1n, S + 3n * HOUR]) {
         now = new Timestamp(t);
@@ -264,7 +269,7 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
         }
       }
       const metrics = await one.get('/metrics');
-      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="accepted"\} 306/);
+      assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="accepted"\} 606/);
       assert.match(metrics.text, /fsql_push_rows_total\{feature_view="stats",outcome="outside_horizon"\} 2/);
     } finally {
       await one.close();

@@ -115,7 +115,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   const counted = (outcome: string, n: number) => s.metrics.inc('fsql_push_rows_total', { feature_view: name, outcome }, n);
   try {
     if (layout.aggregate) {
-      const result = await pushEvents(s.store, layout, events);
+      const result = await pushEvents(s.store, layout, events, ctx.now);
       counted('accepted', result.accepted);
       counted('outside_horizon', result.outside);
       return { body: JSON.stringify({ feature_view: name, rows, ...result, ...(offline ? { offline: rows } : {}) }) };

@@ -1,17 +1,18 @@
 /**
  * Raw events pushed into an aggregate view online (SPEC section 12). Each entity's events are
  * appended to its pushed-event log (pushed.ts) in one round trip, with nothing read or decoded:
- * every read merges them into the state (the same row twice counts once there). An entity whose
- * log grows past FOLD_BYTES has it folded into its state: read, merged, written back with compare
- * and set (OnlineStore.replace), the folded part cut from the log in the same step, so two servers
- * pushing to one entity at once both land and a fold never loses an event appended meanwhile.
+ * every read merges them into the state (the same row twice counts once there). Each time an
+ * entity's log grows past a multiple of FOLD_BYTES it is folded into its state: read, merged,
+ * written back with compare and set (OnlineStore.replace), and its events but the last two
+ * minutes' cut from the log in the same step, so two servers pushing to one entity at once both
+ * land and a fold never loses an event appended meanwhile.
  */
 import { OnlineStoreError } from '../../errors.js';
 import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
 import type { OnlineRow, OnlineStore, PushedEntry, Replacement, ViewLayout } from '../store.js';
-import { encodePushed } from './pushed.js';
+import { decodePushed, encodePushed } from './pushed.js';
 import { compile, storedState } from './row.js';
 import { emptyState, encodeState, type AggInput, type RawRow } from './state.js';
 
@@ -30,14 +31,22 @@ export interface AggregatePushResult {
 }
 
 /**
- * A log longer than this (bytes, about 100 events of a few input columns) is folded into the
- * state: every read merges the log, and with pushed events it decodes C's distinct values too.
+ * A log is folded into the state each time it grows past a multiple of this (bytes, about 100
+ * events of a few input columns): every read merges the log, and with pushed events it decodes C's
+ * distinct values too.
  */
 export const FOLD_BYTES = 4096;
 /** Rounds of read, merge and compare and set before a fold of an entity contended by other writers gives up. */
 const MAX_ROUNDS = 20;
+/**
+ * A fold leaves the log's events of the last two minutes in it, besides the state (where reads
+ * count them once): a sync dates its states a minute before its clock (offline/sync-aggregate.ts),
+ * and a state it writes over a fresh fold must not take events after its own time with the old one.
+ */
+const KEEP_RECENT_MICROS = 120_000_000;
 
-export async function pushEvents(store: OnlineStore, layout: ViewLayout, events: readonly PushedEvent[]): Promise<AggregatePushResult> {
+/** `now`: the server's time, which tells a fold which events are recent. */
+export async function pushEvents(store: OnlineStore, layout: ViewLayout, events: readonly PushedEvent[], now: Timestamp): Promise<AggregatePushResult> {
   const aggregate = layout.aggregate;
   if (!aggregate) throw new Error(`pushEvents: '${layout.view}' is not an aggregate view`);
   const syncedAt = await store.getWatermark(layout.view);
@@ -70,13 +79,19 @@ export async function pushEvents(store: OnlineStore, layout: ViewLayout, events:
   const entries: PushedEntry[] = groups.map((g) => ({ key: g.key, text: encodePushed(g.events), keepUntil: Math.ceil((g.latest + horizon) / 1000) }));
   const empty: OnlineRow = { key: [], ts: syncedAt, values: { [AGGREGATE_STATE]: encodeState(shape, emptyState(shape, s)) } };
   const lengths = await store.appendPushed(layout, empty, entries);
-  const long = groups.filter((_g, i) => lengths[i] > FOLD_BYTES).map((g) => g.key);
-  if (long.length > 0) await foldPushed(store, layout, long);
+  // a fold at each FOLD_BYTES a log grows by: a log of recent events (a burst) stays long, and is not read again at every push
+  const crossed = (length: number, added: number) => Math.floor(length / FOLD_BYTES) > Math.floor((length - added) / FOLD_BYTES);
+  const long = groups.filter((_g, i) => crossed(lengths[i], entries[i].text.length)).map((g) => g.key);
+  if (long.length > 0) await foldPushed(store, layout, long, Number(now.micros) - KEEP_RECENT_MICROS);
   return result;
 }
 
-/** Folds the pushed-event logs of these entities into their states (compare and set, read again when another writer came first). */
-async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][]): Promise<void> {
+/**
+ * Folds the pushed-event logs of these entities into their states (compare and set, read again
+ * when another writer came first), cutting from each log its events up to the first at or after
+ * `recent` (microseconds).
+ */
+async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][], recent: number): Promise<void> {
   const { reader } = compile(layout);
   let pending = keys;
   for (let round = 0; pending.length > 0; round++) {
@@ -88,7 +103,12 @@ async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][
       // a state that expired takes its log's events with it (they were inside its horizon only)
       if (!stored?.pushed) return;
       const state = storedState(reader, stored, true);
-      changes.push({ row: { key: pending[i], ts: stored.ts, values: { [AGGREGATE_STATE]: encodeState(reader.shape, state) } }, expected: stored, folded: stored.pushed.length });
+      const logged = decodePushed(reader.types, stored.pushed);
+      const old = logged.findIndex((e) => e.ts >= recent);
+      // the log holds its events as encodePushed wrote them, one after another
+      const folded = old < 0 ? stored.pushed.length : encodePushed(logged.slice(0, old)).length;
+      if (folded === 0) return;
+      changes.push({ row: { key: pending[i], ts: stored.ts, values: { [AGGREGATE_STATE]: encodeState(reader.shape, state) } }, expected: stored, folded });
       tried.push(pending[i]);
     });
     const written = changes.length > 0 ? await store.replace(layout, changes) : [];
