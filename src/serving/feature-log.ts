@@ -183,7 +183,7 @@ export class FeatureLog {
       }
       let chunk = s.chunks[s.chunks.length - 1];
       if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, lines: new LineBuffer(), count: 0 }));
-      chunk.lines.push(encodeEntries(p));
+      chunk.lines.push(encodeLine(p));
       chunk.count += p.keys.length;
     }
   }
@@ -226,38 +226,19 @@ function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
 }
 
 /**
- * A request's entries (LogEntry lines, joined by newlines), written as text: feature values are
- * the answer's own JSON text (tecton.ts vectorOf, from the stored text), so logging neither decodes
- * nor re-encodes them.
+ * A request's line (a LogEntry of all its rows), written as text: feature values are the answer's
+ * own JSON text (tecton.ts vectorOf, from the stored text), so logging neither decodes nor
+ * re-encodes them; effective times are epoch microseconds, not ISO text.
  */
-function encodeEntries(p: Pending): string {
-  const prefix = `{"id":"${p.id}","t":${p.now.micros},"row":`;
-  const lines = new Array<string>(p.keys.length);
-  for (let r = 0; r < lines.length; r++) {
-    const served = p.served[r];
-    const request = p.requests[r] ?? [];
-    const features = p.features?.[r] ?? vectorOf(p.plan, served as ServedRow[], false, request).features.join(',');
-    let statuses = '';
-    let times = '';
-    for (let j = 0; j < served.length; j++) {
-      const sep = j ? ',' : '';
-      if (served[j].reason === undefined) {
-        statuses += `${sep}"PRESENT"`;
-        // microseconds, not ISO text: formatting a date costs about a microsecond each
-        times += sep + String(served[j].row!.ts.micros);
-      } else {
-        statuses += `${sep}"MISSING_DATA"`;
-        times += `${sep}null`;
-      }
-    }
-    lines[r] = `${prefix}${r},"k":${jsonList(p.keys[r])},"c":${jsonList(request)},"v":[${features}],"s":[${statuses}],"e":[${times}]}`;
+function encodeLine(p: Pending): string {
+  const keys: string[] = [];
+  const requests: string[] = [];
+  const times: string[] = [];
+  for (let r = 0; r < p.keys.length; r++) {
+    for (const v of p.keys[r]) keys.push(valueJson(v));
+    for (const v of p.requests[r] ?? []) requests.push(valueJson(v));
+    for (const s of p.served[r]) times.push(s.reason === undefined ? String(s.row!.ts.micros) : 'null');
   }
-  return lines.join('\n');
-}
-
-function jsonList(values: readonly Value[]): string {
-  if (values.length === 0) return '[]';
-  let out = `[${valueJson(values[0])}`;
-  for (let i = 1; i < values.length; i++) out += `,${valueJson(values[i])}`;
-  return `${out}]`;
+  const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
+  return `{"n":${p.keys.length},"id":"${p.id}","t":${p.now.micros},"row":0,"k":[${keys.join(',')}],"c":[${requests.join(',')}],"v":[${features.join(',')}],"e":[${times.join(',')}]}`;
 }
