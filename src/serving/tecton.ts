@@ -124,6 +124,7 @@ export function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: bool
 
 /** A value as Tecton JSON text (encode.ts toJsonValue, written directly): on-demand values, and the feature log's join keys and request fields. */
 export function valueJson(v: Value): string {
+  if (typeof v === 'string') return JSON.stringify(v);
   if (v === null) return 'null';
   if (typeof v === 'bigint') return `"${v}"`;
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${v}"`;
