@@ -13,7 +13,7 @@
  * of the rounds, and the logged/unlogged ratios. Target: logging costs at most 10% of throughput.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const seconds = arg('--duration', 5);
   const repeats = arg('--repeats', 3);
   const redis = await startRedis();
+  const logDir = mkdtempSync(join(tmpdir(), 'fsql-bench-log-'));
   let server: ChildProcess | undefined;
   try {
     const dir = recentExample(redis.url);
@@ -62,7 +63,6 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
     }
     const port = await freePort();
-    const logDir = mkdtempSync(join(tmpdir(), 'fsql-bench-log-'));
     server = spawn(FSQL_BIN, ['--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--log-dir', logDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       let text = '';
@@ -92,8 +92,14 @@ async function main(): Promise<void> {
       console.log(`${name}: off ${Math.round(rOff)} req/s (${cOff.toFixed(0)} µs CPU/req), logged ${Math.round(rOn)} req/s (${cOn.toFixed(0)} µs CPU/req): throughput ratio ${(rOn / rOff).toFixed(3)}, CPU ratio ${(cOn / cOff).toFixed(3)} (target: throughput ratio >= 0.90)`);
     }
   } finally {
-    server?.kill('SIGTERM');
+    if (server && server.exitCode === null) {
+      // the server writes what it queued as it stops: the log folder goes once it has exited
+      const exited = new Promise((resolve) => server!.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
     await redis.stop();
+    rmSync(logDir, { recursive: true, force: true });
   }
 }
 

@@ -5,11 +5,12 @@
  *   npm run build && node dist/bench/logs-load.js [--entries 300000]
  *
  * Writes segments of the shape of the example's fraud_detection (2 join keys, 15 features of 3
- * views, their statuses and effective times) and loads them with loadLogs (what `fsql logs load`
- * runs: parse, check each value's type, csv, typed parquet, staging table, one transaction with
- * the ledger per batch). The baseline is one statement, DuckDB's own `read_ndjson` of the files
- * into a table: no checks, no exactly-once ledger, no typed timestamps. Target: at least 100,000
- * entries/s.
+ * views, their effective times; a line per request of 1 to 10 rows) and loads them with loadLogs
+ * (what `fsql logs load` runs: parse, check each value's type, csv, typed parquet, staging table,
+ * one transaction with the ledger per batch). The baseline is one statement, DuckDB's own
+ * `read_ndjson` of the files into a table, a row per line (not per entry: the lines are not
+ * unnested): no checks, no exactly-once ledger, no typed timestamps.
+ * Target: at least 100,000 entries/s.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,9 +48,14 @@ function writeSegments(dir: string, entries: number, perSegment: number): void {
       views: VIEWS.map(([v]) => v),
     };
     const lines = [JSON.stringify(header)];
-    for (let i = s * perSegment; i < Math.min(entries, (s + 1) * perSegment); i++) {
-      const values = VIEWS.flatMap(([, fs]) => fs.map(([, type]) => (type === 'int64' ? `"${i % 97}"` : String((i % 1000) / 7))));
-      lines.push(`{"id":"bench-${i}","t":${start + i * 1000},"row":0,"k":["u_${i % 5000}","m_${i % 300}"],"c":[],"v":[${values.join(',')}],"s":["PRESENT","PRESENT","MISSING_DATA"],"e":[${start},${start + 5},null]}`);
+    const values = (i: number) => VIEWS.flatMap(([, fs]) => fs.map(([, type]) => (type === 'int64' ? `"${i % 97}"` : String((i % 1000) / 7)))).join(',');
+    // one line per request, as the server writes them: requests of 1 to 10 rows
+    const last = Math.min(entries, (s + 1) * perSegment);
+    for (let i = s * perSegment; i < last; ) {
+      const rows = Array.from({ length: Math.min(1 + (i % 10), last - i) }, (_, r) => i + r);
+      const keys = rows.map((j) => `"u_${j % 5000}","m_${j % 300}"`).join(',');
+      lines.push(`{"n":${rows.length},"id":"bench-${i}","t":${start + i * 1000},"row":0,"k":[${keys}],"c":[],"v":[${rows.map(values).join(',')}],"e":[${rows.map(() => `${start},${start + 5},null`).join(',')}]}`);
+      i += rows.length;
     }
     writeFileSync(join(folder, `bench-${String(s).padStart(4, '0')}.ndjson`), `${lines.join('\n')}\n`);
   }

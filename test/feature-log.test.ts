@@ -17,6 +17,7 @@ import type { ServedRow } from '../src/online/vector.js';
 import { loadProject } from '../src/project/load.js';
 import type { Project } from '../src/project/types.js';
 import { seededRandom } from '../src/seeded-random.js';
+import type { LogEntry } from '../src/feature-log/segment.js';
 import type { FlushTimer } from '../src/serving/feature-log.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
@@ -48,7 +49,7 @@ async function loggedRows(sql: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-/** Complete entry lines under a log folder (headers left out). */
+/** The entries (rows) of the complete lines under a log folder (headers left out). */
 function entryLines(logDir: string): { id: string; row: number }[] {
   const out: { id: string; row: number }[] = [];
   const folder = join(logDir, SERVICE);
@@ -56,7 +57,10 @@ function entryLines(logDir: string): { id: string; row: number }[] {
   for (const f of readdirSync(folder)) {
     const text = readFileSync(join(folder, f), 'utf8');
     const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).slice(1);
-    for (const l of lines) out.push(JSON.parse(l));
+    for (const l of lines) {
+      const { id, row, n } = JSON.parse(l) as LogEntry;
+      for (let i = 0; i < (n ?? 1); i++) out.push({ id, row: row + i });
+    }
   }
   return out;
 }

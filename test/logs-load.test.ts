@@ -36,24 +36,28 @@ const HEADER: SegmentHeader = {
   views: ['stats'],
 };
 
+/** Request i as a line of one row. */
 function entry(i: number): LogEntry {
   const present = i % 3 !== 0;
   return {
+    n: 1,
     id: `host-1-abc-${i}`,
     row: 0,
     t: Date.UTC(2024, 0, 1, 0, 0, i) * 1000,
     k: [`u,"${i}"`, String(9007199254740993n + BigInt(i))],
     c: [i + 0.5],
     v: present ? [String(i), i % 2 === 0, '2023-12-31T00:00:00.000001Z', i === 1 ? 'NaN' : i / 4] : [null, null, null, null],
-    s: [present ? 'PRESENT' : 'MISSING_DATA'],
     e: [present ? Date.UTC(2023, 11, 31, 12) * 1000 : null],
   };
 }
 
-function writeSegment(dir: string, count: number, tail = ''): void {
+function writeLines(dir: string, header: SegmentHeader, lines: unknown[], tail = ''): void {
   mkdirSync(join(dir, 'scoring'), { recursive: true });
-  const lines = [JSON.stringify(HEADER), ...Array.from({ length: count }, (_, i) => JSON.stringify(entry(i)))];
-  writeFileSync(join(dir, 'scoring', `${HEADER.segment}.ndjson`), `${lines.join('\n')}\n${tail}`);
+  writeFileSync(join(dir, 'scoring', `${header.segment}.ndjson`), `${[header, ...lines].map((l) => JSON.stringify(l)).join('\n')}\n${tail}`);
+}
+
+function writeSegment(dir: string, count: number, tail = ''): void {
+  writeLines(dir, HEADER, Array.from({ length: count }, (_, i) => entry(i)), tail);
 }
 
 const SERVICE: ServiceDef = { name: 'scoring', description: '', features: [{ view: 'stats' }], online: true, logging: { sampleRate: 1 }, file: 'models/x.yml' };
@@ -103,6 +107,30 @@ test('PostgreSQL: a segment loads with its types, its torn tail left out, and a 
   const more = await loadLogs(project, wh, dir, quiet, { clock: () => AT });
   assert.equal(more[0].entries, 3);
   assert.equal((await wh.query('select count(distinct request_id) as n from fsql.fsql_logged_scoring'))[0].n, 10n);
+});
+
+test('a line holding a request of several rows loads as those rows, as a version 1 segment (a line per row, with statuses) does', async () => {
+  const rows = [0, 1, 2, 3].map(entry);
+  // one request of four rows, in flat lists
+  const request = { n: 4, id: 'host-2-def-0', row: 0, t: rows[0].t, k: rows.flatMap((r) => r.k), c: rows.flatMap((r) => r.c), v: rows.flatMap((r) => r.v), e: rows.flatMap((r) => r.e) };
+  const versionOne = rows.map((r, i) => ({ ...r, n: undefined, id: 'host-2-def-0', row: i, t: rows[0].t, s: [r.e[0] === null ? 'MISSING_DATA' : 'PRESENT'] }));
+  const loaded = async (header: SegmentHeader, lines: unknown[]) => {
+    await wh.execute('drop table if exists fsql.fsql_logged_scoring');
+    const dir = mkdtempSync(join(tmpdir(), 'fsql-logs-rows-'));
+    writeLines(dir, header, lines);
+    const [result] = await loadLogs(project, wh, dir, quiet, { clock: () => AT });
+    assert.equal(result.entries, 4);
+    return wh.query('select * from fsql.fsql_logged_scoring order by request_row');
+  };
+  const fromRequest = await loaded({ ...HEADER, segment: 'host-2-def-1' }, [request]);
+  assert.deepEqual(fromRequest.map((r) => [r.request_id, r.request_row, r.user_id, r.stats__serving_status]), [
+    ['host-2-def-0', 0n, 'u,"0"', 'MISSING_DATA'],
+    ['host-2-def-0', 1n, 'u,"1"', 'PRESENT'],
+    ['host-2-def-0', 2n, 'u,"2"', 'PRESENT'],
+    ['host-2-def-0', 3n, 'u,"3"', 'MISSING_DATA'],
+  ]);
+  assert.deepEqual(await loaded({ ...HEADER, fsql_log: 1, segment: 'host-2-def-2' }, versionOne), fromRequest);
+  await wh.execute('drop table if exists fsql.fsql_logged_scoring');
 });
 
 test('a file that is not a segment is refused, naming it', async () => {

@@ -60,27 +60,33 @@ export function renderLoadBatch(d: Dialect, table: RelationName, source: string,
 
 /**
  * DuckDB's SELECT of entry lines of one header (an NDJSON file) as the logged table's columns and
- * types (loggedColumns; a pushed segment's are pushedColumns: the same positions, other names). DuckDB parses and casts the JSON itself, far faster than JavaScript
- * could, and a value of the wrong type fails the cast. Run by a local DuckDB (to parquet, for
- * the other warehouses) or by a DuckDB target itself (one that `readsFiles`).
+ * types (loggedColumns; a pushed segment's are pushedColumns: the same positions, other names).
+ * A line holds `n` rows (LogEntry), unnested here; row i's values sit at i times the row's width
+ * in each flat list. DuckDB parses and casts the JSON itself, far faster than JavaScript could,
+ * and a value of the wrong type fails the cast. Run by a local DuckDB (to parquet, for the other
+ * warehouses) or by a DuckDB target itself (one that `readsFiles`).
  */
 export function renderLogSelect(ndjson: string, h: SegmentHeader, columns: Column[] = loggedColumns(h)): string {
   const d = dialectFor('duckdb');
   const lit = (s: string) => d.stringLiteral(s);
   // each list read once as text values (a nested array as its JSON text), then cast per column
-  const read = `read_ndjson(${lit(ndjson)}, columns = {'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 's': 'VARCHAR[]', 'e': 'BIGINT[]'})`;
-  const element = (list: string, i: number, t: DataType) =>
-    t.type === 'string' ? `${list}[${i + 1}]` : t.type === 'array' ? `cast(cast(${list}[${i + 1}] as JSON) as ${duckDbType(t)})` : `cast(${list}[${i + 1}] as ${duckDbType(t)})`;
+  const read = `read_ndjson(${lit(ndjson)}, columns = {'n': 'BIGINT', 'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 'e': 'BIGINT[]'})`;
+  // a line without n (a version 1 line, a pushed row) holds one row
+  const rows = `select *, unnest(range(coalesce(n, 1))) as i from ${read}`;
+  const at = (list: string, width: number, j: number) => `${list}[i * ${width} + ${j + 1}]`;
+  const element = (list: string, width: number, j: number, t: DataType) =>
+    t.type === 'string' ? at(list, width, j) : t.type === 'array' ? `cast(cast(${at(list, width, j)} as JSON) as ${duckDbType(t)})` : `cast(${at(list, width, j)} as ${duckDbType(t)})`;
+  const views = h.views.length;
   const exprs = [
     'id',
-    '"row"',
+    '"row" + i',
     'make_timestamp(t)',
-    ...h.join_keys.map((k, i) => element('k', i, k.type)),
-    ...h.request_fields.map((f, i) => element('c', i, f.type)),
-    ...h.features.map((f, i) => element('v', i, f.type)),
-    ...h.views.flatMap((_, j) => [`s[${j + 1}]`, `make_timestamp(e[${j + 1}])`]),
+    ...h.join_keys.map((k, j) => element('k', h.join_keys.length, j, k.type)),
+    ...h.request_fields.map((f, j) => element('c', h.request_fields.length, j, f.type)),
+    ...h.features.map((f, j) => element('v', h.features.length, j, f.type)),
+    ...h.views.flatMap((_, j) => [`case when ${at('e', views, j)} is null then 'MISSING_DATA' else 'PRESENT' end`, `make_timestamp(${at('e', views, j)})`]),
   ];
-  return `select ${exprs.map((e, i) => `${e} as ${d.quoteIdent(columns[i].name)}`).join(', ')} from ${read}`;
+  return `select ${exprs.map((e, i) => `${e} as ${d.quoteIdent(columns[i].name)}`).join(', ')} from (${rows}) as ${d.quoteIdent('lines')}`;
 }
 
 /** A local DuckDB statement: renderLogSelect's rows to a parquet file. */

@@ -34,13 +34,13 @@ export class SegmentWriter {
     private readonly maxBytes = DEFAULT_SEGMENT_BYTES,
   ) {}
 
-  /** Appends `text` (whole lines) to the open segment of `header`'s shape, opening a new segment when needed; resolves once on disk. */
-  async append(header: Omit<SegmentHeader, 'segment'>, text: string): Promise<void> {
+  /** Appends whole lines (text, or UTF-8 bytes in order) to the open segment of `header`'s shape, opening a new segment when needed; resolves once on disk. */
+  async append(header: Omit<SegmentHeader, 'segment'>, lines: string | Buffer[]): Promise<void> {
     if (!this.file || this.header !== header || this.bytes >= this.maxBytes) await this.openSegment(header);
-    const data = Buffer.from(text);
-    await this.file!.write(data, 0, data.length);
+    const data = typeof lines === 'string' ? [Buffer.from(lines)] : lines;
+    const { bytesWritten } = await this.file!.writev(data);
     await this.file!.datasync();
-    this.bytes += data.length;
+    this.bytes += bytesWritten;
   }
 
   /** Closes the open segment; the next append starts a new one. */

@@ -2,13 +2,15 @@
  * The feature log's file format (SPEC section 12), written by the server (serving/feature-log.ts)
  * and read by `fsql logs load` (offline/logs-load.ts). A segment is one NDJSON file
  * `<log dir>/<service>/<segment id>.ndjson`: a header line naming the service's shape, then one
- * line per served vector. Only lines ending in a newline count, so a write cut by a crash leaves
- * a torn last line that no reader ever takes.
+ * line per request served (LogEntry: its rows' values in flat lists). Only lines ending in a
+ * newline count, so a write cut by a crash leaves a torn last line that no reader ever takes.
  */
 import type { Column, DataType } from '../values.js';
 
 export const SEGMENT_EXTENSION = '.ndjson';
-export const LOG_FORMAT_VERSION = 1;
+/** Version 2: a line holds a request's rows (`n`). Version 1 lines held one row each, and are version 2 lines without `n`. */
+export const LOG_FORMAT_VERSION = 2;
+const READABLE_VERSIONS: unknown[] = [1, 2];
 
 /** The first line of a segment: the columns every entry of the segment fills, in order. */
 export interface SegmentHeader {
@@ -22,23 +24,31 @@ export interface SegmentHeader {
   views: string[];
 }
 
-/** One served vector. Values are JSON as the Tecton API writes them (int64 as strings, timestamps ISO 8601). */
+/**
+ * One line: `n` served vectors (rows `row` to `row + n - 1`) of one request. Each list holds the
+ * rows one after another: row r's join keys are k[r * keys .. (r + 1) * keys - 1], and so on. One
+ * line per request, not per row, and flat lists: what the server writes per row is just its values
+ * (CONTEXT.md). Values are JSON as the Tecton API writes them (int64 as strings, timestamps ISO 8601).
+ */
 export interface LogEntry {
+  /** the rows the line holds; written first (loaders count rows from it without parsing the line); absent means 1 */
+  n?: number;
   /** the request's id: unique per HTTP request, shared by the rows of a batch */
   id: string;
-  /** the row within a batch request (0 for a single one) */
+  /** the line's first row within its request (0 for a whole request) */
   row: number;
   /** the request time in microseconds since the epoch (a JSON number: exact until the year 2255) */
   t: number;
-  /** join key values, header.join_keys order */
+  /** join key values, header.join_keys order per row */
   k: unknown[];
-  /** request context values, header.request_fields order */
+  /** request context values, header.request_fields order per row */
   c: unknown[];
-  /** feature values, header.features order (null where MISSING_DATA) */
+  /** feature values, header.features order per row (null where MISSING_DATA) */
   v: unknown[];
-  /** per stored view: PRESENT or MISSING_DATA */
-  s: string[];
-  /** per stored view: the effective time served, in microseconds since the epoch; null where MISSING_DATA */
+  /**
+   * per row and stored view (header.views order), the effective time served in microseconds since
+   * the epoch; null where MISSING_DATA, so it also gives the serving status (PRESENT where not null)
+   */
   e: (number | null)[];
 }
 
@@ -84,9 +94,9 @@ export function effectiveTimeColumn(view: string): string {
 /** Checks a parsed header; a file that is not a segment is an error naming it. */
 export function checkHeader(value: unknown, file: string): SegmentHeader {
   const h = value as Partial<SegmentHeader> | null;
-  if (!h || typeof h !== 'object' || h.fsql_log !== LOG_FORMAT_VERSION || typeof h.segment !== 'string' || typeof h.service !== 'string'
+  if (!h || typeof h !== 'object' || !READABLE_VERSIONS.includes(h.fsql_log) || typeof h.segment !== 'string' || typeof h.service !== 'string'
     || !Array.isArray(h.join_keys) || !Array.isArray(h.request_fields) || !Array.isArray(h.features) || !Array.isArray(h.views)) {
-    throw new Error(`${file}: the first line is not an fsql feature log header (version ${LOG_FORMAT_VERSION}); move files other than fsql's segments out of the log directory.`);
+    throw new Error(`${file}: the first line is not an fsql feature log header (version ${READABLE_VERSIONS.join(' or ')}); move files other than fsql's segments out of the log directory.`);
   }
   return h as SegmentHeader;
 }
@@ -102,8 +112,8 @@ export function pushedTableName(view: string): string {
 /**
  * The columns of a view's pushed rows: the push's id and row, the view's timestamp, join keys, its
  * created timestamp (a pushed segment's one request field, when the view has one) and features,
- * by the view's own names. A pushed segment is a segment whose `service` is the view, `t` each
- * row's timestamp, `c` its created timestamp, and which has no stored views.
+ * by the view's own names. A pushed segment is a segment whose `service` is the view, with a line
+ * per pushed row (no `n`): `t` the row's timestamp, `c` its created timestamp; it has no stored views.
  */
 export function pushedColumns(h: SegmentHeader, timestampColumn: string): Column[] {
   return [

@@ -208,10 +208,10 @@ async function loadSegments(project: Project, wh: Warehouse, folder: LogFolder, 
         while (start < size) {
           if (batch && batch.signature !== signature) await flush();
           batch ??= { header, signature, fd: openSync(ndjson, 'w'), entries: 0, pieces: [] };
-          const { end: upTo, lines } = copyLines(fd, start, size, batch.fd, batchEntries - batch.entries, path);
+          const { end: upTo, lines, entries: rows } = copyLines(fd, start, size, batch.fd, batchEntries - batch.entries, path);
           if (lines === 0) break; // only a torn last line is left
-          batch.pieces.push({ service, segment: header.segment, endOffset: upTo, entries: lines });
-          batch.entries += lines;
+          batch.pieces.push({ service, segment: header.segment, endOffset: upTo, entries: rows });
+          batch.entries += rows;
           segments.add(header.segment);
           start = upTo;
           if (batch.entries >= batchEntries) await flush();
@@ -257,21 +257,24 @@ function readHeader(fd: number, path: string): { header: SegmentHeader; end: num
 }
 
 /**
- * Copies whole lines, at most `max`, from byte `start` of a segment to `out`; returns the offset
- * after the last line copied and how many there were. Bytes after the last newline (a line being
- * written, or torn by a crash) stay behind.
+ * Copies whole lines, up to about `max` entries, from byte `start` of a segment to `out`; returns
+ * the offset after the last line copied, how many lines and how many entries (rows: LogEntry `n`)
+ * they held. Bytes after the last newline (a line being written, or torn by a crash) stay behind.
  */
-function copyLines(fd: number, start: number, size: number, out: number, max: number, path: string): { end: number; lines: number } {
+function copyLines(fd: number, start: number, size: number, out: number, max: number, path: string): { end: number; lines: number; entries: number } {
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let pos = start;
   let lines = 0;
-  while (pos < size && lines < max) {
+  let entries = 0;
+  while (pos < size && entries < max) {
     const n = readSync(fd, buf, 0, Math.min(READ_BYTES, size - pos), pos);
     if (n <= 0) break;
     let cut = -1;
     for (let nl = buf.indexOf(10); nl >= 0 && nl < n; nl = buf.indexOf(10, nl + 1)) {
+      entries += rowsOf(buf, cut + 1);
+      lines++;
       cut = nl;
-      if (++lines === max) break;
+      if (entries >= max) break;
     }
     if (cut < 0) {
       if (n === READ_BYTES) throw new FsqlError(`${path}: a line at byte ${pos} is longer than ${READ_BYTES} bytes; this is not an fsql feature log entry.`);
@@ -280,7 +283,17 @@ function copyLines(fd: number, start: number, size: number, out: number, max: nu
     writeSync(out, buf, 0, cut + 1);
     pos += cut + 1;
   }
-  return { end: pos, lines };
+  return { end: pos, lines, entries };
+}
+
+const ROWS_PREFIX = Buffer.from('{"n":');
+
+/** The rows of the line starting at `at`: its leading `"n"`, 1 for a line without one (LogEntry). */
+function rowsOf(buf: Buffer, at: number): number {
+  if (buf.compare(ROWS_PREFIX, 0, ROWS_PREFIX.length, at, at + ROWS_PREFIX.length) !== 0) return 1;
+  let rows = 0;
+  for (let i = at + ROWS_PREFIX.length; buf[i] >= 48 && buf[i] <= 57; i++) rows = rows * 10 + buf[i] - 48;
+  return rows;
 }
 
 /** `fsql run`'s afterBuild: a view with `push: true` gets its pushed rows merged once it is built; a failure fails the view. */

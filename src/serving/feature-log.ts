@@ -1,20 +1,21 @@
 /**
  * Feature logging (SPEC section 12): what the server answered, for the services with
  * `logging: {sample_rate}`. The request path only draws the sample and queues references to what it
- * already holds (keys, request fields, the rows read); a timer turns the queue into NDJSON lines and
- * appends them to segment files (feature-log/segment-writer.ts) at least once per `flushMs`. The
+ * already holds (keys, request fields, the rows read); right after the request they become NDJSON
+ * lines in buffers outside the heap (feature-log/line-buffer.ts), and a timer appends those to
+ * segment files (feature-log/segment-writer.ts) at least once per `flushMs`. The
  * queue is bounded: a vector that finds it full is dropped and counted in /metrics. close() writes
  * everything queued, so a clean stop loses nothing; a kill loses at most the last interval.
  */
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ServedRow, ServicePlan } from '../online/vector.js';
-import { vectorOf } from './tecton.js';
+import { valueJson, vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
+import { LineBuffer } from '../feature-log/line-buffer.js';
 import { LOG_FORMAT_VERSION, type SegmentHeader } from '../feature-log/segment.js';
-import { toJsonValue } from './encode.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
 
@@ -64,14 +65,14 @@ interface Pending {
   keys: readonly Value[][];
   requests: readonly Value[][];
   served: readonly ServedRow[][];
-  /** per vector, its features' JSON texts when the handler already wrote them (Tecton) */
-  features?: readonly string[][];
+  /** per vector, its features' JSON texts joined by commas, when the handler already wrote them (Tecton) */
+  features?: readonly string[];
 }
 
 /** Encoded lines waiting for the writer, all of one header. */
 interface Chunk {
   header: Omit<SegmentHeader, 'segment'>;
-  text: string;
+  lines: LineBuffer;
   count: number;
 }
 
@@ -135,9 +136,9 @@ export class FeatureLog {
 
   /**
    * On the request path: samples the request and queues what was served (one vector per row of
-   * keys). `features`: the vectors' JSON texts where the answer already holds them.
+   * keys). `features`: per vector, the answer's text of its features (joined by commas) where it holds them.
    */
-  record(plan: ServicePlan, now: Timestamp, keys: readonly Value[][], requests: readonly Value[][], served: readonly ServedRow[][], features?: readonly string[][]): void {
+  record(plan: ServicePlan, now: Timestamp, keys: readonly Value[][], requests: readonly Value[][], served: readonly ServedRow[][], features?: readonly string[]): void {
     const log = this.services.get(plan.service);
     if (!log || this.closed) return;
     if (log.rate < 1 && this.random() >= log.rate) return;
@@ -181,9 +182,8 @@ export class FeatureLog {
         s.header = headerOf(p.plan);
       }
       let chunk = s.chunks[s.chunks.length - 1];
-      if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, text: '', count: 0 }));
-      const prefix = `{"id":"${p.id}","t":${p.now.micros},"row":`;
-      for (let r = 0; r < p.keys.length; r++) chunk.text += `${encodeEntry(p, r, prefix)}\n`;
+      if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, lines: new LineBuffer(), count: 0 }));
+      chunk.lines.push(encodeLine(p));
       chunk.count += p.keys.length;
     }
   }
@@ -195,6 +195,7 @@ export class FeatureLog {
       s.chunks = [];
       for (const c of chunks) {
         await this.write(s, c);
+        c.lines.release();
         this.queued -= c.count;
       }
     }
@@ -202,7 +203,7 @@ export class FeatureLog {
 
   private async write(s: ServiceLog, c: Chunk): Promise<void> {
     try {
-      await s.writer.append(c.header, c.text);
+      await s.writer.append(c.header, c.lines.bytes());
       this.opts.metrics.incKey(s.written, c.count);
     } catch (e) {
       // a failed write may have left part of a line: the next append starts a new segment
@@ -225,26 +226,19 @@ function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
 }
 
 /**
- * One entry's JSON line (a LogEntry), written as text: feature values are the answer's own JSON
- * texts (tecton.ts vectorOf, from the stored text), so logging neither decodes nor re-encodes them.
+ * A request's line (a LogEntry of all its rows), written as text: feature values are the answer's
+ * own JSON text (tecton.ts vectorOf, from the stored text), so logging neither decodes nor
+ * re-encodes them; effective times are epoch microseconds, not ISO text.
  */
-function encodeEntry(p: Pending, r: number, prefix: string): string {
-  const served = p.served[r];
-  const request = p.requests[r] ?? [];
-  const features = p.features?.[r] ?? vectorOf(p.plan, served as ServedRow[], false, request).features;
-  let statuses = '';
-  let times = '';
-  for (let j = 0; j < served.length; j++) {
-    const present = served[j].reason === undefined;
-    statuses += (j ? ',' : '') + (present ? '"PRESENT"' : '"MISSING_DATA"');
-    // microseconds, not ISO text: formatting a date costs about a microsecond each
-    times += (j ? ',' : '') + (present ? String(served[j].row!.ts.micros) : 'null');
+function encodeLine(p: Pending): string {
+  const keys: string[] = [];
+  const requests: string[] = [];
+  const times: string[] = [];
+  for (let r = 0; r < p.keys.length; r++) {
+    for (const v of p.keys[r]) keys.push(valueJson(v));
+    for (const v of p.requests[r] ?? []) requests.push(valueJson(v));
+    for (const s of p.served[r]) times.push(s.reason === undefined ? String(s.row!.ts.micros) : 'null');
   }
-  return `${prefix}${r},"k":${jsonList(p.keys[r])},"c":${jsonList(request)},"v":[${features.join(',')}],"s":[${statuses}],"e":[${times}]}`;
-}
-
-function jsonList(values: readonly Value[]): string {
-  let out = '[';
-  for (let i = 0; i < values.length; i++) out += (i ? ',' : '') + JSON.stringify(toJsonValue(values[i]));
-  return out + ']';
+  const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
+  return `{"n":${p.keys.length},"id":"${p.id}","t":${p.now.micros},"row":0,"k":[${keys.join(',')}],"c":[${requests.join(',')}],"v":[${features.join(',')}],"e":[${times.join(',')}]}`;
 }

@@ -45,7 +45,7 @@ export class PushLog {
     const id = `${processTag}-p${(this.pushes++).toString(36)}`;
     const text = rows.map((r, i) => {
       const created = createdColumn ? [r.created ? r.created.toISOString() : null] : [];
-      return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), s: [], e: [] });
+      return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), e: [] });
     });
     const writer = v.writer;
     const done = v.chain.then(() => writer.append(header, `${text.join('\n')}\n`));

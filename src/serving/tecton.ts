@@ -122,11 +122,13 @@ export function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: bool
   return { features, served, times };
 }
 
-/** An on-demand value as Tecton JSON text (int64 as a string; floats are finite, SPEC section 10). */
-function valueJson(v: Value): string {
+/** A value as Tecton JSON text (encode.ts toJsonValue, written directly): on-demand values, and the feature log's join keys and request fields. */
+export function valueJson(v: Value): string {
+  if (typeof v === 'string') return JSON.stringify(v);
   if (v === null) return 'null';
   if (typeof v === 'bigint') return `"${v}"`;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${v}"`;
+  if (typeof v === 'boolean') return String(v);
   return JSON.stringify(toJsonValue(v));
 }
 
@@ -210,7 +212,8 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
   const plan = service.plan!;
   const { rows, seconds: storeSeconds } = await s.reader.read(ctx.endpoint, plan, [keys], ctx.now);
   const v = vectorOf(plan, rows[0], options.effectiveTimes, request);
-  s.featureLog?.record(plan, ctx.now, [keys], [request], rows, [v.features]);
+  const features = v.features.join(',');
+  s.featureLog?.record(plan, ctx.now, [keys], [request], rows, [features]);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     const time = (i: number) => {
@@ -220,7 +223,7 @@ export async function tectonGetFeatures(s: ServerState, ctx: RequestContext): Pr
     metadata.push(metaFeatures(service, options, time, (i) => statusOf(plan, v, i)));
   }
   if (options.sloInfo) metadata.push(`"sloInfo":${sloInfo(ctx, storeSeconds)}`);
-  const body = `{"result":{"features":[${v.features.join(',')}]}${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}`;
+  const body = `{"result":{"features":[${features}]}${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}`;
   return { body };
 }
 
@@ -241,7 +244,8 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
   const plan = service.plan!;
   const read = await s.reader.read(ctx.endpoint, plan, keys, ctx.now);
   const vectors = read.rows.map((served, i) => vectorOf(plan, served, options.effectiveTimes, requests[i]));
-  s.featureLog?.record(plan, ctx.now, keys, requests, read.rows, vectors.map((v) => v.features));
+  const features = vectors.map((v) => v.features.join(','));
+  s.featureLog?.record(plan, ctx.now, keys, requests, read.rows, features);
   const metadata: string[] = [];
   if (wantsFeatureMeta(options)) {
     // per feature, one status and one effective time per row, in request order
@@ -252,7 +256,7 @@ export async function tectonGetFeaturesBatch(s: ServerState, ctx: RequestContext
     const slo = sloInfo(ctx, read.seconds);
     metadata.push(`"sloInfo":[${vectors.map(() => slo).join(',')}]`, `"batchSloInfo":${slo}`);
   }
-  const result = vectors.map((v) => `{"features":[${v.features.join(',')}]}`).join(',');
+  const result = features.map((f) => `{"features":[${f}]}`).join(',');
   return { body: `{"result":[${result}]${metadata.length ? `,"metadata":{${metadata.join(',')}}` : ''}}` };
 }
 
