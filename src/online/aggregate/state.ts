@@ -6,10 +6,11 @@
  * In memory: times are microseconds as numbers (exact below 2^53, until the year 2255), int64
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
+import { AsciiWriter } from '../ascii-writer.js';
 import { asciiJson } from '../codec.js';
 import { valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
 import { Timestamp, type Value } from '../../values.js';
-import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape } from '../../plans/aggregate-online.js';
+import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
 
 export type InputType = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
 export type AggInput = number | bigint | string | boolean;
@@ -242,13 +243,6 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
  */
 type Json = null | number | string | boolean | Json[];
 
-function put(v: AggInput | null): Json {
-  if (v === null) return null;
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
-}
-
 function getter(type: InputType): (j: Json) => AggInput | null {
   switch (type) {
     case 'int64':
@@ -261,61 +255,191 @@ function getter(type: InputType): (j: Json) => AggInput | null {
   }
 }
 
-/** Printable ASCII without a quote or backslash: its JSON text is itself in quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** Where encodeState writes (a sync encodes every entity's state: one buffer, no string per value). */
+const out = new AsciiWriter();
+const OPEN = 91;
+const CLOSE = 93;
+const COMMA = 44;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const NEWLINE = 10;
+const TRUE = Buffer.from('true', 'latin1');
+const FALSE = Buffer.from('false', 'latin1');
+const NULL = Buffer.from('null', 'latin1');
 
-/** A value's JSON text (written directly: the sync encodes every entity's state). */
-function text(v: AggInput | null): string {
-  if (v === null) return 'null';
+/** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
+function writeString(w: AsciiWriter, v: string): void {
+  const start = w.at;
+  w.room(v.length + 2);
+  const buf = w.buf;
+  let at = start;
+  buf[at++] = QUOTE;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
+      w.at = start;
+      w.text(asciiJson(JSON.stringify(v)));
+      return;
+    }
+    buf[at++] = c;
+  }
+  buf[at++] = QUOTE;
+  w.at = at;
+}
+
+function writeValue(w: AsciiWriter, v: AggInput | null): void {
+  if (v === null) return w.all(NULL);
   switch (typeof v) {
     case 'number':
-      return Number.isFinite(v) ? String(v) : `"${v}"`;
+      if (Number.isSafeInteger(v)) w.int(v);
+      else if (Number.isFinite(v)) w.text(String(v));
+      else {
+        w.byte(QUOTE);
+        w.text(String(v));
+        w.byte(QUOTE);
+      }
+      return;
     case 'bigint':
-      return Number.isSafeInteger(Number(v)) ? String(v) : `"${v}"`;
+      if (Number.isSafeInteger(Number(v))) w.int(Number(v));
+      else {
+        w.byte(QUOTE);
+        w.text(String(v));
+        w.byte(QUOTE);
+      }
+      return;
     case 'string':
-      return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+      return writeString(w, v);
     default:
-      return String(v);
+      w.all(v ? TRUE : FALSE);
   }
 }
 
-const list = (xs: string[]) => `[${xs.join(',')}]`;
-
-/** A list of values' JSON text: one native JSON.stringify when all are strings (distinct merchants, say), else value by value. */
-function values(xs: AggInput[]): string {
-  for (const x of xs) if (typeof x !== 'string') return list(xs.map(text));
-  return JSON.stringify(xs);
+function writeValues(w: AsciiWriter, xs: readonly AggInput[]): void {
+  w.byte(OPEN);
+  for (let k = 0; k < xs.length; k++) {
+    if (k > 0) w.byte(COMMA);
+    writeValue(w, xs[k]);
+  }
+  w.byte(CLOSE);
 }
-const flat = (xs: Ranked[]) => list(xs.map(([t, v]) => `${t},${text(v)}`));
+
+/** Ranked rows flat: [ts, v, ts, v, ...]. */
+function writeRanked(w: AsciiWriter, xs: readonly Ranked[]): void {
+  w.byte(OPEN);
+  for (let k = 0; k < xs.length; k++) {
+    if (k > 0) w.byte(COMMA);
+    w.int(xs[k][0]);
+    w.byte(COMMA);
+    writeValue(w, xs[k][1]);
+  }
+  w.byte(CLOSE);
+}
+
+/** Below this many comparisons C's values are searched in place for the raw rows' values; above, a Set is built. */
+const SCAN_LIMIT = 4096;
+
+/** Those of C's distinct values `all` that a raw row holds in column i, in the raw rows' order. */
+function seenInRaw(all: readonly AggInput[], raw: readonly RawRow[], i: number): AggInput[] {
+  const seen: AggInput[] = [];
+  if (raw.length === 0 || all.length === 0) return seen;
+  const set = raw.length * all.length > SCAN_LIMIT ? new Set(all) : undefined;
+  for (const r of raw) {
+    const v = r.values[i];
+    if (v !== null && (set ? set.has(v) : all.includes(v)) && !seen.includes(v)) seen.push(v);
+  }
+  return seen;
+}
+
+function writeWindow(w: AsciiWriter, shape: WindowShape, win: WindowState, raw: readonly RawRow[]): void {
+  w.byte(OPEN);
+  w.int(win.rows);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let i = 0; i < shape.parts.length; i++) {
+    if (i > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    const parts = shape.parts[i];
+    const col = win.cols[i];
+    for (let k = 0; k < parts.length; k++) {
+      if (k > 0) w.byte(COMMA);
+      if (parts[k] === 'n') w.int(col.n);
+      else writeValue(w, col[parts[k]]);
+    }
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let k = 0; k < shape.distinct.length; k++) {
+    const i = shape.distinct[k];
+    const all = win.distinct[i];
+    if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
+    if (k > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    w.int(all.length);
+    w.byte(COMMA);
+    // C's values are distinct (the query's DISTINCT, or decoded from it)
+    writeValues(w, seenInRaw(all, raw, i));
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  for (const [counts, lists] of [
+    [shape.first, win.first],
+    [shape.last, win.last],
+  ] as const) {
+    w.byte(COMMA);
+    w.byte(OPEN);
+    let any = false;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] === 0) continue;
+      if (any) w.byte(COMMA);
+      any = true;
+      writeRanked(w, lists[i]);
+    }
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+}
 
 export function encodeState(shape: StateShape, s: AggregateState): string {
-  const sets: string[] = [];
-  const windows = shape.windows.map((w, g) => {
-    const win = s.windows[g];
-    const distinct = w.distinct.map((i) => {
-      const all = win.distinct[i];
-      if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
-      // C's values are distinct (the query's DISTINCT, or decoded from it)
-      const set = s.raw.length > 0 ? new Set(all) : undefined;
-      const seen = new Set<AggInput>();
-      if (set) for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
-      return `[${all.length},${values([...seen])}]`;
-    });
-    sets.push(list(w.distinct.map((i) => values(win.distinct[i]!))));
-    return list([
-      String(win.rows),
-      list(w.parts.map((parts, i) => list(parts.map((p) => (p === 'n' ? String(win.cols[i].n) : text(win.cols[i][p])))))),
-      list(distinct),
-      list(w.first.flatMap((n, i) => (n > 0 ? [flat(win.first[i])] : []))),
-      list(w.last.flatMap((n, i) => (n > 0 ? [flat(win.last[i])] : []))),
-    ]);
-  });
-  const raw: string[] = [];
-  for (const r of s.raw) {
-    raw.push(String(r.ts));
-    for (const v of r.values) raw.push(text(v));
+  const w = out;
+  w.at = 0;
+  w.byte(OPEN);
+  w.int(s.at);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let g = 0; g < shape.windows.length; g++) {
+    if (g > 0) w.byte(COMMA);
+    writeWindow(w, shape.windows[g], s.windows[g], s.raw);
   }
-  return asciiJson(`[${s.at},${list(windows)},${list(raw)}]\n${list(sets)}`);
+  w.byte(CLOSE);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let k = 0; k < s.raw.length; k++) {
+    const r = s.raw[k];
+    if (k > 0) w.byte(COMMA);
+    w.int(r.ts);
+    for (const v of r.values) {
+      w.byte(COMMA);
+      writeValue(w, v);
+    }
+  }
+  w.byte(CLOSE);
+  w.byte(CLOSE);
+  w.byte(NEWLINE);
+  w.byte(OPEN);
+  for (let g = 0; g < shape.windows.length; g++) {
+    if (g > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    const distinct = shape.windows[g].distinct;
+    for (let k = 0; k < distinct.length; k++) {
+      if (k > 0) w.byte(COMMA);
+      writeValues(w, s.windows[g].distinct[distinct[k]]!);
+    }
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  return w.toString();
 }
 
 const getters = new WeakMap<StateShape, ((j: Json) => AggInput | null)[]>();
