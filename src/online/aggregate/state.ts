@@ -396,20 +396,22 @@ function writeWindow(w: AsciiWriter, shape: WindowShape, win: WindowState, raw: 
     w.byte(CLOSE);
   }
   w.byte(CLOSE);
-  for (const [counts, lists] of [
-    [shape.first, win.first],
-    [shape.last, win.last],
-  ] as const) {
-    w.byte(COMMA);
-    w.byte(OPEN);
-    let any = false;
-    for (let i = 0; i < counts.length; i++) {
-      if (counts[i] === 0) continue;
-      if (any) w.byte(COMMA);
-      any = true;
-      writeRanked(w, lists[i]);
-    }
-    w.byte(CLOSE);
+  w.byte(COMMA);
+  writeEnds(w, shape.first, win.first);
+  w.byte(COMMA);
+  writeEnds(w, shape.last, win.last);
+  w.byte(CLOSE);
+}
+
+/** C's earliest (or latest) rows of the columns that keep some (`counts[i]` > 0). */
+function writeEnds(w: AsciiWriter, counts: readonly number[], lists: readonly Ranked[][]): void {
+  w.byte(OPEN);
+  let any = false;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    if (any) w.byte(COMMA);
+    any = true;
+    writeRanked(w, lists[i]);
   }
   w.byte(CLOSE);
 }
