@@ -1,8 +1,8 @@
 /**
  * The sync query of an aggregate view (plans/aggregate-online.ts): one result, ordered by the
  * entity's keys, holding per entity its merged window states and C's distinct values as lists (one
- * STATE row, one pass over the events), the raw rows the horizon needs (RAW), and C's earliest and
- * latest rows per column (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles'
+ * STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
+ * (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles'
  * numerics (aggregate-state.ts): n, sum, avg as the mean, var_pop * n as M2, min, max. The STATE
  * rows group every event before the sync time (each window masks its own), so every entity that
  * has events has a state. A window no wider than the horizon has no merged part (every row it can
@@ -52,10 +52,8 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
       for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: part[p][0], value: part[p][1] });
     });
   });
-  // C's distinct values per window and column: one list per entity on its STATE row (a row per value
-  // was most of the query's rows), aggregated with the merged parts (a join of lists grouped apart
-  // cost more than the group itself), unordered (state.ts sorts them)
-  const lists = windows.flatMap((w, g) => (emptyC(g) ? [] : w.distinct.map((i) => ({ name: C.distinct(g, i), value: d.distinctArray(`case when ${inC(g)} then ${input(i)} end`) }))));
+  // C's distinct values per window and column: one list per entity on its STATE row (a row per value was most of the query's rows)
+  const lists = windows.flatMap((w, g) => (emptyC(g) ? [] : w.distinct.map((i) => ({ g, i, name: C.distinct(g, i) }))));
   const branch = (kind: number, extra: { window?: number; column?: number; ts?: string; inputs?: Map<number, string>; state?: boolean }) =>
     [
       ...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`),
@@ -66,16 +64,21 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
       ...plan.shape.inputs.map((_c, i) => `${extra.inputs?.get(i) ?? d.castTo('null', plan.inputTypes[i])} as ${id(C.input(i))}`),
       ...stateColumns.map((s) => `${d.castTo(extra.state ? `r.${id(s.name)}` : 'null', s.type)} as ${id(s.name)}`),
       // a bare NULL takes the list's type from the STATE branch, the union's first
-      ...lists.map((l) => `${extra.state ? `r.${id(l.name)}` : 'null'} as ${id(l.name)}`),
+      ...lists.map((l) => `${extra.state ? `${id(l.name)}.fsql_list` : 'null'} as ${id(l.name)}`),
     ].join(', ');
 
   const branches: string[] = [];
   // every entity with a row before s has a STATE row, its windows empty or not: served, an
   // entity whose rows are all older than its windows gives 0 and [] as train does, not MISSING_DATA
   {
-    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...[...stateColumns, ...lists].map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${ts} < ${lit(at)}\n  group by ${keys.join(', ')}`;
-    // the STATE branch reads the grouped rows as `r`, its keys, state columns and lists by name
-    branches.push(`select ${branch(ROW_KIND.STATE, { state: true })}\nfrom (\n  ${grouped}\n) as r`);
+    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${ts} < ${lit(at)}\n  group by ${keys.join(', ')}`;
+    const joins = lists.map((l) => {
+      const v = input(l.i);
+      const values = `select ${keys.join(', ')}, ${d.orderedArray('r.v', ['r.v'])} as fsql_list\n    from (select distinct ${keys.join(', ')}, ${v} as v from ${events} as r where ${inC(l.g)} and ${v} is not null) as r\n    group by ${keys.join(', ')}`;
+      return `\nleft join (\n    ${values}\n  ) as ${id(l.name)} on ${plan.keys.map((k) => `${id(l.name)}.${id(k)} = r.${id(k)}`).join(' and ')}`;
+    });
+    // the STATE branch reads the grouped rows as `r`, its keys and state columns by name
+    branches.push(`select ${branch(ROW_KIND.STATE, { state: true })}\nfrom (\n  ${grouped}\n) as r${joins.join('')}`);
   }
   // raw rows: each window's band [s - W, min(s - W + H, s)), and [s, s + H); each row once
   const bands = [

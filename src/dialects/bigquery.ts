@@ -106,10 +106,6 @@ export class BigQueryDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
-  distinctArray(expr: string): string {
-    return `array_agg(distinct ${expr} ignore nulls)`;
-  }
-
   /** Percentiles: the 101 boundaries of APPROX_QUANTILES(x, 100), picked by offset (an empty array, for no values, reads NULL). */
   quantileAggregates(expr: string, _ps: readonly number[]): string[] {
     return [`approx_quantiles(${expr}, 100)`];

@@ -93,10 +93,6 @@ export class DuckDbDialect extends Dialect {
     return `list(${expr} order by ${order.join(', ')})`;
   }
 
-  distinctArray(expr: string): string {
-    return `list(distinct ${expr}) filter (where ${expr} is not null)`;
-  }
-
   /** COALESCE casts the empty list to the other argument's list type. */
   /**
    * A reservoir of 32,768 values per column: exact for fewer values, else a rank error of standard

@@ -105,10 +105,6 @@ export class PostgresDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
-  distinctArray(expr: string): string {
-    return `array_agg(distinct ${expr}) filter (where ${expr} is not null)`;
-  }
-
   /** `'{}'` takes the array's type from the other argument. */
   /** No approximate percentiles: percentile_cont sorts the values (exact). */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
