@@ -49,7 +49,16 @@ type Varchar = Extract<BatchColumn, { kind: 'varchar' }>;
 /** The text of a non-NULL varchar cell. */
 function varcharText(c: Varchar, i: number): string {
   const length = c.lengths[i * 4];
-  if (length <= INLINE_BYTES) return c.slots.toString('utf8', i * 16 + 4, i * 16 + 4 + length);
+  if (length <= INLINE_BYTES) {
+    const b = c.slots;
+    const at = i * 16 + 4;
+    let high = 0;
+    for (let k = at; k < at + length; k++) high |= b[k];
+    if (high >= 0x80) return b.toString('utf8', at, at + length);
+    // ASCII: the slot's 12 bytes as character codes, cut to length (3-4x faster than a UTF-8 decode
+    // of a few bytes: an aggregate sync reads millions of short distinct values)
+    return String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9], b[at + 10], b[at + 11]).slice(0, length);
+  }
   const bytes = c.outOfLine(i);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

@@ -94,3 +94,47 @@ test('an entity whose events are all older than its windows has a state: 0 and [
     await wh.close();
   }
 });
+
+test('a state encodes as ASCII and decodes to the same values: escapes, non-ASCII text, NaN and infinities, int64 beyond 2^53', () => {
+  const shape = stateShape(SPEC.features);
+  const s = 1_710_028_800_000_000;
+  const state = new StateBuilder(shape, s).finish();
+  const odd = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab', 'ünïcödé ✓', '\u{1f600} astral', ''];
+  const big = 2n ** 60n + 1n;
+  const values = (k: number) => shape.inputs.map((c) => (c === 'merchant' ? odd[k % odd.length] : c === 'qty' ? (k % 2 ? -big : BigInt(k)) : [NaN, Infinity, -Infinity, 0.1, -2.5e-300][k % 5]));
+  state.raw = odd.map((_v, k) => ({ ts: s + k, values: values(k) }));
+  shape.windows.forEach((w, g) => {
+    const win = state.windows[g];
+    win.rows = 7;
+    w.parts.forEach((parts, i) => {
+      const type = TYPES[i];
+      const all = { n: 3, s: type === 'int64' ? big : NaN, mean: 0.5, m2: Infinity, min: type === 'string' ? odd[1] : type === 'int64' ? -big : -Infinity, max: type === 'string' ? odd[3] : type === 'int64' ? big : 1e300 };
+      // only the shape's parts are stored
+      for (const p of parts) Object.assign(win.cols[i], { [p]: all[p] });
+    });
+    for (const i of w.distinct) win.distinct[i] = TYPES[i] === 'string' ? [...odd].sort() : TYPES[i] === 'int64' ? [-big, 0n, big] : [-Infinity, 0.25, NaN];
+    w.first.forEach((n, i) => (win.first[i] = n > 0 ? [[s - 5, values(1)[i]!]] : []));
+    w.last.forEach((n, i) => (win.last[i] = n > 0 ? [[s - 4, values(3)[i]!]] : []));
+  });
+  const text = encodeState(shape, state);
+  assert.match(text, /^[\x20-\x7e]*\n[\x20-\x7e]*$/, 'printable ASCII, one newline');
+  const back = decodeState(shape, TYPES, text, 0, true);
+  assert.deepEqual(back.raw, state.raw);
+  back.windows.forEach((win, g) => {
+    assert.deepEqual(win.cols, state.windows[g].cols);
+    assert.deepEqual(win.distinct, state.windows[g].distinct);
+    assert.deepEqual([win.first, win.last], [state.windows[g].first, state.windows[g].last]);
+    shape.windows[g].distinct.forEach((i) => {
+      assert.equal(win.distinctCount[i], state.windows[g].distinct[i]!.length);
+      assert.deepEqual(new Set(win.distinctSeen[i]), new Set(state.windows[g].distinct[i]!.filter((v) => state.raw.some((r) => Object.is(r.values[i], v)))), 'the values a raw row also holds');
+    });
+  });
+  assert.equal(encodeState(shape, back), text, 'encoding is stable across a round trip');
+  // many raw rows and values: the values a raw row holds are found through a set, with the same result
+  const m = shape.inputs.indexOf('merchant');
+  back.raw = Array.from({ length: 100 }, (_v, k) => ({ ts: s + k, values: shape.inputs.map((_c, i) => (i === m ? `v${k * 3}` : null)) }));
+  const g = shape.windows.findIndex((w) => w.distinct.includes(m));
+  back.windows[g].distinct[m] = Array.from({ length: 200 }, (_v, k) => `v${k}`).sort();
+  const seen = decodeState(shape, TYPES, encodeState(shape, back)).windows[g].distinctSeen[m];
+  assert.deepEqual(seen, Array.from({ length: 67 }, (_v, k) => `v${k * 3}`));
+});

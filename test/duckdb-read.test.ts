@@ -36,6 +36,7 @@ select
   ${nul("case i % 4 when 0 then '' when 1 then 'short' when 2 then 'a string longer than twelve bytes ' || i else 'ünïcödé ✓ ' || i end")} as s,
   case when i = ${ROWS - 1} then null else 'x' || i end as sparse,
   ${nul('[i, i + 1]::bigint[]')} as list,
+  ${nul("case i % 3 when 0 then []::varchar[] when 1 then ['a', null, 'a string longer than twelve bytes ' || i] else ['ünïcödé ' || i] end")} as slist,
   ${nul('(i / 100.0)::decimal(10, 2)')} as dec
 from range(${ROWS}) t(i)
 order by i`;
@@ -69,7 +70,7 @@ test('rows read from vector memory equal node-api values, cell by cell, over man
           const got = row[name];
           const want = expected(ref[c]);
           const where = `row ${rows}, column ${name}`;
-          if (name === 'list') assert.deepEqual(got, want === null ? null : (ref[c] as unknown as { items: bigint[] }).items, where);
+          if (name === 'list' || name === 'slist') assert.deepEqual(got, want === null ? null : (ref[c] as unknown as { items: Value[] }).items, where);
           else if (name === 'dec') assert.equal(got, want === null ? null : Number(String(ref[c])), where);
           else if (want instanceof Timestamp) assert.equal((got as Timestamp).micros, want.micros, where);
           else if (['ti', 'uti', 'si', 'usi', 'ii', 'ui', 'bi', 'ubi'].includes(name)) assert.equal(got, want === null ? null : BigInt(want as number), where);

@@ -12,9 +12,9 @@ import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
 import type { OnlineRow, OnlineStore, PushedEntry, Replacement, ViewLayout } from '../store.js';
-import { decodePushed, encodePushed } from './pushed.js';
+import { decodePushed } from './pushed.js';
 import { compile, storedState } from './row.js';
-import { emptyState, encodeState, type AggInput, type RawRow } from './state.js';
+import { emptyState, encodeRawEntries, encodeState, type AggInput, type RawRow } from './state.js';
 
 export interface PushedEvent {
   key: Value[];
@@ -76,7 +76,7 @@ export async function pushEvents(store: OnlineStore, layout: ViewLayout, events:
   if (byEntity.size === 0) return result;
   const groups = [...byEntity.values()];
   // an event counts until its horizon ends: a later sync's state starts at or before it, or after it (then it is the offline path's)
-  const entries: PushedEntry[] = groups.map((g) => ({ key: g.key, text: encodePushed(g.events), keepUntil: Math.ceil((g.latest + horizon) / 1000) }));
+  const entries: PushedEntry[] = groups.map((g) => ({ key: g.key, text: encodeRawEntries(g.events), keepUntil: Math.ceil((g.latest + horizon) / 1000) }));
   const empty: OnlineRow = { key: [], ts: syncedAt, values: { [AGGREGATE_STATE]: encodeState(shape, emptyState(shape, s)) } };
   const lengths = await store.appendPushed(layout, empty, entries);
   // a fold at each FOLD_BYTES a log grows by: a log of recent events (a burst) stays long, and is not read again at every push
@@ -105,8 +105,8 @@ async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][
       const state = storedState(reader, stored, true);
       const logged = decodePushed(reader.types, stored.pushed);
       const old = logged.findIndex((e) => e.ts >= recent);
-      // the log holds its events as encodePushed wrote them, one after another
-      const folded = old < 0 ? stored.pushed.length : encodePushed(logged.slice(0, old)).length;
+      // the log holds its events as encodeRawEntries wrote them, one after another
+      const folded = old < 0 ? stored.pushed.length : encodeRawEntries(logged.slice(0, old)).length;
       if (folded === 0) return;
       changes.push({ row: { key: pending[i], ts: stored.ts, values: { [AGGREGATE_STATE]: encodeState(reader.shape, state) } }, expected: stored, folded });
       tried.push(pending[i]);

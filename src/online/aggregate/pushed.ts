@@ -5,20 +5,10 @@
  * [s, s + H), the same row twice counts once) and folded into it when long (push.ts).
  *
  * Encoding: per event `,ts,v0,v1,...` with the values as the state's raw rows hold them (ASCII, so
- * no newline), so a log after its first comma is the inside of a JSON array, one event per
- * 1 + inputs values.
+ * no newline; written by state.ts encodeRawEntries), so a log after its first comma is the inside
+ * of a JSON array, one event per 1 + inputs values.
  */
-import { asciiJson } from '../codec.js';
-import { getter, mergeEvent, text, type AggregateState, type InputType, type RawRow } from './state.js';
-
-export function encodePushed(events: readonly RawRow[]): string {
-  let out = '';
-  for (const e of events) {
-    out += `,${e.ts}`;
-    for (const v of e.values) out += `,${text(v)}`;
-  }
-  return asciiJson(out);
-}
+import { getter, mergeEvent, type AggregateState, type InputType, type RawRow } from './state.js';
 
 const getters = new WeakMap<readonly InputType[], ((j: unknown) => unknown)[]>();
 

@@ -6,10 +6,11 @@
  * In memory: times are microseconds as numbers (exact below 2^53, until the year 2255), int64
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
+import { AsciiWriter } from '../ascii-writer.js';
 import { asciiJson } from '../codec.js';
-import { valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
+import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
 import { Timestamp, type Value } from '../../values.js';
-import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape } from '../../plans/aggregate-online.js';
+import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
 
 export type InputType = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
 export type AggInput = number | bigint | string | boolean;
@@ -87,8 +88,15 @@ function inputOf(v: Value): AggInput | null {
 
 /** A timestamp cell's microseconds as a number. */
 function microsAt(c: BatchColumn, i: number): number {
-  if (c.kind === 'timestamp') return Number(c.big[i]);
+  // the high word signed, the low unsigned: exact below 2^53, no BigInt
+  if (c.kind === 'timestamp') return (c.words[2 * i + 1] | 0) * 4294967296 + c.words[2 * i];
   return Number((valueAt(c, i) as Timestamp).micros);
+}
+
+/** An input cell as the state holds it (a timestamp's microseconds without a Timestamp). */
+function inputAt(c: BatchColumn, i: number): AggInput | null {
+  if (c.kind === 'timestamp') return isNull(c, i) ? null : c.big[i];
+  return inputOf(valueAt(c, i));
 }
 
 const cmp = (a: AggInput, b: AggInput) => (a < b ? -1 : a > b ? 1 : 0);
@@ -148,48 +156,53 @@ export class StateBuilder {
   /** Row `r` of `batch` (a row of this entity). */
   add(batch: ColumnBatch, r: number): void {
     const cols = (this.columns ??= this.resolve(batch.names));
-    const at = (c: number) => valueAt(batch.columns[c], r);
-    const kind = Number(at(cols.kind));
+    const columns = batch.columns;
+    const kind = Number(valueAt(columns[cols.kind], r));
     switch (kind) {
       case ROW_KIND.STATE:
-        this.shape.windows.forEach((w, g) => {
-          const win = this.state.windows[g];
-          if (cols.rows[g] >= 0) win.rows = Number(at(cols.rows[g]) ?? 0);
-          w.parts.forEach((parts, i) => {
-            const col = win.cols[i];
-            parts.forEach((p: StatePart, k) => {
-              if (cols.parts[g][i][k] < 0) return;
-              const v = at(cols.parts[g][i][k]);
-              if (p === 'n') col.n = Number(v ?? 0);
-              else if (p === 's') col.s = v as number | bigint | null;
-              else if (p === 'mean' || p === 'm2') col[p] = v as number | null;
-              else col[p] = inputOf(v);
-            });
-          });
-          cols.distinct[g].forEach((c, i) => {
-            if (c < 0) return;
-            const list = at(c);
-            if (list !== null && !Array.isArray(list)) throw new Error(`the aggregate sync query's ${C.distinct(g, i)} is not a list`);
-            win.distinct[i] = list === null ? [] : list.map((v) => inputOf(v)!);
-          });
-        });
+        this.addState(columns, cols, r);
         break;
       case ROW_KIND.RAW: {
         const values = new Array<AggInput | null>(cols.inputs.length);
-        for (let i = 0; i < values.length; i++) values[i] = inputOf(at(cols.inputs[i]));
-        this.state.raw.push({ ts: microsAt(batch.columns[cols.ts], r), values });
+        for (let i = 0; i < values.length; i++) values[i] = inputAt(columns[cols.inputs[i]], r);
+        this.state.raw.push({ ts: microsAt(columns[cols.ts], r), values });
         break;
       }
       case ROW_KIND.FIRST:
       case ROW_KIND.LAST: {
-        const i = Number(at(cols.column));
-        const win = this.state.windows[Number(at(cols.window))];
-        win[kind === ROW_KIND.FIRST ? 'first' : 'last'][i].push([microsAt(batch.columns[cols.ts], r), inputOf(at(cols.inputs[i]))!]);
+        const i = Number(valueAt(columns[cols.column], r));
+        const win = this.state.windows[Number(valueAt(columns[cols.window], r))];
+        win[kind === ROW_KIND.FIRST ? 'first' : 'last'][i].push([microsAt(columns[cols.ts], r), inputAt(columns[cols.inputs[i]], r)!]);
         break;
       }
       default:
         throw new Error(`the aggregate sync query returned a row of kind ${kind}`);
     }
+  }
+
+  private addState(columns: BatchColumn[], cols: Columns, r: number): void {
+    const at = (c: number) => valueAt(columns[c], r);
+    this.shape.windows.forEach((w, g) => {
+      const win = this.state.windows[g];
+      if (cols.rows[g] >= 0) win.rows = Number(at(cols.rows[g]) ?? 0);
+      w.parts.forEach((parts, i) => {
+        const col = win.cols[i];
+        parts.forEach((p: StatePart, k) => {
+          if (cols.parts[g][i][k] < 0) return;
+          const v = at(cols.parts[g][i][k]);
+          if (p === 'n') col.n = Number(v ?? 0);
+          else if (p === 's') col.s = v as number | bigint | null;
+          else if (p === 'mean' || p === 'm2') col[p] = v as number | null;
+          else col[p] = inputOf(v);
+        });
+      });
+      cols.distinct[g].forEach((c, i) => {
+        if (c < 0) return;
+        const list = at(c);
+        if (list !== null && !Array.isArray(list)) throw new Error(`the aggregate sync query's ${C.distinct(g, i)} is not a list`);
+        win.distinct[i] = list === null ? [] : list.map((v) => inputOf(v)!);
+      });
+    });
   }
 
   /** The entity's state (the builder starts the next entity's). */
@@ -199,7 +212,8 @@ export class StateBuilder {
     for (const w of s.windows) {
       for (const xs of w.first) xs.sort(byTimeValue);
       for (const xs of w.last) xs.sort(byTimeValue);
-      for (const xs of w.distinct) xs?.sort(cmp);
+      // strings in the default order (UTF-16 code units, as cmp compares them) skip a comparator call per comparison
+      for (const xs of w.distinct) if (xs) typeof xs[0] === 'string' ? xs.sort() : xs.sort(cmp);
     }
     this.state = emptyState(this.shape, this.at);
     return s;
@@ -242,13 +256,6 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
  */
 type Json = null | number | string | boolean | Json[];
 
-function put(v: AggInput | null): Json {
-  if (v === null) return null;
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
-}
-
 /** How a value of an input column of this type is read back from its JSON (the state's raw rows, the pushed-event log). */
 export function getter(type: InputType): (j: Json) => AggInput | null {
   switch (type) {
@@ -262,61 +269,206 @@ export function getter(type: InputType): (j: Json) => AggInput | null {
   }
 }
 
-/** Printable ASCII without a quote or backslash: its JSON text is itself in quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** Where encodeState writes (a sync encodes every entity's state: one buffer, no string per value). */
+const out = new AsciiWriter();
+const OPEN = 91;
+const CLOSE = 93;
+const COMMA = 44;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const NEWLINE = 10;
+const TRUE = Buffer.from('true', 'latin1');
+const FALSE = Buffer.from('false', 'latin1');
+const NULL = Buffer.from('null', 'latin1');
 
-/** A value's JSON text (written directly: the sync encodes every entity's state); pushed.ts writes events with it too. */
-export function text(v: AggInput | null): string {
-  if (v === null) return 'null';
+/** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
+function writeString(w: AsciiWriter, v: string): void {
+  const start = w.at;
+  w.room(v.length + 2);
+  const buf = w.buf;
+  let at = start;
+  buf[at++] = QUOTE;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
+      w.at = start;
+      w.text(asciiJson(JSON.stringify(v)));
+      return;
+    }
+    buf[at++] = c;
+  }
+  buf[at++] = QUOTE;
+  w.at = at;
+}
+
+function writeValue(w: AsciiWriter, v: AggInput | null): void {
+  if (v === null) return w.all(NULL);
   switch (typeof v) {
     case 'number':
-      return Number.isFinite(v) ? String(v) : `"${v}"`;
+      if (Number.isSafeInteger(v)) w.int(v);
+      else if (Number.isFinite(v)) w.text(String(v));
+      else {
+        w.byte(QUOTE);
+        w.text(String(v));
+        w.byte(QUOTE);
+      }
+      return;
     case 'bigint':
-      return Number.isSafeInteger(Number(v)) ? String(v) : `"${v}"`;
+      if (Number.isSafeInteger(Number(v))) w.int(Number(v));
+      else {
+        w.byte(QUOTE);
+        w.text(String(v));
+        w.byte(QUOTE);
+      }
+      return;
     case 'string':
-      return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+      return writeString(w, v);
     default:
-      return String(v);
+      w.all(v ? TRUE : FALSE);
   }
 }
 
-const list = (xs: string[]) => `[${xs.join(',')}]`;
-
-/** A list of values' JSON text: one native JSON.stringify when all are strings (distinct merchants, say), else value by value. */
-function values(xs: AggInput[]): string {
-  for (const x of xs) if (typeof x !== 'string') return list(xs.map(text));
-  return JSON.stringify(xs);
+function writeValues(w: AsciiWriter, xs: readonly AggInput[]): void {
+  w.byte(OPEN);
+  for (let k = 0; k < xs.length; k++) {
+    if (k > 0) w.byte(COMMA);
+    writeValue(w, xs[k]);
+  }
+  w.byte(CLOSE);
 }
-const flat = (xs: Ranked[]) => list(xs.map(([t, v]) => `${t},${text(v)}`));
+
+/** Ranked rows flat: [ts, v, ts, v, ...]. */
+function writeRanked(w: AsciiWriter, xs: readonly Ranked[]): void {
+  w.byte(OPEN);
+  for (let k = 0; k < xs.length; k++) {
+    if (k > 0) w.byte(COMMA);
+    w.int(xs[k][0]);
+    w.byte(COMMA);
+    writeValue(w, xs[k][1]);
+  }
+  w.byte(CLOSE);
+}
+
+/** Below this many comparisons C's values are searched in place for the raw rows' values; above, a Set is built. */
+const SCAN_LIMIT = 4096;
+
+/** Those of C's distinct values `all` that a raw row holds in column i, in the raw rows' order. */
+function seenInRaw(all: readonly AggInput[], raw: readonly RawRow[], i: number): AggInput[] {
+  const seen: AggInput[] = [];
+  if (raw.length === 0 || all.length === 0) return seen;
+  const set = raw.length * all.length > SCAN_LIMIT ? new Set(all) : undefined;
+  for (const r of raw) {
+    const v = r.values[i];
+    if (v !== null && (set ? set.has(v) : all.includes(v)) && !seen.includes(v)) seen.push(v);
+  }
+  return seen;
+}
+
+function writeWindow(w: AsciiWriter, shape: WindowShape, win: WindowState, raw: readonly RawRow[]): void {
+  w.byte(OPEN);
+  w.int(win.rows);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let i = 0; i < shape.parts.length; i++) {
+    if (i > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    const parts = shape.parts[i];
+    const col = win.cols[i];
+    for (let k = 0; k < parts.length; k++) {
+      if (k > 0) w.byte(COMMA);
+      if (parts[k] === 'n') w.int(col.n);
+      else writeValue(w, col[parts[k]]);
+    }
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let k = 0; k < shape.distinct.length; k++) {
+    const i = shape.distinct[k];
+    const all = win.distinct[i];
+    if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
+    if (k > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    w.int(all.length);
+    w.byte(COMMA);
+    // C's values are distinct (the query's DISTINCT, or decoded from it)
+    writeValues(w, seenInRaw(all, raw, i));
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  w.byte(COMMA);
+  writeEnds(w, shape.first, win.first);
+  w.byte(COMMA);
+  writeEnds(w, shape.last, win.last);
+  w.byte(CLOSE);
+}
+
+/** C's earliest (or latest) rows of the columns that keep some (`counts[i]` > 0). */
+function writeEnds(w: AsciiWriter, counts: readonly number[], lists: readonly Ranked[][]): void {
+  w.byte(OPEN);
+  let any = false;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    if (any) w.byte(COMMA);
+    any = true;
+    writeRanked(w, lists[i]);
+  }
+  w.byte(CLOSE);
+}
+
+/** Raw rows flat, `ts, v0, v1, ...` each, every value after a comma (`first`: the first row's time too). */
+function writeRaw(w: AsciiWriter, rows: readonly RawRow[], first: boolean): void {
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    if (k > 0 || first) w.byte(COMMA);
+    w.int(r.ts);
+    for (const v of r.values) {
+      w.byte(COMMA);
+      writeValue(w, v);
+    }
+  }
+}
+
+/** Raw rows as entries of a pushed-event log (pushed.ts): `,ts,v0,v1,...` each, as the state's raw rows write them. */
+export function encodeRawEntries(rows: readonly RawRow[]): string {
+  const w = out;
+  w.at = 0;
+  writeRaw(w, rows, true);
+  return w.toString();
+}
 
 export function encodeState(shape: StateShape, s: AggregateState): string {
-  const sets: string[] = [];
-  const windows = shape.windows.map((w, g) => {
-    const win = s.windows[g];
-    const distinct = w.distinct.map((i) => {
-      const all = win.distinct[i];
-      if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
-      // C's values are distinct (the query's DISTINCT, or decoded from it)
-      const set = s.raw.length > 0 ? new Set(all) : undefined;
-      const seen = new Set<AggInput>();
-      if (set) for (const r of s.raw) if (r.values[i] !== null && set.has(r.values[i]!)) seen.add(r.values[i]!);
-      return `[${all.length},${values([...seen])}]`;
-    });
-    sets.push(list(w.distinct.map((i) => values(win.distinct[i]!))));
-    return list([
-      String(win.rows),
-      list(w.parts.map((parts, i) => list(parts.map((p) => (p === 'n' ? String(win.cols[i].n) : text(win.cols[i][p])))))),
-      list(distinct),
-      list(w.first.flatMap((n, i) => (n > 0 ? [flat(win.first[i])] : []))),
-      list(w.last.flatMap((n, i) => (n > 0 ? [flat(win.last[i])] : []))),
-    ]);
-  });
-  const raw: string[] = [];
-  for (const r of s.raw) {
-    raw.push(String(r.ts));
-    for (const v of r.values) raw.push(text(v));
+  const w = out;
+  w.at = 0;
+  w.byte(OPEN);
+  w.int(s.at);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  for (let g = 0; g < shape.windows.length; g++) {
+    if (g > 0) w.byte(COMMA);
+    writeWindow(w, shape.windows[g], s.windows[g], s.raw);
   }
-  return asciiJson(`[${s.at},${list(windows)},${list(raw)}]\n${list(sets)}`);
+  w.byte(CLOSE);
+  w.byte(COMMA);
+  w.byte(OPEN);
+  writeRaw(w, s.raw, false);
+  w.byte(CLOSE);
+  w.byte(CLOSE);
+  w.byte(NEWLINE);
+  w.byte(OPEN);
+  for (let g = 0; g < shape.windows.length; g++) {
+    if (g > 0) w.byte(COMMA);
+    w.byte(OPEN);
+    const distinct = shape.windows[g].distinct;
+    for (let k = 0; k < distinct.length; k++) {
+      if (k > 0) w.byte(COMMA);
+      writeValues(w, s.windows[g].distinct[distinct[k]]!);
+    }
+    w.byte(CLOSE);
+  }
+  w.byte(CLOSE);
+  return w.toString();
 }
 
 const getters = new WeakMap<StateShape, ((j: Json) => AggInput | null)[]>();
