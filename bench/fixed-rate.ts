@@ -1,15 +1,17 @@
 /**
  * An open-loop load at a fixed rate, for latency percentiles to the microsecond: requests leave on a
  * schedule (`rate` per second, whatever the answers), over at most `connections` keep-alive
- * connections, from a process of their own. A request's latency runs from its scheduled time to
- * its answer's end, so time it waits for a connection, or for a loader that fell behind, counts
- * (no coordinated omission). autocannon's fixed rate reports whole milliseconds, too coarse for a
- * 2 ms target, and sends each connection's share in bursts.
+ * connections, from a process of their own. A request's latency runs from the moment the loader
+ * takes it up on schedule to its answer's end, so time it waits for a free connection counts (no
+ * coordinated omission), but not the lateness of Node's millisecond timers, which is the loader's. autocannon's fixed rate reports whole milliseconds, too coarse for a
+ * 2 ms target, and sends each connection's share in bursts. Requests are bytes prepared once and
+ * answers are read by their Content-Length on plain sockets: node:http's client cost the machine
+ * as much CPU per request as the server measured, and at 5,000 requests/s the two fell behind.
  *
  *   node dist/bench/fixed-rate.js <url> <path> <rate> <seconds> <connections>   (the body on stdin)
  */
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -39,44 +41,95 @@ export async function fixedRate(url: string, path: string, body: string, rate: n
   });
 }
 
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** One keep-alive connection answering one request at a time; `done` gets each answer's status. */
+class Connection {
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly socket: Socket;
+  busy = false;
+
+  constructor(host: string, port: number, private readonly done: (status: number) => void) {
+    this.socket = connect({ host, port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', () => {
+      if (this.busy) {
+        this.busy = false;
+        done(0);
+      }
+    });
+  }
+
+  send(request: Buffer): void {
+    this.busy = true;
+    this.socket.write(request);
+  }
+
+  private read(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const end = this.pending.indexOf(HEAD_END);
+    if (end < 0) return;
+    const head = this.pending.toString('latin1', 0, end);
+    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.pending.length < end + 4 + length) return;
+    this.pending = this.pending.subarray(end + 4 + length);
+    this.busy = false;
+    this.done(Number(head.slice(9, 12)));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
 async function run(url: string, path: string, body: string, rate: number, seconds: number, connections: number): Promise<FixedRateResult> {
   const { hostname, port } = new URL(url);
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  const request = Buffer.from(`POST ${path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   const total = Math.round(rate * seconds);
   const latency = new Float64Array(total);
-  let errors = 0;
-  let answered = 0;
+  /** when the loader took each request up: sent it, or queued it for a connection */
+  const taken = new Float64Array(total);
   const t0 = performance.now();
   const due = (i: number) => t0 + (i * 1000) / rate;
+  let errors = 0;
+  let answered = 0;
+  let sent = 0;
+  /** requests due but waiting for a free connection */
+  const queue: number[] = [];
   return new Promise((resolve) => {
+    const conns: Connection[] = [];
+    const inFlight = new Map<Connection, number>();
+    const start = (c: Connection, i: number) => {
+      inFlight.set(c, i);
+      c.send(request);
+    };
     const finish = () => {
       const elapsed = (performance.now() - t0) / 1000;
       const sorted = latency.slice().sort();
       const at = (q: number) => sorted[Math.min(total - 1, Math.floor(q * total))];
-      agent.destroy();
+      for (const c of conns) c.close();
       resolve({ rps: total / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: sorted[total - 1], errors });
     };
-    const fire = (i: number) => {
-      const req = request({ host: hostname, port, path, method: 'POST', agent, headers }, (res) => {
-        if ((res.statusCode ?? 500) >= 300) errors++;
-        res.resume();
-        res.on('end', () => {
-          latency[i] = performance.now() - due(i);
-          if (++answered === total) finish();
-        });
+    for (let k = 0; k < connections; k++) {
+      const c: Connection = new Connection(hostname, Number(port), (status) => {
+        const i = inFlight.get(c)!;
+        latency[i] = performance.now() - taken[i];
+        if (status < 200 || status >= 300) errors++;
+        if (++answered === total) return finish();
+        const next = queue.shift();
+        if (next !== undefined) start(c, next);
       });
-      req.on('error', () => {
-        errors++;
-        latency[i] = performance.now() - due(i);
-        if (++answered === total) finish();
-      });
-      req.end(body);
-    };
-    let sent = 0;
+      conns.push(c);
+    }
     const tick = () => {
       const now = performance.now();
-      while (sent < total && due(sent) <= now) fire(sent++);
+      while (sent < total && due(sent) <= now) {
+        taken[sent] = now;
+        const free = conns.find((c) => !c.busy);
+        if (free) start(free, sent);
+        else queue.push(sent);
+        sent++;
+      }
       if (sent < total) setTimeout(tick, Math.max(0, due(sent) - performance.now()));
     };
     tick();

@@ -25,6 +25,7 @@ import { pushRows } from './push.js';
 import { FeatureLog, type FeatureLogOptions } from './feature-log.js';
 import { PushLog } from './push-log.js';
 import { GRPC, parseJsonBody } from './request.js';
+import { ResponseBatch } from './response-batch.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
 import { ReadCache, type CacheOptions } from './read-cache.js';
 import { TimedReader } from './timed-read.js';
@@ -114,6 +115,8 @@ export class FeatureServer {
   private readonly routes: Map<string, Route>;
   private readonly bodyLimit: number;
   private readonly seriesCache = new Map<string, [string, string]>();
+  /** responses written together once per loop turn */
+  private readonly responses = new ResponseBatch();
 
   private constructor(
     private readonly opts: ServerOptions,
@@ -231,12 +234,15 @@ export class FeatureServer {
     }
     const status = reply.status ?? 200;
     const bytes = Buffer.byteLength(reply.body);
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
-      res.end(reply.body);
-    }
-    this.record(endpoint, status, ctx?.service ?? '', started);
-    this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
+    const service = ctx?.service ?? '';
+    this.responses.add(() => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
+        res.end(reply.body);
+      }
+      this.record(endpoint, status, service, started);
+      this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
+    });
   }
 
   /** Request count and latency by endpoint, status and service ('' where the request named none the catalogue has). */
