@@ -7,7 +7,7 @@
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
 import { AsciiWriter } from '../ascii-writer.js';
-import { asciiJson } from '../codec.js';
+import { asciiJson, CLOSE, COMMA, NULL, OPEN } from '../codec.js';
 import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
 import { Timestamp, type Value } from '../../values.js';
 import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
@@ -271,15 +271,11 @@ export function getter(type: InputType): (j: Json) => AggInput | null {
 
 /** Where encodeState writes (a sync encodes every entity's state: one buffer, no string per value). */
 const out = new AsciiWriter();
-const OPEN = 91;
-const CLOSE = 93;
-const COMMA = 44;
 const QUOTE = 34;
 const BACKSLASH = 92;
 const NEWLINE = 10;
 const TRUE = Buffer.from('true', 'latin1');
 const FALSE = Buffer.from('false', 'latin1');
-const NULL = Buffer.from('null', 'latin1');
 
 /** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
 function writeString(w: AsciiWriter, v: string): void {
