@@ -13,28 +13,22 @@
  *  - fsql serve, get-features for the hot user: p99 at a fixed 1,000 requests/s, and throughput
  *    at 10 connections, aggregate vs plain (targets: p99 < 2 ms; throughput >= 0.5x the plain view's).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.js';
-import { FSQL_BIN } from '../test/helpers/project.js';
-import { freePort, startRedis } from '../test/helpers/redis.js';
+import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { benchProject } from './bench-project.js';
 import { userAggView } from './user-agg-view.js';
-import { runFsql, THREADS, withDuckDb } from './measure.js';
+import { numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 10_000_000);
 const USERS = Number(positional[1] ?? 100_000);
 const DAYS = Number(positional[2] ?? 90);
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const DURATION = flag('--duration', 10);
-const ROUNDS = flag('--rounds', 3);
+const DURATION = numberFlag('--duration', 10);
+const ROUNDS = numberFlag('--rounds', 3);
 const WINDOWS = ['1h', '1d', '7d', '30d'];
 const FEATURES: [string, string][] = [
   ...WINDOWS.map((w): [string, string] => [`count_${w}`, 'count(*)']),
@@ -121,16 +115,8 @@ try {
   console.log(`fsql sync user_plain (baseline): ${plainSync.entities.toLocaleString('en')} entities in ${plainSync.seconds.toFixed(2)} s = ${rate(plainSync).toLocaleString('en')} entities/s`);
   console.log(`fsql sync user_agg:              ${aggSync.entities.toLocaleString('en')} entities in ${aggSync.seconds.toFixed(2)} s = ${rate(aggSync).toLocaleString('en')} entities/s (target >= 100,000/s); ${aggSync.bytes} bytes per entity on average; aggregate / plain = ${(rate(aggSync) / rate(plainSync)).toFixed(2)}x`);
 
-  const port = await freePort();
-  const server = spawn(process.execPath, [FSQL_BIN, '--project-dir', dir, 'serve', '--port', String(port)], { stdio: 'ignore' });
+  const { url, server } = await startServe(dir);
   try {
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const ok = await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false);
-      if (ok) break;
-      if (i > 200) throw new Error('fsql serve did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const hot = await rawRequest(url, 'POST', '/api/v1/feature-service/get-features', JSON.stringify({ params: { feature_service_name: 'agg', join_key_map: { user_id: 'u_hot' } } }), { 'content-type': 'application/json' });
     console.log(`hot user's aggregate features: ${hot.text.slice(0, 160)}...`);
     // alternating rounds, medians: the machine's other load moves single runs a lot

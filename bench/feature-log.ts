@@ -13,25 +13,15 @@
  * of the rounds, and the logged/unlogged ratios. Target: logging costs at most 10% of throughput.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort, startRedis } from '../test/helpers/redis.js';
 import { recentEntities, recentExample } from '../test/helpers/serve.js';
-import { CLOCK_TICKS } from './measure.js';
+import { cpuSeconds, numberFlag } from './measure.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 interface Figures {
   rps: number;
@@ -41,17 +31,17 @@ interface Figures {
 async function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
   const opts = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: seconds };
   await autocannon({ ...opts, duration: 1 });
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds([pid]);
   const r = await autocannon(opts);
   if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
-  return { rps: r.requests.average, cpuMicros: ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total };
+  return { rps: r.requests.average, cpuMicros: ((cpuSeconds([pid]) - cpu0) * 1e6) / r.requests.total };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  const seconds = arg('--duration', 5);
-  const repeats = arg('--repeats', 3);
+  const seconds = numberFlag('--duration', 5);
+  const repeats = numberFlag('--repeats', 3);
   const redis = await startRedis();
   const logDir = mkdtempSync(join(tmpdir(), 'fsql-bench-log-'));
   let server: ChildProcess | undefined;

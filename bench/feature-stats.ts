@@ -20,15 +20,11 @@ import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
 import { benchProject } from './bench-project.js';
+import { numberFlag } from './measure.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? Number(args[i + 1]) : fallback;
-};
-const ROWS = flag('rows', 5_000_000);
-const USERS = flag('users', 50_000);
-const DAYS = flag('days', 30);
+const ROWS = numberFlag('--rows', 5_000_000);
+const USERS = numberFlag('--users', 50_000);
+const DAYS = numberFlag('--days', 30);
 const START = Timestamp.parse('2024-01-01T00:00:00Z')!;
 
 const VIEW = `{{ config(entities=['user'], timestamp='event_ts', materialized='incremental', online=false) }}

@@ -20,12 +20,8 @@ import { Logger } from '../src/log.js';
 import { loadLogs } from '../src/offline/logs-load.js';
 import type { Project, ServiceDef, Target } from '../src/project/types.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
-import { THREADS, withDuckDb } from './measure.js';
+import { numberFlag, THREADS, withDuckDb } from './measure.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 
 const VIEWS: [string, [string, 'int64' | 'float64'][]][] = [
   ['merchant_risk', [['chargeback_rate', 'float64'], ['risk_score', 'float64'], ['txn_count_30d', 'int64'], ['volume_30d', 'float64']]],
@@ -62,7 +58,7 @@ function writeSegments(dir: string, entries: number, perSegment: number): void {
 }
 
 async function main(): Promise<void> {
-  const entries = arg('--entries', 300_000);
+  const entries = numberFlag('--entries', 300_000);
   const work = mkdtempSync(join(tmpdir(), 'fsql-bench-logs-'));
   const logDir = join(work, 'logs');
   writeSegments(logDir, entries, 100_000);

@@ -1,15 +1,28 @@
 /**
- * What the benchmarks measure with, one home for all: a DuckDB connection of the machine's
+ * What the benchmarks measure with, one home for all: their command-line numbers, a DuckDB connection of the machine's
  * threads, the fsql binary timed from spawn to exit (CPU time and peak RSS read from /proc), a
  * query timed on its own connection, and the rows two parquet files do not share.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { FSQL_BIN } from '../test/helpers/project.js';
+import { freePort } from '../test/helpers/redis.js';
+import { rawRequest } from '../test/helpers/serve.js';
 
 export const THREADS = cpus().length;
+
+/** `--name N` from the command line as a number, else `fallback`. */
+export function numberFlag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** The command line's arguments that are neither a `--flag` nor its value. */
+export function positionalArgs(): string[] {
+  return process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+}
 
 export async function withDuckDb<T>(path: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
   const instance = await DuckDBInstance.create(path, { threads: String(THREADS) });
@@ -40,6 +53,22 @@ export interface QueryRun {
 
 export const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
+/** A process's user + system CPU clock ticks, from /proc (Linux); undefined where unreadable. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined; // not Linux, or the process is gone
+  }
+}
+
+/** User + system CPU seconds of processes so far; 0 for those unreadable. */
+export function cpuSeconds(pids: number[]): number {
+  return pids.reduce((t, pid) => t + (cpuTicks(pid) ?? 0), 0) / CLOCK_TICKS;
+}
+
 /**
  * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
  * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
@@ -58,9 +87,7 @@ export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], re
       try {
         const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peakKb = Math.max(peakKb, Number(m[1]));
-        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks = Math.max(ticks, Number(fields[11]) + Number(fields[12]));
+        ticks = Math.max(ticks, cpuTicks(child.pid!) ?? 0);
       } catch {
         // the process has exited
       }
@@ -74,6 +101,25 @@ export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], re
       resolve({ seconds, cpu: ticks / CLOCK_TICKS, reported, peakRssMb: peakKb / 1024, output: stderr });
     });
   });
+}
+
+/**
+ * `fsql serve` of a project on a free port, once its /health answers; killed by the caller.
+ * FSQL_BENCH_PROFILE=<dir> runs it with --cpu-prof into that folder.
+ */
+export async function startServe(dir: string): Promise<{ url: string; server: ChildProcess }> {
+  const port = await freePort();
+  const profile = process.env.FSQL_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FSQL_BENCH_PROFILE}`] : [];
+  const server = spawn(process.execPath, [...profile, FSQL_BIN, '--project-dir', dir, 'serve', '--port', String(port)], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; !(await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false)); i++) {
+    if (i > 200) {
+      server.kill();
+      throw new Error('fsql serve did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, server };
 }
 
 /** A query's wall time and this process's CPU time while it runs (DuckDB's threads are ours). */

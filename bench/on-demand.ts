@@ -23,13 +23,10 @@ import { Timestamp } from '../src/values.js';
 import { fsql } from '../test/helpers/project.js';
 import { addOnDemand } from '../test/helpers/on-demand-project.js';
 import { newestEntity, recentEntities, recentExample, startServer } from '../test/helpers/serve.js';
+import { numberFlag } from './measure.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const REQUESTS = arg('--requests', 20000);
-const REPEATS = arg('--repeats', 3);
+const REQUESTS = numberFlag('--requests', 20000);
+const REPEATS = numberFlag('--repeats', 3);
 
 const TEN = `{{ config(materialized='on_demand', inputs=['txn_request', 'user_transaction_stats']) }}
 select

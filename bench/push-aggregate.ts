@@ -13,26 +13,20 @@
  * once longer than 4 KB (fewer users, say 1,000, make every entity fold); the plain push writes
  * rows under the monotonic rule. Target: at least 50,000 events/s.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../src/seeded-random.js';
-import { FSQL_BIN } from '../test/helpers/project.js';
-import { freePort, startRedis } from '../test/helpers/redis.js';
+import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
-import { runFsql, THREADS, withDuckDb } from './measure.js';
+import { numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 import { benchProject } from './bench-project.js';
 import { userAggView } from './user-agg-view.js';
 
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 1_000_000);
 const USERS = Number(positional[1] ?? 100_000);
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const BATCHES = flag('--batches', 200);
-const CONCURRENCY = flag('--concurrency', 4);
+const BATCHES = numberFlag('--batches', 200);
+const CONCURRENCY = numberFlag('--concurrency', 4);
 const BATCH = 1000;
 const PLAIN_FEATURES = ['count_1h', 'count_1d', 'count_7d', 'count_30d', 'amount_sum_30d', 'amount_avg_30d', 'amount_max_30d', 'merchant_id_count_distinct_30d'];
 
@@ -88,14 +82,8 @@ try {
   await runFsql(['run'], dir, [], / in ([\d.]+)s$/m);
   await runFsql(['sync'], dir, [], / in ([\d.]+)s;/m);
   const syncedAt = Date.now();
-  const port = await freePort();
-  const server = spawn(process.execPath, [...(process.env.FSQL_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FSQL_BENCH_PROFILE}`] : []), FSQL_BIN, '--project-dir', dir, 'serve', '--port', String(port)], { stdio: 'ignore' });
+  const { url, server } = await startServe(dir);
   try {
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; !(await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false)); i++) {
-      if (i > 200) throw new Error('fsql serve did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const agg = batches(BATCHES, syncedAt, (users, ts, b) => ({
       feature_view: 'user_agg',
       df: { user_id: users, ts, amount: users.map((_u, i) => ((b * BATCH + i) % 997) / 10), merchant_id: users.map((_u, i) => `m_${(b + i) % 1000}`) },

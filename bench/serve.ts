@@ -37,12 +37,9 @@ import { startRedis } from '../test/helpers/redis.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort } from '../test/helpers/redis.js';
 import { recentEntities, recentExample, rawRequest } from '../test/helpers/serve.js';
+import { cpuSeconds, numberFlag } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 
 /** The service's views and their join keys (the example's fraud_detection). */
 const VIEWS: [string, string[]][] = [
@@ -98,20 +95,6 @@ interface Figures {
   errors: number;
   /** CPU time of the server process(es) per answered request, in microseconds */
   cpuMicros: number;
-}
-
-/** user + system CPU seconds of processes, from /proc (Linux); 0 where unreadable. */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // not Linux, or the process is gone
-    }
-  }
-  return ticks / 100;
 }
 
 /** The server's process and, with --workers, its children. */
@@ -211,9 +194,9 @@ function startChild(args: string[], ready: (text: string) => boolean): Promise<C
 }
 
 async function main(): Promise<void> {
-  const seconds = arg('--duration', 5);
-  const workers = arg('--workers', 1);
-  const repeats = arg('--repeats', 3);
+  const seconds = numberFlag('--duration', 5);
+  const workers = numberFlag('--workers', 1);
+  const repeats = numberFlag('--repeats', 3);
   const redis = await startRedis();
   const children: ChildProcess[] = [];
   try {
