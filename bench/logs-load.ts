@@ -6,8 +6,8 @@
  *
  * Writes segments of the shape of the example's fraud_detection (2 join keys, 15 features of 3
  * views, their effective times; a line per request of 1 to 10 rows) and loads them with loadLogs
- * (what `fsql logs load` runs: parse, check each value's type, csv, typed parquet, staging table,
- * one transaction with the ledger per batch). The baseline is one statement, DuckDB's own
+ * (what `fsql logs load` runs: on DuckDB, lines copied as they are into an NDJSON file per batch
+ * that DuckDB reads and unnests itself, one transaction with the ledger per batch). The baseline is one statement, DuckDB's own
  * `read_ndjson` of the files into a table, a row per line (not per entry: the lines are not
  * unnested): no checks, no exactly-once ledger, no typed timestamps.
  * Target: at least 100,000 entries/s.

@@ -296,8 +296,10 @@ test('fsql serve SIGKILLed: the log is intact, holds every entry written before 
   const ask = () => rawRequest(url, 'POST', GET, JSON.stringify({ params: { feature_service_name: SERVICE, join_key_map: e } }), { 'content-type': 'application/json' });
   const first = 200;
   for (let i = 0; i < first; i++) assert.equal((await ask()).status, 200);
-  // the server writes at least every 500 ms: wait for the file to show the first requests (no fixed sleep)
-  while (entryLines(logDir).length < first) await new Promise((r) => setTimeout(r, 20));
+  // the server (its own process, on its own clock) writes at least every 500 ms: wait for the file to show the first requests, at most 10 s
+  for (const deadline = Date.now() + 10_000; entryLines(logDir).length < first; await new Promise((r) => setTimeout(r, 20))) {
+    assert.ok(Date.now() < deadline, `the log shows ${entryLines(logDir).length} of ${first} entries after 10 s`);
+  }
   const more = 100;
   await Promise.all(Array.from({ length: more }, ask));
   child.kill('SIGKILL');

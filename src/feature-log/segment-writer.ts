@@ -11,18 +11,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SEGMENT_EXTENSION, type SegmentHeader } from './segment.js';
 
-export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
-const PROCESS_TAG = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+/** This process's tag: the prefix of its segment and request ids. */
+export const PROCESS_TAG = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 let sequence = 0;
 
 /** A new id, unique to this process and call. */
-export function newSegmentId(): string {
+function newSegmentId(): string {
   return `${PROCESS_TAG}-${(sequence++).toString(36)}`;
 }
-
-/** This process's tag: the prefix of its request ids. */
-export const processTag = PROCESS_TAG;
 
 export class SegmentWriter {
   private file?: FileHandle;

@@ -5,6 +5,8 @@
  * line per request served (LogEntry: its rows' values in flat lists). Only lines ending in a
  * newline count, so a write cut by a crash leaves a torn last line that no reader ever takes.
  */
+import { join } from 'node:path';
+import type { Project } from '../project/types.js';
 import type { Column, DataType } from '../values.js';
 
 export const SEGMENT_EXTENSION = '.ndjson';
@@ -124,4 +126,9 @@ export function pushedColumns(h: SegmentHeader, timestampColumn: string): Column
     ...h.request_fields,
     ...h.features.map((f) => ({ name: f.feature, type: f.type })),
   ];
+}
+
+/** The default log directory: `<target-path>/feature_logs/<target>`. */
+export function defaultLogDir(project: Project): string {
+  return join(project.targetPath, 'feature_logs', project.target.name);
 }

@@ -27,7 +27,7 @@ export interface LoggedEvents {
 }
 
 /** The service named by `logged:<service>`, checked against the project. */
-export function loggedService(project: Project, text: string): string {
+function loggedService(project: Project, text: string): string {
   const service = text.slice(LOGGED_PREFIX.length);
   if (!project.services.has(service)) throw new ProjectError('--events', `'${text}' names no feature service; services: ${[...project.services.keys()].join(', ') || '(none)'}.`);
   return service;

@@ -12,6 +12,7 @@ import type { Project } from '../project/types.js';
 import type { Value } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { LOGGED_PREFIX, loggedEvents } from './logged-events.js';
+import { sameValue } from './skew-check.js';
 import { train } from './train.js';
 
 export interface LoggedDifference {
@@ -40,25 +41,18 @@ export async function loggedSkewCheck(project: Project, wh: Warehouse, log: Logg
   try {
     await train(project, wh, log, { service: opts.service, events, out: `table:${scratch.schema ? `${scratch.schema}.` : ''}${scratch.name}`, range: opts.range });
     const features = logged.features.map((f) => f.name);
+    const types = new Map(logged.features.map((f) => [f.name, f.type]));
     const [{ n }] = await wh.query(renderCountOf(logged.query), { label: events });
     const rows = await wh.query(renderLoggedSkew(d, logged.query, scratch, features, opts.limit ?? 100), { label: 'skew-check --logged' });
     const differences: LoggedDifference[] = [];
     for (const r of rows) {
       for (const f of features) {
         const [served, training] = [r[`served__${f}`], r[`training__${f}`]];
-        if (!same(served, training)) differences.push({ requestId: String(r.request_id), requestRow: BigInt(r.request_row as bigint), feature: f, served, training });
+        if (!sameValue(served, training, types.get(f)!)) differences.push({ requestId: String(r.request_id), requestRow: BigInt(r.request_row as bigint), feature: f, served, training });
       }
     }
     return { service: opts.service, requests: Number(n), features: features.length, differences };
   } finally {
     await wh.execute(d.dropTable(d.relation(scratch))).catch((e: Error) => log.warn(`could not drop the scratch table ${d.relation(scratch)}: ${e.message}`));
   }
-}
-
-/** Equal as the warehouse's IS NOT DISTINCT FROM sees it (NaN equals NaN, timestamps to the microsecond). */
-function same(a: Value, b: Value): boolean {
-  if (a === b) return true;
-  if (a === null || b === null) return false;
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  return JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }

@@ -45,7 +45,7 @@ export interface LoadResult {
 }
 
 /** The services to load: `--service`, or every project service with a folder under `dir`. */
-export function servicesToLoad(project: Project, dir: string, service?: string): string[] {
+function servicesToLoad(project: Project, dir: string, service?: string): string[] {
   if (service !== undefined) {
     if (!project.services.has(service)) throw new ProjectError('--service', `no feature service '${service}'; services: ${[...project.services.keys()].join(', ') || '(none)'}.`);
     return [service];
@@ -100,7 +100,7 @@ function pushedLog(project: Project, d: Dialect, dir: string, view: ViewDef): Lo
  * `fsql run`, after a view with `push: true` builds: its push log loaded into `<view>__pushed`
  * (exactly once, as logs load does), then merged into its offline table.
  */
-export async function mergePushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
+async function mergePushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
   const d = wh.dialect;
   const columns = await loadPushed(project, wh, dir, view, log);
   if (!columns) return; // nothing was ever pushed offline

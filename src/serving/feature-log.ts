@@ -13,14 +13,14 @@ import type { ServedRow, ServicePlan } from '../online/vector.js';
 import { valueJson, vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
-import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
+import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
 import { LineBuffer } from '../feature-log/line-buffer.js';
 import { LOG_FORMAT_VERSION, type SegmentHeader } from '../feature-log/segment.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
 
-export const DEFAULT_FLUSH_MS = 500;
-export const DEFAULT_QUEUE_ENTRIES = 100_000;
+const DEFAULT_FLUSH_MS = 500;
+const DEFAULT_QUEUE_ENTRIES = 100_000;
 
 /** How the log schedules its flushes; tests pass one they trigger themselves. */
 export interface FlushTimer {
@@ -28,7 +28,7 @@ export interface FlushTimer {
   stop(): void;
 }
 
-export function intervalTimer(): FlushTimer {
+function intervalTimer(): FlushTimer {
   let handle: NodeJS.Timeout | undefined;
   return {
     start(flush, ms) {
@@ -89,11 +89,6 @@ interface ServiceLog {
   failed: string;
 }
 
-/** The default log directory: `<target-path>/feature_logs/<target>`. */
-export function defaultLogDir(project: Project): string {
-  return join(project.targetPath, 'feature_logs', project.target.name);
-}
-
 export class FeatureLog {
   private readonly services = new Map<string, ServiceLog>();
   /** sampled requests not yet encoded (until the next setImmediate) */
@@ -146,7 +141,7 @@ export class FeatureLog {
       this.opts.metrics.incKey(log.dropped, keys.length);
       return;
     }
-    this.pending.push({ log, plan, id: `${processTag}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
+    this.pending.push({ log, plan, id: `${PROCESS_TAG}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
     this.queued += keys.length;
     // Encoded once the answer is on its way, not at the flush: what a request read then dies young
     // instead of being kept (and copied by the garbage collector) for up to a flush interval.

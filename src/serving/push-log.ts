@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { OnlineRow, ViewLayout } from '../online/store.js';
-import { processTag, SegmentWriter } from '../feature-log/segment-writer.js';
+import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
 import { LOG_FORMAT_VERSION, PUSHED_FOLDER, type SegmentHeader } from '../feature-log/segment.js';
 import { toJsonValue } from './encode.js';
 
@@ -42,7 +42,7 @@ export class PushLog {
       };
     }
     const header = v.header!;
-    const id = `${processTag}-p${(this.pushes++).toString(36)}`;
+    const id = `${PROCESS_TAG}-p${(this.pushes++).toString(36)}`;
     const text = rows.map((r, i) => {
       const created = createdColumn ? [r.created ? r.created.toISOString() : null] : [];
       return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), e: [] });

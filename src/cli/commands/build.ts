@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { mergePushedAfterBuild } from '../../offline/logs-load.js';
-import { defaultLogDir } from '../../serving/feature-log.js';
+import { defaultLogDir } from '../../feature-log/segment.js';
 import { CommandFailed } from '../../errors.js';
 import { runDataTests } from '../../offline/data-tests.js';
 import { runApplying } from '../../offline/state.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BATCH_ENTRIES, loadLogs } from '../../offline/logs-load.js';
 import { ProjectError } from '../../errors.js';
-import { defaultLogDir } from '../../serving/feature-log.js';
+import { defaultLogDir } from '../../feature-log/segment.js';
 import { loggerFor, projectFor, withWarehouse } from '../context.js';
 
 interface LoadFlags {

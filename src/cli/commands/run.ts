@@ -4,7 +4,7 @@ import { writeMetricsFile } from '../../offline/metrics-file.js';
 import { planRun } from '../../offline/run.js';
 import { runApplying } from '../../offline/state.js';
 import { mergePushedAfterBuild } from '../../offline/logs-load.js';
-import { defaultLogDir } from '../../serving/feature-log.js';
+import { defaultLogDir } from '../../feature-log/segment.js';
 import { resolve } from 'node:path';
 import { collect, loggerFor, parseTime, print, projectFor, withWarehouse } from '../context.js';
 

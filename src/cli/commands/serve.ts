@@ -6,7 +6,7 @@ import { ProjectError } from '../../errors.js';
 import { openOnlineStore } from '../../online/open.js';
 import { isClusterWorker, superviseWorkers, workerChannel } from '../../serving/cluster.js';
 import { DEFAULT_HOST, DEFAULT_PORT, FeatureServer } from '../../serving/server.js';
-import { defaultLogDir } from '../../serving/feature-log.js';
+import { defaultLogDir } from '../../feature-log/segment.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../../log.js';
 import { loggerFor, projectFor } from '../context.js';
