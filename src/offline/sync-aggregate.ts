@@ -16,7 +16,7 @@ import { renderAggregateSync } from '../dialects/aggregate-online.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { featureType, inputColumns } from '../plans/aggregate.js';
-import { stateShape, type AggregateSyncPlan, type OnlineAggFeature } from '../plans/aggregate-online.js';
+import { stateShape, SYNC_CLOCK_MARGIN_MS, type AggregateSyncPlan, type OnlineAggFeature } from '../plans/aggregate-online.js';
 import type { ViewDef } from '../project/types.js';
 import { Timestamp, type Column, type DataType, type Value } from '../values.js';
 import { valueAt } from '../column-batch.js';
@@ -24,30 +24,20 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { AGGREGATE_STATE, sameLayout } from '../online/codec.js';
 import { encodeState, StateBuilder } from '../online/aggregate/state.js';
 import type { AggregateLayout, OnlineRow, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
-import { DEFAULT_SYNC_HORIZON } from '../project/aggregate-config.js';
-import { parseDuration } from '../duration.js';
 
 type InputType = AggregateLayout['inputs'][number]['type'];
 
 /** The entities written per store batch. */
 const BATCH = 1000;
 
-/**
- * How much earlier than its wall clock a sync dates its states. A state is served only from its
- * sync time on (servedRows), so a server whose clock lags the sync's would answer MISSING_DATA
- * right after each sync; dating the state a minute earlier costs nothing in exactness (the rows
- * after it are kept raw) and a minute of horizon.
- */
-const CLOCK_MARGIN_MS = 60_000;
-
-export interface AggregateSync {
+interface AggregateSync {
   layout: ViewLayout;
   plan: AggregateSyncPlan;
   sql: string;
 }
 
 /** The layout and the sync query of an aggregate view at sync time `at`, from its events table's columns. */
-export function planAggregateSync(c: Compilation, view: ViewDef, columns: Column[], at: Timestamp, wh: Pick<Warehouse, 'dialect'>): AggregateSync {
+function planAggregateSync(c: Compilation, view: ViewDef, columns: Column[], at: Timestamp, wh: Pick<Warehouse, 'dialect'>): AggregateSync {
   const spec = view.config.aggregate!;
   const find = (name: string) => {
     const col = columns.find((x) => x.name.toLowerCase() === name.toLowerCase());
@@ -61,7 +51,7 @@ export function planAggregateSync(c: Compilation, view: ViewDef, columns: Column
     if (col.type.type === 'array') throw new FsqlError(`${view.file}: aggregation input '${name}' is an array; aggregate a scalar column.`);
     return { name, type: col.type.type as InputType };
   });
-  const horizonSeconds = spec.syncHorizonSeconds ?? parseDuration(DEFAULT_SYNC_HORIZON)!;
+  const horizonSeconds = spec.syncHorizonSeconds;
   const features: OnlineAggFeature[] = spec.features.map((f) => ({ name: f.name, function: f.function, column: f.column, ...(f.windowSeconds !== undefined ? { windowSeconds: f.windowSeconds } : {}), ...(f.n !== undefined ? { n: f.n } : {}) }));
   const typeOf = (f: OnlineAggFeature): DataType => featureType(f, inputs.find((x) => x.name === f.column)?.type);
   const layout: ViewLayout = {
@@ -104,7 +94,7 @@ export async function syncAggregateView(
   stored: ViewLayout | undefined,
   opts: { fullRefresh?: boolean; now?: Timestamp; chunkRows?: number; onProgress?: (view: string, rowsRead: number) => void },
 ): Promise<AggregateSyncResult> {
-  const at = opts.now ?? Timestamp.fromMillis(Date.now() - CLOCK_MARGIN_MS);
+  const at = opts.now ?? Timestamp.fromMillis(Date.now() - SYNC_CLOCK_MARGIN_MS);
   const { table, relation } = c.manifest.views[view.name];
   const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the aggregate view's events table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);

@@ -108,3 +108,11 @@ export const SYNC_COLUMNS = {
   /** C's distinct values of input column i in window g, as a list */
   distinct: (g: number, i: number) => `fsql_d_${g}_${i}`,
 };
+
+/**
+ * How much earlier than its wall clock a sync dates its states. A state is served only from its
+ * sync time on (servedRows), so a server whose clock lags the sync's would answer MISSING_DATA
+ * right after each sync; dating the state a minute earlier costs nothing in exactness (the rows
+ * after it are kept raw) and a minute of horizon.
+ */
+export const SYNC_CLOCK_MARGIN_MS = 60_000;

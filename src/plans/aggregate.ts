@@ -74,7 +74,7 @@ export interface AggregateSpec {
   /** the width of a tile in seconds (a whole number of microseconds) */
   tileSeconds: number;
   /** how long after a sync the online state serves every window exactly (config sync_horizon, default 1d) */
-  syncHorizonSeconds?: number;
+  syncHorizonSeconds: number;
   features: AggFeature[];
 }
 

@@ -47,7 +47,7 @@ function features(): AggFeature[] {
   return out;
 }
 
-export const SPEC: AggregateSpec = { tileSeconds: TILE_SECONDS, features: features() };
+export const SPEC: AggregateSpec = { tileSeconds: TILE_SECONDS, syncHorizonSeconds: 86_400, features: features() };
 export const INPUT_TYPES: Record<string, 'float64' | 'int64' | 'string'> = { amount: 'float64', qty: 'int64', merchant: 'string' };
 
 export interface AggCase {

@@ -8,6 +8,7 @@
  * land and a fold never loses an event appended meanwhile.
  */
 import { OnlineStoreError } from '../../errors.js';
+import { SYNC_CLOCK_MARGIN_MS } from '../../plans/aggregate-online.js';
 import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
@@ -39,11 +40,11 @@ export const FOLD_BYTES = 4096;
 /** Rounds of read, merge and compare and set before a fold of an entity contended by other writers gives up. */
 const MAX_ROUNDS = 20;
 /**
- * A fold leaves the log's events of the last two minutes in it, besides the state (where reads
- * count them once): a sync dates its states a minute before its clock (offline/sync-aggregate.ts),
- * and a state it writes over a fresh fold must not take events after its own time with the old one.
+ * A fold leaves the log's events of twice the sync's clock margin in it, besides the state (where
+ * reads count them once): a sync dates its states that margin before its clock, and a state it
+ * writes over a fresh fold must not take events after its own time with the old one.
  */
-const KEEP_RECENT_MICROS = 120_000_000;
+const KEEP_RECENT_MICROS = 2 * SYNC_CLOCK_MARGIN_MS * 1000;
 
 /** `now`: the server's time, which tells a fold which events are recent. */
 export async function pushEvents(store: OnlineStore, layout: ViewLayout, events: readonly PushedEvent[], now: Timestamp): Promise<AggregatePushResult> {

@@ -221,7 +221,7 @@ export class StateBuilder {
 }
 
 /** What mergeEvent did with an event: took it, found it already there, or left it (outside [s, s + H)). */
-export type MergeOutcome = 'merged' | 'duplicate' | 'outside';
+type MergeOutcome = 'merged' | 'duplicate' | 'outside';
 
 /**
  * Merges one raw event into the state (a push, SPEC section 12); only 'merged' changes it.
