@@ -23,7 +23,7 @@ export interface FixedRateResult {
   p99: number;
   p999: number;
   max: number;
-  /** failed or non-2xx */
+  /** non-2xx answers */
   errors: number;
 }
 
@@ -52,12 +52,13 @@ class Connection {
   constructor(host: string, port: number, private readonly done: (status: number) => void) {
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-    this.socket.on('error', () => {
-      if (this.busy) {
-        this.busy = false;
-        done(0);
-      }
-    });
+    // a connection the server drops leaves requests unanswered: the run fails rather than waits for them
+    const fail = (why: string) => () => {
+      process.stderr.write(`fixed-rate: a connection ${why}\n`);
+      process.exit(1);
+    };
+    this.socket.on('error', fail('failed'));
+    this.socket.on('close', fail('closed'));
   }
 
   send(request: Buffer): void {
@@ -78,6 +79,7 @@ class Connection {
   }
 
   close(): void {
+    this.socket.removeAllListeners('close');
     this.socket.destroy();
   }
 }

@@ -209,7 +209,6 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
   return columns;
 }
 
-/** A feature's type: its column's, or for an aggregate feature the type its function gives its input column. */
 /** The range of event times, read from the staged events. */
 async function eventTimes(wh: Warehouse, plan: PointInTimePlan): Promise<EventTimes> {
   const [row] = await wh.query(renderEventTimes(plan, wh.dialect), { label: 'event time range' });

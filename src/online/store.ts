@@ -155,9 +155,11 @@ export interface OnlineStore {
    * Appends raw events pushed into an aggregate view (SPEC section 12) to each entity's pushed-event
    * log, which read() returns with the entity's row (StoredRow.pushed), atomically per entity and
    * with no read first: a push is one round trip. `empty` (the view's empty state at its last sync,
-   * no key) becomes the entity's row under write()'s monotonic rule, so an entity without a state,
-   * or with one older than that sync, gets one for its events to join. Returns per entry the log's
-   * length after, which tells the caller when to fold the log into the state (replace `folded`).
+   * no key) becomes the entity's row where none is stored or the stored one is older (write()'s
+   * monotonic rule without its equal-time case: an empty state never replaces one synced then), so
+   * an entity without a state, or with one older than that sync, gets one for its events to join.
+   * Returns per entry the log's length after, which tells the caller when to fold the log into the
+   * state (replace `folded`).
    */
   appendPushed(layout: ViewLayout, empty: OnlineRow, entries: PushedEntry[]): Promise<number[]>;
   /** Reads one entity's rows of several views in one round trip; undefined where none (or expired). */

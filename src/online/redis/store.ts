@@ -381,13 +381,7 @@ export class RedisStore implements OnlineStore {
 
   /** Sends script calls; returns [rows written, keys that were absent]. */
   private async runScript(conn: RespConnection, payload: Payload): Promise<[number, number]> {
-    let replies = await conn.send(payload.bytes, payload.count);
-    if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
-      // The server lost its scripts (restart, SCRIPT FLUSH): load it and send the calls again. Rows
-      // that did land are equal now, so the second pass leaves them alone.
-      await this.loadScript(conn);
-      replies = await conn.send(payload.bytes, payload.count);
-    }
+    const replies = await this.sendScripted(conn, payload.bytes, payload.count);
     let written = 0;
     let absent = 0;
     for (const r of replies) {
@@ -397,6 +391,18 @@ export class RedisStore implements OnlineStore {
       absent += a;
     }
     return [written, absent];
+  }
+
+  /**
+   * Sends EVALSHA calls. A server that lost its scripts (restart, SCRIPT FLUSH) gets them again and
+   * the calls once more: put and push scripts may run twice (rows that landed are equal then, and
+   * an event appended twice counts once).
+   */
+  private async sendScripted(conn: RespConnection, payload: Uint8Array, count: number): Promise<Reply[]> {
+    const replies = await conn.send(payload, count);
+    if (!replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) return replies;
+    await this.loadScript(conn);
+    return conn.send(payload, count);
   }
 
   /** Loads the scripts bulk connections call by their sha1 (PUT_SCRIPT, PUSH_SCRIPT). */
@@ -452,12 +458,7 @@ export class RedisStore implements OnlineStore {
             const payload = Buffer.concat(
               calls.map((ids) => encodeAsciiCommand(['EVALSHA', PUSH_SHA, String(2 * ids.length), ...ids.flatMap((i) => keys[i]), ...shared, ...ids.flatMap((i) => [entries[i].text, String(entries[i].keepUntil)])])),
             );
-            let replies = await conn.send(payload, calls.length);
-            if (replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) {
-              // the server lost its scripts (a restart, SCRIPT FLUSH) after this connection loaded them
-              await this.loadScript(conn);
-              replies = await conn.send(payload, calls.length);
-            }
+            const replies = await this.sendScripted(conn, payload, calls.length);
             replies.forEach((r, n) => {
               if (r instanceof ReplyError) throw r;
               (r as number[]).forEach((length, k) => (lengths[calls[n][k]] = length));
