@@ -16,6 +16,7 @@ import { renderAggregateSync } from '../dialects/aggregate-online.js';
 import { FsqlError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { featureType, inputColumns } from '../plans/aggregate.js';
+import { DEFAULT_CHUNK_ROWS, DEFAULT_INFLIGHT, Inflight } from './inflight-writes.js';
 import { stateShape, SYNC_CLOCK_MARGIN_MS, type AggregateSyncPlan, type OnlineAggFeature } from '../plans/aggregate-online.js';
 import type { ViewDef } from '../project/types.js';
 import { Timestamp, type Column, type DataType, type Value } from '../values.js';
@@ -92,7 +93,7 @@ export async function syncAggregateView(
   log: Logger,
   view: ViewDef,
   stored: ViewLayout | undefined,
-  opts: { fullRefresh?: boolean; now?: Timestamp; chunkRows?: number; onProgress?: (view: string, rowsRead: number) => void },
+  opts: { fullRefresh?: boolean; now?: Timestamp; chunkRows?: number; inflight?: number; onProgress?: (view: string, rowsRead: number) => void },
 ): Promise<AggregateSyncResult> {
   const at = opts.now ?? Timestamp.fromMillis(Date.now() - SYNC_CLOCK_MARGIN_MS);
   const { table, relation } = c.manifest.views[view.name];
@@ -113,17 +114,14 @@ export async function syncAggregateView(
   const keyNames = plan.keys;
   let current: Value[] | undefined;
   let pendingRows: OnlineRow[] = [];
-  let pending: Promise<WriteResult> | undefined;
   const tally = (w: WriteResult) => {
     result.written += w.written;
     result.stale += w.stale;
   };
+  const inflight = new Inflight(opts.inflight ?? DEFAULT_INFLIGHT, tally);
   const flushBatch = async () => {
     if (pendingRows.length === 0) return;
-    // one batch in flight while the next is built
-    if (pending) tally(await pending);
-    pending = store.write(layout, pendingRows);
-    pending.catch(() => undefined);
+    await inflight.add(store.write(layout, pendingRows));
     opts.onProgress?.(view.name, result.rowsRead);
     pendingRows = [];
   };
@@ -134,25 +132,30 @@ export async function syncAggregateView(
     pendingRows.push({ key: current, ts: at, values: { [AGGREGATE_STATE]: text } });
     result.rowsRead++;
   };
-  for await (const batch of wh.streamColumns(sql, { chunkRows: opts.chunkRows ?? 5000, label: view.file })) {
-    const keyColumns = keyNames.map((k) => {
-      const i = batch.names.indexOf(k);
-      if (i < 0) throw new FsqlError(`${view.file}: the aggregate sync query returned no column '${k}'; run fsql run --select ${view.name} again.`);
-      return batch.columns[i];
-    });
-    for (let r = 0; r < batch.rows; r++) {
-      const key = keyColumns.map((c) => valueAt(c, r));
-      if (!current || !sameKey(current, key)) {
-        finishEntity();
-        current = key;
-        if (pendingRows.length >= BATCH) await flushBatch();
+  try {
+    for await (const batch of wh.streamColumns(sql, { chunkRows: opts.chunkRows ?? DEFAULT_CHUNK_ROWS, label: view.file })) {
+      const keyColumns = keyNames.map((k) => {
+        const i = batch.names.indexOf(k);
+        if (i < 0) throw new FsqlError(`${view.file}: the aggregate sync query returned no column '${k}'; run fsql run --select ${view.name} again.`);
+        return batch.columns[i];
+      });
+      for (let r = 0; r < batch.rows; r++) {
+        const key = keyColumns.map((c) => valueAt(c, r));
+        if (!current || !sameKey(current, key)) {
+          finishEntity();
+          current = key;
+          if (pendingRows.length >= BATCH) await flushBatch();
+        }
+        builder.add(batch, r);
       }
-      builder.add(batch, r);
     }
+    finishEntity();
+    await flushBatch();
+    await inflight.drain();
+  } catch (e) {
+    await inflight.settle();
+    throw e;
   }
-  finishEntity();
-  await flushBatch();
-  if (pending) tally(await pending);
   tally(await store.flush());
   await store.setWatermark(view.name, at);
   return result;

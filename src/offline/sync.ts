@@ -21,6 +21,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { sameLayout } from '../online/codec.js';
 import { newestTimestamp } from '../online/column-rows.js';
 import type { ColumnRows, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
+import { DEFAULT_CHUNK_ROWS, DEFAULT_INFLIGHT, Inflight } from './inflight-writes.js';
 import { syncAggregateView } from './sync-aggregate.js';
 
 export interface SyncOptions {
@@ -52,8 +53,6 @@ export interface ViewSyncResult {
   seconds: number;
 }
 
-const DEFAULT_CHUNK_ROWS = 5000;
-const DEFAULT_INFLIGHT = 10;
 
 /** The SQL each selected online view's sync would run (full form); connects to nothing. */
 export async function planSync(project: Project, opts: SyncOptions = {}): Promise<string[]> {
@@ -281,28 +280,4 @@ function columnRowsReader(view: ViewDef, shape: Shape, names: string[]): (batch:
   const tsWhat = `${view.file}: timestamp '${view.config.timestamp}'`;
   const createdWhat = `${view.file}: created_timestamp '${view.config.createdTimestamp}'`;
   return (batch) => ({ batch, keys, ts, created, features, tsWhat, createdWhat });
-}
-
-/** Keeps at most `limit` writes in flight; the first failure is rethrown once the rest have settled. */
-class Inflight {
-  private readonly pending: Promise<WriteResult>[] = [];
-
-  constructor(
-    private readonly limit: number,
-    private readonly done: (w: WriteResult) => void,
-  ) {}
-
-  async add(p: Promise<WriteResult>): Promise<void> {
-    p.catch(() => undefined);
-    this.pending.push(p);
-    if (this.pending.length >= this.limit) this.done(await this.pending.shift()!);
-  }
-
-  async drain(): Promise<void> {
-    while (this.pending.length > 0) this.done(await this.pending.shift()!);
-  }
-
-  async settle(): Promise<void> {
-    await Promise.allSettled(this.pending.splice(0));
-  }
 }
