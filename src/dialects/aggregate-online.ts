@@ -3,13 +3,14 @@
  * entity's keys, holding per entity its merged window states and C's distinct values as lists (one
  * STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
  * (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles'
- * numerics (aggregate-state.ts): n, sum, avg as the mean, var_pop * n as M2, min, max. The STATE
+ * numerics (aggregate-state.ts partAggregate). The STATE
  * rows group every event before the sync time (each window masks its own), so every entity that
  * has events has a state. A window no wider than the horizon has no merged part (every row it can
  * hold during the horizon is raw): its state columns are left out.
  */
 import { ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan, type StatePart } from '../plans/aggregate-online.js';
 import { Timestamp, type ScalarType } from '../values.js';
+import { partAggregate } from './aggregate-state.js';
 import type { Dialect } from './dialect.js';
 
 export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string {
@@ -39,17 +40,9 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     if (w.rows) stateColumns.push({ name: C.rows(g), type: 'int64', value: `count(${mask('1')})` });
     w.parts.forEach((parts, i) => {
       const x = mask(input(i));
-      const float = d.castTo(x, 'float64');
       const type = plan.inputTypes[i];
-      const part: Record<StatePart, [ScalarType, string]> = {
-        n: ['int64', `count(${x})`],
-        s: [type === 'int64' ? 'int64' : 'float64', `sum(${x})`],
-        mean: ['float64', `avg(${float})`],
-        m2: ['float64', `var_pop(${float}) * count(${x})`],
-        min: [type, `min(${x})`],
-        max: [type, `max(${x})`],
-      };
-      for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: part[p][0], value: part[p][1] });
+      const partType: Record<StatePart, ScalarType> = { n: 'int64', s: type === 'int64' ? 'int64' : 'float64', mean: 'float64', m2: 'float64', min: type, max: type };
+      for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: partType[p], value: partAggregate(d, p, x) });
     });
   });
   // C's distinct values per window and column: one list per entity on its STATE row (a row per value was most of the query's rows)

@@ -8,13 +8,13 @@
  * of large sums), min, max (never subtracted), and first/last as (time, value): `first` is the
  * least value among the earliest rows, `last` the greatest among the latest (one rule for ties).
  */
-import { inputColumns, SCALAR_PARTS, STATE_PART_ORDER, type AggFeature, type AggregateSpec, type StatePart } from '../plans/aggregate.js';
+import { inputColumns, SCALAR_PARTS, STATE_PART_ORDER, type AggFeature, type AggPart, type AggregateSpec } from '../plans/aggregate.js';
+import type { StatePart } from '../plans/aggregate-online.js';
 import type { Dialect } from './dialect.js';
 
 export const ROWS = 'fsql_rows';
-type Part = StatePart;
 /** a state column: `fsql_<part>_<index of the input column>` */
-export const stateColumn = (part: Part, i: number) => `fsql_${part}_${i}`;
+export const stateColumn = (part: AggPart, i: number) => `fsql_${part}_${i}`;
 /** the merged mean, first time and last time of a group (window columns of the merge's first stage) */
 const groupColumn = (part: 'mean' | 'first' | 'last', i: number, window: string) => `fsql_g${part}_${i}${window}`;
 
@@ -31,7 +31,7 @@ const ALL: WindowMask = { tag: '' };
 interface ColumnState {
   column: string;
   i: number;
-  parts: Part[];
+  parts: AggPart[];
 }
 
 
@@ -68,26 +68,16 @@ export function tileStateSelect(d: Dialect, states: ColumnState[], keys: string[
   for (const s of states) {
     const c = `r.${id(s.column)}`;
     const tsIfPresent = `case when ${c} is not null then ${ts} end`;
-    const float = d.castTo(c, 'float64');
     for (const p of s.parts) {
       const out = id(stateColumn(p, s.i));
       switch (p) {
         case 'n':
-          aggs.push(`count(${c}) as ${out}`);
-          break;
         case 's':
-          aggs.push(`sum(${c}) as ${out}`);
-          break;
         case 'mean':
-          aggs.push(`avg(${float}) as ${out}`);
-          break;
         case 'm2':
-          // var_pop is computed stably by every warehouse (Welford / Youngs-Cramer); M2 = n * var_pop.
-          aggs.push(`var_pop(${float}) * count(${c}) as ${out}`);
-          break;
         case 'min':
         case 'max':
-          aggs.push(`${p}(${c}) as ${out}`);
+          aggs.push(`${partAggregate(d, p, c)} as ${out}`);
           break;
         case 'fts':
         case 'lts': {
@@ -108,6 +98,27 @@ export function tileStateSelect(d: Dialect, states: ColumnState[], keys: string[
   }
   const source = windows.length > 0 ? `(\n  select r.*, ${windows.join(', ')}\n  from ${from} as r\n  where ${where}\n) as r` : `${from} as r\n  where ${where}`;
   return `select ${[...group, ...aggs].join(', ')}\nfrom ${source}\ngroup by ${group.join(', ')}`;
+}
+
+/**
+ * A merged part of the values `c` of a group of rows (a tile's, or C's in the sync query: the
+ * same numerics on both sides). var_pop is computed stably by every warehouse (Welford /
+ * Youngs-Cramer), so M2 = n * var_pop.
+ */
+export function partAggregate(d: Dialect, p: StatePart, c: string): string {
+  switch (p) {
+    case 'n':
+      return `count(${c})`;
+    case 's':
+      return `sum(${c})`;
+    case 'mean':
+      return `avg(${d.castTo(c, 'float64')})`;
+    case 'm2':
+      return `var_pop(${d.castTo(c, 'float64')}) * count(${c})`;
+    case 'min':
+    case 'max':
+      return `${p}(${c})`;
+  }
 }
 
 /** One raw row `r` as a state of its own, in stateColumns order. */
@@ -145,7 +156,7 @@ export function mergeWindows(d: Dialect, states: ColumnState[], partition: strin
   const id = (c: string) => d.quoteIdent(c);
   const w = `over (partition by ${partition})`;
   return states.flatMap((s) => {
-    const col = (p: Part) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
+    const col = (p: AggPart) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
     const out: string[] = [];
     if (s.parts.includes('mean')) out.push(`${d.safeDivide(`sum(${col('n')} * ${col('mean')}) ${w}`, `sum(${col('n')}) ${w}`)} as ${id(groupColumn('mean', s.i, mask.tag))}`);
     if (s.parts.includes('fts')) out.push(`min(${col('fts')}) ${w} as ${id(groupColumn('first', s.i, mask.tag))}`);
@@ -164,7 +175,7 @@ export function mergedValue(d: Dialect, states: ColumnState[], f: AggFeature, ma
   const id = (c: string) => d.quoteIdent(c);
   if (f.column === '*') return `sum(${masked(`p.${id(ROWS)}`, mask, d)})`;
   const s = states.find((x) => x.column === f.column)!;
-  const col = (p: Part) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
+  const col = (p: AggPart) => masked(`p.${id(stateColumn(p, s.i))}`, mask, d);
   const group = (part: 'mean' | 'first' | 'last') => `p.${id(groupColumn(part, s.i, mask.tag))}`;
   const n = `sum(${col('n')})`;
   const m2 = () => {

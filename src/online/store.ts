@@ -4,7 +4,7 @@
  * Timestamp, arrays. Every stored row carries its feature timestamp.
  */
 import type { ColumnBatch } from '../column-batch.js';
-import type { DataType, Timestamp, Value } from '../values.js';
+import type { DataType, ScalarType, Timestamp, Value } from '../values.js';
 import type { OnlineAggFeature } from '../plans/aggregate-online.js';
 
 /** What the store needs to know about one online feature view; written by sync, read by serve. */
@@ -23,7 +23,7 @@ export interface ViewLayout {
 export interface AggregateLayout {
   horizonSeconds: number;
   /** the input columns the features read, with their types */
-  inputs: { name: string; type: 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp' }[];
+  inputs: { name: string; type: ScalarType }[];
   /** in the order of the layout's features */
   features: OnlineAggFeature[];
 }

@@ -10,8 +10,8 @@
  * every row before s. The warehouse computes C (dialects/aggregate-online.ts); the server merges
  * C with the raw rows in the window at r (online/aggregate/).
  */
-import type { Timestamp } from '../values.js';
-import { countsDistinct, SCALAR_PARTS, STATE_PART_ORDER, type AggFunction, type StatePart as AllParts } from './aggregate.js';
+import type { ScalarType, Timestamp } from '../values.js';
+import { countsDistinct, SCALAR_PARTS, STATE_PART_ORDER, type AggFunction, type AggPart } from './aggregate.js';
 import type { RelationName } from './relation.js';
 
 /** A feature as the online state needs it (a subset of AggFeature, stored in the view's layout). */
@@ -24,8 +24,8 @@ export interface OnlineAggFeature {
 }
 
 /** The merged-state parts of one input column in one window: count of non-NULL values, sum, (mean, M2), min, max (first and last are ranked lists of their own). */
-export type StatePart = Extract<AllParts, 'n' | 's' | 'mean' | 'm2' | 'min' | 'max'>;
-const MERGED: ReadonlySet<AllParts> = new Set<AllParts>(['n', 's', 'mean', 'm2', 'min', 'max']);
+export type StatePart = Extract<AggPart, 'n' | 's' | 'mean' | 'm2' | 'min' | 'max'>;
+const MERGED: ReadonlySet<AggPart> = new Set<AggPart>(['n', 's', 'mean', 'm2', 'min', 'max']);
 
 export interface WindowShape {
   /** the width in seconds; undefined for lifetime */
@@ -59,7 +59,7 @@ export function stateShape(features: readonly OnlineAggFeature[]): StateShape {
       ...(seconds === undefined ? {} : { seconds }),
       rows: mine.some((f) => f.column === '*'),
       parts: inputs.map((c) => {
-        const parts = new Set(mine.filter((f) => f.column === c).flatMap((f): readonly AllParts[] => SCALAR_PARTS[f.function] ?? ['n']));
+        const parts = new Set(mine.filter((f) => f.column === c).flatMap((f): readonly AggPart[] => SCALAR_PARTS[f.function] ?? ['n']));
         return STATE_PART_ORDER.filter((p): p is StatePart => parts.has(p) && MERGED.has(p));
       }),
       distinct: inputs.flatMap((c, i) => (mine.some((f) => f.column === c && countsDistinct(f.function)) ? [i] : [])),
@@ -84,7 +84,7 @@ export interface AggregateSyncPlan {
   timestamp: string;
   shape: StateShape;
   /** the input columns' types, in shape.inputs order */
-  inputTypes: ('int64' | 'float64' | 'string' | 'boolean' | 'timestamp')[];
+  inputTypes: ScalarType[];
   at: Timestamp;
   horizonSeconds: number;
 }

@@ -3,7 +3,7 @@
  * view's tiling. Warehouse-neutral: dialects/aggregate-*.ts render them; test/helpers holds the
  * brute-force statement of the rule they are held to.
  */
-import type { DataType, Timestamp } from '../values.js';
+import type { DataType, ScalarType, Timestamp } from '../values.js';
 import type { RelationName, TimeRange } from './relation.js';
 export const AGG_FUNCTIONS = [
   'count',
@@ -31,10 +31,10 @@ export type ScalarAggFunction = Exclude<AggFunction, 'first_n' | 'last_n' | 'cou
  * The partial-state parts of an input column, in state order: count of non-NULL values, sum,
  * (mean, M2) for the variances, min, max, and (time, value) of the first and last rows.
  */
-export type StatePart = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max' | 'fts' | 'fv' | 'lts' | 'lv';
-export const STATE_PART_ORDER: readonly StatePart[] = ['n', 's', 'mean', 'm2', 'min', 'max', 'fts', 'fv', 'lts', 'lv'];
+export type AggPart = 'n' | 's' | 'mean' | 'm2' | 'min' | 'max' | 'fts' | 'fv' | 'lts' | 'lv';
+export const STATE_PART_ORDER: readonly AggPart[] = ['n', 's', 'mean', 'm2', 'min', 'max', 'fts', 'fv', 'lts', 'lv'];
 /** The parts each scalar function merges (the one table of them: tiles offline, window states online). */
-export const SCALAR_PARTS: Partial<Record<AggFunction, readonly StatePart[]>> = {
+export const SCALAR_PARTS: Partial<Record<AggFunction, readonly AggPart[]>> = {
   count: ['n'],
   sum: ['n', 's'],
   avg: ['n', 's'],
@@ -94,7 +94,7 @@ export function describeFeature(f: AggFeature): { name: string; function: string
 }
 
 /** The type of a feature's value, given its input column's type. */
-export function featureType(f: Pick<AggFeature, 'function'>, input: ScalarLike | undefined): DataType {
+export function featureType(f: Pick<AggFeature, 'function'>, input: ScalarType | undefined): DataType {
   switch (f.function) {
     case 'count':
     case 'count_distinct':
@@ -118,7 +118,6 @@ export function featureType(f: Pick<AggFeature, 'function'>, input: ScalarLike |
       return { type: 'array', elementType: { type: input ?? 'string' } };
   }
 }
-type ScalarLike = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
 
 /** The per-tile tables of an aggregate view, beside its table of events (the view's own name). */
 export interface TileTables {
