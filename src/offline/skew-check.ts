@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { OnlineStore } from '../online/store.js';
 import { planService, readVectors, type FeatureValue, type ServicePlan } from '../online/vector.js';
 import { planPointInTime } from '../plans/point-in-time.js';
+import { floatTolerance } from '../plans/aggregate.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType, type Row, type Value } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -93,10 +94,12 @@ export async function skewCheck(project: Project, wh: Warehouse, store: OnlineSt
         else if (value !== null) present++;
         return;
       }
-      if (project.views.get(f.view)!.config.aggregate) {
+      const aggregate = project.views.get(f.view)!.config.aggregate;
+      if (aggregate) {
         // windows at `now` on both sides; no effective time to compare (online: the sync time)
         const value = row[`${f.view}__${f.feature}`] ?? null;
-        if (f.status !== 'PRESENT' || !sameAggregate(f.value, value, f.type)) differences.push({ entity, feature: f.name, online: { status: f.status, value: f.value, effectiveTime: f.effectiveTime }, training: { value } });
+        const tolerance = floatTolerance(aggregate.features.find((x) => x.name === f.feature)!.function);
+        if (f.status !== 'PRESENT' || !sameAggregate(f.value, value, f.type, tolerance)) differences.push({ entity, feature: f.name, online: { status: f.status, value: f.value, effectiveTime: f.effectiveTime }, training: { value } });
         else present++;
         return;
       }
@@ -124,13 +127,13 @@ function compareCell(f: FeatureValue, trained: { value: Value; effectiveTime?: T
 }
 
 /**
- * An aggregate feature's two values: exact, but float64 to a relative 1e-9, because the server
- * merges the synced state with the raw rows in another order than the warehouse merges tiles
- * (the same formulas; sums of doubles in another order differ in their last bits).
+ * An aggregate feature's two values: exact, but float64 to a relative `tolerance` (floatTolerance),
+ * because the server merges the synced state with the raw rows in another order than the
+ * warehouse merges tiles (the same formulas, summed in another order).
  */
-function sameAggregate(a: Value, b: Value, type: DataType): boolean {
-  if (type.type === 'float64' && typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-  if (type.type === 'array' && Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameAggregate(x, b[i], type.elementType ?? { type: 'string' }));
+function sameAggregate(a: Value, b: Value, type: DataType, tolerance: number): boolean {
+  if (type.type === 'float64' && typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(a), Math.abs(b));
+  if (type.type === 'array' && Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameAggregate(x, b[i], type.elementType ?? { type: 'string' }, tolerance));
   return sameValue(a, b, type);
 }
 

@@ -177,15 +177,15 @@ export async function fetchRows(store: OnlineStore, plan: ServicePlan, keys: rea
 export interface RequestTime {
   now: bigint;
   oldest: (bigint | undefined)[];
-  /** per plan view, its layout when it is an aggregate view (its TTL is its sync_horizon) */
-  aggregates: (ViewLayout | undefined)[];
+  /** the plan's views: an aggregate view's rows are computed at `now` (its TTL is its sync_horizon) */
+  views: ServicePlan['views'];
   /** per plan view, an aggregate view's last sync time where it was read (syncTimesNeeded): an entity without a state is served empty windows then */
   synced: (Timestamp | undefined)[];
 }
 
 /** `synced`: per plan view, the aggregate views' last sync times (the store's watermarks), where read. */
 export function requestTime(plan: ServicePlan, now: Timestamp, synced: (Timestamp | undefined)[] = []): RequestTime {
-  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)), aggregates: plan.views.map((v) => (v.layout.aggregate ? v.layout : undefined)), synced };
+  return { now: now.micros, oldest: plan.views.map((v) => oldestValidMicros(v.layout, now.micros)), views: plan.views, synced };
 }
 
 /** Whether serving these rows needs the aggregate views' sync times: an entity has no state in one. */
@@ -213,10 +213,10 @@ export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
     const row = rows[j];
     // an aggregate view's row is its entity's window state, served as its features at this time;
     // an entity without one had no events before the sync: its windows are empty from the sync on
-    const layout = at.aggregates[j];
-    const synced = layout && !row ? at.synced[j] : undefined;
+    const { layout } = at.views[j];
+    const synced = layout.aggregate && !row ? at.synced[j] : undefined;
     const reason = rowState(synced ? { ts: synced } : row, at.now, at.oldest[j]);
-    served[j] = { row: layout && reason === undefined ? aggregateRowAt(layout, row, at.now, synced) : row, reason };
+    served[j] = { row: layout.aggregate && reason === undefined ? aggregateRowAt(layout, row, at.now, synced) : row, reason };
   }
   return served;
 }

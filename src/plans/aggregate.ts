@@ -131,6 +131,15 @@ export interface TileTables {
   ends: { column: string; table: RelationName; first: number; last: number }[];
 }
 
+/**
+ * How far (relative) two exact computations of a feature may differ as doubles: sums in another
+ * order differ in their last bits, and a variance's M2 merged in another order loses more where
+ * the variance is small beside the mean.
+ */
+export function floatTolerance(fn: AggFunction): number {
+  return /^(var|stddev)_/.test(fn) ? 1e-6 : 1e-9;
+}
+
 /** The tile index column: floor(epoch microseconds / tile microseconds). */
 export const TILE_COLUMN = '__fsql_tile';
 

@@ -6,7 +6,7 @@
  * into a warehouse (tiles built by the run's SQL, half the cases incrementally after a full build
  * of part of the rows), checked against the brute force of aggregate-reference.ts.
  */
-import { AGG_FUNCTIONS, featureType, tileTables, type AggFeature, type AggregateRunPlan, type AggregateSpec } from '../../src/plans/aggregate.js';
+import { AGG_FUNCTIONS, featureType, floatTolerance, tileTables, type AggFeature, type AggregateRunPlan, type AggregateSpec } from '../../src/plans/aggregate.js';
 import { ROW_COLUMN, type PointInTimePlan } from '../../src/plans/point-in-time.js';
 import { renderAggregateRun } from '../../src/dialects/aggregate-tiles.js';
 import { seededRandom } from '../../src/seeded-random.js';
@@ -180,10 +180,8 @@ export function reference(c: AggCase): AggResult[][] {
   return aggregateReference(c.rows, c.events, SPEC.features);
 }
 
-const VARIANCE = /^(var|stddev)_/;
-
 function close(a: number, b: number, f: AggFeature): boolean {
-  const tol = VARIANCE.test(f.function) ? 1e-6 : 1e-9;
+  const tol = floatTolerance(f.function);
   return a === b || Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
