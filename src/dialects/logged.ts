@@ -108,11 +108,6 @@ export function renderLoggedEvents(d: Dialect, table: RelationName, eventColumns
 /** The event time column of logged events. */
 export const LOGGED_EVENT_TIMESTAMP = 'event_timestamp';
 
-/** The number of rows a SELECT gives (column n). */
-export function renderCountOf(select: string): string {
-  return `select count(*) as n from (\n${select}\n) as fsql_counted`;
-}
-
 /**
  * `fsql skew-check --logged`: the logged requests (`served`, renderLoggedEvents with features)
  * whose served value of some feature differs from the recomputed training row (`training`), with

@@ -7,9 +7,9 @@ import type { RelationName } from '../plans/relation.js';
 import type { DataType, Timestamp, Value } from '../values.js';
 import type { Dialect } from './dialect.js';
 
-/** `select count(*) as n` */
-export function renderCount(d: Dialect, table: RelationName): string {
-  return `select count(*) as n from ${d.relation(table)}`;
+/** The number of rows (column n) of a table, or of a SELECT's result. */
+export function renderCount(d: Dialect, from: RelationName | string): string {
+  return `select count(*) as n from ${typeof from === 'string' ? `(\n${from}\n) as fsql_counted` : d.relation(from)}`;
 }
 
 /**

@@ -5,7 +5,8 @@
  * the recomputed one in the warehouse (dialects/logged.ts renderLoggedSkew).
  */
 import { randomBytes } from 'node:crypto';
-import { renderCountOf, renderLoggedSkew } from '../dialects/logged.js';
+import { renderLoggedSkew } from '../dialects/logged.js';
+import { renderCount } from '../dialects/queries.js';
 import type { Logger } from '../log.js';
 import type { TimeRange } from '../plans/relation.js';
 import type { Project } from '../project/types.js';
@@ -42,7 +43,7 @@ export async function loggedSkewCheck(project: Project, wh: Warehouse, log: Logg
     await train(project, wh, log, { service: opts.service, events, out: `table:${scratch.schema ? `${scratch.schema}.` : ''}${scratch.name}`, range: opts.range });
     const features = logged.features.map((f) => f.name);
     const types = new Map(logged.features.map((f) => [f.name, f.type]));
-    const [{ n }] = await wh.query(renderCountOf(logged.query), { label: events });
+    const [{ n }] = await wh.query(renderCount(wh.dialect, logged.query), { label: events });
     const rows = await wh.query(renderLoggedSkew(d, logged.query, scratch, features, opts.limit ?? 100), { label: 'skew-check --logged' });
     const differences: LoggedDifference[] = [];
     for (const r of rows) {

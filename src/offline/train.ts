@@ -22,7 +22,6 @@ import { typeOfFeature } from './feature-types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { TimeRange } from '../plans/relation.js';
 import { LOGGED_PREFIX, loggedEvents, type LoggedEvents } from './logged-events.js';
-import { renderCountOf } from '../dialects/logged.js';
 import { checkEventColumns, checkEventKeyTypes, dropStaged, findColumn, parseEventSource, stageEvents, stagingName, type StagedEvents } from './events.js';
 import { discardTempFile, outputStatements, parseTrainOutput, type TrainOutput, reserveTempFile, writeTrainOutput } from './train-output.js';
 
@@ -180,7 +179,7 @@ async function trainServed(wh: Warehouse, opts: TrainOptions, logged: LoggedEven
     discardTempFile(tmp);
     throw e;
   }
-  const [counted] = await wh.query(renderCountOf(logged.query), { label: opts.events });
+  const [counted] = await wh.query(renderCount(wh.dialect, logged.query), { label: opts.events });
   const views = [...new Set(logged.features.map((f) => f.name.slice(0, f.name.indexOf('__'))))];
   return { service: opts.service, output: out.display, rows: Number(Object.values(counted ?? {})[0] ?? 0), views, columns: columns.map((c) => c.name), strategy: 'served', elapsed: (Date.now() - t0) / 1000 };
 }
