@@ -22,7 +22,8 @@ import type { ViewDef } from '../project/types.js';
 import { Timestamp, type Column, type DataType, type Value } from '../values.js';
 import { valueAt } from '../column-batch.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { AGGREGATE_STATE, sameLayout } from '../online/codec.js';
+import { AGGREGATE_STATE } from '../online/codec.js';
+import { startViewSync } from './sync-start.js';
 import { encodeState, StateBuilder } from '../online/aggregate/state.js';
 import type { AggregateLayout, OnlineRow, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
 
@@ -100,14 +101,7 @@ export async function syncAggregateView(
   const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the aggregate view's events table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);
   const { layout, plan, sql } = planAggregateSync(c, view, columns, at, wh);
-  let fullRefresh = Boolean(opts.fullRefresh);
-  if (stored && !sameLayout(stored, layout)) {
-    log.info(`NOTE ${view.name}: its aggregations, input types or sync_horizon changed since the last sync; pushing it again from scratch`);
-    fullRefresh = true;
-  }
-  if (fullRefresh) await store.dropView(view.name);
-  if (fullRefresh || !stored) await store.putLayout(layout);
-  const previous = fullRefresh ? undefined : await store.getWatermark(view.name);
+  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'aggregations, input types or sync_horizon' });
 
   const result: AggregateSyncResult = { rowsRead: 0, written: 0, stale: 0, fullRefresh, previousWatermark: previous, watermark: at, stateBytes: 0 };
   const builder = new StateBuilder(plan.shape, Number(at.micros));

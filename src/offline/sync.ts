@@ -18,11 +18,11 @@ import type { Project, Target, ViewDef } from '../project/types.js';
 import type { ColumnBatch } from '../column-batch.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { sameLayout } from '../online/codec.js';
 import { newestTimestamp } from '../online/column-rows.js';
 import type { ColumnRows, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_INFLIGHT, Inflight } from './inflight-writes.js';
 import { syncAggregateView } from './sync-aggregate.js';
+import { startViewSync } from './sync-start.js';
 
 export interface SyncOptions {
   select?: string[];
@@ -145,15 +145,7 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   const shape = layoutFor(view, columns, c.manifest.views[view.name].columns);
   const layout = shape.layout;
 
-  let fullRefresh = Boolean(opts.fullRefresh);
-  if (stored && !sameLayout(stored, layout)) {
-    log.info(`NOTE ${view.name}: its columns, types or TTL changed since the last sync; pushing it again from scratch`);
-    fullRefresh = true;
-  }
-  if (fullRefresh) await store.dropView(view.name);
-  if (fullRefresh || !stored) await store.putLayout(layout);
-
-  const previous = fullRefresh ? undefined : await store.getWatermark(view.name);
+  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'columns, types or TTL' });
   let since = previous?.plusSeconds(-view.config.lookbackSeconds);
   if (layout.ttlSeconds !== undefined) {
     const valid = now.plusSeconds(-layout.ttlSeconds);
