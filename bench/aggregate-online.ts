@@ -20,7 +20,7 @@ import { fixedRate } from './fixed-rate.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { benchProject } from './bench-project.js';
-import { userAggView } from './user-agg-view.js';
+import { transactionsSelect, userAggView } from './user-agg-view.js';
 import { numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 
 const positional = positionalArgs();
@@ -52,17 +52,13 @@ group by user_id
 }
 
 async function generate(db: string): Promise<void> {
-  const day = 86_400_000_000;
   await withDuckDb(db, async (c) => {
+    // every user over DAYS days, and u_hot with 1,000 events in 30 days
     await c.run(`create or replace table transactions as
-      select 'u_' || (hash(i, 1) % ${USERS}) as user_id,
-        now()::timestamp - to_microseconds((hash(i, 2) % ${DAYS * day})::bigint) as ts,
-        ((hash(i, 3) % 100000) / 100)::double as amount,
-        'm_' || (hash(i, 4) % 1000) as merchant_id
-      from range(${ROWS}) as t(i)
+      ${transactionsSelect(ROWS, USERS, 'now()::timestamp', -DAYS)}
       union all
-      select 'u_hot', now()::timestamp - to_microseconds((hash(i, 5) % ${30 * day})::bigint), ((hash(i, 6) % 100000) / 100)::double, 'm_' || (hash(i, 7) % 1000)
-      from range(1000) as t(i)`);
+      select 'u_hot' as user_id, ts, amount, merchant_id from (${transactionsSelect(1000, 1, 'now()::timestamp', -30, 3)})
+      `);
   });
 }
 

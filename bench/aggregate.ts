@@ -16,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchProject } from './bench-project.js';
-import { userAggView } from './user-agg-view.js';
+import { transactionsSelect, userAggView } from './user-agg-view.js';
 import { runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
 
 const ROWS = Number(process.argv[2] ?? 10_000_000);
@@ -48,12 +48,7 @@ function makeProject(): string {
 /** All transactions in `all_transactions`; `transactions` holds all but the last day's. */
 async function generate(db: string, events: string): Promise<void> {
   await withDuckDb(db, async (c) => {
-    await c.run(`create or replace table all_transactions as
-      select 'u_' || (hash(i, 1) % ${USERS}) as user_id,
-        timestamp '2024-01-01' + to_microseconds((hash(i, 2) % ${DAYS * DAY_US})::bigint) as ts,
-        ((hash(i, 3) % 100000) / 100)::double as amount,
-        'm_' || (hash(i, 4) % 1000) as merchant_id
-      from range(${ROWS}) as t(i)`);
+    await c.run(`create or replace table all_transactions as ${transactionsSelect(ROWS, USERS, "timestamp '2024-01-01'", DAYS)}`);
     await c.run(`create or replace table transactions as select * from all_transactions where ts < timestamp '2024-01-01' + interval ${DAYS - 1} day`);
     await c.run(`copy (
       select i as event_id, 'u_' || (hash(i, 11) % ${USERS}) as user_id,

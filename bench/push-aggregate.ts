@@ -20,7 +20,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 import { benchProject } from './bench-project.js';
-import { userAggView } from './user-agg-view.js';
+import { transactionsSelect, userAggView } from './user-agg-view.js';
 
 const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 1_000_000);
@@ -74,10 +74,7 @@ try {
   mkdirSync(join(dir, 'target'), { recursive: true });
   console.log(`bench/push-aggregate: ${ROWS.toLocaleString('en')} transactions of ${USERS.toLocaleString('en')} users over 30 days; ${BATCHES} batches of ${BATCH} events, ${CONCURRENCY} in flight; ${dir}`);
   await withDuckDb(join(dir, 'target', 'bench.duckdb'), (c) =>
-    c.run(`create or replace table transactions as
-      select 'u_' || (hash(i, 1) % ${USERS}) as user_id, now()::timestamp - to_microseconds((hash(i, 2) % ${30 * 86_400_000_000})::bigint) as ts,
-        ((hash(i, 3) % 100000) / 100)::double as amount, 'm_' || (hash(i, 4) % 1000) as merchant_id
-      from range(${ROWS}) as t(i)`),
+    c.run(`create or replace table transactions as ${transactionsSelect(ROWS, USERS, 'now()::timestamp', -30)}`),
   );
   await runFsql(['run'], dir, [], / in ([\d.]+)s$/m);
   await runFsql(['sync'], dir, [], / in ([\d.]+)s;/m);
