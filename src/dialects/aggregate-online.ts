@@ -3,10 +3,9 @@
  * entity's keys, holding per entity its merged window states and C's distinct values as lists (one
  * STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
  * (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles'
- * numerics (aggregate-state.ts partAggregate). The STATE
- * rows group every event before the sync time (each window masks its own), so every entity that
- * has events has a state. A window no wider than the horizon has no merged part (every row it can
- * hold during the horizon is raw): its state columns are left out.
+ * numerics (aggregate-state.ts partAggregate). The STATE rows group the rows of every window's C
+ * (each window masks its own). A window no wider than the horizon has no merged part (every row
+ * it can hold during the horizon is raw): its state columns are left out.
  */
 import { ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan, type StatePart } from '../plans/aggregate-online.js';
 import { Timestamp, type ScalarType } from '../values.js';
@@ -61,10 +60,13 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     ].join(', ');
 
   const branches: string[] = [];
-  // every entity with a row before s has a STATE row, its windows empty or not: served, an
-  // entity whose rows are all older than its windows gives 0 and [] as train does, not MISSING_DATA
+  // a STATE row per entity with a row in some window's C: [s - W + H, s) for the widest W (every
+  // row before s with a lifetime window). An entity without one is served as the empty state at
+  // the sync time (online/aggregate/CONTEXT.md), which is what its state would hold.
   {
-    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${ts} < ${lit(at)}\n  group by ${keys.join(', ')}`;
+    const widest = windows.some((w) => w.seconds === undefined) ? undefined : Math.max(...windows.map((w) => w.seconds!));
+    const inAnyC = widest === undefined ? `${ts} < ${lit(at)}` : `${ts} >= ${lit(at - us(widest) + H)} and ${ts} < ${lit(at)}`;
+    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${inAnyC}\n  group by ${keys.join(', ')}`;
     const joins = lists.map((l) => {
       const v = input(l.i);
       const values = `select ${keys.join(', ')}, ${d.orderedArray('r.v', ['r.v'])} as fsql_list\n    from (select distinct ${keys.join(', ')}, ${v} as v from ${events} as r where ${inC(l.g)} and ${v} is not null) as r\n    group by ${keys.join(', ')}`;

@@ -6,9 +6,10 @@
  * entity's row of the view with ts = s, so a later sync's state replaces an earlier one under the
  * monotonic rule, and the store expires it at s + horizon (the layout's TTL is the horizon).
  *
- * Every sync rewrites the state of every entity with events before s + horizon (one whose events
- * are all older than its windows too, so it is served 0 and [] as train gives, not MISSING_DATA):
- * the sync time moves, so nothing stored earlier can be kept. Crash-safe as the other views: a killed sync leaves states of an earlier s, each exact until
+ * Every sync writes the state of every entity with a row its windows can hold during the horizon.
+ * One without (its rows all older) is served the empty state at s, as train gives it (0, [],
+ * NULL), or until it expires, a state of an earlier sync, exact until its own horizon ends.
+ * Crash-safe as the other views: a killed sync leaves states of an earlier s, each exact until
  * its own horizon ends, and the watermark (s) is written last.
  */
 import type { Compilation } from '../compiler/compile.js';
