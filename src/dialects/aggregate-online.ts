@@ -69,7 +69,7 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${inAnyC}\n  group by ${keys.join(', ')}`;
     const joins = lists.map((l) => {
       const v = input(l.i);
-      const values = `select ${keys.join(', ')}, ${d.orderedArray('r.v', ['r.v'])} as fsql_list\n    from (select distinct ${keys.join(', ')}, ${v} as v from ${events} as r where ${inC(l.g)} and ${v} is not null) as r\n    group by ${keys.join(', ')}`;
+      const values = `select ${keys.join(', ')}, ${d.sortedDistinctArray(v)} as fsql_list\n    from ${events} as r\n    where ${inC(l.g)} and ${v} is not null\n    group by ${keys.join(', ')}`;
       return `\nleft join (\n    ${values}\n  ) as ${id(l.name)} on ${plan.keys.map((k) => `${id(l.name)}.${id(k)} = r.${id(k)}`).join(' and ')}`;
     });
     // the STATE branch reads the grouped rows as `r`, its keys and state columns by name

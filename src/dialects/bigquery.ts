@@ -106,6 +106,11 @@ export class BigQueryDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
+  /** An array may not hold a NULL: IGNORE NULLS. */
+  sortedDistinctArray(expr: string): string {
+    return `array_agg(distinct ${expr} ignore nulls order by ${expr})`;
+  }
+
   /** Percentiles: the 101 boundaries of APPROX_QUANTILES(x, 100), picked by offset (an empty array, for no values, reads NULL). */
   quantileAggregates(expr: string, _ps: readonly number[]): string[] {
     return [`approx_quantiles(${expr}, 100)`];

@@ -105,6 +105,8 @@ export abstract class Dialect {
   abstract floorDivide(expr: string, divisor: number): string;
   /** The values of `expr` in a group as an array, ordered by `order` (`x desc` allowed); NULL for no rows. */
   abstract orderedArray(expr: string, order: string[]): string;
+  /** The distinct non-NULL values of `expr` in a group as an array, in ascending order. */
+  abstract sortedDistinctArray(expr: string): string;
   /** `expr`, an array, or an empty array of its type where it is NULL. */
   abstract orEmptyArray(expr: string): string;
 

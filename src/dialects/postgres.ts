@@ -105,6 +105,10 @@ export class PostgresDialect extends Dialect {
     return `array_agg(${expr} order by ${order.join(', ')})`;
   }
 
+  sortedDistinctArray(expr: string): string {
+    return `array_agg(distinct ${expr} order by ${expr}) filter (where ${expr} is not null)`;
+  }
+
   /** `'{}'` takes the array's type from the other argument. */
   /** No approximate percentiles: percentile_cont sorts the values (exact). */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {

@@ -98,6 +98,11 @@ export class SnowflakeDialect extends Dialect {
     return `array_agg(${expr}) within group (order by ${order.join(', ')})`;
   }
 
+  /** ARRAY_AGG leaves NULLs out. */
+  sortedDistinctArray(expr: string): string {
+    return `array_agg(distinct ${expr}) within group (order by ${expr})`;
+  }
+
   /** APPROX_PERCENTILE (t-digest) has one fraction per call. */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
     return ps.map((p) => `approx_percentile(${expr}, ${p})`);
