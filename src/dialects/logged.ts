@@ -4,7 +4,7 @@
  * `fsql_logged_<service>` together with its ledger rows, in one transaction, so each entry is
  * loaded exactly once however often a killed load is re-run.
  */
-import { loggedColumns, type SegmentHeader } from '../feature-log/segment.js';
+import { loggedColumns, REQUEST_TIME, type SegmentHeader } from '../feature-log/segment.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { Column, DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
@@ -101,8 +101,8 @@ export function renderLogToParquet(ndjson: string, h: SegmentHeader, out: string
  */
 export function renderLoggedEvents(d: Dialect, table: RelationName, eventColumns: string[], range: TimeRange, features: string[] = []): string {
   const q = (n: string) => d.quoteIdent(n);
-  const columns = [...eventColumns.map(q), `${q('request_time')} as ${q(LOGGED_EVENT_TIMESTAMP)}`, ...features.map(q)];
-  return `select ${columns.join(', ')} from ${d.relation(table)} where ${d.rangeCondition(q('request_time'), range)}`;
+  const columns = [...eventColumns.map(q), `${q(REQUEST_TIME)} as ${q(LOGGED_EVENT_TIMESTAMP)}`, ...features.map(q)];
+  return `select ${columns.join(', ')} from ${d.relation(table)} where ${d.rangeCondition(q(REQUEST_TIME), range)}`;
 }
 
 /** The event time column of logged events. */

@@ -59,11 +59,14 @@ export function loggedTableName(service: string): string {
   return `fsql_logged_${service}`;
 }
 
+/** The logged table's column of each request's time. */
+export const REQUEST_TIME = 'request_time';
+
 /** Columns fsql itself adds to a logged table, before the join keys. */
 export const ENTRY_COLUMNS: Column[] = [
   { name: 'request_id', type: { type: 'string' } },
   { name: 'request_row', type: { type: 'int64' } },
-  { name: 'request_time', type: { type: 'timestamp' } },
+  { name: REQUEST_TIME, type: { type: 'timestamp' } },
 ];
 
 /** The logged table's columns for a segment: fsql's, join keys, request fields, `<view>__<feature>`, then per view its status and effective time. */

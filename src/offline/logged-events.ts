@@ -5,7 +5,7 @@
  * (the logged table's `<view>__<feature>` columns), the training rows of exactly what was served.
  */
 import { LOGGED_EVENT_TIMESTAMP, renderLoggedEvents } from '../dialects/logged.js';
-import { effectiveTimeColumn, ENTRY_COLUMNS, loggedTableName, statusColumn } from '../feature-log/segment.js';
+import { effectiveTimeColumn, loggedTableName, REQUEST_TIME, statusColumn } from '../feature-log/segment.js';
 import { ProjectError } from '../errors.js';
 import type { EventSource } from '../plans/events.js';
 import type { TimeRange } from '../plans/relation.js';
@@ -41,15 +41,14 @@ export async function loggedEvents(wh: Warehouse, project: Project, text: string
   const columns = await wh.describe(table);
   if (!columns) throw new ProjectError('--events', `${d.relation(table)} does not exist: nothing of service '${service}' is loaded yet. Log it (logging: in the service's YAML), then run fsql logs load.`);
   // fsql's own columns, the join keys and the request context: every column but `<view>__...`
-  const requestTime = ENTRY_COLUMNS[2].name;
-  const eventColumns = columns.filter((c) => !c.name.includes('__') && c.name !== requestTime);
+  const eventColumns = columns.filter((c) => !c.name.includes('__') && c.name !== REQUEST_TIME);
   const isView = (name: string) => project.views.has(name) || project.onDemandViews.has(name);
   const features = columns.filter((c) => {
     const [view, rest] = [c.name.slice(0, c.name.indexOf('__')), c.name.slice(c.name.indexOf('__') + 2)];
     return c.name.includes('__') && isView(view) && c.name !== statusColumn(view) && c.name !== effectiveTimeColumn(view) && rest !== '';
   });
   const query = renderLoggedEvents(d, table, eventColumns.map((c) => c.name), range, served ? features.map((c) => c.name) : []);
-  const timestamp = columns.find((c) => c.name === requestTime)!;
+  const timestamp = columns.find((c) => c.name === REQUEST_TIME)!;
   return {
     query,
     source: { kind: 'sql', query, display: text },
