@@ -75,6 +75,12 @@ async function main(): Promise<void> {
     const entities = recentEntities(dir, 50);
     const single = (service: string) => JSON.stringify({ params: { feature_service_name: service, join_key_map: entities[0] } });
     const batch = (service: string) => JSON.stringify({ params: { feature_service_name: service, request_data: entities.map((e) => ({ join_key_map: e })) } });
+    // an honest baseline: both services answer the same features
+    const answers = await Promise.all(['fraud_detection', 'fraud_logged'].map(async (service) => {
+      const r = await fetch(`${url}/api/v1/feature-service/get-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: single(service) });
+      return JSON.stringify(((await r.json()) as { result: unknown }).result);
+    }));
+    if (answers[0] !== answers[1]) throw new Error(`fraud_logged answers otherwise than fraud_detection: ${answers.join(' vs ')}`);
     console.log(`feature logging at sample rate 1 vs off: ${repeats} alternating rounds of ${seconds}s, 10 connections, Redis store`);
     for (const [name, path, body] of [
       ['get-features, 1 entity', '/api/v1/feature-service/get-features', single],
