@@ -5,7 +5,7 @@
  *   npm run build && node dist/bench/feature-log.js [--duration 5] [--repeats 3]
  *
  * Builds the example project with transactions ending yesterday (fsql run + fsql sync into a
- * private redis-server) and adds `fraud_logged`: fraud_detection's features with
+ * private redis-server) and adds `fraud_logged`: exactly fraud_detection's features with
  * `logging: {sample_rate: 1}`. One `fsql serve` answers both services; the rounds alternate
  * between them (unlogged, logged, unlogged, ...) so drift in the shared machine falls on both.
  * Scenarios: get-features for one entity at 10 connections, get-features-batch of 50 entities at
@@ -47,7 +47,16 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   try {
     const dir = recentExample(redis.url);
-    appendFileSync(join(dir, 'models', 'features.yml'), '  - name: fraud_logged\n    features: [user_transaction_stats, merchant_risk, user_merchant_pair]\n    logging: {sample_rate: 1}\n');
+    // exactly fraud_detection's features (merchant_risk: two of its four), so both answer the same
+    appendFileSync(join(dir, 'models', 'features.yml'), [
+      '  - name: fraud_logged',
+      '    features:',
+      '      - user_transaction_stats',
+      '      - merchant_risk: [risk_score, chargeback_rate]',
+      '      - user_merchant_pair',
+      '    logging: {sample_rate: 1}',
+      '',
+    ].join('\n'));
     for (const args of [['run'], ['--target', 'redis', 'sync']]) {
       const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
@@ -66,6 +75,12 @@ async function main(): Promise<void> {
     const entities = recentEntities(dir, 50);
     const single = (service: string) => JSON.stringify({ params: { feature_service_name: service, join_key_map: entities[0] } });
     const batch = (service: string) => JSON.stringify({ params: { feature_service_name: service, request_data: entities.map((e) => ({ join_key_map: e })) } });
+    // an honest baseline: both services answer the same features
+    const answers = await Promise.all(['fraud_detection', 'fraud_logged'].map(async (service) => {
+      const r = await fetch(`${url}/api/v1/feature-service/get-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: single(service) });
+      return JSON.stringify(((await r.json()) as { result: unknown }).result);
+    }));
+    if (answers[0] !== answers[1]) throw new Error(`fraud_logged answers otherwise than fraud_detection: ${answers.join(' vs ')}`);
     console.log(`feature logging at sample rate 1 vs off: ${repeats} alternating rounds of ${seconds}s, 10 connections, Redis store`);
     for (const [name, path, body] of [
       ['get-features, 1 entity', '/api/v1/feature-service/get-features', single],

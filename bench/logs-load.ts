@@ -50,7 +50,7 @@ function writeSegments(dir: string, entries: number, perSegment: number): void {
     for (let i = s * perSegment; i < last; ) {
       const rows = Array.from({ length: Math.min(1 + (i % 10), last - i) }, (_, r) => i + r);
       const keys = rows.map((j) => `"u_${j % 5000}","m_${j % 300}"`).join(',');
-      lines.push(`{"n":${rows.length},"id":"bench-${i}","t":${start + i * 1000},"row":0,"k":[${keys}],"c":[],"v":[${rows.map(values).join(',')}],"e":[${rows.map(() => `${start},${start + 5},null`).join(',')}]}`);
+      lines.push(`{"n":${rows.length},"id":"bench-${i}","t":${start + i * 1000},"k":[${keys}],"c":[],"v":[${rows.map(values).join(',')}],"e":[${rows.map(() => `${start},${start + 5},null`).join(',')}]}`);
       i += rows.length;
     }
     writeFileSync(join(folder, `bench-${String(s).padStart(4, '0')}.ndjson`), `${lines.join('\n')}\n`);

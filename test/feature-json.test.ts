@@ -1,13 +1,14 @@
 /**
  * online/feature-json.ts answers the HTTP API from the stored text; it must give exactly the JSON
  * text the typed path gives (decodeStored, then toJsonValue and JSON.stringify), for every type
- * and for the values at the edges of each.
+ * and for the values at the edges of each; so must tecton.ts valueJson, which writes typed values.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeStored, encodeStored } from '../src/online/codec.js';
 import { toJsonValue } from '../src/serving/encode.js';
 import { featuresJson } from '../src/serving/feature-json.js';
+import { valueJson } from '../src/serving/tecton.js';
 import type { ViewLayout } from '../src/online/store.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { Timestamp, type DataType, type Value } from '../src/values.js';
@@ -103,4 +104,11 @@ test('random values: the same JSON text as the typed path', () => {
   };
   const valueOf = (t: DataType): Value => (rand() < 0.15 ? null : t.type === 'array' ? Array.from({ length: Math.floor(rand() * 4) }, () => valueOf(t.elementType!)) : gen[t.type]());
   for (let n = 0; n < 2000; n++) check(Object.fromEntries(LAYOUT.features.map((f) => [f.name, valueOf(f.type)])));
+});
+
+test('valueJson (on-demand values, the feature log\'s keys and request fields): the same JSON text as the typed path', () => {
+  const rand = seededRandom(5);
+  const strings = Array.from({ length: 2000 }, () => Array.from({ length: Math.floor(rand() * 8) }, () => String.fromCharCode(Math.floor(rand() * (rand() < 0.7 ? 128 : 0xffff)))).join(''));
+  const values: Value[] = [...INTS, ...FLOATS, ...STRINGS, ...strings, ...TIMESTAMPS, true, false, null, INTS, STRINGS, [FLOATS, []]];
+  for (const v of values) assert.equal(valueJson(v), typedJson(v));
 });

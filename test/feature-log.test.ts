@@ -59,7 +59,7 @@ function entryLines(logDir: string): { id: string; row: number }[] {
     const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).slice(1);
     for (const l of lines) {
       const { id, row, n } = JSON.parse(l) as LogEntry;
-      for (let i = 0; i < (n ?? 1); i++) out.push({ id, row: row + i });
+      for (let i = 0; i < (n ?? 1); i++) out.push({ id, row: (row ?? 0) + i });
     }
   }
   return out;

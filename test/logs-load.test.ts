@@ -109,10 +109,10 @@ test('PostgreSQL: a segment loads with its types, its torn tail left out, and a 
   assert.equal((await wh.query('select count(distinct request_id) as n from fsql.fsql_logged_scoring'))[0].n, 10n);
 });
 
-test('a line holding a request of several rows loads as those rows, as a version 1 segment (a line per row, with statuses) does', async () => {
+test('a line holding a request of several rows loads as those rows, as a version 2 segment (with "row":0) and a version 1 segment (a line per row, with statuses) do', async () => {
   const rows = [0, 1, 2, 3].map(entry);
-  // one request of four rows, in flat lists
-  const request = { n: 4, id: 'host-2-def-0', row: 0, t: rows[0].t, k: rows.flatMap((r) => r.k), c: rows.flatMap((r) => r.c), v: rows.flatMap((r) => r.v), e: rows.flatMap((r) => r.e) };
+  // one request of four rows, in flat lists, without row (version 3)
+  const request = { n: 4, id: 'host-2-def-0', t: rows[0].t, k: rows.flatMap((r) => r.k), c: rows.flatMap((r) => r.c), v: rows.flatMap((r) => r.v), e: rows.flatMap((r) => r.e) };
   const versionOne = rows.map((r, i) => ({ ...r, n: undefined, id: 'host-2-def-0', row: i, t: rows[0].t, s: [r.e[0] === null ? 'MISSING_DATA' : 'PRESENT'] }));
   const loaded = async (header: SegmentHeader, lines: unknown[]) => {
     await wh.execute('drop table if exists fsql.fsql_logged_scoring');
@@ -129,6 +129,7 @@ test('a line holding a request of several rows loads as those rows, as a version
     ['host-2-def-0', 2n, 'u,"2"', 'PRESENT'],
     ['host-2-def-0', 3n, 'u,"3"', 'MISSING_DATA'],
   ]);
+  assert.deepEqual(await loaded({ ...HEADER, fsql_log: 2, segment: 'host-2-def-3' }, [{ ...request, row: 0 }]), fromRequest);
   assert.deepEqual(await loaded({ ...HEADER, fsql_log: 1, segment: 'host-2-def-2' }, versionOne), fromRequest);
   await wh.execute('drop table if exists fsql.fsql_logged_scoring');
 });

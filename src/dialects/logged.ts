@@ -71,7 +71,7 @@ export function renderLogSelect(ndjson: string, h: SegmentHeader, columns: Colum
   const lit = (s: string) => d.stringLiteral(s);
   // each list read once as text values (a nested array as its JSON text), then cast per column
   const read = `read_ndjson(${lit(ndjson)}, columns = {'n': 'BIGINT', 'id': 'VARCHAR', 't': 'BIGINT', 'row': 'BIGINT', 'k': 'VARCHAR[]', 'c': 'VARCHAR[]', 'v': 'VARCHAR[]', 'e': 'BIGINT[]'})`;
-  // a line without n (a version 1 line, a pushed row) holds one row
+  // a line without n (a version 1 line, a pushed row) holds one row; one without row (version 3) starts at row 0
   const rows = `select *, unnest(range(coalesce(n, 1))) as i from ${read}`;
   const at = (list: string, width: number, j: number) => `${list}[i * ${width} + ${j + 1}]`;
   const element = (list: string, width: number, j: number, t: DataType) =>
@@ -79,7 +79,7 @@ export function renderLogSelect(ndjson: string, h: SegmentHeader, columns: Colum
   const views = h.views.length;
   const exprs = [
     'id',
-    '"row" + i',
+    'coalesce("row", 0) + i',
     'make_timestamp(t)',
     ...h.join_keys.map((k, j) => element('k', h.join_keys.length, j, k.type)),
     ...h.request_fields.map((f, j) => element('c', h.request_fields.length, j, f.type)),

@@ -10,9 +10,12 @@ import type { Project } from '../project/types.js';
 import type { Column, DataType } from '../values.js';
 
 export const SEGMENT_EXTENSION = '.ndjson';
-/** Version 2: a line holds a request's rows (`n`). Version 1 lines held one row each, and are version 2 lines without `n`. */
-export const LOG_FORMAT_VERSION = 2;
-const READABLE_VERSIONS: unknown[] = [1, 2];
+/**
+ * Version 3: a request's line leaves out `row` (0). Version 2 request lines wrote `"row":0`; version
+ * 1 lines held one row each and are lines without `n`. All three load with the same SQL.
+ */
+export const LOG_FORMAT_VERSION = 3;
+const READABLE_VERSIONS: unknown[] = [1, 2, 3];
 
 /** The first line of a segment: the columns every entry of the segment fills, in order. */
 export interface SegmentHeader {
@@ -26,6 +29,18 @@ export interface SegmentHeader {
   views: string[];
 }
 
+/** A segment's header (without its id, which the writer adds): the columns' names and types only. */
+export function segmentHeader(service: string, joinKeys: readonly Column[], requestFields: readonly Column[], features: readonly SegmentHeader['features'][number][], views: string[]): Omit<SegmentHeader, 'segment'> {
+  return {
+    fsql_log: LOG_FORMAT_VERSION,
+    service,
+    join_keys: joinKeys.map((k) => ({ name: k.name, type: k.type })),
+    request_fields: requestFields.map((f) => ({ name: f.name, type: f.type })),
+    features: features.map((f) => ({ view: f.view, feature: f.feature, type: f.type })),
+    views,
+  };
+}
+
 /**
  * One line: `n` served vectors (rows `row` to `row + n - 1`) of one request. Each list holds the
  * rows one after another: row r's join keys are k[r * keys .. (r + 1) * keys - 1], and so on. One
@@ -37,8 +52,8 @@ export interface LogEntry {
   n?: number;
   /** the request's id: unique per HTTP request, shared by the rows of a batch */
   id: string;
-  /** the line's first row within its request (0 for a whole request) */
-  row: number;
+  /** the line's first row within its request; absent means 0 (a request's line), written by a push's lines */
+  row?: number;
   /** the request time in microseconds since the epoch (a JSON number: exact until the year 2255) */
   t: number;
   /** join key values, header.join_keys order per row */

@@ -100,18 +100,16 @@ function pushedLog(project: Project, d: Dialect, dir: string, view: ViewDef): Lo
  * `fsql run`, after a view with `push: true` builds: its push log loaded into `<view>__pushed`
  * (exactly once, as logs load does), then merged into its offline table.
  */
-async function mergePushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
-  const d = wh.dialect;
-  const columns = await loadPushed(project, wh, dir, view, log);
+async function mergePushed(project: Project, wh: Warehouse, folder: LogFolder, view: ViewDef, table: RelationName, log: Logger): Promise<void> {
+  const columns = await loadPushed(project, wh, folder, log);
   if (!columns) return; // nothing was ever pushed offline
   const keys = rowKey(view);
   const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
-  await wh.execute(renderMergePushed(d, table, pushedLog(project, d, dir, view).table, keys, names), { label: view.name });
+  await wh.execute(renderMergePushed(wh.dialect, table, folder.table, keys, names), { label: view.name });
 }
 
-/** A view's push log loaded into `<view>__pushed` (exactly once, as logs load does); that table's columns, or undefined when nothing was ever pushed offline. */
-async function loadPushed(project: Project, wh: Warehouse, dir: string, view: ViewDef, log: Logger): Promise<Column[] | undefined> {
-  const folder = pushedLog(project, wh.dialect, dir, view);
+/** A view's push log (`folder`, pushedLog) loaded into `<view>__pushed` (exactly once, as logs load does); that table's columns, or undefined when nothing was ever pushed offline. */
+async function loadPushed(project: Project, wh: Warehouse, folder: LogFolder, log: Logger): Promise<Column[] | undefined> {
   const clock = () => Timestamp.fromMillis(Date.now());
   if (existsSync(folder.dir)) {
     await createLedger(wh, project, clock);
@@ -125,11 +123,11 @@ async function loadPushed(project: Project, wh: Warehouse, dir: string, view: Vi
  * and its tiles are rebuilt from the earliest of them, in one transaction, so training counts
  * them as the server did. A run that rebuilt the events from the source puts them back.
  */
-async function mergePushedEvents(project: Project, wh: Warehouse, dir: string, c: Compilation, view: ViewDef, log: Logger): Promise<void> {
-  if (!(await loadPushed(project, wh, dir, view, log))) return;
+async function mergePushedEvents(project: Project, wh: Warehouse, folder: LogFolder, c: Compilation, view: ViewDef, log: Logger): Promise<void> {
+  if (!(await loadPushed(project, wh, folder, log))) return;
   const d = wh.dialect;
   const plan = aggregatePlan(c, view, undefined);
-  const pushed = pushedLog(project, d, dir, view).table;
+  const pushed = folder.table;
   const inputs = inputColumns(plan.spec);
   const [row] = await wh.query(renderPushedEventsStart(plan, d, pushed, inputs), { label: view.name });
   const first = Object.values(row ?? {})[0];
@@ -155,6 +153,8 @@ async function loadSegments(project: Project, wh: Warehouse, folder: LogFolder, 
   const loaded = new Map<string, number>();
   for (const r of await wh.query(renderLedgerOffsets(d, ledger, service), { label: LEDGER_TABLE })) loaded.set(String(r.segment), Number(r.end_offset));
   const batchEntries = opts.batchEntries ?? DEFAULT_BATCH_ENTRIES;
+  // one read buffer for every segment of the load (headers and lines)
+  const buf = Buffer.allocUnsafe(READ_BYTES);
   const tmp = mkdtempSync(join(tmpdir(), 'fsql-logs-'));
   const ndjson = join(tmp, 'entries.ndjson');
   let entries = 0;
@@ -199,7 +199,7 @@ async function loadSegments(project: Project, wh: Warehouse, folder: LogFolder, 
       const fd = openSync(path, 'r');
       try {
         const size = fstatSync(fd).size;
-        const first = readHeader(fd, path);
+        const first = readHeader(fd, path, buf);
         if (!first) continue; // the header itself was cut by a crash: the segment holds nothing
         const { header, end } = first;
         if (header.service !== service) throw new FsqlError(`${path}: a segment of '${header.service}' in the folder of '${service}'; move it to the folder of '${header.service}'.`);
@@ -208,7 +208,7 @@ async function loadSegments(project: Project, wh: Warehouse, folder: LogFolder, 
         while (start < size) {
           if (batch && batch.signature !== signature) await flush();
           batch ??= { header, signature, fd: openSync(ndjson, 'w'), entries: 0, pieces: [] };
-          const { end: upTo, lines, entries: rows } = copyLines(fd, start, size, batch.fd, batchEntries - batch.entries, path);
+          const { end: upTo, lines, entries: rows } = copyLines(fd, start, size, batch.fd, batchEntries - batch.entries, path, buf);
           if (lines === 0) break; // only a torn last line is left
           batch.pieces.push({ service, segment: header.segment, endOffset: upTo, entries: rows });
           batch.entries += rows;
@@ -238,9 +238,8 @@ async function mismatchNamed<T>(pieces: LedgerRow[], dir: string, fn: () => Prom
   }
 }
 
-/** The header line and the offset after it; undefined when the file has no complete first line. */
-function readHeader(fd: number, path: string): { header: SegmentHeader; end: number } | undefined {
-  const buf = Buffer.allocUnsafe(HEADER_BYTES);
+/** The header line and the offset after it (read into `buf`); undefined when the file has no complete first line. */
+function readHeader(fd: number, path: string, buf: Buffer): { header: SegmentHeader; end: number } | undefined {
   const n = readSync(fd, buf, 0, HEADER_BYTES, 0);
   const nl = buf.subarray(0, n).indexOf(10);
   if (nl < 0) {
@@ -259,10 +258,10 @@ function readHeader(fd: number, path: string): { header: SegmentHeader; end: num
 /**
  * Copies whole lines, up to about `max` entries, from byte `start` of a segment to `out`; returns
  * the offset after the last line copied, how many lines and how many entries (rows: LogEntry `n`)
- * they held. Bytes after the last newline (a line being written, or torn by a crash) stay behind.
+ * they held, reading through `buf` (READ_BYTES). Bytes after the last newline (a line being written,
+ * or torn by a crash) stay behind.
  */
-function copyLines(fd: number, start: number, size: number, out: number, max: number, path: string): { end: number; lines: number; entries: number } {
-  const buf = Buffer.allocUnsafe(READ_BYTES);
+function copyLines(fd: number, start: number, size: number, out: number, max: number, path: string, buf: Buffer): { end: number; lines: number; entries: number } {
   let pos = start;
   let lines = 0;
   let entries = 0;
@@ -301,9 +300,10 @@ export function mergePushedAfterBuild(project: Project, wh: Warehouse, log: Logg
   return async (name, c) => {
     const view = project.views.get(name)!;
     if (!view.push) return undefined;
+    const folder = pushedLog(project, wh.dialect, dir, view);
     try {
-      if (view.config.aggregate) await mergePushedEvents(project, wh, dir, c, view, log);
-      else await mergePushed(project, wh, dir, view, c.manifest.views[name].table, log);
+      if (view.config.aggregate) await mergePushedEvents(project, wh, folder, c, view, log);
+      else await mergePushed(project, wh, folder, view, c.manifest.views[name].table, log);
       return undefined;
     } catch (e) {
       return `merging its pushed rows (${join(dir, PUSHED_FOLDER, name)}) failed: ${(e as Error).message}`;

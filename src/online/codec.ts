@@ -108,6 +108,7 @@ export function asciiJson(json: string): string {
 type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
 export const QUOTE = 34;
+export const BACKSLASH = 92;
 export const TRUE = Buffer.from('true', 'latin1');
 export const FALSE = Buffer.from('false', 'latin1');
 export const NULL = Buffer.from('null', 'latin1');

@@ -6,7 +6,7 @@
  * hex digits of its bits) and timestamps (quoted decimal microseconds) are converted. The text is
  * exactly what encode.ts toJsonValue + JSON.stringify give for the typed value (test/feature-json.test.ts).
  */
-import { CLOSE, COMMA, hexFloat, OPEN, QUOTE } from '../online/codec.js';
+import { BACKSLASH, CLOSE, COMMA, hexFloat, OPEN, QUOTE } from '../online/codec.js';
 import type { StoredRow, ViewLayout } from '../online/store.js';
 import { Timestamp, type DataType } from '../values.js';
 
@@ -20,7 +20,6 @@ type Read = (text: string, at: number) => string;
 /** Where the element a Read read ends (one module variable rather than a pair per element). */
 let end = 0;
 
-const BACKSLASH = 92;
 /** 'n', 't', 'f': the first characters of null, true and false */
 const N = 110;
 const T = 116;

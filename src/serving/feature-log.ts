@@ -10,12 +10,12 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ServedRow, ServicePlan } from '../online/vector.js';
-import { valueJson, vectorOf } from './tecton.js';
+import { bigintText, valueJson, vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
 import { LineBuffer } from '../feature-log/line-buffer.js';
-import { LOG_FORMAT_VERSION, type SegmentHeader } from '../feature-log/segment.js';
+import { segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
 
@@ -210,30 +210,31 @@ export class FeatureLog {
 }
 
 function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
-  return {
-    fsql_log: LOG_FORMAT_VERSION,
-    service: plan.service,
-    join_keys: plan.joinKeys.map((k) => ({ name: k.name, type: k.type })),
-    request_fields: plan.requestFields.map((f) => ({ name: f.name, type: f.type })),
-    features: plan.features.map((f) => ({ view: f.view, feature: f.feature, type: f.type })),
-    views: plan.views.map((v) => v.layout.view),
-  };
+  return segmentHeader(plan.service, plan.joinKeys, plan.requestFields, plan.features, plan.views.map((v) => v.layout.view));
 }
 
 /**
  * A request's line (a LogEntry of all its rows), written as text: feature values are the answer's
  * own JSON text (tecton.ts vectorOf, from the stored text), so logging neither decodes nor
- * re-encodes them; effective times are epoch microseconds, not ISO text.
+ * re-encodes them; effective times are epoch microseconds, not ISO text. Built as one string
+ * (appended to, no array per list) and copied to the line buffer with one write (CONTEXT.md).
  */
 function encodeLine(p: Pending): string {
-  const keys: string[] = [];
-  const requests: string[] = [];
-  const times: string[] = [];
-  for (let r = 0; r < p.keys.length; r++) {
-    for (const v of p.keys[r]) keys.push(valueJson(v));
-    for (const v of p.requests[r] ?? []) requests.push(valueJson(v));
-    for (const s of p.served[r]) times.push(s.reason === undefined ? String(s.row!.ts.micros) : 'null');
+  const n = p.keys.length;
+  let keys = '';
+  let requests = '';
+  let times = '';
+  for (let r = 0; r < n; r++) {
+    const k = p.keys[r];
+    for (let j = 0; j < k.length; j++) keys += (keys ? ',' : '') + valueJson(k[j]);
+    const c = p.requests[r];
+    if (c) for (let j = 0; j < c.length; j++) requests += (requests ? ',' : '') + valueJson(c[j]);
+    const served = p.served[r];
+    for (let j = 0; j < served.length; j++) {
+      const s = served[j];
+      times += (times ? ',' : '') + (s.reason === undefined ? bigintText(s.row!.ts.micros) : 'null');
+    }
   }
   const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
-  return `{"n":${p.keys.length},"id":"${p.id}","t":${p.now.micros},"row":0,"k":[${keys.join(',')}],"c":[${requests.join(',')}],"v":[${features.join(',')}],"e":[${times.join(',')}]}`;
+  return `{"n":${n},"id":"${p.id}","t":${p.now.micros},"k":[${keys}],"c":[${requests}],"v":[${features.join(',')}],"e":[${times}]}`;
 }

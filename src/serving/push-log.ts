@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import type { OnlineRow, ViewLayout } from '../online/store.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
-import { LOG_FORMAT_VERSION, PUSHED_FOLDER, type SegmentHeader } from '../feature-log/segment.js';
+import { PUSHED_FOLDER, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
+import type { Column } from '../values.js';
 import { toJsonValue } from './encode.js';
 
 interface ViewLog {
@@ -32,14 +33,8 @@ export class PushLog {
     if (!v) this.views.set(layout.view, (v = { writer: new SegmentWriter(join(this.dir, PUSHED_FOLDER, layout.view)), chain: Promise.resolve() }));
     if (v.layout !== layout) {
       v.layout = layout;
-      v.header = {
-        fsql_log: LOG_FORMAT_VERSION,
-        service: layout.view,
-        join_keys: layout.joinKeys.map((k) => ({ name: k.name, type: k.type })),
-        request_fields: createdColumn ? [{ name: createdColumn, type: { type: 'timestamp' } }] : [],
-        features: layout.features.map((f) => ({ view: layout.view, feature: f.name, type: f.type })),
-        views: [],
-      };
+      const created: Column[] = createdColumn ? [{ name: createdColumn, type: { type: 'timestamp' } }] : [];
+      v.header = segmentHeader(layout.view, layout.joinKeys, created, layout.features.map((f) => ({ view: layout.view, feature: f.name, type: f.type })), []);
     }
     const header = v.header!;
     const id = `${PROCESS_TAG}-p${(this.pushes++).toString(36)}`;
