@@ -9,6 +9,7 @@
 import { Timestamp, type Value } from '../../values.js';
 import { countsDistinct } from '../../plans/aggregate.js';
 import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
+import { fromJson, type ValueFromJson } from './json-values.js';
 import { byTimeValue, type AggInput, type AggregateState, type InputType, type RawRow, type Ranked } from './state.js';
 
 interface Compiled {
@@ -21,6 +22,8 @@ interface Compiled {
 export interface WindowReader {
   shape: StateShape;
   types: readonly InputType[];
+  /** per input column, how its values are read from a pushed-event log (pushed.ts) */
+  fromJson: ValueFromJson[];
   horizonMicros: number;
   features: Compiled[];
 }
@@ -29,6 +32,7 @@ export function windowReader(shape: StateShape, types: readonly InputType[], fea
   return {
     shape,
     types,
+    fromJson: types.map(fromJson),
     horizonMicros: Math.round(horizonSeconds * 1e6),
     features: features.map((f) => ({ f, g: windowIndex(shape, f), i: shape.inputs.indexOf(f.column) })),
   };
