@@ -61,20 +61,28 @@ function rawInWindows(reader: WindowReader, s: AggregateState, r: number): RawRo
 export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Record<string, Value> {
   const raw = rawInWindows(reader, s, r);
   const out: Record<string, Value> = {};
+  /** per window and input column, its non-NULL raw values in the window, shared by the features reading them */
+  const ranked: Ranked[][] = [];
   for (const { f, g, i } of reader.features) {
     const c = s.windows[g];
     if (i < 0) {
       out[f.name] = BigInt(c.rows + raw[g].length);
       continue;
     }
-    const xs: Ranked[] = [];
-    for (const row of raw[g]) {
-      const v = row.values[i];
-      if (v !== null) xs.push([row.ts, v]);
-    }
+    const xs = (ranked[g * reader.types.length + i] ??= nonNull(raw[g], i));
     out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinct[i] ?? c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
+}
+
+/** Column i of the rows, as (time, value), without NULLs. */
+function nonNull(rows: RawRow[], i: number): Ranked[] {
+  const xs: Ranked[] = [];
+  for (const row of rows) {
+    const v = row.values[i];
+    if (v !== null) xs.push([row.ts, v]);
+  }
+  return xs;
 }
 
 /**
