@@ -41,8 +41,11 @@ export interface WindowState {
   distinct: (AggInput[] | undefined)[];
   /** per input column with count_distinct: how many distinct values C holds */
   distinctCount: number[];
-  /** per input column with count_distinct: those of C's distinct values some raw row also holds (what serving dedupes against) */
-  distinctSeen: (AggInput[] | undefined)[];
+  /**
+   * per input column with count_distinct, when decoded for serving only: per raw row (`raw`'s
+   * index), 1 when C's distinct values hold its value (what serving dedupes against), else 0
+   */
+  heldByC: (Uint8Array | undefined)[];
   /** per input column: C's earliest rows, ordered by (time, value) */
   first: Ranked[][];
   /** per input column: C's latest rows, ordered by (time, value), oldest first */
@@ -73,7 +76,7 @@ export function emptyState(shape: StateShape, at: number): AggregateState {
       cols: shape.inputs.map(emptyColumn),
       distinct: shape.inputs.map((_c, i) => (w.distinct.includes(i) ? [] : undefined)),
       distinctCount: shape.inputs.map(() => 0),
-      distinctSeen: shape.inputs.map(() => undefined),
+      heldByC: shape.inputs.map(() => undefined),
       first: shape.inputs.map(() => []),
       last: shape.inputs.map(() => []),
     })),
@@ -234,7 +237,7 @@ type MergeOutcome = 'merged' | 'duplicate' | 'outside';
  */
 
 export function mergeEvent(state: AggregateState, horizonMicros: number, event: RawRow): MergeOutcome {
-  if (state.windows.some((w) => w.distinctSeen.some((seen, i) => seen && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
+  if (state.windows.some((w) => w.heldByC.some((held, i) => held && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
   if (event.ts < state.at || event.ts >= state.at + horizonMicros) return 'outside';
   const same = (r: RawRow) => r.ts === event.ts && r.values.every((v, i) => v === event.values[i] || (Number.isNaN(v) && Number.isNaN(event.values[i])));
   if (state.raw.some(same)) return 'duplicate';
@@ -247,13 +250,15 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
 /*
  * Encoding: positional (the layout gives the shape), two parts with a newline between them:
  *   state-bytes.ts slots and strings:
- *     s, per window: rows, per column its parts (in shape order),
- *                    per distinct column: C's distinct count, k, then k of its values (those a raw row holds),
- *                    per column with first > 0: k, then k times (ts, v); the same for last,
- *     k, then k raw rows (ts, v0, v1, ...)
+ *     s, the number of raw rows R,
+ *     per window: rows, per column its parts (in shape order),
+ *                 per distinct column: C's distinct count, then R bits in 32-bit words (raw row k's value is among C's),
+ *                 per column with first > 0: k, then k times (ts, v); the same for last,
+ *     R raw rows (ts, v0, v1, ...)
  *   JSON (json-values.ts): [per window: [per distinct column: [C's distinct values]]]
  * Serving decodes the first only: a month's distinct merchants of a busy user are most of the
- * state's bytes, and a request needs only their count and which raw rows' values are among them.
+ * state's bytes, and a request needs only their count and which raw rows' values are among them
+ * (a bit per row: no set of C's values to build, no string to compare).
  * A push (mergeEvent) needs the whole set, to know whether its value is new; it is JSON, about half
  * the bytes of slots for short strings, as only a push's fold parses it.
  */
@@ -265,21 +270,26 @@ const sets = new AsciiWriter();
 /** Below this many comparisons C's values are searched in place for the raw rows' values; above, a Set is built. */
 const SCAN_LIMIT = 4096;
 
-/** Those of C's distinct values `all` that a raw row holds in column i, in the raw rows' order. */
-function seenInRaw(all: readonly AggInput[], raw: readonly RawRow[], i: number): AggInput[] {
-  const seen: AggInput[] = [];
-  if (raw.length === 0 || all.length === 0) return seen;
+/** A bit per raw row, 32 to a slot: whether C's distinct values `all` hold its value in column i. */
+function writeHeld(w: StateWriter, all: readonly AggInput[], raw: readonly RawRow[], i: number): void {
   const set = raw.length * all.length > SCAN_LIMIT ? new Set(all) : undefined;
-  for (const r of raw) {
-    const v = r.values[i];
-    if (v !== null && (set ? set.has(v) : all.includes(v)) && !seen.includes(v)) seen.push(v);
+  for (let k = 0; k < raw.length; k += 32) {
+    let word = 0;
+    for (let b = 0; b < 32 && k + b < raw.length; b++) {
+      const v = raw[k + b].values[i];
+      if (v !== null && (set ? set.has(v) : all.includes(v))) word |= 1 << b;
+    }
+    w.num(word >>> 0);
   }
-  return seen;
 }
 
-function writeValues(w: StateWriter, xs: readonly AggInput[]): void {
-  w.num(xs.length);
-  for (let k = 0; k < xs.length; k++) w.value(xs[k]);
+function readHeld(r: StateReader, rows: number): Uint8Array {
+  const held = new Uint8Array(rows);
+  for (let k = 0; k < rows; k += 32) {
+    const word = r.num();
+    for (let b = 0; b < 32 && k + b < rows; b++) held[k + b] = (word >>> b) & 1;
+  }
+  return held;
 }
 
 /** C's earliest (or latest) rows of the columns that keep some (`counts[i]` > 0). */
@@ -308,9 +318,9 @@ function writeWindow(w: StateWriter, shape: WindowShape, win: WindowState, raw: 
   for (const i of shape.distinct) {
     const all = win.distinct[i];
     if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
-    w.num(all.length);
     // C's values are distinct (the query's DISTINCT, or decoded from it)
-    writeValues(w, seenInRaw(all, raw, i));
+    w.num(all.length);
+    writeHeld(w, all, raw, i);
   }
   writeEnds(w, shape.first, win.first);
   writeEnds(w, shape.last, win.last);
@@ -320,8 +330,8 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
   const w = out;
   w.reset();
   w.num(s.at);
-  for (let g = 0; g < shape.windows.length; g++) writeWindow(w, shape.windows[g], s.windows[g], s.raw);
   w.num(s.raw.length);
+  for (let g = 0; g < shape.windows.length; g++) writeWindow(w, shape.windows[g], s.windows[g], s.raw);
   for (const r of s.raw) {
     w.num(r.ts);
     for (const v of r.values) w.value(v);
@@ -348,12 +358,6 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
   return `${w.toString()}\n${sets.toString()}`;
 }
 
-function readValues(r: StateReader, type: InputType): AggInput[] {
-  const xs = new Array<AggInput>(r.num());
-  for (let k = 0; k < xs.length; k++) xs[k] = r.value(type)!;
-  return xs;
-}
-
 function readEnds(r: StateReader, counts: readonly number[], types: readonly InputType[], into: Ranked[][]): void {
   for (let i = 0; i < counts.length; i++) {
     if (counts[i] === 0) continue;
@@ -367,6 +371,7 @@ export function decodeState(shape: StateShape, types: readonly InputType[], text
   if (nl < 0) throw new Error('an aggregate state is not in the online store\'s format (no newline)');
   const r = new StateReader(text, from, nl);
   const s = emptyState(shape, r.num());
+  s.raw = new Array<RawRow>(r.num());
   shape.windows.forEach((w, g) => {
     const win = s.windows[g];
     win.rows = r.num();
@@ -381,14 +386,13 @@ export function decodeState(shape: StateShape, types: readonly InputType[], text
     });
     for (const i of w.distinct) {
       win.distinctCount[i] = r.num();
-      win.distinctSeen[i] = readValues(r, types[i]);
+      win.heldByC[i] = readHeld(r, s.raw.length);
       win.distinct[i] = undefined;
     }
     readEnds(r, w.first, types, win.first);
     readEnds(r, w.last, types, win.last);
   });
   const inputs = shape.inputs.length;
-  s.raw = new Array<RawRow>(r.num());
   for (let k = 0; k < s.raw.length; k++) {
     const ts = r.num();
     const values = new Array<AggInput | null>(inputs);

@@ -38,20 +38,21 @@ export function windowReader(shape: StateShape, types: readonly InputType[], fea
   };
 }
 
-/** The raw rows each window counts at r, besides C: [r - W, r) outside C's [s - W + H, s); lifetime: [s, r). */
-function rawInWindows(reader: WindowReader, s: AggregateState, r: number): RawRow[][] {
+/** The raw rows each window counts at r, besides C (indexes into s.raw): [r - W, r) outside C's [s - W + H, s); lifetime: [s, r). */
+function rawInWindows(reader: WindowReader, s: AggregateState, r: number): number[][] {
   return reader.shape.windows.map((w) => {
-    const out: RawRow[] = [];
+    const out: number[] = [];
     if (w.seconds === undefined) {
-      for (const row of s.raw) if (row.ts >= s.at && row.ts < r) out.push(row);
+      s.raw.forEach((row, k) => row.ts >= s.at && row.ts < r && out.push(k));
       return out;
     }
     const W = Math.round(w.seconds * 1e6);
     const lo = r - W;
     const cLo = s.at - W + reader.horizonMicros;
-    for (const row of s.raw) {
-      if (row.ts >= r) break;
-      if (row.ts >= lo && !(row.ts >= cLo && row.ts < s.at)) out.push(row);
+    for (let k = 0; k < s.raw.length; k++) {
+      const ts = s.raw[k].ts;
+      if (ts >= r) break;
+      if (ts >= lo && !(ts >= cLo && ts < s.at)) out.push(k);
     }
     return out;
   });
@@ -69,31 +70,41 @@ export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Re
       out[f.name] = BigInt(c.rows + raw[g].length);
       continue;
     }
-    const xs = (ranked[g * reader.types.length + i] ??= nonNull(raw[g], i));
-    out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinct[i] ?? c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
+    if (countsDistinct(f.function)) {
+      out[f.name] = BigInt(c.distinctCount[i] + newValues(s, g, i, raw[g]));
+      continue;
+    }
+    const xs = (ranked[g * reader.types.length + i] ??= nonNull(s.raw, raw[g], i));
+    out[f.name] = valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
 }
 
-/** Column i of the rows, as (time, value), without NULLs. */
-function nonNull(rows: RawRow[], i: number): Ranked[] {
+/** Column i of the rows at these indexes, as (time, value), without NULLs. */
+function nonNull(rows: readonly RawRow[], at: readonly number[], i: number): Ranked[] {
   const xs: Ranked[] = [];
-  for (const row of rows) {
-    const v = row.values[i];
-    if (v !== null) xs.push([row.ts, v]);
+  for (const k of at) {
+    const v = rows[k].values[i];
+    if (v !== null) xs.push([rows[k].ts, v]);
   }
   return xs;
 }
 
 /**
- * How many distinct values the rows `xs` add to C's: those not among `known`, C's values that raw
- * rows hold (or all of C's values, when the state was decoded with them: pushed events are raw
- * rows the encoding did not see).
+ * How many distinct values of column i the raw rows at these indexes add to window g's C: those
+ * of rows whose value C does not hold (heldByC; or not among all of C's values, when the state
+ * was decoded with them: pushed events are raw rows the encoding did not see).
  */
-function newValues(cValues: AggInput[], xs: Ranked[]): number {
-  const known = new Set(cValues);
+function newValues(s: AggregateState, g: number, i: number, at: readonly number[]): number {
+  const c = s.windows[g];
+  const all = c.distinct[i];
+  const known = all && new Set(all);
+  const held = c.heldByC[i];
   const added = new Set<AggInput>();
-  for (const [, v] of xs) if (!known.has(v)) added.add(v);
+  for (const k of at) {
+    const v = s.raw[k].values[i];
+    if (v !== null && !(known ? known.has(v) : held![k])) added.add(v);
+  }
   return added.size;
 }
 
