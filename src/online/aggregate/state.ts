@@ -260,7 +260,7 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
  * state's bytes, and a request needs only their count and which raw rows' values are among them
  * (a bit per row: no set of C's values to build, no string to compare).
  * A push (mergeEvent) needs the whole set, to know whether its value is new; it is JSON, about half
- * the bytes of slots for short strings, as only a push's fold parses it.
+ * the bytes of slots for short strings, as only reads with pushed events and folds parse it.
  */
 
 /** Where encodeState writes (a sync encodes every entity's state: reused buffers, no string per value). */
