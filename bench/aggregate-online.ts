@@ -11,7 +11,8 @@
  *  - fsql sync of each view to Redis: entities/s (fsql's own figure) and the aggregate states'
  *    average bytes per entity (targets: >= 100k entities/s; bytes reported);
  *  - fsql serve, get-features for the hot user: p99 at a fixed 1,000 requests/s, and throughput
- *    at 10 connections, aggregate vs plain (targets: p99 < 2 ms; throughput >= 0.5x the plain view's).
+ *    at 10 connections, aggregate vs plain (targets: p99 < 2 ms; throughput >= 0.5x the plain view's),
+ *    with the server's CPU per request at 10 connections (steadier than either on a shared machine).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { benchProject } from './bench-project.js';
 import { transactionsSelect, userAggView } from './user-agg-view.js';
-import { numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
+import { cpuSeconds, numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 
 const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 10_000_000);
@@ -75,16 +76,18 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** the server's CPU microseconds per request (throughput runs only) */
+  cpuMicros?: number;
 }
 
 /** Each figure's median over the rounds. */
 function median(runs: Load[]): Load {
   const mid = (pick: (l: Load) => number) => runs.map(pick).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  return { rps: mid((l) => l.rps), p50: mid((l) => l.p50), p99: mid((l) => l.p99), errors: mid((l) => l.errors) };
+  return { rps: mid((l) => l.rps), p50: mid((l) => l.p50), p99: mid((l) => l.p99), errors: mid((l) => l.errors), cpuMicros: mid((l) => l.cpuMicros ?? NaN) };
 }
 
-/** Throughput at 10 connections (autocannon), or with `rate` latency at that fixed rate (fixed-rate.ts, to the microsecond). */
-async function load(url: string, service: string, rate?: number): Promise<Load> {
+/** Throughput at 10 connections (autocannon) and the server's (`pid`) CPU per request, or with `rate` latency at that fixed rate (fixed-rate.ts, to the microsecond). */
+async function load(url: string, pid: number, service: string, rate?: number): Promise<Load> {
   const body = JSON.stringify({ params: { feature_service_name: service, join_key_map: { user_id: 'u_hot' } } });
   if (rate) {
     await fixedRate(url, '/api/v1/feature-service/get-features', body, rate, 1, 10); // warm-up: JIT, connections
@@ -92,8 +95,10 @@ async function load(url: string, service: string, rate?: number): Promise<Load> 
   }
   const opts = { url: `${url}/api/v1/feature-service/get-features`, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: DURATION };
   await autocannon({ ...opts, duration: 1 });
+  const cpu0 = cpuSeconds([pid]);
   const r = await autocannon(opts);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+  const cpuMicros = ((cpuSeconds([pid]) - cpu0) * 1e6) / r.requests.total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuMicros };
 }
 
 const redis = await startRedis();
@@ -120,8 +125,8 @@ try {
       const agg: Load[] = [];
       const plain: Load[] = [];
       for (let i = 0; i < ROUNDS; i++) {
-        agg.push(await load(url, 'agg', rate));
-        plain.push(await load(url, 'plain', rate));
+        agg.push(await load(url, server.pid!, 'agg', rate));
+        plain.push(await load(url, server.pid!, 'plain', rate));
       }
       return { agg: median(agg), plain: median(plain), errors: [...agg, ...plain].reduce((n, l) => n + l.errors, 0) };
     };
@@ -130,6 +135,7 @@ try {
     console.log(`at 1,000 requests/s (median of ${ROUNDS}): aggregate p50 ${ms(fixed.agg.p50)} ms, p99 ${ms(fixed.agg.p99)} ms (target < 2 ms); plain p50 ${ms(fixed.plain.p50)} ms, p99 ${ms(fixed.plain.p99)} ms; errors ${fixed.errors}`);
     const full = await rounds();
     console.log(`throughput at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.rps)} req/s, plain ${Math.round(full.plain.rps)} req/s; aggregate / plain = ${(full.agg.rps / full.plain.rps).toFixed(2)}x (target >= 0.5x); errors ${full.errors}`);
+    console.log(`server CPU per request at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.cpuMicros!)} µs, plain ${Math.round(full.plain.cpuMicros!)} µs; plain / aggregate = ${(full.plain.cpuMicros! / full.agg.cpuMicros!).toFixed(2)}x`);
   } finally {
     server.kill('SIGTERM');
   }

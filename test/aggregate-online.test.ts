@@ -125,7 +125,7 @@ test('a state encodes as ASCII and decodes to the same values: escapes, non-ASCI
     assert.deepEqual([win.first, win.last], [state.windows[g].first, state.windows[g].last]);
     shape.windows[g].distinct.forEach((i) => {
       assert.equal(win.distinctCount[i], state.windows[g].distinct[i]!.length);
-      assert.deepEqual(new Set(win.distinctSeen[i]), new Set(state.windows[g].distinct[i]!.filter((v) => state.raw.some((r) => Object.is(r.values[i], v)))), 'the values a raw row also holds');
+      assert.deepEqual([...decodeState(shape, TYPES, text).windows[g].heldByC[i]!], state.raw.map((r) => (state.windows[g].distinct[i]!.some((v) => Object.is(r.values[i], v)) ? 1 : 0)), 'the raw rows whose value C also holds');
     });
   });
   assert.equal(encodeState(shape, back), text, 'encoding is stable across a round trip');
@@ -134,6 +134,6 @@ test('a state encodes as ASCII and decodes to the same values: escapes, non-ASCI
   back.raw = Array.from({ length: 100 }, (_v, k) => ({ ts: s + k, values: shape.inputs.map((_c, i) => (i === m ? `v${k * 3}` : null)) }));
   const g = shape.windows.findIndex((w) => w.distinct.includes(m));
   back.windows[g].distinct[m] = Array.from({ length: 200 }, (_v, k) => `v${k}`).sort();
-  const seen = decodeState(shape, TYPES, encodeState(shape, back)).windows[g].distinctSeen[m];
-  assert.deepEqual(seen, Array.from({ length: 67 }, (_v, k) => `v${k * 3}`));
+  const held = decodeState(shape, TYPES, encodeState(shape, back)).windows[g].heldByC[m]!;
+  assert.deepEqual([...held], Array.from({ length: 100 }, (_v, k) => (k * 3 < 200 ? 1 : 0)));
 });

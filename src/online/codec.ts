@@ -190,13 +190,22 @@ function compile(layout: ViewLayout): Compiled {
   return c;
 }
 
-/** 8 hex characters naming the features and their types: what decoding a stored row depends on. */
-export function layoutFingerprint(layout: Pick<ViewLayout, 'features'>): string {
-  return createHash('sha1').update(JSON.stringify(layout.features.map((f) => [f.name, typeName(f.type)]))).digest('hex').slice(0, 8);
+/**
+ * 8 hex characters naming the features and their types, and for an aggregate view the encoding of
+ * its states: what decoding a stored row depends on.
+ */
+function layoutFingerprint(layout: ViewLayout): string {
+  const features = layout.features.map((f) => [f.name, typeName(f.type)]);
+  return createHash('sha1').update(JSON.stringify(layout.aggregate ? [...features, STATE_ENCODING] : features)).digest('hex').slice(0, 8);
 }
 
 /** The one value of an aggregate view's OnlineRow: the entity's encoded state. */
 export const AGGREGATE_STATE = '__fsql_state';
+/**
+ * The encoding of aggregate states (online/aggregate/state.ts), in their layouts' fingerprints: a
+ * state written in another encoding is refused as written with another layout, never misread.
+ */
+const STATE_ENCODING = 'state-bytes-1';
 
 /** Layouts equal in everything sync depends on (keys, features, types, TTL, aggregate definitions). */
 export function sameLayout(a: ViewLayout, b: ViewLayout): boolean {

@@ -13,9 +13,9 @@ import { Timestamp, type Value } from '../../values.js';
 import { AGGREGATE_STATE } from '../codec.js';
 import { entityId } from '../keys.js';
 import type { OnlineRow, OnlineStore, PushedEntry, Replacement, ViewLayout } from '../store.js';
-import { decodePushed } from './pushed.js';
+import { decodePushed, encodeRawEntries } from './pushed.js';
 import { compile, storedState } from './row.js';
-import { emptyState, encodeRawEntries, encodeState, type AggInput, type RawRow } from './state.js';
+import { emptyState, encodeState, type AggInput, type RawRow } from './state.js';
 
 export interface PushedEvent {
   key: Value[];
@@ -104,7 +104,7 @@ async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][
       // a state that expired takes its log's events with it (they were inside its horizon only)
       if (!stored?.pushed) return;
       const state = storedState(reader, stored, true);
-      const logged = decodePushed(reader.types, stored.pushed);
+      const logged = decodePushed(reader.fromJson, stored.pushed);
       const old = logged.findIndex((e) => e.ts >= recent);
       // the log holds its events as encodeRawEntries wrote them, one after another
       const folded = old < 0 ? stored.pushed.length : encodeRawEntries(logged.slice(0, old)).length;

@@ -4,32 +4,50 @@
  * (StoredRow.pushed), merged into that state at each read (state.ts mergeEvent: only events in
  * [s, s + H), the same row twice counts once) and folded into it when long (push.ts).
  *
- * Encoding: per event `,ts,v0,v1,...` with the values as the state's raw rows hold them (ASCII, so
- * no newline; written by state.ts encodeRawEntries), so a log after its first comma is the inside
- * of a JSON array, one event per 1 + inputs values.
+ * Encoding: per event `,ts,v0,v1,...` (ASCII JSON, so no newline), so a log after its first comma
+ * is the inside of a JSON array, one event per 1 + inputs values, and appending is concatenating.
+ * Values as json-values.ts writes them.
  */
-import { getter, mergeEvent, type AggregateState, type InputType, type RawRow } from './state.js';
+import { AsciiWriter } from '../ascii-writer.js';
+import { COMMA } from '../codec.js';
+import { writeJsonValue, type ValueFromJson } from './json-values.js';
+import { mergeEvent, type AggInput, type AggregateState, type RawRow } from './state.js';
 
-const getters = new WeakMap<readonly InputType[], ((j: unknown) => unknown)[]>();
+/** Where encodeRawEntries writes. */
+const out = new AsciiWriter();
 
-export function decodePushed(types: readonly InputType[], log: string): RawRow[] {
+/** Events as entries of a log: `,ts,v0,v1,...` each. */
+export function encodeRawEntries(rows: readonly RawRow[]): string {
+  const w = out;
+  w.at = 0;
+  for (const r of rows) {
+    w.byte(COMMA);
+    w.int(r.ts);
+    for (const v of r.values) {
+      w.byte(COMMA);
+      writeJsonValue(w, v);
+    }
+  }
+  return w.toString();
+}
+
+/** The log's events; `values`: each input column's reader (WindowReader.fromJson). */
+export function decodePushed(values: readonly ValueFromJson[], log: string): RawRow[] {
   if (log === '') return [];
-  let get = getters.get(types);
-  if (!get) getters.set(types, (get = types.map(getter) as ((j: unknown) => unknown)[]));
   const flat = JSON.parse(`[${log.slice(1)}]`) as unknown[];
-  const stride = 1 + types.length;
+  const stride = 1 + values.length;
   if (log[0] !== ',' || flat.length % stride !== 0) throw new Error("an aggregate view's pushed-event log is not in the online store's format");
   const events: RawRow[] = [];
   for (let x = 0; x < flat.length; x += stride) {
-    const values = new Array<RawRow['values'][number]>(types.length);
-    for (let i = 0; i < values.length; i++) values[i] = get[i](flat[x + 1 + i]) as RawRow['values'][number];
-    events.push({ ts: flat[x] as number, values });
+    const row = new Array<AggInput | null>(values.length);
+    for (let i = 0; i < row.length; i++) row[i] = values[i](flat[x + 1 + i]);
+    events.push({ ts: flat[x] as number, values: row });
   }
   return events;
 }
 
 /** `state` (decoded with its distinct values, decodeState `full`) with the log's events merged in. */
-export function mergePushed(state: AggregateState, horizonMicros: number, types: readonly InputType[], log: string): AggregateState {
-  for (const e of decodePushed(types, log)) mergeEvent(state, horizonMicros, e);
+export function mergePushed(state: AggregateState, horizonMicros: number, values: readonly ValueFromJson[], log: string): AggregateState {
+  for (const e of decodePushed(values, log)) mergeEvent(state, horizonMicros, e);
   return state;
 }

@@ -62,7 +62,7 @@ export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, n
 export function storedState(reader: WindowReader, row: StoredRow, full = false): AggregateState {
   // the state follows the 8-character layout fingerprint
   const state = decodeState(reader.shape, reader.types, row.text, row.at + 8, full || row.pushed !== undefined);
-  return row.pushed === undefined ? state : mergePushed(state, reader.horizonMicros, reader.types, row.pushed);
+  return row.pushed === undefined ? state : mergePushed(state, reader.horizonMicros, reader.fromJson, row.pushed);
 }
 
 function emptyRowAt(layout: ViewLayout, syncedAt: Timestamp, now: bigint): StoredRow {

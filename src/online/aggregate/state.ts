@@ -1,16 +1,19 @@
 /**
  * One entity's online state of an aggregate view (plans/aggregate-online.ts): per window its merged
- * part C, and the raw rows the horizon needs; built from the sync query's rows, encoded as compact
- * ASCII JSON for the store, decoded for each read, and able to take one more raw event (a push).
+ * part C, and the raw rows the horizon needs; built from the sync query's rows, encoded for the
+ * store (printable ASCII: base64 slots and the strings, state-bytes.ts), decoded for each read, and
+ * able to take one more raw event (a push).
  *
  * In memory: times are microseconds as numbers (exact below 2^53, until the year 2255), int64
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
-import { AsciiWriter } from '../ascii-writer.js';
-import { asciiJson, CLOSE, COMMA, NULL, OPEN } from '../codec.js';
 import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
 import { Timestamp, type Value } from '../../values.js';
 import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
+import { AsciiWriter } from '../ascii-writer.js';
+import { CLOSE, COMMA, OPEN } from '../codec.js';
+import { fromJson, writeJsonValue } from './json-values.js';
+import { StateReader, StateWriter } from './state-bytes.js';
 
 export type InputType = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
 export type AggInput = number | bigint | string | boolean;
@@ -38,8 +41,11 @@ export interface WindowState {
   distinct: (AggInput[] | undefined)[];
   /** per input column with count_distinct: how many distinct values C holds */
   distinctCount: number[];
-  /** per input column with count_distinct: those of C's distinct values some raw row also holds (what serving dedupes against) */
-  distinctSeen: (AggInput[] | undefined)[];
+  /**
+   * per input column with count_distinct, when decoded for serving only: per raw row (`raw`'s
+   * index), 1 when C's distinct values hold its value (what serving dedupes against), else 0
+   */
+  heldByC: (Uint8Array | undefined)[];
   /** per input column: C's earliest rows, ordered by (time, value) */
   first: Ranked[][];
   /** per input column: C's latest rows, ordered by (time, value), oldest first */
@@ -70,7 +76,7 @@ export function emptyState(shape: StateShape, at: number): AggregateState {
       cols: shape.inputs.map(emptyColumn),
       distinct: shape.inputs.map((_c, i) => (w.distinct.includes(i) ? [] : undefined)),
       distinctCount: shape.inputs.map(() => 0),
-      distinctSeen: shape.inputs.map(() => undefined),
+      heldByC: shape.inputs.map(() => undefined),
       first: shape.inputs.map(() => []),
       last: shape.inputs.map(() => []),
     })),
@@ -231,7 +237,7 @@ type MergeOutcome = 'merged' | 'duplicate' | 'outside';
  */
 
 export function mergeEvent(state: AggregateState, horizonMicros: number, event: RawRow): MergeOutcome {
-  if (state.windows.some((w) => w.distinctSeen.some((seen, i) => seen && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
+  if (state.windows.some((w) => w.heldByC.some((held, i) => held && !w.distinct[i]))) throw new Error('mergeEvent needs the distinct values: decode the state with full = true');
   if (event.ts < state.at || event.ts >= state.at + horizonMicros) return 'outside';
   const same = (r: RawRow) => r.ts === event.ts && r.values.every((v, i) => v === event.values[i] || (Number.isNaN(v) && Number.isNaN(event.values[i])));
   if (state.raw.some(same)) return 'duplicate';
@@ -242,277 +248,165 @@ export function mergeEvent(state: AggregateState, horizonMicros: number, event: 
 }
 
 /*
- * Encoding: two JSON arrays, positional (the layout gives the shape), a newline between them:
- *   [s, [per window: [rows, [per column its parts, in shape order],
- *                     [per distinct column: [C's distinct count, [those of its values a raw row holds]]],
- *                     [per column with first > 0: flat [ts, v, ts, v, ...]], [the same for last]]],
- *    flat raw rows [ts, v0, v1, ..., ts, v0, v1, ...]]
- *   [per window: [per distinct column: [C's distinct values]]]
- * Serving parses the first only: a month's distinct merchants of a busy user are most of the state's
- * bytes, and a request needs only their count and which raw rows' values are among them. A push
- * (mergeEvent) needs the whole set, to know whether its value is new.
- * int64 values are JSON numbers when exact as doubles, else decimal strings; non-finite floats are
- * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
+ * Encoding: positional (the layout gives the shape), two parts with a newline between them:
+ *   state-bytes.ts slots and strings:
+ *     s, the number of raw rows R,
+ *     per window: rows, per column its parts (in shape order),
+ *                 per distinct column: C's distinct count, then R bits in 32-bit words (raw row k's value is among C's),
+ *                 per column with first > 0: k, then k times (ts, v); the same for last,
+ *     R raw rows (ts, v0, v1, ...)
+ *   JSON (json-values.ts): [per window: [per distinct column: [C's distinct values]]]
+ * Serving decodes the first only: a month's distinct merchants of a busy user are most of the
+ * state's bytes, and a request needs only their count and which raw rows' values are among them
+ * (a bit per row: no set of C's values to build, no string to compare).
+ * A push (mergeEvent) needs the whole set, to know whether its value is new; it is JSON, about half
+ * the bytes of slots for short strings, as only reads with pushed events and folds parse it.
  */
-type Json = null | number | string | boolean | Json[];
 
-/** How a value of an input column of this type is read back from its JSON (the state's raw rows, the pushed-event log). */
-export function getter(type: InputType): (j: Json) => AggInput | null {
-  switch (type) {
-    case 'int64':
-    case 'timestamp':
-      return (j) => (j === null ? null : BigInt(j as number | string));
-    case 'float64':
-      return (j) => (j === null ? null : typeof j === 'string' ? Number(j) : (j as number));
-    default:
-      return (j) => j as AggInput | null;
-  }
-}
-
-/** Where encodeState writes (a sync encodes every entity's state: one buffer, no string per value). */
-const out = new AsciiWriter();
-const QUOTE = 34;
-const BACKSLASH = 92;
-const NEWLINE = 10;
-const TRUE = Buffer.from('true', 'latin1');
-const FALSE = Buffer.from('false', 'latin1');
-
-/** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
-function writeString(w: AsciiWriter, v: string): void {
-  const start = w.at;
-  w.room(v.length + 2);
-  const buf = w.buf;
-  let at = start;
-  buf[at++] = QUOTE;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
-      w.at = start;
-      w.text(asciiJson(JSON.stringify(v)));
-      return;
-    }
-    buf[at++] = c;
-  }
-  buf[at++] = QUOTE;
-  w.at = at;
-}
-
-function writeValue(w: AsciiWriter, v: AggInput | null): void {
-  if (v === null) return w.all(NULL);
-  switch (typeof v) {
-    case 'number':
-      if (Number.isSafeInteger(v)) w.int(v);
-      else if (Number.isFinite(v)) w.text(String(v));
-      else {
-        w.byte(QUOTE);
-        w.text(String(v));
-        w.byte(QUOTE);
-      }
-      return;
-    case 'bigint':
-      if (Number.isSafeInteger(Number(v))) w.int(Number(v));
-      else {
-        w.byte(QUOTE);
-        w.text(String(v));
-        w.byte(QUOTE);
-      }
-      return;
-    case 'string':
-      return writeString(w, v);
-    default:
-      w.all(v ? TRUE : FALSE);
-  }
-}
-
-function writeValues(w: AsciiWriter, xs: readonly AggInput[]): void {
-  w.byte(OPEN);
-  for (let k = 0; k < xs.length; k++) {
-    if (k > 0) w.byte(COMMA);
-    writeValue(w, xs[k]);
-  }
-  w.byte(CLOSE);
-}
-
-/** Ranked rows flat: [ts, v, ts, v, ...]. */
-function writeRanked(w: AsciiWriter, xs: readonly Ranked[]): void {
-  w.byte(OPEN);
-  for (let k = 0; k < xs.length; k++) {
-    if (k > 0) w.byte(COMMA);
-    w.int(xs[k][0]);
-    w.byte(COMMA);
-    writeValue(w, xs[k][1]);
-  }
-  w.byte(CLOSE);
-}
+/** Where encodeState writes (a sync encodes every entity's state: reused buffers, no string per value). */
+const out = new StateWriter();
+const sets = new AsciiWriter();
 
 /** Below this many comparisons C's values are searched in place for the raw rows' values; above, a Set is built. */
 const SCAN_LIMIT = 4096;
 
-/** Those of C's distinct values `all` that a raw row holds in column i, in the raw rows' order. */
-function seenInRaw(all: readonly AggInput[], raw: readonly RawRow[], i: number): AggInput[] {
-  const seen: AggInput[] = [];
-  if (raw.length === 0 || all.length === 0) return seen;
+/** A bit per raw row, 32 to a slot: whether C's distinct values `all` hold its value in column i. */
+function writeHeld(w: StateWriter, all: readonly AggInput[], raw: readonly RawRow[], i: number): void {
   const set = raw.length * all.length > SCAN_LIMIT ? new Set(all) : undefined;
-  for (const r of raw) {
-    const v = r.values[i];
-    if (v !== null && (set ? set.has(v) : all.includes(v)) && !seen.includes(v)) seen.push(v);
+  for (let k = 0; k < raw.length; k += 32) {
+    let word = 0;
+    for (let b = 0; b < 32 && k + b < raw.length; b++) {
+      const v = raw[k + b].values[i];
+      if (v !== null && (set ? set.has(v) : all.includes(v))) word |= 1 << b;
+    }
+    w.num(word >>> 0);
   }
-  return seen;
 }
 
-function writeWindow(w: AsciiWriter, shape: WindowShape, win: WindowState, raw: readonly RawRow[]): void {
-  w.byte(OPEN);
-  w.int(win.rows);
-  w.byte(COMMA);
-  w.byte(OPEN);
-  for (let i = 0; i < shape.parts.length; i++) {
-    if (i > 0) w.byte(COMMA);
-    w.byte(OPEN);
-    const parts = shape.parts[i];
-    const col = win.cols[i];
-    for (let k = 0; k < parts.length; k++) {
-      if (k > 0) w.byte(COMMA);
-      if (parts[k] === 'n') w.int(col.n);
-      else writeValue(w, col[parts[k]]);
-    }
-    w.byte(CLOSE);
+function readHeld(r: StateReader, rows: number): Uint8Array {
+  const held = new Uint8Array(rows);
+  for (let k = 0; k < rows; k += 32) {
+    const word = r.num();
+    for (let b = 0; b < 32 && k + b < rows; b++) held[k + b] = (word >>> b) & 1;
   }
-  w.byte(CLOSE);
-  w.byte(COMMA);
-  w.byte(OPEN);
-  for (let k = 0; k < shape.distinct.length; k++) {
-    const i = shape.distinct[k];
-    const all = win.distinct[i];
-    if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
-    if (k > 0) w.byte(COMMA);
-    w.byte(OPEN);
-    w.int(all.length);
-    w.byte(COMMA);
-    // C's values are distinct (the query's DISTINCT, or decoded from it)
-    writeValues(w, seenInRaw(all, raw, i));
-    w.byte(CLOSE);
-  }
-  w.byte(CLOSE);
-  w.byte(COMMA);
-  writeEnds(w, shape.first, win.first);
-  w.byte(COMMA);
-  writeEnds(w, shape.last, win.last);
-  w.byte(CLOSE);
+  return held;
 }
 
 /** C's earliest (or latest) rows of the columns that keep some (`counts[i]` > 0). */
-function writeEnds(w: AsciiWriter, counts: readonly number[], lists: readonly Ranked[][]): void {
-  w.byte(OPEN);
-  let any = false;
+function writeEnds(w: StateWriter, counts: readonly number[], lists: readonly Ranked[][]): void {
   for (let i = 0; i < counts.length; i++) {
     if (counts[i] === 0) continue;
-    if (any) w.byte(COMMA);
-    any = true;
-    writeRanked(w, lists[i]);
-  }
-  w.byte(CLOSE);
-}
-
-/** Raw rows flat, `ts, v0, v1, ...` each, every value after a comma (`first`: the first row's time too). */
-function writeRaw(w: AsciiWriter, rows: readonly RawRow[], first: boolean): void {
-  for (let k = 0; k < rows.length; k++) {
-    const r = rows[k];
-    if (k > 0 || first) w.byte(COMMA);
-    w.int(r.ts);
-    for (const v of r.values) {
-      w.byte(COMMA);
-      writeValue(w, v);
+    const xs = lists[i];
+    w.num(xs.length);
+    for (let k = 0; k < xs.length; k++) {
+      w.num(xs[k][0]);
+      w.value(xs[k][1]);
     }
   }
 }
 
-/** Raw rows as entries of a pushed-event log (pushed.ts): `,ts,v0,v1,...` each, as the state's raw rows write them. */
-export function encodeRawEntries(rows: readonly RawRow[]): string {
-  const w = out;
-  w.at = 0;
-  writeRaw(w, rows, true);
-  return w.toString();
+function writeWindow(w: StateWriter, shape: WindowShape, win: WindowState, raw: readonly RawRow[]): void {
+  w.num(win.rows);
+  for (let i = 0; i < shape.parts.length; i++) {
+    const parts = shape.parts[i];
+    const col = win.cols[i];
+    for (let k = 0; k < parts.length; k++) {
+      if (parts[k] === 'n') w.num(col.n);
+      else w.value(col[parts[k]]);
+    }
+  }
+  for (const i of shape.distinct) {
+    const all = win.distinct[i];
+    if (!all) throw new Error('encodeState needs the distinct values: decode the state with full = true');
+    // C's values are distinct (the query's DISTINCT, or decoded from it)
+    w.num(all.length);
+    writeHeld(w, all, raw, i);
+  }
+  writeEnds(w, shape.first, win.first);
+  writeEnds(w, shape.last, win.last);
 }
 
 export function encodeState(shape: StateShape, s: AggregateState): string {
   const w = out;
-  w.at = 0;
-  w.byte(OPEN);
-  w.int(s.at);
-  w.byte(COMMA);
-  w.byte(OPEN);
-  for (let g = 0; g < shape.windows.length; g++) {
-    if (g > 0) w.byte(COMMA);
-    writeWindow(w, shape.windows[g], s.windows[g], s.raw);
+  w.reset();
+  w.num(s.at);
+  w.num(s.raw.length);
+  for (let g = 0; g < shape.windows.length; g++) writeWindow(w, shape.windows[g], s.windows[g], s.raw);
+  for (const r of s.raw) {
+    w.num(r.ts);
+    for (const v of r.values) w.value(v);
   }
-  w.byte(CLOSE);
-  w.byte(COMMA);
-  w.byte(OPEN);
-  writeRaw(w, s.raw, false);
-  w.byte(CLOSE);
-  w.byte(CLOSE);
-  w.byte(NEWLINE);
-  w.byte(OPEN);
+  sets.at = 0;
+  sets.byte(OPEN);
   for (let g = 0; g < shape.windows.length; g++) {
-    if (g > 0) w.byte(COMMA);
-    w.byte(OPEN);
+    if (g > 0) sets.byte(COMMA);
+    sets.byte(OPEN);
     const distinct = shape.windows[g].distinct;
     for (let k = 0; k < distinct.length; k++) {
-      if (k > 0) w.byte(COMMA);
-      writeValues(w, s.windows[g].distinct[distinct[k]]!);
+      if (k > 0) sets.byte(COMMA);
+      sets.byte(OPEN);
+      const xs = s.windows[g].distinct[distinct[k]]!;
+      for (let x = 0; x < xs.length; x++) {
+        if (x > 0) sets.byte(COMMA);
+        writeJsonValue(sets, xs[x]);
+      }
+      sets.byte(CLOSE);
     }
-    w.byte(CLOSE);
+    sets.byte(CLOSE);
   }
-  w.byte(CLOSE);
-  return w.toString();
+  sets.byte(CLOSE);
+  return `${w.toString()}\n${sets.toString()}`;
 }
 
-const getters = new WeakMap<StateShape, ((j: Json) => AggInput | null)[]>();
+function readEnds(r: StateReader, counts: readonly number[], types: readonly InputType[], into: Ranked[][]): void {
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0) continue;
+    for (let k = r.num(); k > 0; k--) into[i].push([r.num(), r.value(types[i])!]);
+  }
+}
 
 /** The state encoded in `text` from `from`; `full`: with C's distinct values (a push needs them, serving does not). */
 export function decodeState(shape: StateShape, types: readonly InputType[], text: string, from = 0, full = false): AggregateState {
-  let get = getters.get(shape);
-  if (!get) getters.set(shape, (get = types.map(getter)));
   const nl = text.indexOf('\n', from);
   if (nl < 0) throw new Error('an aggregate state is not in the online store\'s format (no newline)');
-  const [at, windows, raw] = JSON.parse(text.slice(from, nl)) as [number, Json[][], Json[]];
-  const sets = full ? (JSON.parse(text.slice(nl + 1)) as Json[][][]) : undefined;
-  const s = emptyState(shape, at);
+  const r = new StateReader(text, from, nl);
+  const s = emptyState(shape, r.num());
+  s.raw = new Array<RawRow>(r.num());
   shape.windows.forEach((w, g) => {
-    const [rows, parts, distinct, first, last] = windows[g] as [number, Json[][], Json[][], Json[][], Json[][]];
     const win = s.windows[g];
-    win.rows = rows;
-    w.parts.forEach((ps, i) =>
-      ps.forEach((p, k) => {
-        const j = parts[i][k];
-        if (p === 'n') win.cols[i].n = j as number;
-        else if (p === 'mean' || p === 'm2') win.cols[i][p] = j === null ? null : Number(j);
-        else if (p === 's') win.cols[i].s = types[i] === 'int64' ? get![i](j) as bigint | null : j === null ? null : Number(j);
-        else win.cols[i][p] = get![i](j);
+    win.rows = r.num();
+    w.parts.forEach((ps, i) => {
+      const col = win.cols[i];
+      for (const p of ps) {
+        if (p === 'n') col.n = r.num();
+        else if (p === 'mean' || p === 'm2') col[p] = r.value('float64') as number | null;
+        else if (p === 's') col.s = r.value(types[i] === 'int64' ? 'int64' : 'float64') as number | bigint | null;
+        else col[p] = r.value(types[i]);
+      }
+    });
+    for (const i of w.distinct) {
+      win.distinctCount[i] = r.num();
+      win.heldByC[i] = readHeld(r, s.raw.length);
+      win.distinct[i] = undefined;
+    }
+    readEnds(r, w.first, types, win.first);
+    readEnds(r, w.last, types, win.last);
+  });
+  const inputs = shape.inputs.length;
+  for (let k = 0; k < s.raw.length; k++) {
+    const ts = r.num();
+    const values = new Array<AggInput | null>(inputs);
+    for (let i = 0; i < inputs; i++) values[i] = r.value(types[i]);
+    s.raw[k] = { ts, values };
+  }
+  if (full) {
+    const lists = JSON.parse(text.slice(nl + 1)) as unknown[][][];
+    shape.windows.forEach((w, g) =>
+      w.distinct.forEach((i, k) => {
+        const read = fromJson(types[i]);
+        s.windows[g].distinct[i] = lists[g][k].map((j) => read(j)!);
       }),
     );
-    w.distinct.forEach((i, k) => {
-      const [count, seen] = distinct[k] as [number, Json[]];
-      win.distinctCount[i] = count;
-      win.distinctSeen[i] = seen.map((j) => get![i](j)!);
-      win.distinct[i] = sets ? sets[g][k].map((j) => get![i](j)!) : undefined;
-    });
-    const ranked = (lists: Json[][], counts: number[], into: Ranked[][]) => {
-      let k = 0;
-      counts.forEach((n, i) => {
-        if (n === 0) return;
-        const flat = lists[k++];
-        for (let x = 0; x < flat.length; x += 2) into[i].push([flat[x] as number, get![i](flat[x + 1])!]);
-      });
-    };
-    ranked(first, w.first, win.first);
-    ranked(last, w.last, win.last);
-  });
-  const stride = 1 + shape.inputs.length;
-  for (let x = 0; x < raw.length; x += stride) {
-    const values = new Array<AggInput | null>(shape.inputs.length);
-    for (let i = 0; i < values.length; i++) values[i] = get[i](raw[x + 1 + i]);
-    s.raw.push({ ts: raw[x] as number, values });
   }
   return s;
 }

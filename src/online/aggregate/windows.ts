@@ -9,6 +9,7 @@
 import { Timestamp, type Value } from '../../values.js';
 import { countsDistinct } from '../../plans/aggregate.js';
 import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
+import { fromJson, type ValueFromJson } from './json-values.js';
 import { byTimeValue, type AggInput, type AggregateState, type InputType, type RawRow, type Ranked } from './state.js';
 
 interface Compiled {
@@ -21,6 +22,8 @@ interface Compiled {
 export interface WindowReader {
   shape: StateShape;
   types: readonly InputType[];
+  /** per input column, how its values are read from a pushed-event log (pushed.ts) */
+  fromJson: ValueFromJson[];
   horizonMicros: number;
   features: Compiled[];
 }
@@ -29,25 +32,27 @@ export function windowReader(shape: StateShape, types: readonly InputType[], fea
   return {
     shape,
     types,
+    fromJson: types.map(fromJson),
     horizonMicros: Math.round(horizonSeconds * 1e6),
     features: features.map((f) => ({ f, g: windowIndex(shape, f), i: shape.inputs.indexOf(f.column) })),
   };
 }
 
-/** The raw rows each window counts at r, besides C: [r - W, r) outside C's [s - W + H, s); lifetime: [s, r). */
-function rawInWindows(reader: WindowReader, s: AggregateState, r: number): RawRow[][] {
+/** The raw rows each window counts at r, besides C (indexes into s.raw): [r - W, r) outside C's [s - W + H, s); lifetime: [s, r). */
+function rawInWindows(reader: WindowReader, s: AggregateState, r: number): number[][] {
   return reader.shape.windows.map((w) => {
-    const out: RawRow[] = [];
+    const out: number[] = [];
     if (w.seconds === undefined) {
-      for (const row of s.raw) if (row.ts >= s.at && row.ts < r) out.push(row);
+      s.raw.forEach((row, k) => row.ts >= s.at && row.ts < r && out.push(k));
       return out;
     }
     const W = Math.round(w.seconds * 1e6);
     const lo = r - W;
     const cLo = s.at - W + reader.horizonMicros;
-    for (const row of s.raw) {
-      if (row.ts >= r) break;
-      if (row.ts >= lo && !(row.ts >= cLo && row.ts < s.at)) out.push(row);
+    for (let k = 0; k < s.raw.length; k++) {
+      const ts = s.raw[k].ts;
+      if (ts >= r) break;
+      if (ts >= lo && !(ts >= cLo && ts < s.at)) out.push(k);
     }
     return out;
   });
@@ -57,31 +62,49 @@ function rawInWindows(reader: WindowReader, s: AggregateState, r: number): RawRo
 export function valuesAt(reader: WindowReader, s: AggregateState, r: number): Record<string, Value> {
   const raw = rawInWindows(reader, s, r);
   const out: Record<string, Value> = {};
+  /** per window and input column, its non-NULL raw values in the window, shared by the features reading them */
+  const ranked: Ranked[][] = [];
   for (const { f, g, i } of reader.features) {
     const c = s.windows[g];
     if (i < 0) {
       out[f.name] = BigInt(c.rows + raw[g].length);
       continue;
     }
-    const xs: Ranked[] = [];
-    for (const row of raw[g]) {
-      const v = row.values[i];
-      if (v !== null) xs.push([row.ts, v]);
+    if (countsDistinct(f.function)) {
+      out[f.name] = BigInt(c.distinctCount[i] + newValues(s, g, i, raw[g]));
+      continue;
     }
-    out[f.name] = countsDistinct(f.function) ? BigInt(c.distinctCount[i] + newValues(c.distinct[i] ?? c.distinctSeen[i] ?? [], xs)) : valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
+    const xs = (ranked[g * reader.types.length + i] ??= nonNull(s.raw, raw[g], i));
+    out[f.name] = valueOf(f, c.cols[i], c.first[i], c.last[i], xs, reader.types[i]);
   }
   return out;
 }
 
+/** Column i of the rows at these indexes, as (time, value), without NULLs. */
+function nonNull(rows: readonly RawRow[], at: readonly number[], i: number): Ranked[] {
+  const xs: Ranked[] = [];
+  for (const k of at) {
+    const v = rows[k].values[i];
+    if (v !== null) xs.push([rows[k].ts, v]);
+  }
+  return xs;
+}
+
 /**
- * How many distinct values the rows `xs` add to C's: those not among `known`, C's values that raw
- * rows hold (or all of C's values, when the state was decoded with them: pushed events are raw
- * rows the encoding did not see).
+ * How many distinct values of column i the raw rows at these indexes add to window g's C: those
+ * of rows whose value C does not hold (heldByC; or not among all of C's values, when the state
+ * was decoded with them: pushed events are raw rows the encoding did not see).
  */
-function newValues(cValues: AggInput[], xs: Ranked[]): number {
-  const known = new Set(cValues);
+function newValues(s: AggregateState, g: number, i: number, at: readonly number[]): number {
+  const c = s.windows[g];
+  const all = c.distinct[i];
+  const known = all && new Set(all);
+  const held = c.heldByC[i];
   const added = new Set<AggInput>();
-  for (const [, v] of xs) if (!known.has(v)) added.add(v);
+  for (const k of at) {
+    const v = s.raw[k].values[i];
+    if (v !== null && !(known ? known.has(v) : held![k])) added.add(v);
+  }
   return added.size;
 }
 

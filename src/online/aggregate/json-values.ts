@@ -1,0 +1,73 @@
+/**
+ * Input values as JSON text, where appending or size counts more than decoding speed: a pushed-event
+ * log (pushed.ts: appended to by concatenation) and C's distinct values in a state (state.ts: read
+ * only by a push's fold, and half the bytes of state-bytes.ts slots for short strings).
+ * int64 values are JSON numbers when exact as doubles, else decimal strings; non-finite floats are
+ * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
+ */
+import type { AsciiWriter } from '../ascii-writer.js';
+import { asciiJson, FALSE, NULL, QUOTE, TRUE } from '../codec.js';
+import type { AggInput, InputType } from './state.js';
+
+/** How a value of an input column of this type is read back from its JSON. */
+export type ValueFromJson = (j: unknown) => AggInput | null;
+
+export function fromJson(type: InputType): ValueFromJson {
+  switch (type) {
+    case 'int64':
+    case 'timestamp':
+      return (j) => (j === null ? null : BigInt(j as number | string));
+    case 'float64':
+      return (j) => (j === null ? null : typeof j === 'string' ? Number(j) : (j as number));
+    default:
+      return (j) => j as AggInput | null;
+  }
+}
+
+const BACKSLASH = 92;
+
+/** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
+function writeString(w: AsciiWriter, v: string): void {
+  const start = w.at;
+  w.room(v.length + 2);
+  const buf = w.buf;
+  let at = start;
+  buf[at++] = QUOTE;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
+      w.at = start;
+      w.text(asciiJson(JSON.stringify(v)));
+      return;
+    }
+    buf[at++] = c;
+  }
+  buf[at++] = QUOTE;
+  w.at = at;
+}
+
+/** ASCII text in quotes (a number JSON cannot hold as one). */
+function writeQuoted(w: AsciiWriter, text: string): void {
+  w.byte(QUOTE);
+  w.text(text);
+  w.byte(QUOTE);
+}
+
+export function writeJsonValue(w: AsciiWriter, v: AggInput | null): void {
+  if (v === null) return w.all(NULL);
+  switch (typeof v) {
+    case 'number':
+      if (Number.isSafeInteger(v)) w.int(v);
+      else if (Number.isFinite(v)) w.text(String(v));
+      else writeQuoted(w, String(v));
+      return;
+    case 'bigint':
+      if (Number.isSafeInteger(Number(v))) w.int(Number(v));
+      else writeQuoted(w, String(v));
+      return;
+    case 'string':
+      return writeString(w, v);
+    default:
+      w.all(v ? TRUE : FALSE);
+  }
+}
