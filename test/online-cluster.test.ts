@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { hashSlot, RedisKeys, entityId } from '../src/online/keys.js';
-import { AGGREGATE_STATE } from '../src/online/codec.js';
+import { AGGREGATE_STATE, STATE_ENCODING } from '../src/online/codec.js';
 import { openStore } from '../src/online/open.js';
 import type { OnlineRow, OnlineStore, ViewLayout } from '../src/online/store.js';
 import { planService, readVector } from '../src/online/vector.js';
@@ -92,7 +92,7 @@ test('replace (compare and set) reaches the node of each key', async (t) => {
 
 test("an aggregate view's pushed events reach the node of each entity, come back with its row and are cut by a fold there", async (t) => {
   if (skip(t)) return;
-  const agg: ViewLayout = { ...layout('user_agg', 'user_id', 3600), features: [{ name: AGGREGATE_STATE, type: { type: 'string' } }], aggregate: { horizonSeconds: 3600, inputs: [{ name: 'v', type: 'int64' }], features: [] } };
+  const agg: ViewLayout = { ...layout('user_agg', 'user_id', 3600), features: [{ name: AGGREGATE_STATE, type: { type: 'string' } }], aggregate: { horizonSeconds: 3600, inputs: [{ name: 'v', type: 'int64' }], features: [], encoding: STATE_ENCODING } };
   const s = sec(-60);
   const users = Array.from({ length: 50 }, (_, i) => `push${i}`);
   const lengths = await store.appendPushed(agg, { key: [], ts: s, values: { [AGGREGATE_STATE]: '[0]' } }, users.map((u, i) => ({ key: [u], text: `,${i},${i}`, keepUntil: Date.now() + 60_000 })));

@@ -6,7 +6,7 @@ import type { RelationName } from '../src/plans/relation.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsciiWriter } from '../src/online/ascii-writer.js';
-import { AGGREGATE_STATE, decodeFeatures, decodeStored, EncodedRow, encodeFeatures, encodeStored, fingerprintOf, hex64, LayoutMismatchError, sortKey, ValueTypeError } from '../src/online/codec.js';
+import { AGGREGATE_STATE, decodeFeatures, decodeStored, EncodedRow, encodeFeatures, encodeStored, fingerprintOf, hex64, LayoutMismatchError, sameLayout, sortKey, STATE_ENCODING, ValueTypeError } from '../src/online/codec.js';
 import { toJsonValue } from '../src/serving/encode.js';
 import { entityId, escapePart, hashSlot, RedisKeys } from '../src/online/keys.js';
 import type { ViewLayout } from '../src/online/store.js';
@@ -73,16 +73,21 @@ test('a row written with other features is refused, not misread', () => {
   assert.throws(() => decodeFeatures(other, text), LayoutMismatchError);
 });
 
-test("an aggregate view's fingerprint names its states' encoding: a state stored before the encoding changed is refused, not misread", () => {
+test("an aggregate view's fingerprint names its states' encoding: a state stored before the encoding changed is refused, not misread, and a sync finds the layout changed", () => {
   const features = [{ name: 'n_1d', type: { type: 'int64' as const } }];
   const plain: ViewLayout = { view: 'a', joinKeys: LAYOUT.joinKeys, features };
-  const aggregate: ViewLayout = { ...plain, aggregate: { horizonSeconds: 3600, inputs: [], features: [{ name: 'n_1d', function: 'count', column: '*', windowSeconds: 86400 }] } };
+  const aggregate: ViewLayout = { ...plain, aggregate: { horizonSeconds: 3600, inputs: [], features: [{ name: 'n_1d', function: 'count', column: '*', windowSeconds: 86400 }], encoding: STATE_ENCODING } };
   // before, an aggregate layout's fingerprint named its features only, as a plain view's does
   assert.notEqual(fingerprintOf(aggregate), fingerprintOf(plain));
   const old = `${fingerprintOf(plain)}[1710028800000000,[[0,[],[],[],[]]],[]]\n[[]]`;
   assert.throws(() => new EncodedRow(aggregate, new Timestamp(0n), undefined, old, 0), LayoutMismatchError);
   const text = encodeFeatures(aggregate, { [AGGREGATE_STATE]: 'state' });
   assert.equal(new EncodedRow(aggregate, new Timestamp(0n), undefined, text, 0).text, text);
+  // a layout stored by a build that wrote another encoding (or none named) is not the same layout: sync writes every state again
+  const { encoding: _e, ...before } = aggregate.aggregate!;
+  assert.equal(sameLayout(aggregate, { ...aggregate, aggregate: before as typeof aggregate.aggregate & {} }), false);
+  assert.equal(sameLayout(aggregate, { ...aggregate, aggregate: { ...aggregate.aggregate!, encoding: 'state-bytes-0' } }), false);
+  assert.equal(sameLayout(aggregate, structuredClone(aggregate)), true);
 });
 
 test('integers and hex are written as String() and toString(16) write them, across the 32-bit and 2^53 edges', () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { OnlineStoreError } from '../src/errors.js';
-import { AGGREGATE_STATE } from '../src/online/codec.js';
+import { AGGREGATE_STATE, STATE_ENCODING } from '../src/online/codec.js';
 import { openStore } from '../src/online/open.js';
 import type { OnlineRow, OnlineStore, ViewLayout } from '../src/online/store.js';
 import { planService, readVector } from '../src/online/vector.js';
@@ -274,7 +274,7 @@ for (const kind of kinds) {
         joinKeys: [{ name: 'user_id', type: { type: 'string' } }],
         features: [{ name: AGGREGATE_STATE, type: { type: 'string' } }],
         ttlSeconds: 3600,
-        aggregate: { horizonSeconds: 3600, inputs: [{ name: 'amount', type: 'float64' }], features: [] },
+        aggregate: { horizonSeconds: 3600, inputs: [{ name: 'amount', type: 'float64' }], features: [], encoding: STATE_ENCODING },
       };
       await store.putLayout(layout);
       const s = sec(-60);

@@ -20,15 +20,13 @@ import { featureType, inputColumns } from '../plans/aggregate.js';
 import { DEFAULT_CHUNK_ROWS, DEFAULT_INFLIGHT, Inflight } from './inflight-writes.js';
 import { stateShape, SYNC_CLOCK_MARGIN_MS, type AggregateSyncPlan, type OnlineAggFeature } from '../plans/aggregate-online.js';
 import type { ViewDef } from '../project/types.js';
-import { Timestamp, type Column, type DataType, type Value } from '../values.js';
+import { Timestamp, type Column, type DataType, type ScalarType, type Value } from '../values.js';
 import { valueAt } from '../column-batch.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { AGGREGATE_STATE } from '../online/codec.js';
+import { AGGREGATE_STATE, STATE_ENCODING } from '../online/codec.js';
 import { startViewSync } from './sync-start.js';
 import { encodeState, StateBuilder } from '../online/aggregate/state.js';
-import type { AggregateLayout, OnlineRow, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
-
-type InputType = AggregateLayout['inputs'][number]['type'];
+import type { OnlineRow, OnlineStore, ViewLayout, WriteResult } from '../online/store.js';
 
 /** The entities written per store batch. */
 const BATCH = 1000;
@@ -52,7 +50,7 @@ function planAggregateSync(c: Compilation, view: ViewDef, columns: Column[], at:
   const inputs = inputColumns(spec).map((name) => {
     const col = find(name);
     if (col.type.type === 'array') throw new FsqlError(`${view.file}: aggregation input '${name}' is an array; aggregate a scalar column.`);
-    return { name, type: col.type.type as InputType };
+    return { name, type: col.type.type as ScalarType };
   });
   const horizonSeconds = spec.syncHorizonSeconds;
   const features: OnlineAggFeature[] = spec.features.map((f) => ({ name: f.name, function: f.function, column: f.column, ...(f.windowSeconds !== undefined ? { windowSeconds: f.windowSeconds } : {}), ...(f.n !== undefined ? { n: f.n } : {}) }));
@@ -62,7 +60,7 @@ function planAggregateSync(c: Compilation, view: ViewDef, columns: Column[], at:
     joinKeys: view.joinKeys.map((k, i) => ({ name: k, type: keys[i].type })),
     features: features.map((f) => ({ name: f.name, type: typeOf(f) })),
     ttlSeconds: horizonSeconds,
-    aggregate: { horizonSeconds, inputs, features },
+    aggregate: { horizonSeconds, inputs, features, encoding: STATE_ENCODING },
   };
   const plan: AggregateSyncPlan = {
     view: view.name,
@@ -102,7 +100,7 @@ export async function syncAggregateView(
   const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the aggregate view's events table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);
   const { layout, plan, sql } = planAggregateSync(c, view, columns, at, wh);
-  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'aggregations, input types or sync_horizon' });
+  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'aggregations, input types, sync_horizon or state encoding' });
 
   const result: AggregateSyncResult = { rowsRead: 0, written: 0, stale: 0, fullRefresh, previousWatermark: previous, watermark: at, stateBytes: 0 };
   const builder = new StateBuilder(plan.shape, Number(at.micros));

@@ -205,7 +205,7 @@ export const AGGREGATE_STATE = '__fsql_state';
  * The encoding of aggregate states (online/aggregate/state.ts), in their layouts' fingerprints: a
  * state written in another encoding is refused as written with another layout, never misread.
  */
-const STATE_ENCODING = 'state-bytes-1';
+export const STATE_ENCODING = 'state-bytes-1';
 
 /** Layouts equal in everything sync depends on (keys, features, types, TTL, aggregate definitions). */
 export function sameLayout(a: ViewLayout, b: ViewLayout): boolean {

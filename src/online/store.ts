@@ -26,6 +26,11 @@ export interface AggregateLayout {
   inputs: { name: string; type: ScalarType }[];
   /** in the order of the layout's features */
   features: OnlineAggFeature[];
+  /**
+   * The encoding its states were written in (codec.ts STATE_ENCODING): a sync by a build that
+   * writes another one finds the layout changed and writes every state again.
+   */
+  encoding: string;
 }
 
 /** One entity's latest row of a view. `key` holds the join key values in ViewLayout.joinKeys order. */

@@ -7,12 +7,13 @@
  */
 import type { AsciiWriter } from '../ascii-writer.js';
 import { asciiJson, FALSE, NULL, QUOTE, TRUE } from '../codec.js';
-import type { AggInput, InputType } from './state.js';
+import type { ScalarType } from '../../values.js';
+import type { AggInput } from './state.js';
 
 /** How a value of an input column of this type is read back from its JSON. */
 export type ValueFromJson = (j: unknown) => AggInput | null;
 
-export function fromJson(type: InputType): ValueFromJson {
+export function fromJson(type: ScalarType): ValueFromJson {
   switch (type) {
     case 'int64':
     case 'timestamp':

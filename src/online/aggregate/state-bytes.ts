@@ -13,7 +13,8 @@
  */
 import { asciiJson } from '../codec.js';
 import { AsciiWriter } from '../ascii-writer.js';
-import type { AggInput, InputType } from './state.js';
+import type { ScalarType } from '../../values.js';
+import type { AggInput } from './state.js';
 
 /** The high word of the NaNs below; their low words tell them apart (a float NaN is written with 0). */
 const NAN_HIGH = 0x7ff80000;
@@ -123,7 +124,7 @@ export class StateReader {
     return n;
   }
 
-  value(type: InputType): AggInput | null {
+  value(type: ScalarType): AggInput | null {
     const x = this.num();
     if (x !== x && this.view.getUint32(this.at - 4, true) === NAN_HIGH) {
       const low = this.view.getUint32(this.at - 8, true);

@@ -8,14 +8,13 @@
  * inputs bigints, timestamp inputs bigint microseconds, float64 numbers, strings, booleans.
  */
 import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
-import { Timestamp, type Value } from '../../values.js';
+import { Timestamp, type ScalarType, type Value } from '../../values.js';
 import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
 import { AsciiWriter } from '../ascii-writer.js';
 import { CLOSE, COMMA, OPEN } from '../codec.js';
 import { fromJson, writeJsonValue } from './json-values.js';
 import { StateReader, StateWriter } from './state-bytes.js';
 
-export type InputType = 'int64' | 'float64' | 'string' | 'boolean' | 'timestamp';
 export type AggInput = number | bigint | string | boolean;
 /** a row ranked by (time, value): C's earliest or latest rows of a column */
 export type Ranked = [ts: number, value: AggInput];
@@ -358,7 +357,7 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
   return `${w.toString()}\n${sets.toString()}`;
 }
 
-function readEnds(r: StateReader, counts: readonly number[], types: readonly InputType[], into: Ranked[][]): void {
+function readEnds(r: StateReader, counts: readonly number[], types: readonly ScalarType[], into: Ranked[][]): void {
   for (let i = 0; i < counts.length; i++) {
     if (counts[i] === 0) continue;
     for (let k = r.num(); k > 0; k--) into[i].push([r.num(), r.value(types[i])!]);
@@ -366,7 +365,7 @@ function readEnds(r: StateReader, counts: readonly number[], types: readonly Inp
 }
 
 /** The state encoded in `text` from `from`; `full`: with C's distinct values (a push needs them, serving does not). */
-export function decodeState(shape: StateShape, types: readonly InputType[], text: string, from = 0, full = false): AggregateState {
+export function decodeState(shape: StateShape, types: readonly ScalarType[], text: string, from = 0, full = false): AggregateState {
   const nl = text.indexOf('\n', from);
   if (nl < 0) throw new Error('an aggregate state is not in the online store\'s format (no newline)');
   const r = new StateReader(text, from, nl);

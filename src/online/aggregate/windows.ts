@@ -6,11 +6,11 @@
  * max compared, never subtracted, first/last and first_n/last_n by (time, value), count_distinct
  * over the union of C's values and the rows'. Exact for r in [s, s + H] (plans/aggregate-online.ts).
  */
-import { Timestamp, type Value } from '../../values.js';
+import { Timestamp, type ScalarType, type Value } from '../../values.js';
 import { countsDistinct } from '../../plans/aggregate.js';
 import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
 import { fromJson, type ValueFromJson } from './json-values.js';
-import { byTimeValue, type AggInput, type AggregateState, type InputType, type RawRow, type Ranked } from './state.js';
+import { byTimeValue, type AggInput, type AggregateState, type RawRow, type Ranked } from './state.js';
 
 interface Compiled {
   f: OnlineAggFeature;
@@ -21,14 +21,14 @@ interface Compiled {
 
 export interface WindowReader {
   shape: StateShape;
-  types: readonly InputType[];
+  types: readonly ScalarType[];
   /** per input column, how its values are read from a pushed-event log (pushed.ts) */
   fromJson: ValueFromJson[];
   horizonMicros: number;
   features: Compiled[];
 }
 
-export function windowReader(shape: StateShape, types: readonly InputType[], features: readonly OnlineAggFeature[], horizonSeconds: number): WindowReader {
+export function windowReader(shape: StateShape, types: readonly ScalarType[], features: readonly OnlineAggFeature[], horizonSeconds: number): WindowReader {
   return {
     shape,
     types,
@@ -108,7 +108,7 @@ function newValues(s: AggregateState, g: number, i: number, at: readonly number[
   return added.size;
 }
 
-function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['cols'][number], first: Ranked[], last: Ranked[], xs: Ranked[], type: InputType): Value {
+function valueOf(f: OnlineAggFeature, col: AggregateState['windows'][number]['cols'][number], first: Ranked[], last: Ranked[], xs: Ranked[], type: ScalarType): Value {
   const n = col.n + xs.length;
   const out = (v: AggInput | null): Value => (v === null ? null : type === 'timestamp' ? new Timestamp(v as bigint) : v);
   switch (f.function) {
