@@ -101,8 +101,6 @@ export class FeatureLog {
   private readonly random: () => number;
   private readonly maxQueue: number;
   private closed = false;
-  private readonly encodeSoon = () => this.encodePending();
-  private encodeScheduled = false;
 
   constructor(private readonly opts: FeatureLogOptions) {
     for (const s of opts.project.services.values()) {
@@ -143,12 +141,6 @@ export class FeatureLog {
     }
     this.pending.push({ log, plan, id: `${PROCESS_TAG}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
     this.queued += keys.length;
-    // Encoded once the answer is on its way, not at the flush: what a request read then dies young
-    // instead of being kept (and copied by the garbage collector) for up to a flush interval.
-    if (!this.encodeScheduled) {
-      this.encodeScheduled = true;
-      setImmediate(this.encodeSoon);
-    }
   }
 
   /** Writes everything queued so far; flushes run one after another. */
@@ -165,9 +157,12 @@ export class FeatureLog {
     for (const s of this.services.values()) await s.writer.close();
   }
 
-  /** Turns the pending requests into lines in their service's chunks. */
-  private encodePending(): void {
-    this.encodeScheduled = false;
+  /**
+   * Turns the pending requests into lines in their service's chunks. The server calls it once each
+   * turn's answers are written, not at the flush: what a request read then dies young instead of
+   * being kept (and copied by the garbage collector) for up to a flush interval.
+   */
+  encodeQueued(): void {
     const batch = this.pending;
     this.pending = [];
     for (const p of batch) {
@@ -184,7 +179,7 @@ export class FeatureLog {
   }
 
   private async writeQueued(): Promise<void> {
-    this.encodePending();
+    this.encodeQueued();
     for (const s of this.services.values()) {
       const chunks = s.chunks;
       s.chunks = [];

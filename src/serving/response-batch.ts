@@ -4,11 +4,15 @@
  * a fast answer, a cache hit above all, made the server wait for each next request by itself).
  */
 export class ResponseBatch {
-  private queue: (() => void)[] = [];
+  private queue: { write: () => void; fail: (e: unknown) => void }[] = [];
   private scheduled = false;
 
-  add(write: () => void): void {
-    this.queue.push(write);
+  /** `after`: work that waits for the turn's answers (the feature log's encoding), run once they are written. */
+  constructor(private readonly after: () => void = () => undefined) {}
+
+  /** `fail`: the answer to give when `write` throws; the turn's other writes still run. */
+  add(write: () => void, fail: (e: unknown) => void): void {
+    this.queue.push({ write, fail });
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.flush);
@@ -18,6 +22,13 @@ export class ResponseBatch {
     const writes = this.queue;
     this.queue = [];
     this.scheduled = false;
-    for (const write of writes) write();
+    for (const { write, fail } of writes) {
+      try {
+        write();
+      } catch (e) {
+        fail(e);
+      }
+    }
+    this.after();
   };
 }

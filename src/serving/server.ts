@@ -116,7 +116,7 @@ export class FeatureServer {
   private readonly bodyLimit: number;
   private readonly seriesCache = new Map<string, [string, string]>();
   /** responses written together once per loop turn */
-  private readonly responses = new ResponseBatch();
+  private readonly responses = new ResponseBatch(() => this.state.featureLog?.encodeQueued());
 
   private constructor(
     private readonly opts: ServerOptions,
@@ -242,7 +242,7 @@ export class FeatureServer {
       }
       this.record(endpoint, status, service, started);
       this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
-    });
+    }, (e) => this.fail(res, e));
   }
 
   /** Request count and latency by endpoint, status and service ('' where the request named none the catalogue has). */
