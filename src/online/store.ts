@@ -84,7 +84,7 @@ export interface Replacement {
   row: OnlineRow;
   /** the stored row as read; undefined: none */
   expected: StoredRow | undefined;
-  /** the length of the entity's pushed-event log (as read, `expected.pushed`) that `row` now holds: removed from the log's start when the row is written */
+  /** how much of the start of the entity's pushed-event log (as read, `expected.pushed`) to remove when the row is written: the events `row` holds and needs no longer in the log */
   folded?: number;
 }
 

@@ -212,7 +212,7 @@ export function servedRows(rows: StoredRows, at: RequestTime): ServedRow[] {
   for (let j = 0; j < n; j++) {
     const row = rows[j];
     // an aggregate view's row is its entity's window state, served as its features at this time;
-    // an entity without one had no events before the sync: its windows are empty from the sync on
+    // an entity without one had no row its windows hold at the sync: they are empty from the sync on
     const { layout } = at.views[j];
     const synced = layout.aggregate && !row ? at.synced[j] : undefined;
     const reason = rowState(synced ? { ts: synced } : row, at.now, at.oldest[j]);

@@ -3,8 +3,8 @@
  * appended to its pushed-event log (pushed.ts) in one round trip, with nothing read or decoded:
  * every read merges them into the state (the same row twice counts once there). Each time an
  * entity's log grows past a multiple of FOLD_BYTES it is folded into its state: read, merged,
- * written back with compare and set (OnlineStore.replace), and its events but the last two
- * minutes' cut from the log in the same step, so two servers pushing to one entity at once both
+ * written back with compare and set (OnlineStore.replace), and the log's start up to its first
+ * event of the last two minutes cut in the same step (the log is in push order), so two servers pushing to one entity at once both
  * land and a fold never loses an event appended meanwhile.
  */
 import { OnlineStoreError } from '../../errors.js';

@@ -46,8 +46,8 @@ class ComputedRow implements StoredRow {
 /**
  * The features of `row` (an aggregate view's stored state, synced at row.ts = s) at request time
  * `now` (microseconds), which the caller has checked lies in [s, s + horizon]. No row: an entity
- * with no events before the view's sync at `syncedAt` (sync stores a state only for entities with
- * events), whose windows are empty, as `fsql train` computes them.
+ * with no row the windows of the view's sync at `syncedAt` hold (sync stores a state only for
+ * entities with one), whose windows are empty, as `fsql train` computes them.
  */
 export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, now: bigint, syncedAt?: Timestamp): StoredRow {
   if (!row) return emptyRowAt(layout, syncedAt!, now);
