@@ -3,8 +3,9 @@
  * schedule (`rate` per second, whatever the answers), over at most `connections` keep-alive
  * connections, from a process of their own. A request's latency runs from the moment the loader
  * takes it up on schedule to its answer's end, so time it waits for a free connection counts (no
- * coordinated omission), but not the lateness of Node's millisecond timers, which is the loader's. autocannon's fixed rate reports whole milliseconds, too coarse for a
- * 2 ms target, and sends each connection's share in bursts. Requests are bytes prepared once and
+ * coordinated omission), but not the lateness of Node's millisecond timers, which is the loader's.
+ * autocannon's fixed rate reports whole milliseconds, too coarse for a 2 ms target, and sends each
+ * connection's share in bursts. Requests are bytes prepared once and
  * answers are read by their Content-Length on plain sockets: node:http's client cost the machine
  * as much CPU per request as the server measured, and at 5,000 requests/s the two fell behind.
  *
@@ -43,26 +44,39 @@ export async function fixedRate(url: string, path: string, body: string, rate: n
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** One keep-alive connection answering one request at a time; `done` gets each answer's status. */
+/**
+ * One keep-alive connection answering one request at a time; `done` gets each answer's status and
+ * the request's index. One the server closes while idle (its keep-alive timeout) is opened again.
+ */
 class Connection {
   private pending: Buffer = Buffer.alloc(0);
-  private readonly socket: Socket;
-  busy = false;
+  private socket!: Socket;
+  /** the index of the request waiting for its answer */
+  current?: number;
 
-  constructor(host: string, port: number, private readonly done: (status: number) => void) {
-    this.socket = connect({ host, port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-    // a connection the server drops leaves requests unanswered: the run fails rather than waits for them
-    const fail = (why: string) => () => {
-      process.stderr.write(`fixed-rate: a connection ${why}\n`);
-      process.exit(1);
-    };
-    this.socket.on('error', fail('failed'));
-    this.socket.on('close', fail('closed'));
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly done: (status: number, request: number) => void,
+  ) {
+    this.open();
   }
 
-  send(request: Buffer): void {
-    this.busy = true;
+  private open(): void {
+    this.pending = Buffer.alloc(0);
+    this.socket = connect({ host: this.host, port: this.port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', () => undefined); // 'close' follows
+    this.socket.on('close', () => {
+      if (this.current === undefined) return this.open();
+      // a connection dropped with a request on it leaves it unanswered: the run fails rather than waits
+      process.stderr.write(`fixed-rate: a connection closed with request ${this.current} unanswered\n`);
+      process.exit(1);
+    });
+  }
+
+  send(request: Buffer, i: number): void {
+    this.current = i;
     this.socket.write(request);
   }
 
@@ -74,8 +88,9 @@ class Connection {
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
     if (this.pending.length < end + 4 + length) return;
     this.pending = this.pending.subarray(end + 4 + length);
-    this.busy = false;
-    this.done(Number(head.slice(9, 12)));
+    const i = this.current!;
+    this.current = undefined;
+    this.done(Number(head.slice(9, 12)), i);
   }
 
   close(): void {
@@ -100,11 +115,6 @@ async function run(url: string, path: string, body: string, rate: number, second
   const queue: number[] = [];
   return new Promise((resolve) => {
     const conns: Connection[] = [];
-    const inFlight = new Map<Connection, number>();
-    const start = (c: Connection, i: number) => {
-      inFlight.set(c, i);
-      c.send(request);
-    };
     const finish = () => {
       const elapsed = (performance.now() - t0) / 1000;
       const sorted = latency.slice().sort();
@@ -113,13 +123,12 @@ async function run(url: string, path: string, body: string, rate: number, second
       resolve({ rps: total / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: sorted[total - 1], errors });
     };
     for (let k = 0; k < connections; k++) {
-      const c: Connection = new Connection(hostname, Number(port), (status) => {
-        const i = inFlight.get(c)!;
+      const c: Connection = new Connection(hostname, Number(port), (status, i) => {
         latency[i] = performance.now() - taken[i];
         if (status < 200 || status >= 300) errors++;
         if (++answered === total) return finish();
         const next = queue.shift();
-        if (next !== undefined) start(c, next);
+        if (next !== undefined) c.send(request, next);
       });
       conns.push(c);
     }
@@ -127,8 +136,8 @@ async function run(url: string, path: string, body: string, rate: number, second
       const now = performance.now();
       while (sent < total && due(sent) <= now) {
         taken[sent] = now;
-        const free = conns.find((c) => !c.busy);
-        if (free) start(free, sent);
+        const free = conns.find((c) => c.current === undefined);
+        if (free) free.send(request, sent);
         else queue.push(sent);
         sent++;
       }
