@@ -14,7 +14,7 @@
  * `INSERT OR REPLACE` of the same rows in 5,000-row transactions for SQLite (no monotonic check,
  * no typed codec). Not a test: no thresholds, no time limits.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +26,10 @@ import { syncViews } from '../src/offline/sync.js';
 import { loadProject } from '../src/project/load.js';
 import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
-import { freePort } from '../test/helpers/redis.js';
+import { startRedis } from '../test/helpers/redis.js';
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
+import { cpuSeconds } from './measure.js';
 
 // The sync runs in this process: run it with the Node flags bin/fsql.js's shebang gives the CLI.
 const cliFlags = readFileSync(FSQL_BIN, 'utf8').split('\n')[0].replace(/^#!.*?\bnode\b/, '').split(/\s+/).filter(Boolean);
@@ -84,16 +85,6 @@ interface Measured {
   cpu: number;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function processCpu(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 async function measureSync(dir: string): Promise<Measured> {
   const p = loadProject({ projectDir: dir });
   const log = new Logger('text', true);
@@ -140,17 +131,6 @@ async function build(dir: string): Promise<void> {
   }
 }
 
-async function startRedis(): Promise<{ port: number; pid: number; stop: () => void }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'fsql-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, pid: proc.pid!, stop: () => proc.kill('SIGTERM') };
-}
-
 async function benchRedis(): Promise<void> {
   const redis = await startRedis();
   const dir = join(mkdtempSync(join(tmpdir(), 'fsql-bench-')), 'bench');
@@ -168,9 +148,9 @@ async function benchRedis(): Promise<void> {
     // stored row's length, PXAT and NX; the upper bound of any client on this machine today.
     const value = 'x'.repeat(176);
     const setRps = benchmark('-r', '100000000000', 'SET', 'fsql:bench:dev:r:user_features:{user_id=__rand_int__}', value, 'PXAT', String(Date.now() + 86400_000), 'NX');
-    const r0 = processCpu(redis.pid);
+    const r0 = cpuSeconds([redis.process.pid!]);
     const m = await measureSync(dir);
-    const redisCpu = processCpu(redis.pid) - r0;
+    const redisCpu = cpuSeconds([redis.process.pid!]) - r0;
     const mem = /used_memory_human:(\S+)/.exec(spawnSync('redis-cli', ['-p', String(redis.port), 'info', 'memory'], { encoding: 'utf8' }).stdout)?.[1];
     const rps = m.rows / m.seconds;
     console.log(`  fsql sync:        ${m.rows.toLocaleString('en-US')} entity rows in ${m.seconds.toFixed(2)}s = ${rate(m.rows, m.seconds)}; peak RSS ${MB(m.peakRss)}; redis used_memory ${mem}`);
@@ -180,7 +160,7 @@ async function benchRedis(): Promise<void> {
     console.log(`  ratio:            fsql sync / ceiling = ${(rps / ceilingRps).toFixed(2)}`);
     console.log(`  Redis's own cost: redis-benchmark -P 100 of fsql's command (SET <new key> <176 bytes> PXAT <t> NX): ${rate(setRps, 1)}; fsql sync / that = ${(rps / setRps).toFixed(2)}`);
   } finally {
-    redis.stop();
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
