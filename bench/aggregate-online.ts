@@ -135,7 +135,7 @@ try {
     console.log(`at 1,000 requests/s (median of ${ROUNDS}): aggregate p50 ${ms(fixed.agg.p50)} ms, p99 ${ms(fixed.agg.p99)} ms (target < 2 ms); plain p50 ${ms(fixed.plain.p50)} ms, p99 ${ms(fixed.plain.p99)} ms; errors ${fixed.errors}`);
     const full = await rounds();
     console.log(`throughput at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.rps)} req/s, plain ${Math.round(full.plain.rps)} req/s; aggregate / plain = ${(full.agg.rps / full.plain.rps).toFixed(2)}x (target >= 0.5x); errors ${full.errors}`);
-    console.log(`server CPU per request at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.cpuMicros!)} µs, plain ${Math.round(full.plain.cpuMicros!)} µs; plain / aggregate = ${(full.plain.cpuMicros! / full.agg.cpuMicros!).toFixed(2)}x`);
+    console.log(`server CPU per request at 10 connections (median of ${ROUNDS}): aggregate ${Math.round(full.agg.cpuMicros!)} µs, plain ${Math.round(full.plain.cpuMicros!)} µs; aggregate / plain = ${(full.agg.cpuMicros! / full.plain.cpuMicros!).toFixed(2)}x`);
   } finally {
     server.kill('SIGTERM');
   }
