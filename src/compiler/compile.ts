@@ -120,7 +120,7 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
     };
   });
   const dag = new Dag(new Map(Object.values(views).map((v) => [v.name, v.depends_on.views])));
-  const bindErrors = duck ? await bindViews(duck, project, renderer, views, dag, new Map(defs.map((v, i) => [v.name, rendered[i]]))) : new Map<string, string>();
+  const bindErrors = duck ? await bindViews(duck, project, views, dag, new Map(defs.map((v, i) => [v.name, rendered[i]]))) : new Map<string, string>();
   const manifest: Manifest = {
     metadata: { fsql_version: FSQL_VERSION, generated_at: new Date().toISOString(), project: project.name, target: project.target.name, dialect: dialect.name },
     views,
@@ -141,15 +141,16 @@ async function compileWith(project: Project, opts: { strict?: boolean; write?: b
 }
 
 /**
- * On DuckDB, every view bound against its sources' files and the views before it, so an unknown
- * column shows at compile (an error there) and fails its view at run before anything is sent.
+ * On DuckDB, every view bound against the columns of its sources' files and the views before it,
+ * so an unknown column shows at compile (an error there) and fails its view at run before anything
+ * is sent.
  */
-async function bindViews(duck: DuckDbParser, project: Project, renderer: TemplateRenderer, views: Record<string, CompiledView>, dag: Dag, rendered: Map<string, Rendered>): Promise<Map<string, string>> {
+async function bindViews(duck: DuckDbParser, project: Project, views: Record<string, CompiledView>, dag: Dag, rendered: Map<string, Rendered>): Promise<Map<string, string>> {
   const order = dag.order();
-  const sources = [...project.sources.values()].map((s) => renderer.sourceRelation(s));
+  const files = [...project.sources.values()].flatMap((s) => (s.path ? [s.path] : []));
   const errors = await duck.bindViews(
     order.map((name) => ({ schema: views[name].table.schema ?? project.target.schema, relation: views[name].relation, sql: views[name].compiled_sql })),
-    sources,
+    files,
   );
   return new Map(
     order.flatMap((name, i): [string, string][] => {

@@ -5,6 +5,7 @@
  */
 import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { dialectFor } from '../dialects/index.js';
+import { renderFileProbe } from '../dialects/queries.js';
 
 /** What DuckDB's binder finds wrong with a view, at a line of its compiled SQL. */
 export interface BindError {
@@ -43,15 +44,15 @@ export class DuckDbParser {
    * path, and the views bound before it. Only a binder error is the view's own fault (a column
    * that is not there, a type that does not fit); a table this empty database lacks (a source in
    * the warehouse) or a file not there yet leaves the view, and the views on it, unchecked.
-   * `sources` are the sources' rendered relations: each one readable here (a file) is read once
-   * into an empty table of its columns, which the views are bound against in its place (binding
-   * a view on the file itself sniffed the file again for every view: 38 ms a view, against 0.5).
+   * `files`: the paths sources read; each one there is read once into an empty table of its
+   * columns, which the views are bound against in its place (binding a view on the file itself
+   * sniffed the file again for every view: 38 ms a view, against 0.5).
    */
-  async bindViews(views: { schema: string; relation: string; sql: string }[], sources: string[] = []): Promise<(BindError | undefined)[]> {
+  async bindViews(views: { schema: string; relation: string; sql: string }[], files: string[]): Promise<(BindError | undefined)[]> {
     const out: (BindError | undefined)[] = [];
     const d = dialectFor('duckdb');
     for (const schema of new Set(views.map((v) => v.schema))) await this.conn.run(d.createSchema(schema));
-    const read = await this.readSources(sources);
+    const read = await this.readFiles(files);
     for (const v of views) {
       try {
         await this.conn.run(d.createViewAs(v.relation, read.reduce((sql, [text, table]) => sql.split(text).join(table), v.sql)));
@@ -65,19 +66,19 @@ export class DuckDbParser {
     return out;
   }
 
-  /** Each source relation readable here as [its text, an empty table of its columns], longest text first. */
-  private async readSources(sources: string[]): Promise<[string, string][]> {
+  /** Each file there as [the text that reads it, an empty table of its columns], longest text first. */
+  private async readFiles(files: string[]): Promise<[string, string][]> {
     const d = dialectFor('duckdb');
     const read: [string, string][] = [];
-    const texts = [...new Set(sources)].sort((a, b) => b.length - a.length);
-    if (texts.length > 0) await this.conn.run(d.createSchema(SOURCES_SCHEMA));
-    for (const [i, text] of texts.entries()) {
-      const table = `${d.quoteIdent(SOURCES_SCHEMA)}.${d.quoteIdent(`s${i}`)}`;
+    const paths = [...new Set(files)].sort((a, b) => d.readFile(b).length - d.readFile(a).length);
+    if (paths.length > 0) await this.conn.run(d.createSchema(SOURCES_SCHEMA));
+    for (const [i, path] of paths.entries()) {
+      const table = d.relation({ schema: SOURCES_SCHEMA, name: `s${i}` });
       try {
-        await this.conn.run(`create or replace table ${table} as select * from ${text} limit 0`);
-        read.push([text, table]);
+        for (const statement of d.createTableAs(table, renderFileProbe(d, path))) await this.conn.run(statement);
+        read.push([d.readFile(path), table]);
       } catch {
-        // not readable here (a warehouse table, a file not there yet): bound as it is, and left unchecked
+        // not there yet (a file an earlier step writes): its views are bound on it, and left unchecked
       }
     }
     return read;
