@@ -253,6 +253,8 @@ for (const kind of ['sqlite', 'redis'] as StoreKind[]) {
       assert.equal((await one.post('/push', body(recent))).json.accepted, 300);
       const kept = await log('u1');
       assert.ok(kept.length > FOLD_BYTES, `the recent events stay in the log (${kept.length} bytes)`);
+      // the fold took u1's older event although the log's first one (pushed first) is recent: a log is in push order, not time order
+      assert.ok(!kept.includes(`,${S + HOUR},`), 'the older event pushed to u1 is folded out of its log');
 
       const all = [...ROWS, ...pushed, ...big.flat(), ...recent];
       const fs = features();

@@ -302,12 +302,18 @@ for (const kind of kinds) {
       // a fold: the state replaced and the folded start of the log cut; what was appended meanwhile stays
       const [u1] = await store.read([{ layout, key: ['u1'] }]);
       await store.appendPushed(layout, empty, [pushed('u1', ',9,10')]);
-      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: u1!.pushed!.length }]), [true]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: { length: u1!.pushed!.length, kept: '' } }]), [true]);
       assert.deepEqual(await read(['u1']), [[s.micros, 'folded', ',9,10']]);
-      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: 5 }]), [false], 'compare and set: a stale fold cuts nothing');
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'folded'), expected: u1, folded: { length: 5, kept: '' } }]), [false], 'compare and set: a stale fold cuts nothing');
       const [again] = await store.read([{ layout, key: ['u1'] }]);
-      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'all folded'), expected: again, folded: again!.pushed!.length }]), [true]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'all folded'), expected: again, folded: { length: again!.pushed!.length, kept: '' } }]), [true]);
       assert.deepEqual(await read(['u1']), [[s.micros, 'all folded', undefined]]);
+      // a fold that keeps some of the events it read: they take the folded start's place, before those appended meanwhile
+      await store.appendPushed(layout, empty, [pushed('u1', ',11,12,13,14')]);
+      const [long] = await store.read([{ layout, key: ['u1'] }]);
+      await store.appendPushed(layout, empty, [pushed('u1', ',15,16')]);
+      assert.deepEqual(await store.replace(layout, [{ row: state(['u1'], s, 'kept'), expected: long, folded: { length: long!.pushed!.length, kept: ',13,14' } }]), [true]);
+      assert.deepEqual(await read(['u1']), [[s.micros, 'kept', ',13,14,15,16']]);
       // a log past its time is not returned; dropView takes the logs with the rows
       await store.appendPushed(layout, empty, [pushed('u4', ',1,1', Date.now() - 1000)]);
       assert.deepEqual(await read(['u4']), [[s.micros, 'empty', undefined]]);

@@ -142,7 +142,7 @@ export class SqliteStore implements OnlineStore {
       putOlder: p(`insert into ${COLUMNS} ${values(1)} on conflict (ns, view, entity) do update set ts = excluded.ts, created = excluded.created, features = excluded.features, expires_at = excluded.expires_at where excluded.ts > fsql_rows.ts or (excluded.ts = fsql_rows.ts and excluded.created > fsql_rows.created)`),
       appendPushed: p(APPEND_PUSHED).pluck(),
       readPushed: p('select events from fsql_pushed where ns = ? and view = ? and entity = ? and fingerprint = ? and keep_until >= ?').pluck(),
-      cutPushed: p("update fsql_pushed set events = substr(events, ? + 1) where ns = ? and view = ? and entity = ? returning events = ''").pluck(),
+      cutPushed: p("update fsql_pushed set events = ? || substr(events, ? + 1) where ns = ? and view = ? and entity = ? returning events = ''").pluck(),
       dropPushed: p('delete from fsql_pushed where ns = ? and view = ? and entity = ?'),
       purgePushed: p('delete from fsql_pushed where keep_until < ?'),
       putLayout: p('insert into fsql_layouts (ns, view, layout) values (?, ?, ?) on conflict (ns, view) do update set layout = excluded.layout'),
@@ -323,8 +323,8 @@ export class SqliteStore implements OnlineStore {
             const where = [this.ns, layout.view, entity];
             const was = expected && [expected.ts.micros, expected.created?.micros ?? NO_CREATED, expected.text.slice(expected.at)];
             const written = (was ? this.stmts.replace.run(...now, ...where, ...was) : this.stmts.insertAbsent.run(...where, ...now)).changes === 1;
-            // the log's folded start goes with the write; a log left empty goes altogether
-            if (written && folded && this.stmts.cutPushed.get(folded, ...where)) this.stmts.dropPushed.run(...where);
+            // the log's folded start goes with the write, `kept` in its place; a log left empty goes altogether
+            if (written && folded && this.stmts.cutPushed.get(folded.kept, folded.length, ...where)) this.stmts.dropPushed.run(...where);
             return written;
           }),
         )

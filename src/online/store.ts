@@ -84,8 +84,12 @@ export interface Replacement {
   row: OnlineRow;
   /** the stored row as read; undefined: none */
   expected: StoredRow | undefined;
-  /** how much of the start of the entity's pushed-event log (as read, `expected.pushed`) to remove when the row is written: the events `row` holds and needs no longer in the log */
-  folded?: number;
+  /**
+   * The start of the entity's pushed-event log that `row` folded in (the log as read,
+   * `expected.pushed`: its length), replaced by `kept` when the row is written; events appended
+   * since stay after it.
+   */
+  folded?: { length: number; kept: string };
 }
 
 export interface WriteResult {

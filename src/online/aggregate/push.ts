@@ -3,8 +3,8 @@
  * appended to its pushed-event log (pushed.ts) in one round trip, with nothing read or decoded:
  * every read merges them into the state (the same row twice counts once there). Each time an
  * entity's log grows past a multiple of FOLD_BYTES it is folded into its state: read, merged,
- * written back with compare and set (OnlineStore.replace), and the log's start up to its first
- * event of the last two minutes cut in the same step (the log is in push order), so two servers pushing to one entity at once both
+ * written back with compare and set (OnlineStore.replace), and the log as read replaced by its
+ * events of the last two minutes in the same step, so two servers pushing to one entity at once both
  * land and a fold never loses an event appended meanwhile.
  */
 import { OnlineStoreError } from '../../errors.js';
@@ -89,8 +89,8 @@ export async function pushEvents(store: OnlineStore, layout: ViewLayout, events:
 
 /**
  * Folds the pushed-event logs of these entities into their states (compare and set, read again
- * when another writer came first), cutting from each log its events up to the first at or after
- * `recent` (microseconds).
+ * when another writer came first): each log as read is replaced by its events at or after
+ * `recent` (microseconds), in the same atomic step; events appended meanwhile stay after them.
  */
 async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][], recent: number): Promise<void> {
   const { reader } = compile(layout);
@@ -103,12 +103,11 @@ async function foldPushed(store: OnlineStore, layout: ViewLayout, keys: Value[][
     rows.forEach((stored, i) => {
       // a state that expired takes its log's events with it (they were inside its horizon only)
       if (!stored?.pushed) return;
-      const state = storedState(reader, stored, true);
       const logged = decodePushed(reader.fromJson, stored.pushed);
-      const old = logged.findIndex((e) => e.ts >= recent);
-      // the log holds its events as encodeRawEntries wrote them, one after another
-      const folded = old < 0 ? stored.pushed.length : encodeRawEntries(logged.slice(0, old)).length;
-      if (folded === 0) return;
+      const kept = logged.filter((e) => e.ts >= recent);
+      if (kept.length === logged.length) return; // nothing old to fold
+      const state = storedState(reader, stored, true, logged);
+      const folded = { length: stored.pushed.length, kept: encodeRawEntries(kept) };
       changes.push({ row: { key: pending[i], ts: stored.ts, values: { [AGGREGATE_STATE]: encodeState(reader.shape, state) } }, expected: stored, folded });
       tried.push(pending[i]);
     });

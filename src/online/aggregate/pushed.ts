@@ -46,8 +46,8 @@ export function decodePushed(values: readonly ValueFromJson[], log: string): Raw
   return events;
 }
 
-/** `state` (decoded with its distinct values, decodeState `full`) with the log's events merged in. */
-export function mergePushed(state: AggregateState, horizonMicros: number, values: readonly ValueFromJson[], log: string): AggregateState {
-  for (const e of decodePushed(values, log)) mergeEvent(state, horizonMicros, e);
+/** `state` (decoded with its distinct values, decodeState `full`) with a log's events merged in. */
+export function mergePushed(state: AggregateState, horizonMicros: number, events: readonly RawRow[]): AggregateState {
+  for (const e of events) mergeEvent(state, horizonMicros, e);
   return state;
 }

@@ -7,7 +7,7 @@ import { encodeFeatures } from '../codec.js';
 import type { StoredRow, ViewLayout } from '../store.js';
 import type { Timestamp, Value } from '../../values.js';
 import { stateShape } from '../../plans/aggregate-online.js';
-import { mergePushed } from './pushed.js';
+import { decodePushed, mergePushed } from './pushed.js';
 import { decodeState, emptyState, type AggregateState } from './state.js';
 import { valuesAt, windowReader, type WindowReader } from './windows.js';
 
@@ -59,10 +59,10 @@ export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, n
  * The state a stored row holds, with the events pushed to its entity merged in. `full`: with C's
  * distinct values, which merging events needs (is a value new?) and serving alone does not.
  */
-export function storedState(reader: WindowReader, row: StoredRow, full = false): AggregateState {
+export function storedState(reader: WindowReader, row: StoredRow, full = false, pushed = row.pushed === undefined ? undefined : decodePushed(reader.fromJson, row.pushed)): AggregateState {
   // the state follows the 8-character layout fingerprint
   const state = decodeState(reader.shape, reader.types, row.text, row.at + 8, full || row.pushed !== undefined);
-  return row.pushed === undefined ? state : mergePushed(state, reader.horizonMicros, reader.fromJson, row.pushed);
+  return pushed === undefined ? state : mergePushed(state, reader.horizonMicros, pushed);
 }
 
 function emptyRowAt(layout: ViewLayout, syncedAt: Timestamp, now: bigint): StoredRow {

@@ -65,7 +65,8 @@ const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 /**
  * Compare and set (OnlineStore.replace). KEYS: a row key, its pushed-event log. ARGV: the stored
  * value expected ('' for none), the new value, its expiry in Unix ms (0: none; -1: already expired,
- * so deleted), how many bytes of the log the new value holds (cut from the log's start).
+ * so deleted), how many bytes of the log's start the new value folded in (0: none), the entries
+ * that take their place.
  * Returns 1 when the stored value was the expected one and is replaced, else 0.
  */
 const REPLACE_SCRIPT = `
@@ -81,8 +82,8 @@ else
 end
 local folded = tonumber(ARGV[4])
 if folded > 0 then
-  local rest = redis.call('GETRANGE', KEYS[2], folded, -1)
-  if rest == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], rest, 'KEEPTTL') end
+  local log = ARGV[5] .. redis.call('GETRANGE', KEYS[2], folded, -1)
+  if log == '' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], log, 'KEEPTTL') end
 end
 return 1
 `;
@@ -421,7 +422,7 @@ export class RedisStore implements OnlineStore {
           if (entity === undefined) return false;
           const key = this.keys.row(layout.view, entity);
           const log = fingerprint ? this.keys.pushed(layout.view, entity, fingerprint) : key;
-          const args = ['EVAL', REPLACE_SCRIPT, '2', key, log, expected?.text ?? '', encodeStored(layout, row), String(expiryArg(layout, row.ts)), String(folded ?? 0)];
+          const args = ['EVAL', REPLACE_SCRIPT, '2', key, log, expected?.text ?? '', encodeStored(layout, row), String(expiryArg(layout, row.ts)), String(folded?.length ?? 0), folded?.kept ?? ''];
           return (await this.meta(args, key)) === 1;
         }),
       ),
