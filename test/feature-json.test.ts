@@ -1,14 +1,14 @@
 /**
  * online/feature-json.ts answers the HTTP API from the stored text; it must give exactly the JSON
  * text the typed path gives (decodeStored, then toJsonValue and JSON.stringify), for every type
- * and for the values at the edges of each; so must tecton.ts valueJson, which writes typed values.
+ * and for the values at the edges of each; so must encode.ts valueJson, which writes typed values.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeStored, encodeStored } from '../src/online/codec.js';
 import { toJsonValue } from '../src/serving/encode.js';
 import { featuresJson } from '../src/serving/feature-json.js';
-import { valueJson } from '../src/serving/tecton.js';
+import { valueJson } from '../src/serving/encode.js';
 import type { ViewLayout } from '../src/online/store.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { Timestamp, type DataType, type Value } from '../src/values.js';

@@ -10,7 +10,8 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ServedRow, ServicePlan } from '../online/vector.js';
-import { bigintText, valueJson, vectorOf } from './tecton.js';
+import { bigintText, valueJson } from './encode.js';
+import { vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';

@@ -5,12 +5,11 @@
  * clients send them. `result` holds exactly `features`.
  */
 import { featuresJson } from './feature-json.js';
-import { BACKSLASH, QUOTE } from '../online/codec.js';
 import { parseJoinKeyMap } from '../online/join-keys.js';
 import { evaluateOnDemand, type ServedRow, type ServicePlan } from '../online/vector.js';
 import { forbidden, mayRead } from './auth.js';
 import { UnavailableService, type CatalogFeature, type CatalogService } from './catalog.js';
-import { dataTypeJson, toJsonValue } from './encode.js';
+import { dataTypeJson, valueJson } from './encode.js';
 import { parseRequestContext } from '../online/request-fields.js';
 import {
   badRequest, expectObject, field, isObject, jsonTypeOf, notFound, optionalBoolean, optionalObject, optionalString, quote, type JsonObject,
@@ -121,35 +120,6 @@ export function vectorOf(plan: ServicePlan, served: ServedRow[], withTimes: bool
   }
   const times = withTimes ? served.map(({ row, reason }) => (reason === undefined ? `"${row!.ts.toISOString()}"` : 'null')) : undefined;
   return { features, served, times };
-}
-
-/** A value as Tecton JSON text (encode.ts toJsonValue, written directly): on-demand values, and the feature log's join keys and request fields. */
-export function valueJson(v: Value): string {
-  if (typeof v === 'string') return stringJson(v);
-  if (v === null) return 'null';
-  if (typeof v === 'bigint') return `"${bigintText(v)}"`;
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${v}"`;
-  if (typeof v === 'boolean') return String(v);
-  return JSON.stringify(toJsonValue(v));
-}
-
-/** A bigint in decimal: through a number when it is a safe integer (every timestamp in microseconds until the year 2255), which is about twice as fast. */
-export function bigintText(v: bigint): string {
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? String(n) : String(v);
-}
-
-/**
- * A string's JSON text: JSON.stringify's, which is the string quoted when it holds nothing to
- * escape (no quote, backslash, control character or surrogate); checking that is about 4x faster
- * than JSON.stringify for short texts such as join keys (a 50-row logged batch writes 100).
- */
-function stringJson(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === QUOTE || c === BACKSLASH || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
 }
 
 /** Feature i's serving status in a vector, as JSON text. */

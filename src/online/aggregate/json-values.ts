@@ -6,7 +6,7 @@
  * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
  */
 import type { AsciiWriter } from '../ascii-writer.js';
-import { asciiJson, FALSE, NULL, QUOTE, TRUE } from '../codec.js';
+import { asciiJson, BACKSLASH, FALSE, NULL, QUOTE, TRUE } from '../codec.js';
 import type { ScalarType } from '../../values.js';
 import type { AggInput } from './state.js';
 
@@ -24,8 +24,6 @@ export function fromJson(type: ScalarType): ValueFromJson {
       return (j) => j as AggInput | null;
   }
 }
-
-const BACKSLASH = 92;
 
 /** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
 function writeString(w: AsciiWriter, v: string): void {
