@@ -64,9 +64,9 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
   // row before s with a lifetime window). An entity without one is served as the empty state at
   // the sync time (online/aggregate/CONTEXT.md), which is what its state would hold.
   {
-    const widest = windows.some((w) => w.seconds === undefined) ? undefined : Math.max(...windows.map((w) => w.seconds!));
-    const inAnyC = widest === undefined ? `${ts} < ${lit(at)}` : `${ts} >= ${lit(at - us(widest) + H)} and ${ts} < ${lit(at)}`;
-    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${inAnyC}\n  group by ${keys.join(', ')}`;
+    const lifetime = windows.findIndex((w) => w.seconds === undefined);
+    const widest = lifetime >= 0 ? lifetime : windows.reduce((g, w, k) => (w.seconds! > windows[g].seconds! ? k : g), 0);
+    const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${inC(widest)}\n  group by ${keys.join(', ')}`;
     const joins = lists.map((l) => {
       const v = input(l.i);
       const values = `select ${keys.join(', ')}, ${d.sortedDistinctArray(v)} as fsql_list\n    from ${events} as r\n    where ${inC(l.g)} and ${v} is not null\n    group by ${keys.join(', ')}`;

@@ -85,6 +85,8 @@ export async function skewCheck(project: Project, wh: Warehouse, store: OnlineSt
 
   const differences: SkewDifference[] = [];
   let present = 0;
+  /** per aggregate view, per feature, how far its float values may differ */
+  const tolerances = new Map([...project.views.values()].flatMap((v) => (v.config.aggregate ? [[v.name, new Map(v.config.aggregate.features.map((f) => [f.name, floatTolerance(f.function)]))] as const] : [])));
   entities.forEach((entity, e) => {
     const row = training[e];
     online[e].forEach((f) => {
@@ -94,11 +96,10 @@ export async function skewCheck(project: Project, wh: Warehouse, store: OnlineSt
         else if (value !== null) present++;
         return;
       }
-      const aggregate = project.views.get(f.view)!.config.aggregate;
-      if (aggregate) {
-        // windows at `now` on both sides; no effective time to compare (online: the sync time)
+      const tolerance = tolerances.get(f.view)?.get(f.feature);
+      if (tolerance !== undefined) {
+        // an aggregate view: windows at `now` on both sides; no effective time to compare (online: the sync time)
         const value = row[`${f.view}__${f.feature}`] ?? null;
-        const tolerance = floatTolerance(aggregate.features.find((x) => x.name === f.feature)!.function);
         if (f.status !== 'PRESENT' || !sameAggregate(f.value, value, f.type, tolerance)) differences.push({ entity, feature: f.name, online: { status: f.status, value: f.value, effectiveTime: f.effectiveTime }, training: { value } });
         else present++;
         return;
