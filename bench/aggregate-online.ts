@@ -22,7 +22,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { benchProject } from './bench-project.js';
 import { transactionsSelect, userAggView } from './user-agg-view.js';
-import { cpuSeconds, numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
+import { cpuSeconds, median, numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 
 const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 10_000_000);
@@ -81,8 +81,8 @@ interface Load {
 }
 
 /** Each figure's median over the rounds. */
-function median(runs: Load[]): Load {
-  const mid = (pick: (l: Load) => number) => runs.map(pick).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+function medianLoad(runs: Load[]): Load {
+  const mid = (pick: (l: Load) => number) => median(runs.map(pick));
   return { rps: mid((l) => l.rps), p50: mid((l) => l.p50), p99: mid((l) => l.p99), errors: mid((l) => l.errors), cpuMicros: mid((l) => l.cpuMicros ?? NaN) };
 }
 
@@ -128,7 +128,7 @@ try {
         agg.push(await load(url, server.pid!, 'agg', rate));
         plain.push(await load(url, server.pid!, 'plain', rate));
       }
-      return { agg: median(agg), plain: median(plain), errors: [...agg, ...plain].reduce((n, l) => n + l.errors, 0) };
+      return { agg: medianLoad(agg), plain: medianLoad(plain), errors: [...agg, ...plain].reduce((n, l) => n + l.errors, 0) };
     };
     const fixed = await rounds(1000);
     const ms = (x: number) => x.toFixed(2);

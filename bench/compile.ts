@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FSQL_BIN, REPO_ROOT } from '../test/helpers/project.js';
+import { median } from './measure.js';
 
 const VIEWS = Number(process.argv[2] ?? 1000);
 const RUNS = 3;
@@ -69,7 +70,6 @@ const dir = makeProject();
 writeFileSync(join(dir, 'baseline.mjs'), BASELINE);
 // the baseline imports packages from the repo's node_modules
 spawnSync('ln', ['-s', join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules')]);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fsqlTimes: number[] = [];
 const bqTimes: number[] = [];
 const baseTimes: number[] = [];

@@ -12,15 +12,15 @@
  * 10 connections. Reports requests/s and the server's CPU time per request (from /proc), medians
  * of the rounds, and the logged/unlogged ratios. Target: logging costs at most 10% of throughput.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { FSQL_BIN } from '../test/helpers/project.js';
-import { freePort, startRedis } from '../test/helpers/redis.js';
+import { startRedis } from '../test/helpers/redis.js';
 import { recentEntities, recentExample } from '../test/helpers/serve.js';
-import { cpuSeconds, numberFlag } from './measure.js';
+import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
 
 
 interface Figures {
@@ -37,7 +37,6 @@ async function measure(url: string, body: string, seconds: number, pid: number):
   return { rps: r.requests.average, cpuMicros: ((cpuSeconds([pid]) - cpu0) * 1e6) / r.requests.total };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const seconds = numberFlag('--duration', 5);
@@ -61,17 +60,9 @@ async function main(): Promise<void> {
       const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
     }
-    const port = await freePort();
-    server = spawn(FSQL_BIN, ['--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--log-dir', logDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let text = '';
-      server!.stderr!.on('data', (c) => {
-        text += c;
-        if (text.includes('Serving ')) resolve();
-      });
-      server!.on('exit', (code) => reject(new Error(`serve exited (${code}): ${text}`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
+    const started = await startServe(dir, ['--target', 'redis', '--log-dir', logDir]);
+    server = started.server;
+    const url = started.url;
     const entities = recentEntities(dir, 50);
     const single = (service: string) => JSON.stringify({ params: { feature_service_name: service, join_key_map: entities[0] } });
     const batch = (service: string) => JSON.stringify({ params: { feature_service_name: service, request_data: entities.map((e) => ({ join_key_map: e })) } });

@@ -1,7 +1,8 @@
 /**
- * What the benchmarks measure with, one home for all: their command-line numbers, a DuckDB connection of the machine's
- * threads, the fsql binary timed from spawn to exit (CPU time and peak RSS read from /proc), a
- * query timed on its own connection, and the rows two parquet files do not share.
+ * What the benchmarks measure with, one home for all: their command-line numbers, medians, a
+ * process's CPU time, a DuckDB connection of the machine's threads, the fsql binary timed from
+ * spawn to exit (CPU time and peak RSS read from /proc), a started `fsql serve`, a query timed on
+ * its own connection, and the rows two parquet files do not share.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -103,14 +104,21 @@ export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], re
   });
 }
 
+/** The middle value (the upper one of an even count); `xs` is left as it is. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
 /**
- * `fsql serve` of a project on a free port, once its /health answers; killed by the caller.
+ * `fsql serve` of a project on a free port, once its /health answers; killed by the caller. The
+ * binary runs as an executable, with its shebang's Node flags, as users run it.
  * FSQL_BENCH_PROFILE=<dir> runs it with --cpu-prof into that folder.
  */
-export async function startServe(dir: string): Promise<{ url: string; server: ChildProcess }> {
+export async function startServe(dir: string, extra: string[] = []): Promise<{ url: string; server: ChildProcess }> {
   const port = await freePort();
-  const profile = process.env.FSQL_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FSQL_BENCH_PROFILE}`] : [];
-  const server = spawn(process.execPath, [...profile, FSQL_BIN, '--project-dir', dir, 'serve', '--port', String(port)], { stdio: 'ignore' });
+  const profile = process.env.FSQL_BENCH_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.FSQL_BENCH_PROFILE}` : '';
+  const env = profile ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${profile}` } : process.env;
+  const server = spawn(FSQL_BIN, ['--project-dir', dir, 'serve', '--port', String(port), ...extra], { stdio: 'ignore', env });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; !(await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false)); i++) {
     if (i > 200) {

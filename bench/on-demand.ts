@@ -23,7 +23,7 @@ import { Timestamp } from '../src/values.js';
 import { fsql } from '../test/helpers/project.js';
 import { addOnDemand } from '../test/helpers/on-demand-project.js';
 import { newestEntity, recentEntities, recentExample, startServer } from '../test/helpers/serve.js';
-import { numberFlag } from './measure.js';
+import { median, numberFlag } from './measure.js';
 
 const REQUESTS = numberFlag('--requests', 20000);
 const REPEATS = numberFlag('--repeats', 3);
@@ -91,7 +91,6 @@ async function main(): Promise<void> {
     results.push({ od, base });
     console.log(`round ${r + 1}: without ${base.usPerRequest.toFixed(1)} µs CPU/request, ${base.perSecond.toFixed(0)} req/s; with 10 on-demand expressions ${od.usPerRequest.toFixed(1)} µs, ${od.perSecond.toFixed(0)} req/s`);
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const added = median(results.map((x) => x.od.usPerRequest - x.base.usPerRequest));
   const ratio = median(results.map((x) => x.od.perSecond / x.base.perSecond));
   console.log(`median: +${added.toFixed(1)} µs CPU per request (target < 20), throughput ${ratio.toFixed(3)}x (target >= 0.9)`);

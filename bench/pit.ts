@@ -23,7 +23,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { differences, runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
+import { differences, median, runFsql, THREADS, timeQuery, withDuckDb, type ProcessRun, type QueryRun } from './measure.js';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const ROWS = Number(process.argv[3] ?? 10_000_000);
@@ -186,7 +186,6 @@ ${VIEWS.map((v) => `left join ${v.name}__cleaned using (${v.name}__entity_row_un
 
 
 const min = (xs: number[]) => Math.min(...xs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s: number) => `${s.toFixed(2)} s`;
 
 const dir = makeProject();
