@@ -310,3 +310,25 @@ test('fsql serve SIGKILLed: the log is intact, holds every entry written before 
   assert.ok((n as bigint) >= BigInt(first) && (n as bigint) <= BigInt(first + more), `${n} entries loaded of ${first} flushed and ${more} answered after`);
   assert.equal(distinct, n);
 });
+
+test("a request's rows past a line's size are written as several lines, and load as one request's rows in order", async () => {
+  const logDir = mkdtempSync(join(tmpdir(), 'fsql-log-'));
+  const srv = await startServer(project, store, { featureLog: { dir: logDir, timer: manualTimer(), lineBytes: 100 } });
+  const entities = recentEntities(dir, 5);
+  try {
+    const batch = await srv.post(BATCH, { params: { feature_service_name: SERVICE, request_data: entities.map((e) => ({ join_key_map: e })) } });
+    assert.equal(batch.status, 200, batch.text);
+  } finally {
+    await srv.close();
+  }
+  const folder = join(logDir, SERVICE);
+  const lines = readdirSync(folder).flatMap((f) => readFileSync(join(folder, f), 'utf8').trim().split('\n').slice(1));
+  assert.ok(lines.length > 1, `one request in ${lines.length} lines`);
+  const entries = entryLines(logDir);
+  assert.deepEqual(entries.map((e) => e.row), [0, 1, 2, 3, 4]);
+  assert.equal(new Set(entries.map((e) => e.id)).size, 1);
+  const load = cli('logs', 'load', '--log-dir', logDir);
+  assert.equal(load.code, 0, load.stderr);
+  const rows = await loggedRows(`select request_row, user_id, merchant_id from main.fsql_logged_${SERVICE} where request_id = '${entries[0].id}' and request_time = (select max(request_time) from main.fsql_logged_${SERVICE} where request_id = '${entries[0].id}') order by request_row`); // an id is unique per server process; this file's servers share one
+  assert.deepEqual(rows.map((r) => [r.request_row, r.user_id, r.merchant_id]), entities.map((e, i) => [BigInt(i), e.user_id, e.merchant_id]));
+});

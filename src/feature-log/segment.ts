@@ -52,7 +52,7 @@ export interface LogEntry {
   n?: number;
   /** the request's id: unique per HTTP request, shared by the rows of a batch */
   id: string;
-  /** the line's first row within its request; absent means 0 (a request's line), written by a push's lines */
+  /** the line's first row within its request; absent means 0 (a request's first line), written by a push's lines and a long request's further lines */
   row?: number;
   /** the request time in microseconds since the epoch (a JSON number: exact until the year 2255) */
   t: number;

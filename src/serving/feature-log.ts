@@ -55,7 +55,15 @@ export interface FeatureLogOptions {
   random?: () => number;
   timer?: FlushTimer;
   segmentBytes?: number;
+  /** the feature text a line holds at most (LINE_BYTES) */
+  lineBytes?: number;
 }
+
+/**
+ * A request's rows are written as lines of at most this much feature text (a row's own is never
+ * split): a 1,000-row batch of wide features stays far below the 8 MiB `logs load` reads a line in.
+ */
+const LINE_BYTES = 1 << 20;
 
 /** A sampled request as the handler left it: references only, encoded right after the request. */
 interface Pending {
@@ -174,7 +182,14 @@ export class FeatureLog {
       }
       let chunk = s.chunks[s.chunks.length - 1];
       if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, lines: new LineBuffer(), count: 0 }));
-      chunk.lines.push(encodeLine(p));
+      const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
+      const budget = this.opts.lineBytes ?? LINE_BYTES;
+      for (let from = 0; from < p.keys.length; ) {
+        let to = from + 1;
+        for (let bytes = features[from].length; to < p.keys.length && bytes + features[to].length <= budget; to++) bytes += features[to].length;
+        chunk.lines.push(encodeLine(p, features, from, to));
+        from = to;
+      }
       chunk.count += p.keys.length;
     }
   }
@@ -210,17 +225,17 @@ function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
 }
 
 /**
- * A request's line (a LogEntry of all its rows), written as text: feature values are the answer's
- * own JSON text (tecton.ts vectorOf, from the stored text), so logging neither decodes nor
- * re-encodes them; effective times are epoch microseconds, not ISO text. Built as one string
- * (appended to, no array per list) and copied to the line buffer with one write (CONTEXT.md).
+ * A line of a request's rows `from` to `to` (a LogEntry), written as text: feature values
+ * (`features`, per row) are the answer's own JSON text (tecton.ts vectorOf, from the stored text),
+ * so logging neither decodes nor re-encodes them; effective times are epoch microseconds, not ISO
+ * text. Built as one string (appended to, no array per list) and copied to the line buffer with
+ * one write (CONTEXT.md).
  */
-function encodeLine(p: Pending): string {
-  const n = p.keys.length;
+function encodeLine(p: Pending, features: readonly string[], from: number, to: number): string {
   let keys = '';
   let requests = '';
   let times = '';
-  for (let r = 0; r < n; r++) {
+  for (let r = from; r < to; r++) {
     const k = p.keys[r];
     for (let j = 0; j < k.length; j++) keys += (keys ? ',' : '') + valueJson(k[j]);
     const c = p.requests[r];
@@ -231,6 +246,6 @@ function encodeLine(p: Pending): string {
       times += (times ? ',' : '') + (s.reason === undefined ? bigintText(s.row!.ts.micros) : 'null');
     }
   }
-  const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
-  return `{"n":${n},"id":"${p.id}","t":${p.now.micros},"k":[${keys}],"c":[${requests}],"v":[${features.join(',')}],"e":[${times}]}`;
+  const row = from > 0 ? `,"row":${from}` : '';
+  return `{"n":${to - from},"id":"${p.id}"${row},"t":${p.now.micros},"k":[${keys}],"c":[${requests}],"v":[${features.slice(from, to).join(',')}],"e":[${times}]}`;
 }
