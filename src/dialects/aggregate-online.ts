@@ -7,7 +7,7 @@
  * (each window masks its own). A window no wider than the horizon has no merged part (every row
  * it can hold during the horizon is raw): its state columns are left out.
  */
-import { ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan, type StatePart } from '../plans/aggregate-online.js';
+import { partType, ROW_KIND, SYNC_COLUMNS as C, type AggregateSyncPlan } from '../plans/aggregate-online.js';
 import { Timestamp, type ScalarType } from '../values.js';
 import { partAggregate } from './aggregate-state.js';
 import type { Dialect } from './dialect.js';
@@ -40,8 +40,7 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     w.parts.forEach((parts, i) => {
       const x = mask(input(i));
       const type = plan.inputTypes[i];
-      const partType: Record<StatePart, ScalarType> = { n: 'int64', s: type === 'int64' ? 'int64' : 'float64', mean: 'float64', m2: 'float64', min: type, max: type };
-      for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: partType[p], value: partAggregate(d, p, x) });
+      for (const p of parts) stateColumns.push({ name: C.part(p, g, i), type: partType(p, type), value: partAggregate(d, p, x) });
     });
   });
   // C's distinct values per window and column: one list per entity on its STATE row (a row per value was most of the query's rows)

@@ -27,6 +27,22 @@ export interface OnlineAggFeature {
 export type StatePart = Extract<AggPart, 'n' | 's' | 'mean' | 'm2' | 'min' | 'max'>;
 const MERGED: ReadonlySet<AggPart> = new Set<AggPart>(['n', 's', 'mean', 'm2', 'min', 'max']);
 
+/** A merged part's type for an input column of type `input`: counts int64, sums as sum's feature (int64 or float64), moments float64, min and max the input's. */
+export function partType(p: StatePart, input: ScalarType): ScalarType {
+  switch (p) {
+    case 'n':
+      return 'int64';
+    case 's':
+      return input === 'int64' ? 'int64' : 'float64';
+    case 'mean':
+    case 'm2':
+      return 'float64';
+    case 'min':
+    case 'max':
+      return input;
+  }
+}
+
 export interface WindowShape {
   /** the width in seconds; undefined for lifetime */
   seconds?: number;

@@ -9,7 +9,7 @@
  */
 import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../column-batch.js';
 import { Timestamp, type ScalarType, type Value } from '../../values.js';
-import { ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
+import { partType, ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
 import { AsciiWriter } from '../ascii-writer.js';
 import { CLOSE, COMMA, OPEN } from '../codec.js';
 import { fromJson, writeJsonValue } from './json-values.js';
@@ -378,9 +378,9 @@ export function decodeState(shape: StateShape, types: readonly ScalarType[], tex
       const col = win.cols[i];
       for (const p of ps) {
         if (p === 'n') col.n = r.num();
-        else if (p === 'mean' || p === 'm2') col[p] = r.value('float64') as number | null;
-        else if (p === 's') col.s = r.value(types[i] === 'int64' ? 'int64' : 'float64') as number | bigint | null;
-        else col[p] = r.value(types[i]);
+        else if (p === 's') col.s = r.value(partType(p, types[i])) as number | bigint | null;
+        else if (p === 'mean' || p === 'm2') col[p] = r.value(partType(p, types[i])) as number | null;
+        else col[p] = r.value(partType(p, types[i]));
       }
     });
     for (const i of w.distinct) {
