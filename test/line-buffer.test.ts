@@ -24,7 +24,7 @@ function pushAll(lines: string[]): { buffer: LineBuffer; expected: string } {
   const buffer = new LineBuffer();
   const expected: string[] = [];
   for (let i = 0; i < lines.length; ) {
-    // one line or several joined, as the log pushes a request's entries
+    // one line or several joined: push takes either
     const n = 1 + (i % 5);
     const group = lines.slice(i, i + n).join('\n');
     buffer.push(group);

@@ -22,7 +22,7 @@ export class LineBuffer {
   private slab?: Buffer;
   private used = 0;
 
-  /** Appends `lines` (one or more, joined by newlines) and a newline. */
+  /** Appends `lines` (a line, or several joined by newlines) and a newline. */
   push(lines: string): void {
     // a UTF-16 code unit is at most 3 UTF-8 bytes
     const most = lines.length * 3 + 1;
