@@ -4,7 +4,7 @@
  * `fsql_logged_<service>` together with its ledger rows, in one transaction, so each entry is
  * loaded exactly once however often a killed load is re-run.
  */
-import { loggedColumns, REQUEST_TIME, type SegmentHeader } from '../feature-log/segment.js';
+import { loggedColumns, REQUEST_ID, REQUEST_ROW, REQUEST_TIME, type SegmentHeader } from '../feature-log/segment.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { Column, DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
@@ -117,7 +117,8 @@ export function renderLoggedSkew(d: Dialect, served: string, training: RelationN
   const q = (n: string) => d.quoteIdent(n);
   const both = features.flatMap((f) => [`s.${q(f)} as ${q(`served__${f}`)}`, `t.${q(f)} as ${q(`training__${f}`)}`]);
   const differs = features.map((f) => `s.${q(f)} is distinct from t.${q(f)}`).join('\n   or ');
-  return `select s.${q('request_id')}, s.${q('request_row')}, s.${q(LOGGED_EVENT_TIMESTAMP)}, ${both.join(', ')}\nfrom (\n${served}\n) as s\njoin ${d.relation(training)} as t on t.${q('request_id')} = s.${q('request_id')} and t.${q('request_row')} = s.${q('request_row')}\nwhere ${differs || 'false'}\norder by s.${q(LOGGED_EVENT_TIMESTAMP)}, s.${q('request_id')}, s.${q('request_row')}\nlimit ${limit}`;
+  const [id, row] = [q(REQUEST_ID), q(REQUEST_ROW)];
+  return `select s.${id}, s.${row}, s.${q(LOGGED_EVENT_TIMESTAMP)}, ${both.join(', ')}\nfrom (\n${served}\n) as s\njoin ${d.relation(training)} as t on t.${id} = s.${id} and t.${row} = s.${row}\nwhere ${differs || 'false'}\norder by s.${q(LOGGED_EVENT_TIMESTAMP)}, s.${id}, s.${row}\nlimit ${limit}`;
 }
 
 /**

@@ -74,15 +74,18 @@ export function loggedTableName(service: string): string {
   return `fsql_logged_${service}`;
 }
 
-/** The logged table's column of each request's time. */
+/** The logged table's columns fsql itself adds, before the join keys: each request's id, its row, its time. */
+export const REQUEST_ID = 'request_id';
+export const REQUEST_ROW = 'request_row';
 export const REQUEST_TIME = 'request_time';
-
-/** Columns fsql itself adds to a logged table, before the join keys. */
-export const ENTRY_COLUMNS: Column[] = [
-  { name: 'request_id', type: { type: 'string' } },
-  { name: 'request_row', type: { type: 'int64' } },
+const ENTRY_COLUMNS: Column[] = [
+  { name: REQUEST_ID, type: { type: 'string' } },
+  { name: REQUEST_ROW, type: { type: 'int64' } },
   { name: REQUEST_TIME, type: { type: 'timestamp' } },
 ];
+
+/** How every line of a request's rows starts, its row count next: the loader counts rows without parsing the line. */
+export const ROWS_PREFIX = '{"n":';
 
 /** The logged table's columns for a segment: fsql's, join keys, request fields, `<view>__<feature>`, then per view its status and effective time. */
 export function loggedColumns(h: SegmentHeader): Column[] {

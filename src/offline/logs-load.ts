@@ -23,7 +23,7 @@ import { rowKey, type Project, type ViewDef } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkHeader, loggedColumns, loggedTableName, PUSHED_FOLDER, pushedColumns, pushedTableName, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
+import { checkHeader, loggedColumns, loggedTableName, PUSHED_FOLDER, pushedColumns, pushedTableName, ROWS_PREFIX, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
 
 export const DEFAULT_BATCH_ENTRIES = 200_000;
 const READ_BYTES = 8 * 1024 * 1024;
@@ -285,13 +285,13 @@ function copyLines(fd: number, start: number, size: number, out: number, max: nu
   return { end: pos, lines, entries };
 }
 
-const ROWS_PREFIX = Buffer.from('{"n":');
+const ROWS_PREFIX_BYTES = Buffer.from(ROWS_PREFIX);
 
 /** The rows of the line starting at `at`: its leading `"n"`, 1 for a line without one (LogEntry). */
 function rowsOf(buf: Buffer, at: number): number {
-  if (buf.compare(ROWS_PREFIX, 0, ROWS_PREFIX.length, at, at + ROWS_PREFIX.length) !== 0) return 1;
+  if (buf.compare(ROWS_PREFIX_BYTES, 0, ROWS_PREFIX_BYTES.length, at, at + ROWS_PREFIX_BYTES.length) !== 0) return 1;
   let rows = 0;
-  for (let i = at + ROWS_PREFIX.length; buf[i] >= 48 && buf[i] <= 57; i++) rows = rows * 10 + buf[i] - 48;
+  for (let i = at + ROWS_PREFIX_BYTES.length; buf[i] >= 48 && buf[i] <= 57; i++) rows = rows * 10 + buf[i] - 48;
   return rows;
 }
 

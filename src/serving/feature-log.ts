@@ -16,7 +16,7 @@ import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
 import { LineBuffer } from '../feature-log/line-buffer.js';
-import { segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
+import { ROWS_PREFIX, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
 
@@ -247,5 +247,5 @@ function encodeLine(p: Pending, features: readonly string[], from: number, to: n
     }
   }
   const row = from > 0 ? `,"row":${from}` : '';
-  return `{"n":${to - from},"id":"${p.id}"${row},"t":${p.now.micros},"k":[${keys}],"c":[${requests}],"v":[${features.slice(from, to).join(',')}],"e":[${times}]}`;
+  return `${ROWS_PREFIX}${to - from},"id":"${p.id}"${row},"t":${p.now.micros},"k":[${keys}],"c":[${requests}],"v":[${features.slice(from, to).join(',')}],"e":[${times}]}`;
 }
