@@ -21,6 +21,10 @@ const NAN_HIGH = 0x7ff80000;
 const NULL_LOW = 1;
 const BIG_LOW = 2;
 
+/**
+ * Slots are written through a DataView over a buffer of its own: through an AsciiWriter's buffer
+ * and Buffer.writeDoubleLE, encoding bench/aggregate-online's hot user took 36 µs against 31.
+ */
 export class StateWriter {
   private slots = Buffer.allocUnsafeSlow(1 << 16);
   private view = new DataView(this.slots.buffer, this.slots.byteOffset, this.slots.length);
