@@ -59,7 +59,10 @@ export async function loadLogs(project: Project, wh: Warehouse, dir: string, log
   const logs = servicesToLoad(project, dir, opts.service).map((service) => serviceLog(project, d, dir, service));
   // without --service, also /push's offline rows
   if (opts.service === undefined) {
-    for (const view of project.views.values()) if (view.push && existsSync(join(dir, PUSHED_FOLDER, view.name))) logs.push(pushedLog(project, d, dir, view));
+    for (const view of project.views.values()) {
+      const folder = view.push ? pushedLog(project, d, dir, view) : undefined;
+      if (folder && existsSync(folder.dir)) logs.push(folder);
+    }
   }
   const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
   if (logs.length > 0) await createLedger(wh, project, clock);
@@ -306,7 +309,7 @@ export function mergePushedAfterBuild(project: Project, wh: Warehouse, log: Logg
       else await mergePushed(project, wh, folder, view, c.manifest.views[name].table, log);
       return undefined;
     } catch (e) {
-      return `merging its pushed rows (${join(dir, PUSHED_FOLDER, name)}) failed: ${(e as Error).message}`;
+      return `merging its pushed rows (${folder.dir}) failed: ${(e as Error).message}`;
     }
   };
 }
