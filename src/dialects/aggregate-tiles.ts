@@ -37,7 +37,9 @@ export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { tab
 /**
  * The events are partitioned by day on their timestamp (BigQuery, where a table is billed by the
  * partitions a statement reads: an incremental run replaces and re-tiles only the newest days)
- * and clustered, like the tiles, by keys and tile, as train joins them.
+ * and clustered, like the tiles, by keys and tile, as train joins them. Every table is written in
+ * tile order where that decides what a scan skips (DuckDB): an incremental run deletes and reads
+ * the newest tiles only.
  */
 function eventsStorage(plan: AggregateRunPlan): TableStorage {
   return { ...tileStorage(plan), partition: { field: plan.timestamp, granularity: 'day' } };
@@ -45,7 +47,7 @@ function eventsStorage(plan: AggregateRunPlan): TableStorage {
 
 /** Per-tile tables: looked up, indexed (PostgreSQL) and clustered (BigQuery) by keys and tile; not partitioned. */
 function tileStorage(plan: AggregateRunPlan): TableStorage {
-  return { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false };
+  return { lookupKey: [...plan.keys, TILE_COLUMN], partition: null, cluster: [...plan.keys, TILE_COLUMN], clusterConfigured: false, sortedBy: TILE_COLUMN };
 }
 
 /** Each per-tile table with its SELECT over the events `r` whose tile satisfies `where`. */

@@ -1,3 +1,4 @@
+import type { TableStorage } from '../plans/materialize.js';
 import { Dialect, type AsofJoin, type IntervalUnit, type LatestQuery, type TruncUnit } from './dialect.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { SourceTable, Target } from '../project/types.js';
@@ -67,8 +68,10 @@ export class DuckDbDialect extends Dialect {
     return 'row_number() over ()';
   }
 
-  createTableAs(table: string, select: string): string[] {
-    return [`create or replace table ${table} as\n${select}`];
+  /** Rows in `sortedBy` order, when given: DuckDB keeps them as written, and its zone maps then skip by it. */
+  createTableAs(table: string, select: string, storage?: TableStorage): string[] {
+    const sorted = storage?.sortedBy ? `select * from (\n${select}\n) as fsql_rows\norder by ${this.quoteIdent(storage.sortedBy)}` : select;
+    return [`create or replace table ${table} as\n${sorted}`];
   }
 
   latestPerEntity(q: LatestQuery): string {

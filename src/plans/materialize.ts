@@ -12,6 +12,12 @@ export interface TableStorage {
   cluster: string[];
   /** cluster_by was set in the config (where clustering bills by itself, only then) */
   clusterConfigured: boolean;
+  /**
+   * a column to write the rows in order of, where a table keeps rows as written and skips blocks by
+   * their min and max (DuckDB): an incremental run's DELETE and scans from a time then touch only
+   * the newest blocks (dialects/CONTEXT.md)
+   */
+  sortedBy?: string;
 }
 
 export type MaterializeKind = 'view' | 'table' | 'incremental';

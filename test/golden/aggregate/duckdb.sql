@@ -1,30 +1,42 @@
 -- full build
 create or replace table "features"."user_spend" as
+select * from (
 select s.*, ((epoch_us(s."ts")) - (((epoch_us(s."ts")) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "__fsql_tile"
 from (
 select user_id, ts, amount, merchant_id from "raw"."transactions"
 ) as s
-where s."ts" is not null and s."user_id" is not null;
+where s."ts" is not null and s."user_id" is not null
+) as fsql_rows
+order by "__fsql_tile";
 create or replace table "features"."user_spend__tiles" as
+select * from (
 select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") as "fsql_n_0", sum(r."amount") as "fsql_s_0", avg(cast(r."amount" as double)) as "fsql_mean_0", var_pop(cast(r."amount" as double)) * count(r."amount") as "fsql_m2_0", max(r."amount") as "fsql_max_0", min(case when r."amount" is not null then r."ts" end) as "fsql_fts_0", min(case when r."ts" = r."fsql_gfirst_0" then r."amount" end) as "fsql_fv_0"
 from (
   select r.*, min(case when r."amount" is not null then r."ts" end) over (partition by r."user_id", r."__fsql_tile") as "fsql_gfirst_0"
   from "features"."user_spend" as r
   where true
 ) as r
-group by r."user_id", r."__fsql_tile";
+group by r."user_id", r."__fsql_tile"
+) as fsql_rows
+order by "__fsql_tile";
 create or replace table "features"."user_spend__distinct__merchant_id" as
+select * from (
 select distinct r."user_id", r."__fsql_tile", r."merchant_id" as v
 from "features"."user_spend" as r
-where true and r."merchant_id" is not null;
+where true and r."merchant_id" is not null
+) as fsql_rows
+order by "__fsql_tile";
 create or replace table "features"."user_spend__ends__amount" as
+select * from (
 select r."user_id", r."__fsql_tile", r."ts" as ts, r."amount" as v
 from (
   select r."user_id", r."__fsql_tile", r."ts", r."amount", row_number() over (partition by r."user_id", r."__fsql_tile" order by r."ts" desc, r."amount" desc) as fsql_last
   from "features"."user_spend" as r
   where true and r."amount" is not null
 ) as r
-where r.fsql_last <= 5;
+where r.fsql_last <= 5
+) as fsql_rows
+order by "__fsql_tile";
 -- incremental run from 2024-04-01 00:30:00
 begin transaction;
 delete from "features"."user_spend" where "ts" >= timestamp '2024-04-01 00:30:00.000000';
