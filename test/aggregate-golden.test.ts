@@ -1,6 +1,6 @@
 /**
  * The SQL of an aggregate view in every dialect — the full build, an incremental run, the training
- * query — pinned by golden files under test/golden/aggregate/ (UPDATE_GOLDEN=1 rewrites them).
+ * query, the sync query — pinned by golden files under test/golden/aggregate/ (UPDATE_GOLDEN=1 rewrites them).
  * DuckDB, PostgreSQL and BigQuery (on ZetaSQL) are executed against the reference elsewhere
  * (aggregate-differential, aggregate-bigquery); Snowflake cannot run here, so its text is pinned
  * and parsed with node-sql-parser's Snowflake grammar.
@@ -9,10 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseForeign } from '../src/compiler/foreign-parse.js';
+import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
 import { renderAggregateRun } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
-import { featureType, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
+import { featureType, inputColumns, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
+import { stateShape } from '../src/plans/aggregate-online.js';
 import type { PointInTimePlan } from '../src/plans/point-in-time.js';
 import { parseViewConfig, splitConfig } from '../src/project/view-config.js';
 import type { WarehouseType } from '../src/project/types.js';
@@ -67,8 +69,21 @@ function render(type: WarehouseType): string {
     ],
     eventTimes: 'dynamic',
   };
+  const sync = renderAggregateSync(
+    {
+      view: 'user_spend',
+      events: table,
+      keys: ['user_id'],
+      timestamp: 'ts',
+      shape: stateShape(spec.features),
+      inputTypes: inputColumns(spec).map((c) => types[c as keyof typeof types]),
+      at: Timestamp.parse('2024-04-01T00:30:00Z')!,
+      horizonSeconds: spec.syncHorizonSeconds,
+    },
+    d,
+  );
   const script = (s: { statements: string[]; atomic: boolean }) => (s.atomic ? d.transactionScript(s.statements) : s.statements.map((x) => `${x};`).join('\n'));
-  return [`-- full build`, script(full), `-- incremental run from 2024-04-01 00:30:00`, script(inc), `-- training query`, `${renderPointInTime(train, d)};`, ''].join('\n');
+  return [`-- full build`, script(full), `-- incremental run from 2024-04-01 00:30:00`, script(inc), `-- training query`, `${renderPointInTime(train, d)};`, `-- sync query at 2024-04-01 00:30:00`, `${sync};`, ''].join('\n');
 }
 
 for (const type of ['duckdb', 'postgres', 'bigquery', 'snowflake'] as const) {

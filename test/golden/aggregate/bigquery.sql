@@ -168,3 +168,40 @@ left join fsql_a0_w3 on fsql_a0_w3.`__fsql_row` = e.`__fsql_row`
 left join fsql_a0_s on fsql_a0_s.`__fsql_row` = e.`__fsql_row`
 left join fsql_a0_d_merchant_id on fsql_a0_d_merchant_id.`__fsql_row` = e.`__fsql_row`
 order by e.`__fsql_row`;
+-- sync query at 2024-04-01 00:30:00
+select * from (
+select r.`user_id` as `user_id`, 0 as `fsql_kind`, cast(null as INT64) as `fsql_w`, cast(null as INT64) as `fsql_c`, cast(null as TIMESTAMP) as `fsql_ts`, cast(null as FLOAT64) as `fsql_v_0`, cast(null as STRING) as `fsql_v_1`, cast(r.`fsql_n_1_0` as INT64) as `fsql_n_1_0`, cast(r.`fsql_s_1_0` as FLOAT64) as `fsql_s_1_0`, cast(r.`fsql_mean_1_0` as FLOAT64) as `fsql_mean_1_0`, cast(r.`fsql_m2_1_0` as FLOAT64) as `fsql_m2_1_0`, cast(r.`fsql_max_1_0` as FLOAT64) as `fsql_max_1_0`, cast(r.`fsql_n_2_1` as INT64) as `fsql_n_2_1`, cast(r.`fsql_n_3_0` as INT64) as `fsql_n_3_0`, cast(r.`fsql_s_3_0` as FLOAT64) as `fsql_s_3_0`, `fsql_d_2_1`.fsql_list as `fsql_d_2_1`
+from (
+  select r.`user_id` as `user_id`, count(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_n_1_0`, sum(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_s_1_0`, avg(cast(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end as FLOAT64)) as `fsql_mean_1_0`, var_pop(cast(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end as FLOAT64)) * count(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_m2_1_0`, max(case when r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_max_1_0`, count(case when r.`ts` >= timestamp '2024-03-03 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`merchant_id` end) as `fsql_n_2_1`, count(case when r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_n_3_0`, sum(case when r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' then r.`amount` end) as `fsql_s_3_0`
+  from `acme.features.user_spend` as r
+  where r.`ts` < timestamp '2024-04-01 00:30:00.000000+00'
+  group by r.`user_id`
+) as r
+left join (
+    select r.`user_id`, array_agg(distinct r.`merchant_id` ignore nulls order by r.`merchant_id`) as fsql_list
+    from `acme.features.user_spend` as r
+    where r.`ts` >= timestamp '2024-03-03 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' and r.`merchant_id` is not null
+    group by r.`user_id`
+  ) as `fsql_d_2_1` on `fsql_d_2_1`.`user_id` = r.`user_id`
+union all
+select r.`user_id` as `user_id`, 1 as `fsql_kind`, cast(null as INT64) as `fsql_w`, cast(null as INT64) as `fsql_c`, r.`ts` as `fsql_ts`, r.`amount` as `fsql_v_0`, r.`merchant_id` as `fsql_v_1`, cast(null as INT64) as `fsql_n_1_0`, cast(null as FLOAT64) as `fsql_s_1_0`, cast(null as FLOAT64) as `fsql_mean_1_0`, cast(null as FLOAT64) as `fsql_m2_1_0`, cast(null as FLOAT64) as `fsql_max_1_0`, cast(null as INT64) as `fsql_n_2_1`, cast(null as INT64) as `fsql_n_3_0`, cast(null as FLOAT64) as `fsql_s_3_0`, null as `fsql_d_2_1`
+from `acme.features.user_spend` as r
+where (r.`ts` >= timestamp '2024-03-31 23:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00') or (r.`ts` >= timestamp '2024-03-25 00:30:00.000000+00' and r.`ts` < timestamp '2024-03-26 00:30:00.000000+00') or (r.`ts` >= timestamp '2024-03-02 00:30:00.000000+00' and r.`ts` < timestamp '2024-03-03 00:30:00.000000+00') or (r.`ts` >= timestamp '2024-04-01 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-02 00:30:00.000000+00')
+union all
+select r.`user_id` as `user_id`, 2 as `fsql_kind`, cast(1 as INT64) as `fsql_w`, cast(0 as INT64) as `fsql_c`, r.`ts` as `fsql_ts`, r.`amount` as `fsql_v_0`, cast(null as STRING) as `fsql_v_1`, cast(null as INT64) as `fsql_n_1_0`, cast(null as FLOAT64) as `fsql_s_1_0`, cast(null as FLOAT64) as `fsql_mean_1_0`, cast(null as FLOAT64) as `fsql_m2_1_0`, cast(null as FLOAT64) as `fsql_max_1_0`, cast(null as INT64) as `fsql_n_2_1`, cast(null as INT64) as `fsql_n_3_0`, cast(null as FLOAT64) as `fsql_s_3_0`, null as `fsql_d_2_1`
+from (
+  select r.`user_id`, r.`ts`, r.`amount`, row_number() over (partition by r.`user_id` order by r.`ts`, r.`amount`) as fsql_rank
+  from `acme.features.user_spend` as r
+  where r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' and r.`amount` is not null
+) as r
+where r.fsql_rank <= 1
+union all
+select r.`user_id` as `user_id`, 3 as `fsql_kind`, cast(1 as INT64) as `fsql_w`, cast(0 as INT64) as `fsql_c`, r.`ts` as `fsql_ts`, r.`amount` as `fsql_v_0`, cast(null as STRING) as `fsql_v_1`, cast(null as INT64) as `fsql_n_1_0`, cast(null as FLOAT64) as `fsql_s_1_0`, cast(null as FLOAT64) as `fsql_mean_1_0`, cast(null as FLOAT64) as `fsql_m2_1_0`, cast(null as FLOAT64) as `fsql_max_1_0`, cast(null as INT64) as `fsql_n_2_1`, cast(null as INT64) as `fsql_n_3_0`, cast(null as FLOAT64) as `fsql_s_3_0`, null as `fsql_d_2_1`
+from (
+  select r.`user_id`, r.`ts`, r.`amount`, row_number() over (partition by r.`user_id` order by r.`ts` desc, r.`amount` desc) as fsql_rank
+  from `acme.features.user_spend` as r
+  where r.`ts` >= timestamp '2024-03-26 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' and r.`amount` is not null
+) as r
+where r.fsql_rank <= 5
+) as fsql_sync
+order by `user_id`;

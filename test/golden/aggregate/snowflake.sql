@@ -159,3 +159,40 @@ left join fsql_a0_w3 on fsql_a0_w3."__FSQL_ROW" = e."__FSQL_ROW"
 left join fsql_a0_s on fsql_a0_s."__FSQL_ROW" = e."__FSQL_ROW"
 left join fsql_a0_d_merchant_id on fsql_a0_d_merchant_id."__FSQL_ROW" = e."__FSQL_ROW"
 order by e."__FSQL_ROW";
+-- sync query at 2024-04-01 00:30:00
+select * from (
+select r."USER_ID" as "USER_ID", 0 as "FSQL_KIND", cast(null as NUMBER(38,0)) as "FSQL_W", cast(null as NUMBER(38,0)) as "FSQL_C", cast(null as TIMESTAMP_NTZ) as "FSQL_TS", cast(null as FLOAT) as "FSQL_V_0", cast(null as VARCHAR) as "FSQL_V_1", cast(r."FSQL_N_1_0" as NUMBER(38,0)) as "FSQL_N_1_0", cast(r."FSQL_S_1_0" as FLOAT) as "FSQL_S_1_0", cast(r."FSQL_MEAN_1_0" as FLOAT) as "FSQL_MEAN_1_0", cast(r."FSQL_M2_1_0" as FLOAT) as "FSQL_M2_1_0", cast(r."FSQL_MAX_1_0" as FLOAT) as "FSQL_MAX_1_0", cast(r."FSQL_N_2_1" as NUMBER(38,0)) as "FSQL_N_2_1", cast(r."FSQL_N_3_0" as NUMBER(38,0)) as "FSQL_N_3_0", cast(r."FSQL_S_3_0" as FLOAT) as "FSQL_S_3_0", "FSQL_D_2_1".fsql_list as "FSQL_D_2_1"
+from (
+  select r."USER_ID" as "USER_ID", count(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_N_1_0", sum(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_S_1_0", avg(cast(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end as FLOAT)) as "FSQL_MEAN_1_0", var_pop(cast(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end as FLOAT)) * count(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_M2_1_0", max(case when r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_MAX_1_0", count(case when r."TS" >= '2024-03-03 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."MERCHANT_ID" end) as "FSQL_N_2_1", count(case when r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_N_3_0", sum(case when r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz then r."AMOUNT" end) as "FSQL_S_3_0"
+  from "ACME"."FEATURES"."USER_SPEND" as r
+  where r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz
+  group by r."USER_ID"
+) as r
+left join (
+    select r."USER_ID", array_agg(distinct r."MERCHANT_ID") within group (order by r."MERCHANT_ID") as fsql_list
+    from "ACME"."FEATURES"."USER_SPEND" as r
+    where r."TS" >= '2024-03-03 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz and r."MERCHANT_ID" is not null
+    group by r."USER_ID"
+  ) as "FSQL_D_2_1" on "FSQL_D_2_1"."USER_ID" = r."USER_ID"
+union all
+select r."USER_ID" as "USER_ID", 1 as "FSQL_KIND", cast(null as NUMBER(38,0)) as "FSQL_W", cast(null as NUMBER(38,0)) as "FSQL_C", r."TS" as "FSQL_TS", r."AMOUNT" as "FSQL_V_0", r."MERCHANT_ID" as "FSQL_V_1", cast(null as NUMBER(38,0)) as "FSQL_N_1_0", cast(null as FLOAT) as "FSQL_S_1_0", cast(null as FLOAT) as "FSQL_MEAN_1_0", cast(null as FLOAT) as "FSQL_M2_1_0", cast(null as FLOAT) as "FSQL_MAX_1_0", cast(null as NUMBER(38,0)) as "FSQL_N_2_1", cast(null as NUMBER(38,0)) as "FSQL_N_3_0", cast(null as FLOAT) as "FSQL_S_3_0", null as "FSQL_D_2_1"
+from "ACME"."FEATURES"."USER_SPEND" as r
+where (r."TS" >= '2024-03-31 23:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz) or (r."TS" >= '2024-03-25 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-03-26 00:30:00.000000'::timestamp_ntz) or (r."TS" >= '2024-03-02 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-03-03 00:30:00.000000'::timestamp_ntz) or (r."TS" >= '2024-04-01 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-02 00:30:00.000000'::timestamp_ntz)
+union all
+select r."USER_ID" as "USER_ID", 2 as "FSQL_KIND", cast(1 as NUMBER(38,0)) as "FSQL_W", cast(0 as NUMBER(38,0)) as "FSQL_C", r."TS" as "FSQL_TS", r."AMOUNT" as "FSQL_V_0", cast(null as VARCHAR) as "FSQL_V_1", cast(null as NUMBER(38,0)) as "FSQL_N_1_0", cast(null as FLOAT) as "FSQL_S_1_0", cast(null as FLOAT) as "FSQL_MEAN_1_0", cast(null as FLOAT) as "FSQL_M2_1_0", cast(null as FLOAT) as "FSQL_MAX_1_0", cast(null as NUMBER(38,0)) as "FSQL_N_2_1", cast(null as NUMBER(38,0)) as "FSQL_N_3_0", cast(null as FLOAT) as "FSQL_S_3_0", null as "FSQL_D_2_1"
+from (
+  select r."USER_ID", r."TS", r."AMOUNT", row_number() over (partition by r."USER_ID" order by r."TS", r."AMOUNT") as fsql_rank
+  from "ACME"."FEATURES"."USER_SPEND" as r
+  where r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz and r."AMOUNT" is not null
+) as r
+where r.fsql_rank <= 1
+union all
+select r."USER_ID" as "USER_ID", 3 as "FSQL_KIND", cast(1 as NUMBER(38,0)) as "FSQL_W", cast(0 as NUMBER(38,0)) as "FSQL_C", r."TS" as "FSQL_TS", r."AMOUNT" as "FSQL_V_0", cast(null as VARCHAR) as "FSQL_V_1", cast(null as NUMBER(38,0)) as "FSQL_N_1_0", cast(null as FLOAT) as "FSQL_S_1_0", cast(null as FLOAT) as "FSQL_MEAN_1_0", cast(null as FLOAT) as "FSQL_M2_1_0", cast(null as FLOAT) as "FSQL_MAX_1_0", cast(null as NUMBER(38,0)) as "FSQL_N_2_1", cast(null as NUMBER(38,0)) as "FSQL_N_3_0", cast(null as FLOAT) as "FSQL_S_3_0", null as "FSQL_D_2_1"
+from (
+  select r."USER_ID", r."TS", r."AMOUNT", row_number() over (partition by r."USER_ID" order by r."TS" desc, r."AMOUNT" desc) as fsql_rank
+  from "ACME"."FEATURES"."USER_SPEND" as r
+  where r."TS" >= '2024-03-26 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz and r."AMOUNT" is not null
+) as r
+where r.fsql_rank <= 5
+) as fsql_sync
+order by "USER_ID";
