@@ -97,3 +97,16 @@ test('pushed rows reach the offline table once through fsql run, and online and 
   assert.deepEqual(after.json.results[1].values, [7.5, 3.25]);
   assert.deepEqual(after.json.results[1].event_timestamps, [hourAgo, twoHoursAgo].map((t) => Timestamp.parse(t)!.toISOString()));
 });
+
+test('a row pushed many times at one time holds its last push offline, as online (push ids sort in push order)', async () => {
+  const pushes = 40; // more than 36: an unpadded base-36 counter sorted 'p10' before 'pz'
+  for (let i = 0; i < pushes; i++) {
+    const r = await srv.post('/push', merchant('m_many', hourAgo, i, 'online_and_offline'));
+    assert.equal(r.status, 200, r.text);
+  }
+  const online = await srv.post('/get-online-features', { features: ['merchant_risk:risk_score'], entities: { merchant_id: ['m_many'] } });
+  assert.deepEqual(online.json.results[1].values, [pushes - 1]);
+  const run = cli('run', '--log-dir', logDir);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual((await offlineRows(['m_many'])).map((r) => r.risk_score), [pushes - 1]);
+});

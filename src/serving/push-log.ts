@@ -37,7 +37,9 @@ export class PushLog {
       v.header = segmentHeader(layout.view, layout.joinKeys, created, layout.features.map((f) => ({ view: layout.view, feature: f.name, type: f.type })), []);
     }
     const header = v.header!;
-    const id = `${PROCESS_TAG}-p${(this.pushes++).toString(36)}`;
+    // the counter padded so that a process's push ids sort in push order: `fsql run` keeps the
+    // last push of a row pushed more than once (dialects/logged.ts renderMergePushed), as the online store does
+    const id = `${PROCESS_TAG}-p${(this.pushes++).toString(36).padStart(11, '0')}`;
     const text = rows.map((r, i) => {
       const created = createdColumn ? [r.created ? r.created.toISOString() : null] : [];
       return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), e: [] });
