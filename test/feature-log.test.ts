@@ -313,7 +313,7 @@ test('fsql serve SIGKILLed: the log is intact, holds every entry written before 
 
 test("a request's rows past a line's size are written as several lines, and load as one request's rows in order", async () => {
   const logDir = mkdtempSync(join(tmpdir(), 'fsql-log-'));
-  const srv = await startServer(project, store, { featureLog: { dir: logDir, timer: manualTimer(), lineBytes: 100 } });
+  const srv = await startServer(project, store, { featureLog: { dir: logDir, timer: manualTimer(), lineChars: 100 } });
   const entities = recentEntities(dir, 5);
   try {
     const batch = await srv.post(BATCH, { params: { feature_service_name: SERVICE, request_data: entities.map((e) => ({ join_key_map: e })) } });

@@ -8,6 +8,8 @@
 
 /** Bytes per buffer; lines longer than that get a buffer of their own, not reused. */
 const SLAB_BYTES = 1024 * 1024;
+/** The longest line (in UTF-16 code units, each at most 3 UTF-8 bytes) that always fits a reused buffer. */
+export const LINE_CHARS = Math.floor((SLAB_BYTES - 1) / 3);
 /** Written buffers kept for reuse, at most (32 MiB). */
 const MAX_FREE = 32;
 const NEWLINE = 10;
@@ -22,13 +24,12 @@ export class LineBuffer {
   private slab?: Buffer;
   private used = 0;
 
-  /** Appends `lines` (a line, or several joined by newlines) and a newline. */
-  push(lines: string): void {
-    // a UTF-16 code unit is at most 3 UTF-8 bytes
-    const most = lines.length * 3 + 1;
+  /** Appends `line` and a newline. */
+  push(line: string): void {
+    const most = line.length * 3 + 1;
     if (!this.slab || this.used + most > this.slab.length) this.nextSlab(most);
     const slab = this.slab!;
-    this.used += slab.write(lines, this.used);
+    this.used += slab.write(line, this.used);
     slab[this.used++] = NEWLINE;
   }
 

@@ -1,8 +1,9 @@
 /**
  * Feature logging (SPEC section 12): what the server answered, for the services with
  * `logging: {sample_rate}`. The request path only draws the sample and queues references to what it
- * already holds (keys, request fields, the rows read); right after the request they become NDJSON
- * lines in buffers outside the heap (feature-log/line-buffer.ts), and a timer appends those to
+ * already holds (keys, request fields, the rows read); once the turn's answers are written
+ * (ResponseBatch's after-hook) they become NDJSON lines in buffers outside the heap
+ * (feature-log/line-buffer.ts), and a timer appends those to
  * segment files (feature-log/segment-writer.ts) at least once per `flushMs`. The
  * queue is bounded: a vector that finds it full is dropped and counted in /metrics. close() writes
  * everything queued, so a clean stop loses nothing; a kill loses at most the last interval.
@@ -15,7 +16,7 @@ import { vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
-import { LineBuffer } from '../feature-log/line-buffer.js';
+import { LINE_CHARS, LineBuffer } from '../feature-log/line-buffer.js';
 import { ROWS_PREFIX, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
 import type { Metrics } from './metrics.js';
 import { seriesKey } from '../prometheus-text.js';
@@ -55,17 +56,15 @@ export interface FeatureLogOptions {
   random?: () => number;
   timer?: FlushTimer;
   segmentBytes?: number;
-  /** the feature text a line holds at most (LINE_BYTES) */
-  lineBytes?: number;
+  /**
+   * a line's length at most, in characters (default LINE_CHARS: a line that always fits the line
+   * buffer's reused buffers, far below the 8 MiB `logs load` reads a line in); a longer request's
+   * rows are split over several lines, a row never
+   */
+  lineChars?: number;
 }
 
-/**
- * A request's rows are written as lines of at most this much feature text (a row's own is never
- * split): a 1,000-row batch of wide features stays far below the 8 MiB `logs load` reads a line in.
- */
-const LINE_BYTES = 1 << 20;
-
-/** A sampled request as the handler left it: references only, encoded right after the request. */
+/** A sampled request as the handler left it: references only, encoded once the turn's answers are written. */
 interface Pending {
   log: ServiceLog;
   plan: ServicePlan;
@@ -100,15 +99,15 @@ interface ServiceLog {
 
 export class FeatureLog {
   private readonly services = new Map<string, ServiceLog>();
-  /** sampled requests not yet encoded (until the next setImmediate) */
+  /** sampled requests not yet encoded (until the turn's answers are written) */
   private pending: Pending[] = [];
   /** vectors sampled and not yet written: pending and in chunks */
   private queued = 0;
-  private requests = 0;
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: FlushTimer;
   private readonly random: () => number;
   private readonly maxQueue: number;
+  private readonly lineChars: number;
   private closed = false;
 
   constructor(private readonly opts: FeatureLogOptions) {
@@ -127,6 +126,7 @@ export class FeatureLog {
     }
     this.random = opts.random ?? Math.random;
     this.maxQueue = opts.maxQueue ?? DEFAULT_QUEUE_ENTRIES;
+    this.lineChars = opts.lineChars ?? LINE_CHARS;
     this.timer = opts.timer ?? intervalTimer();
     if (this.services.size > 0) this.timer.start(() => void this.flush(), opts.flushMs ?? DEFAULT_FLUSH_MS);
   }
@@ -148,7 +148,7 @@ export class FeatureLog {
       this.opts.metrics.incKey(log.dropped, keys.length);
       return;
     }
-    this.pending.push({ log, plan, id: `${PROCESS_TAG}-${(this.requests++).toString(36)}`, now, keys, requests, served, features });
+    this.pending.push({ log, plan, id: `${PROCESS_TAG}-${(requestCount++).toString(36)}`, now, keys, requests, served, features });
     this.queued += keys.length;
   }
 
@@ -169,28 +169,29 @@ export class FeatureLog {
   /**
    * Turns the pending requests into lines in their service's chunks. The server calls it once each
    * turn's answers are written, not at the flush: what a request read then dies young instead of
-   * being kept (and copied by the garbage collector) for up to a flush interval.
+   * being kept (and copied by the garbage collector) for up to a flush interval. A request that
+   * cannot be encoded is counted as failed and logged; the others are encoded still.
    */
   encodeQueued(): void {
     const batch = this.pending;
     this.pending = [];
     for (const p of batch) {
       const s = p.log;
-      if (s.plan !== p.plan) {
-        s.plan = p.plan;
-        s.header = headerOf(p.plan);
+      try {
+        if (s.plan !== p.plan) {
+          s.plan = p.plan;
+          s.header = segmentHeader(p.plan.service, p.plan.joinKeys, p.plan.requestFields, p.plan.features, p.plan.views.map((v) => v.layout.view));
+        }
+        const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
+        let chunk = s.chunks[s.chunks.length - 1];
+        if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, lines: new LineBuffer(), count: 0 }));
+        pushLines(chunk.lines, p, features, 0, p.keys.length, this.lineChars);
+        chunk.count += p.keys.length;
+      } catch (e) {
+        this.queued -= p.keys.length;
+        this.opts.metrics.incKey(s.failed, p.keys.length);
+        this.opts.log.error(`feature log of service '${s.name}': ${p.keys.length} entries could not be encoded: ${(e as Error).message}`);
       }
-      let chunk = s.chunks[s.chunks.length - 1];
-      if (!chunk || chunk.header !== s.header) s.chunks.push((chunk = { header: s.header!, lines: new LineBuffer(), count: 0 }));
-      const features = p.features ?? p.served.map((served, r) => vectorOf(p.plan, served as ServedRow[], false, p.requests[r] ?? []).features.join(','));
-      const budget = this.opts.lineBytes ?? LINE_BYTES;
-      for (let from = 0; from < p.keys.length; ) {
-        let to = from + 1;
-        for (let bytes = features[from].length; to < p.keys.length && bytes + features[to].length <= budget; to++) bytes += features[to].length;
-        chunk.lines.push(encodeLine(p, features, from, to));
-        from = to;
-      }
-      chunk.count += p.keys.length;
     }
   }
 
@@ -220,8 +221,16 @@ export class FeatureLog {
   }
 }
 
-function headerOf(plan: ServicePlan): Omit<SegmentHeader, 'segment'> {
-  return segmentHeader(plan.service, plan.joinKeys, plan.requestFields, plan.features, plan.views.map((v) => v.layout.view));
+/** Request ids: the process's tag and a counter of the process (not of a log: a process may run several servers). */
+let requestCount = 0;
+
+/** Rows `from` to `to` of a request as one line, or split in halves until each line holds at most `most` characters or one row. */
+function pushLines(lines: LineBuffer, p: Pending, features: readonly string[], from: number, to: number, most: number): void {
+  const line = encodeLine(p, features, from, to);
+  if (line.length <= most || to - from === 1) return lines.push(line);
+  const mid = (from + to) >>> 1;
+  pushLines(lines, p, features, from, mid, most);
+  pushLines(lines, p, features, mid, to, most);
 }
 
 /**

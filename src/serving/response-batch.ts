@@ -8,7 +8,7 @@ export class ResponseBatch {
   private scheduled = false;
 
   /** `after`: work that waits for the turn's answers (the feature log's encoding), run once they are written. */
-  constructor(private readonly after: () => void = () => undefined) {}
+  constructor(private readonly after: () => void) {}
 
   /** `fail`: the answer to give when `write` throws; the turn's other writes still run. */
   add(write: () => void, fail: (e: unknown) => void): void {
