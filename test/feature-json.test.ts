@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeStored, encodeStored } from '../src/online/codec.js';
-import { toJsonValue } from '../src/serving/encode.js';
+import { toJsonValue, valueJson } from '../src/serving/encode.js';
 import { featuresJson } from '../src/serving/feature-json.js';
-import { valueJson } from '../src/serving/encode.js';
 import type { ViewLayout } from '../src/online/store.js';
 import { seededRandom } from '../src/seeded-random.js';
 import { Timestamp, type DataType, type Value } from '../src/values.js';

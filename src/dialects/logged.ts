@@ -4,7 +4,7 @@
  * `fsql_logged_<service>` together with its ledger rows, in one transaction, so each entry is
  * loaded exactly once however often a killed load is re-run.
  */
-import { loggedColumns, REQUEST_ID, REQUEST_ROW, REQUEST_TIME, type SegmentHeader } from '../feature-log/segment.js';
+import { loggedColumns, PUSH_ID, PUSH_ROW, REQUEST_ID, REQUEST_ROW, REQUEST_TIME, type SegmentHeader } from '../feature-log/segment.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { Column, DataType, Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
@@ -131,5 +131,5 @@ export function renderMergePushed(d: Dialect, table: RelationName, pushed: Relat
   const cols = columns.map(q).join(', ');
   const partition = keys.map(q).join(', ');
   const same = keys.map((k) => `v.${q(k)} = p.${q(k)}`).join(' and ');
-  return `insert into ${d.relation(table)} (${cols})\nselect ${cols} from (\n  select ${cols}, row_number() over (partition by ${partition} order by ${q('push_id')} desc, ${q('push_row')} desc) as ${q('fsql_push_rank')}\n  from ${d.relation(pushed)}\n) as p\nwhere ${q('fsql_push_rank')} = 1 and not exists (select 1 from ${d.relation(table)} as v where ${same})`;
+  return `insert into ${d.relation(table)} (${cols})\nselect ${cols} from (\n  select ${cols}, row_number() over (partition by ${partition} order by ${q(PUSH_ID)} desc, ${q(PUSH_ROW)} desc) as ${q('fsql_push_rank')}\n  from ${d.relation(pushed)}\n) as p\nwhere ${q('fsql_push_rank')} = 1 and not exists (select 1 from ${d.relation(table)} as v where ${same})`;
 }

@@ -127,6 +127,10 @@ export function checkHeader(value: unknown, file: string): SegmentHeader {
 /** Where /push's offline rows wait for `fsql run` (a folder no service can be named after). */
 export const PUSHED_FOLDER = '.pushed';
 
+/** The pushed rows' own columns: the push's id (in push order within a process) and the row's place in it. */
+export const PUSH_ID = 'push_id';
+export const PUSH_ROW = 'push_row';
+
 /** The warehouse table of a view's pushed rows. */
 export function pushedTableName(view: string): string {
   return `${view}__pushed`;
@@ -140,8 +144,8 @@ export function pushedTableName(view: string): string {
  */
 export function pushedColumns(h: SegmentHeader, timestampColumn: string): Column[] {
   return [
-    { name: 'push_id', type: { type: 'string' } },
-    { name: 'push_row', type: { type: 'int64' } },
+    { name: PUSH_ID, type: { type: 'string' } },
+    { name: PUSH_ROW, type: { type: 'int64' } },
     { name: timestampColumn, type: { type: 'timestamp' } },
     ...h.join_keys,
     ...h.request_fields,

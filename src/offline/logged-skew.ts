@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { renderLoggedSkew } from '../dialects/logged.js';
-import { renderCount } from '../dialects/queries.js';
+import { REQUEST_ID, REQUEST_ROW } from '../feature-log/segment.js';
 import type { Logger } from '../log.js';
 import type { TimeRange } from '../plans/relation.js';
 import type { Project } from '../project/types.js';
@@ -40,19 +40,18 @@ export async function loggedSkewCheck(project: Project, wh: Warehouse, log: Logg
   const logged = await loggedEvents(wh, project, events, opts.range ?? {}, true);
   const scratch = d.tableIn(project.target, `fsql_skew_${randomBytes(4).toString('hex')}`);
   try {
-    await train(project, wh, log, { service: opts.service, events, out: `table:${scratch.schema ? `${scratch.schema}.` : ''}${scratch.name}`, range: opts.range });
+    const { rows: requests } = await train(project, wh, log, { service: opts.service, events, out: `table:${scratch.schema ? `${scratch.schema}.` : ''}${scratch.name}`, range: opts.range });
     const features = logged.features.map((f) => f.name);
     const types = new Map(logged.features.map((f) => [f.name, f.type]));
-    const [{ n }] = await wh.query(renderCount(wh.dialect, logged.query), { label: events });
     const rows = await wh.query(renderLoggedSkew(d, logged.query, scratch, features, opts.limit ?? 100), { label: 'skew-check --logged' });
     const differences: LoggedDifference[] = [];
     for (const r of rows) {
       for (const f of features) {
         const [served, training] = [r[`served__${f}`], r[`training__${f}`]];
-        if (!sameValue(served, training, types.get(f)!)) differences.push({ requestId: String(r.request_id), requestRow: BigInt(r.request_row as bigint), feature: f, served, training });
+        if (!sameValue(served, training, types.get(f)!)) differences.push({ requestId: String(r[REQUEST_ID]), requestRow: BigInt(r[REQUEST_ROW] as bigint), feature: f, served, training });
       }
     }
-    return { service: opts.service, requests: Number(n), features: features.length, differences };
+    return { service: opts.service, requests, features: features.length, differences };
   } finally {
     await wh.execute(d.dropTable(d.relation(scratch))).catch((e: Error) => log.warn(`could not drop the scratch table ${d.relation(scratch)}: ${e.message}`));
   }

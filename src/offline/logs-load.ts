@@ -23,7 +23,7 @@ import { rowKey, type Project, type ViewDef } from '../project/types.js';
 import { Timestamp, type Column } from '../values.js';
 import { withLocalDuckDb } from '../warehouse/local-duckdb.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { checkHeader, loggedColumns, loggedTableName, PUSHED_FOLDER, pushedColumns, pushedTableName, ROWS_PREFIX, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
+import { checkHeader, loggedColumns, loggedTableName, PUSH_ID, PUSH_ROW, PUSHED_FOLDER, pushedColumns, pushedTableName, ROWS_PREFIX, SEGMENT_EXTENSION, type SegmentHeader } from '../feature-log/segment.js';
 
 export const DEFAULT_BATCH_ENTRIES = 200_000;
 const READ_BYTES = 8 * 1024 * 1024;
@@ -60,8 +60,9 @@ export async function loadLogs(project: Project, wh: Warehouse, dir: string, log
   // without --service, also /push's offline rows
   if (opts.service === undefined) {
     for (const view of project.views.values()) {
-      const folder = view.push ? pushedLog(project, d, dir, view) : undefined;
-      if (folder && existsSync(folder.dir)) logs.push(folder);
+      if (!view.push) continue;
+      const folder = pushedLog(project, d, dir, view);
+      if (existsSync(folder.dir)) logs.push(folder);
     }
   }
   const clock = opts.clock ?? (() => Timestamp.fromMillis(Date.now()));
@@ -107,7 +108,7 @@ async function mergePushed(project: Project, wh: Warehouse, folder: LogFolder, v
   const columns = await loadPushed(project, wh, folder, log);
   if (!columns) return; // nothing was ever pushed offline
   const keys = rowKey(view);
-  const names = columns.map((c) => c.name).filter((c) => c !== 'push_id' && c !== 'push_row');
+  const names = columns.map((c) => c.name).filter((c) => c !== PUSH_ID && c !== PUSH_ROW);
   await wh.execute(renderMergePushed(wh.dialect, table, folder.table, keys, names), { label: view.name });
 }
 
