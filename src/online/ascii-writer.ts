@@ -49,6 +49,24 @@ export class AsciiWriter {
     this.at = at;
   }
 
+  /**
+   * The characters of `s` when every one is printable ASCII (and, with `json`, none is a quote or a
+   * backslash: its JSON string is then itself in quotes); else writes nothing and returns false, for
+   * the caller to write an escaped form.
+   */
+  plain(s: string, json: boolean): boolean {
+    this.room(s.length);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || (json && (c === QUOTE || c === BACKSLASH))) return false;
+      buf[at++] = c;
+    }
+    this.at = at;
+    return true;
+  }
+
   byte(c: number): void {
     this.room(1);
     this.buf[this.at++] = c;
@@ -169,3 +187,5 @@ const F64 = new DataView(new ArrayBuffer(8));
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const ZERO = 48;
 const MINUS = 45;
+const QUOTE = 34;
+const BACKSLASH = 92;

@@ -104,6 +104,14 @@ export function asciiJson(json: string): string {
   return NON_ASCII.test(json) ? json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
+/** A string's JSON text in ASCII (JSON.stringify's, non-ASCII as \u escapes): the string in quotes when it holds nothing to escape. */
+export function writeJsonString(w: AsciiWriter, v: string): void {
+  w.byte(QUOTE);
+  if (w.plain(v, true)) return w.byte(QUOTE);
+  w.at--;
+  w.text(asciiJson(JSON.stringify(v)));
+}
+
 /** Writes a non-null value's JSON text (the hot path of sync: no intermediate string or array). */
 type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
@@ -130,7 +138,7 @@ export function valueWriterFor(type: DataType, what: string): WriteValue {
     case 'boolean':
       return (w, v) => w.all((typeof v === 'boolean' ? v : coerceValue(type, v, what)) ? TRUE : FALSE);
     case 'string':
-      return (w, v) => w.text(asciiJson(JSON.stringify(typeof v === 'string' ? v : coerceValue(type, v, what))));
+      return (w, v) => writeJsonString(w, typeof v === 'string' ? v : (coerceValue(type, v, what) as string));
     case 'timestamp':
       return (w, v) => {
         w.byte(QUOTE);

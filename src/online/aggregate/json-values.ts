@@ -6,7 +6,7 @@
  * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
  */
 import type { AsciiWriter } from '../ascii-writer.js';
-import { asciiJson, BACKSLASH, FALSE, NULL, QUOTE, TRUE } from '../codec.js';
+import { FALSE, NULL, QUOTE, TRUE, writeJsonString } from '../codec.js';
 import type { ScalarType } from '../../values.js';
 import type { AggInput } from './state.js';
 
@@ -23,26 +23,6 @@ export function fromJson(type: ScalarType): ValueFromJson {
     default:
       return (j) => j as AggInput | null;
   }
-}
-
-/** A string's JSON text: printable ASCII byte by byte, anything else as JSON.stringify escapes it (non-ASCII as \u escapes). */
-function writeString(w: AsciiWriter, v: string): void {
-  const start = w.at;
-  w.room(v.length + 2);
-  const buf = w.buf;
-  let at = start;
-  buf[at++] = QUOTE;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === BACKSLASH) {
-      w.at = start;
-      w.text(asciiJson(JSON.stringify(v)));
-      return;
-    }
-    buf[at++] = c;
-  }
-  buf[at++] = QUOTE;
-  w.at = at;
 }
 
 /** ASCII text in quotes (a number JSON cannot hold as one). */
@@ -65,7 +45,7 @@ export function writeJsonValue(w: AsciiWriter, v: AggInput | null): void {
       else writeQuoted(w, String(v));
       return;
     case 'string':
-      return writeString(w, v);
+      return writeJsonString(w, v);
     default:
       w.all(v ? TRUE : FALSE);
   }

@@ -86,21 +86,10 @@ export class StateWriter {
 
 /** A string as it goes into the strings: its characters when all are printable ASCII, else its JSON literal. Returns what its slot holds. */
 function writeString(w: AsciiWriter, v: string): number {
+  if (w.plain(v, false)) return v.length;
   const start = w.at;
-  w.room(v.length);
-  const buf = w.buf;
-  let at = start;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) {
-      w.at = start;
-      w.text(asciiJson(JSON.stringify(v)));
-      return start - w.at;
-    }
-    buf[at++] = c;
-  }
-  w.at = at;
-  return v.length;
+  w.text(asciiJson(JSON.stringify(v)));
+  return start - w.at;
 }
 
 /** Reads the values StateWriter wrote, in the order it wrote them, from `text` between `from` and `end`. */
