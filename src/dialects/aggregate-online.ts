@@ -60,8 +60,9 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
 
   const branches: string[] = [];
   // a STATE row per entity with a row in some window's C: [s - W + H, s) for the widest W (every
-  // row before s with a lifetime window). An entity without one is served as the empty state at
-  // the sync time (online/aggregate/CONTEXT.md), which is what its state would hold.
+  // row before s with a lifetime window). An entity without one has empty merged parts; one with
+  // no row at all gets no state and is served the empty state at the sync time
+  // (online/aggregate/CONTEXT.md), which is what its state would hold.
   {
     const lifetime = windows.findIndex((w) => w.seconds === undefined);
     const widest = lifetime >= 0 ? lifetime : windows.reduce((g, w, k) => (w.seconds! > windows[g].seconds! ? k : g), 0);

@@ -100,7 +100,7 @@ export async function syncAggregateView(
   const columns = await wh.describe(table);
   if (!columns) throw new FsqlError(`${view.file}: the aggregate view's events table ${relation} does not exist; build it first with: fsql run --select ${view.name}`);
   const { layout, plan, sql } = planAggregateSync(c, view, columns, at, wh);
-  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'aggregations, input types, sync_horizon or state encoding' });
+  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, opts.fullRefresh);
 
   const result: AggregateSyncResult = { rowsRead: 0, written: 0, stale: 0, fullRefresh, previousWatermark: previous, watermark: at, stateBytes: 0 };
   const builder = new StateBuilder(plan.shape, Number(at.micros));

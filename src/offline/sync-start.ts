@@ -8,11 +8,11 @@ import { sameLayout } from '../online/codec.js';
 import type { OnlineStore, ViewLayout } from '../online/store.js';
 import type { Timestamp } from '../values.js';
 
-/** `changed`: what a changed layout means for this kind of view, for the log. */
-export async function startViewSync(store: OnlineStore, log: Logger, layout: ViewLayout, stored: ViewLayout | undefined, opts: { fullRefresh?: boolean; changed: string }): Promise<{ fullRefresh: boolean; previous?: Timestamp }> {
-  let fullRefresh = Boolean(opts.fullRefresh);
+export async function startViewSync(store: OnlineStore, log: Logger, layout: ViewLayout, stored: ViewLayout | undefined, fullRefreshAsked = false): Promise<{ fullRefresh: boolean; previous?: Timestamp }> {
+  let fullRefresh = fullRefreshAsked;
   if (stored && !sameLayout(stored, layout)) {
-    log.info(`NOTE ${layout.view}: its ${opts.changed} changed since the last sync; pushing it again from scratch`);
+    const changed = layout.aggregate ? 'aggregations, input types, sync_horizon or state encoding' : 'columns, types or TTL';
+    log.info(`NOTE ${layout.view}: its ${changed} changed since the last sync; pushing it again from scratch`);
     fullRefresh = true;
   }
   if (fullRefresh) await store.dropView(layout.view);

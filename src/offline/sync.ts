@@ -145,7 +145,7 @@ async function syncView(c: Compilation, wh: Warehouse, store: OnlineStore, log: 
   const shape = layoutFor(view, columns, c.manifest.views[view.name].columns);
   const layout = shape.layout;
 
-  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, { fullRefresh: opts.fullRefresh, changed: 'columns, types or TTL' });
+  const { fullRefresh, previous } = await startViewSync(store, log, layout, stored, opts.fullRefresh);
   let since = previous?.plusSeconds(-view.config.lookbackSeconds);
   if (layout.ttlSeconds !== undefined) {
     const valid = now.plusSeconds(-layout.ttlSeconds);

@@ -61,7 +61,7 @@ export function aggregateRowAt(layout: ViewLayout, row: StoredRow | undefined, n
  */
 export function storedState(reader: WindowReader, row: StoredRow, full = false, pushed = row.pushed === undefined ? undefined : decodePushed(reader.fromJson, row.pushed)): AggregateState {
   // the state follows the 8-character layout fingerprint
-  const state = decodeState(reader.shape, reader.types, row.text, row.at + 8, full || row.pushed !== undefined);
+  const state = decodeState(reader.shape, reader.types, row.text, row.at + 8, full || pushed !== undefined);
   return pushed === undefined ? state : mergePushed(state, reader.horizonMicros, pushed);
 }
 

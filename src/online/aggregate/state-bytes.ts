@@ -9,7 +9,8 @@
  * bits follow in the next slot; a float's NaN is written as the canonical NaN, so it never reads as
  * either. A string's slot is its length in the strings, negative for a JSON string literal (any
  * string with a character outside printable ASCII, as JSON.stringify escapes it, non-ASCII as \u
- * escapes), so the whole text is printable ASCII and holds no newline.
+ * escapes), so the whole text is ASCII and holds no newline. A change to this format must change
+ * codec.ts STATE_ENCODING, which layouts' fingerprints name: states in the old one are then refused.
  */
 import { asciiJson } from '../codec.js';
 import { AsciiWriter } from '../ascii-writer.js';

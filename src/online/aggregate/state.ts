@@ -282,6 +282,10 @@ function writeHeld(w: StateWriter, all: readonly AggInput[], raw: readonly RawRo
   }
 }
 
+function skipHeld(r: StateReader, rows: number): void {
+  for (let k = 0; k < rows; k += 32) r.num();
+}
+
 function readHeld(r: StateReader, rows: number): Uint8Array {
   const held = new Uint8Array(rows);
   for (let k = 0; k < rows; k += 32) {
@@ -385,8 +389,12 @@ export function decodeState(shape: StateShape, types: readonly ScalarType[], tex
     });
     for (const i of w.distinct) {
       win.distinctCount[i] = r.num();
-      win.heldByC[i] = readHeld(r, s.raw.length);
-      win.distinct[i] = undefined;
+      // a full decode reads C's values instead (below), which a merged event keeps true
+      if (full) skipHeld(r, s.raw.length);
+      else {
+        win.heldByC[i] = readHeld(r, s.raw.length);
+        win.distinct[i] = undefined;
+      }
     }
     readEnds(r, w.first, types, win.first);
     readEnds(r, w.last, types, win.last);
