@@ -66,11 +66,14 @@ export class DuckDbParser {
     return out;
   }
 
-  /** Each file there as [the text that reads it, an empty table of its columns], longest text first. */
+  /**
+   * Each file there as [the text that reads it, an empty table of its columns]. One text is never
+   * part of another (each quotes its whole path), so the order they are replaced in does not matter.
+   */
   private async readFiles(files: string[]): Promise<[string, string][]> {
     const d = dialectFor('duckdb');
     const read: [string, string][] = [];
-    const paths = [...new Set(files)].sort((a, b) => d.readFile(b).length - d.readFile(a).length);
+    const paths = [...new Set(files)];
     if (paths.length > 0) await this.conn.run(d.createSchema(SOURCES_SCHEMA));
     for (const [i, path] of paths.entries()) {
       const table = d.relation({ schema: SOURCES_SCHEMA, name: `s${i}` });

@@ -84,8 +84,8 @@ export abstract class Dialect {
   abstract incrementalWrite(table: string, select: string, timestamp: string, range: TimeRange): string[];
   /**
    * Statements that create or replace `table` with the rows of `select` (run together,
-   * atomically); a view's table also gets its `storage` (indexes, partitions, clustering) where the
-   * warehouse has such a thing.
+   * atomically); a view's table also gets its `storage` (indexes, partitions, clustering, rows in
+   * `sortedBy` order) where the warehouse has such a thing.
    */
   abstract createTableAs(table: string, select: string, storage?: TableStorage): string[];
   /** A distinct, increasing number for each row of a SELECT, in the order the rows come. */

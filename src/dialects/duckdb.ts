@@ -105,7 +105,6 @@ export class DuckDbDialect extends Dialect {
     return `list_sort(list_distinct(list(${expr})))`;
   }
 
-  /** COALESCE casts the empty list to the other argument's list type. */
   /**
    * A reservoir of 32,768 values per column: exact for fewer values, else a rank error of standard
    * deviation at most 0.5 / sqrt(32768) = 0.28 percentage points. Several times cheaper than
@@ -123,6 +122,7 @@ export class DuckDbDialect extends Dialect {
     return `approx_count_distinct(${expr})`;
   }
 
+  /** COALESCE casts the empty list to the other argument's list type. */
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, [])`;
   }

@@ -109,7 +109,6 @@ export class PostgresDialect extends Dialect {
     return `array_agg(distinct ${expr} order by ${expr}) filter (where ${expr} is not null)`;
   }
 
-  /** `'{}'` takes the array's type from the other argument. */
   /** No approximate percentiles: percentile_cont sorts the values (exact). */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
     return [`percentile_cont(array[${ps.join(', ')}]::float8[]) within group (order by ${expr})`];
@@ -124,6 +123,7 @@ export class PostgresDialect extends Dialect {
     return `count(distinct ${expr})`;
   }
 
+  /** `'{}'` takes the array's type from the other argument. */
   orEmptyArray(expr: string): string {
     return `coalesce(${expr}, '{}')`;
   }
