@@ -73,8 +73,9 @@ export function cpuSeconds(pids: number[]): number {
 /**
  * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
  * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
+ * `reportedPattern`: where the output states the time fsql measured for its own work (train's
+ * summary by default).
  */
-/** `reported`: where the output states the time fsql measured for its own work (train's summary by default). */
 export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], reportedPattern = / in ([\d.]+)s \(service/): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
