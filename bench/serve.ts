@@ -37,7 +37,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort } from '../test/helpers/redis.js';
 import { recentEntities, recentExample, rawRequest } from '../test/helpers/serve.js';
-import { cpuSeconds, numberFlag } from './measure.js';
+import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -172,24 +172,25 @@ function redisCeiling(port: number, keys: string[], connections: number, seconds
   return Number(/([\d.]+) requests per second/.exec(out.replace(/\r/g, '\n'))?.[1] ?? NaN);
 }
 
-function median(runs: Figures[]): Figures {
-  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-  return sorted[Math.floor(sorted.length / 2)];
+/** The run of the median req/s. */
+function medianRun(runs: Figures[]): Figures {
+  const rps = median(runs.map((r) => r.rps));
+  return runs.find((r) => r.rps === rps)!;
 }
 
-function startChild(args: string[], ready: (text: string) => boolean): Promise<ChildProcess> {
+/** The baseline server in a child process of this script, once it listens on `port`. */
+function startBaseline(redisUrl: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    // bin/fsql.js runs as an executable, so with the Node flags of its shebang, as users run it
-    const child = args[0] === FSQL_BIN ? spawn(FSQL_BIN, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [SELF, '--baseline', redisUrl, String(port)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let text = '';
     const check = (c: unknown) => {
       text += String(c);
-      if (ready(text)) resolve(child);
+      if (text.includes('ready')) resolve(child);
     };
     child.stdout!.on('data', check);
     child.stderr!.on('data', check);
     child.on('message', check);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${text}`)));
+    child.on('exit', (code) => reject(new Error(`the baseline server exited (${code}): ${text}`)));
   });
 }
 
@@ -205,16 +206,15 @@ async function main(): Promise<void> {
       const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
     }
-    const fsqlPort = await freePort();
-    const cachedPort = await freePort();
+    const serve = async (...extra: string[]) => {
+      const { url, server } = await startServe(dir, ['--target', 'redis', '--workers', String(workers), ...extra]);
+      children.push(server);
+      return url;
+    };
+    const fsqlUrl = await serve();
+    const cachedUrl = await serve('--cache-ttl', '10s');
     const basePort = await freePort();
-    const serve = (port: number, ...extra: string[]) =>
-      startChild([FSQL_BIN, '--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--workers', String(workers), ...extra], (t) => /serving on|Serving /.test(t));
-    children.push(await serve(fsqlPort));
-    children.push(await serve(cachedPort, '--cache-ttl', '10s'));
-    children.push(await startChild([SELF, '--baseline', redis.url, String(basePort)], (t) => t.includes('ready')));
-    const fsqlUrl = `http://127.0.0.1:${fsqlPort}`;
-    const cachedUrl = `http://127.0.0.1:${cachedPort}`;
+    children.push(await startBaseline(redis.url, basePort));
     const baseUrl = `http://127.0.0.1:${basePort}`;
 
     const entities = recentEntities(dir, 50);
@@ -255,8 +255,8 @@ async function main(): Promise<void> {
         runs[2].push(await measure(cachedUrl, s, seconds, cachedPid));
         if (!s.overallRate) ceilings.push(redisCeiling(redis.port, s.keys, s.connections, seconds));
       }
-      const [base, mine, cached] = runs.map(median);
-      const ceiling = ceilings.sort((a, b) => a - b)[Math.floor(ceilings.length / 2)];
+      const [base, mine, cached] = runs.map(medianRun);
+      const ceiling = median(ceilings);
       const line = (server: string, f: Figures, vsBase: boolean) => [
         server === 'baseline' ? s.name : '',
         server,
