@@ -34,9 +34,9 @@ import { Redis } from 'ioredis';
 import { restoreFastPrototypes } from '../src/fast-prototypes.js';
 import { entityId, RedisKeys } from '../src/online/keys.js';
 import { startRedis } from '../test/helpers/redis.js';
-import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort } from '../test/helpers/redis.js';
-import { recentEntities, recentExample, rawRequest } from '../test/helpers/serve.js';
+import { recentEntities, rawRequest } from '../test/helpers/serve.js';
+import { syncedExample } from './bench-project.js';
 import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -201,11 +201,7 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const children: ChildProcess[] = [];
   try {
-    const dir = recentExample(redis.url);
-    for (const args of [['run'], ['--target', 'redis', 'sync']]) {
-      const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
-    }
+    const dir = await syncedExample(redis.url);
     const serve = async (...extra: string[]) => {
       const { url, server } = await startServe(dir, ['--target', 'redis', '--workers', String(workers), ...extra]);
       children.push(server);
