@@ -20,21 +20,21 @@ import autocannon from 'autocannon';
 import { startRedis } from '../test/helpers/redis.js';
 import { recentEntities } from '../test/helpers/serve.js';
 import { syncedExample } from './bench-project.js';
-import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
+import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
 
 
 interface Figures {
   rps: number;
+  requests: number;
   cpuMicros: number;
 }
 
-async function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
-  const opts = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: seconds };
-  await autocannon({ ...opts, duration: 1 });
-  const cpu0 = cpuSeconds([pid]);
-  const r = await autocannon(opts);
-  if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
-  return { rps: r.requests.average, cpuMicros: ((cpuSeconds([pid]) - cpu0) * 1e6) / r.requests.total };
+function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
+  return loadWithCpu([pid], seconds, async (duration) => {
+    const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration });
+    if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
+    return { rps: r.requests.average, requests: r.requests.total };
+  });
 }
 
 

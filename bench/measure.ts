@@ -84,6 +84,19 @@ export function cpuSeconds(pids: number[]): number {
 }
 
 /**
+ * `load` run for `seconds` after a 1 s warm-up of the same (JIT, connections, Redis), with the CPU
+ * time processes `pids` (the server's) spent in it per request answered, in microseconds (0 when
+ * none was).
+ */
+export async function loadWithCpu<T extends { requests: number }>(pids: number[], seconds: number, load: (seconds: number) => T | Promise<T>): Promise<T & { cpuMicros: number }> {
+  await load(1);
+  const cpu0 = cpuSeconds(pids);
+  const r = await load(seconds);
+  const cpu = cpuSeconds(pids) - cpu0;
+  return { ...r, cpuMicros: r.requests ? (cpu * 1e6) / r.requests : 0 };
+}
+
+/**
  * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
  * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
  * `reportedPattern`: where the output states the time fsql measured for its own work (train's

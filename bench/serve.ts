@@ -37,7 +37,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { freePort } from '../test/helpers/redis.js';
 import { recentEntities, rawRequest } from '../test/helpers/serve.js';
 import { syncedExample } from './bench-project.js';
-import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
+import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -93,6 +93,8 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** requests answered */
+  requests: number;
   /** CPU time of the server process(es) per answered request, in microseconds */
   cpuMicros: number;
 }
@@ -110,7 +112,7 @@ function serverPids(pid: number): number[] {
 /** wrk (C, far lighter than autocannon on a machine it shares with the servers), when installed. */
 const WRK = spawnSync('wrk', ['--version']).error ? undefined : 'wrk';
 
-function wrkRun(url: string, s: Scenario, seconds: number): Figures {
+function wrkRun(url: string, s: Scenario, seconds: number): Omit<Figures, 'cpuMicros'> {
   const dir = mkdtempSync(join(tmpdir(), 'fsql-bench-wrk-'));
   const script = join(dir, 'post.lua');
   writeFileSync(
@@ -129,40 +131,19 @@ end
   const m = /^FSQL (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stdout);
   if (!m) throw new Error(`wrk: ${r.stdout}${r.stderr}`);
   const [requests, errors, status, micros, p50, p99] = m.slice(1).map(Number);
-  return { rps: requests / (micros / 1e6), p50: Math.round(p50) / 1000, p99: Math.round(p99) / 1000, errors: errors + status, cpuMicros: requests };
+  return { rps: requests / (micros / 1e6), p50: Math.round(p50) / 1000, p99: Math.round(p99) / 1000, errors: errors + status, requests };
 }
 
-async function measure(url: string, s: Scenario, seconds: number, pid: number): Promise<Figures> {
-  if (WRK && !s.overallRate) {
-    wrkRun(url, s, 1); // warm-up: JIT, connections, Redis
-    const pids = serverPids(pid);
-    const cpu0 = cpuSeconds(pids);
-    const f = wrkRun(url, s, seconds);
-    const cpu = cpuSeconds(pids) - cpu0;
-    return { ...f, cpuMicros: f.cpuMicros ? (cpu * 1e6) / f.cpuMicros : 0 };
-  }
-  if (s.overallRate) {
-    await fixedRate(url, s.path, s.body, s.overallRate, 1, s.connections); // warm-up: JIT, connections, Redis
-    const pids = serverPids(pid);
-    const cpu0 = cpuSeconds(pids);
-    const f = await fixedRate(url, s.path, s.body, s.overallRate, seconds, s.connections);
-    const cpu = cpuSeconds(pids) - cpu0;
-    return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, cpuMicros: (cpu * 1e6) / (f.rps * seconds) };
-  }
-  const opts = {
-    url: url + s.path,
-    method: 'POST' as const,
-    body: s.body,
-    headers: { 'content-type': 'application/json' },
-    connections: s.connections,
-    duration: seconds,
-  };
-  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, connections, Redis
-  const pids = serverPids(pid);
-  const cpu0 = cpuSeconds(pids);
-  const r = await autocannon(opts);
-  const cpu = cpuSeconds(pids) - cpu0;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuMicros: r.requests.total ? (cpu * 1e6) / r.requests.total : 0 };
+function measure(url: string, s: Scenario, seconds: number, pid: number): Promise<Figures> {
+  return loadWithCpu(serverPids(pid), seconds, async (duration): Promise<Omit<Figures, 'cpuMicros'>> => {
+    if (WRK && !s.overallRate) return wrkRun(url, s, duration);
+    if (s.overallRate) {
+      const f = await fixedRate(url, s.path, s.body, s.overallRate, duration, s.connections);
+      return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, requests: f.rps * duration };
+    }
+    const r = await autocannon({ url: url + s.path, method: 'POST', body: s.body, headers: { 'content-type': 'application/json' }, connections: s.connections, duration });
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
+  });
 }
 
 /** Redis's ceiling: redis-benchmark sending one MGET of `keys` per request over `connections` connections, requests/s. */
