@@ -1,8 +1,9 @@
 /**
  * What the benchmarks measure with, one home for all: their command-line numbers, medians, a
- * process's CPU time, a DuckDB connection of the machine's threads, the fsql binary timed from
- * spawn to exit (CPU time and peak RSS read from /proc), a started `fsql serve`, a query timed on
- * its own connection, and the rows two parquet files do not share.
+ * process's CPU time, a DuckDB connection of the machine's threads, a server's CPU time per
+ * request under a load, the fsql binary (run with its shebang's Node flags) timed from spawn to
+ * exit (CPU time and peak RSS read from /proc), a started `fsql serve`, a query timed on its own
+ * connection, and the rows two parquet files do not share.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
