@@ -12,29 +12,29 @@
  * 10 connections. Reports requests/s and the server's CPU time per request (from /proc), medians
  * of the rounds, and the logged/unlogged ratios. Target: logging costs at most 10% of throughput.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { FSQL_BIN } from '../test/helpers/project.js';
 import { startRedis } from '../test/helpers/redis.js';
-import { recentEntities, recentExample } from '../test/helpers/serve.js';
-import { cpuSeconds, median, numberFlag, startServe } from './measure.js';
+import { recentEntities } from '../test/helpers/serve.js';
+import { syncedExample } from './bench-project.js';
+import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
 
 
 interface Figures {
   rps: number;
+  requests: number;
   cpuMicros: number;
 }
 
-async function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
-  const opts = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections: 10, duration: seconds };
-  await autocannon({ ...opts, duration: 1 });
-  const cpu0 = cpuSeconds([pid]);
-  const r = await autocannon(opts);
-  if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
-  return { rps: r.requests.average, cpuMicros: ((cpuSeconds([pid]) - cpu0) * 1e6) / r.requests.total };
+function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
+  return loadWithCpu([pid], seconds, async (duration) => {
+    const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration });
+    if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
+    return { rps: r.requests.average, requests: r.requests.total };
+  });
 }
 
 
@@ -45,9 +45,8 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), 'fsql-bench-log-'));
   let server: ChildProcess | undefined;
   try {
-    const dir = recentExample(redis.url);
     // exactly fraud_detection's features (merchant_risk: two of its four), so both answer the same
-    appendFileSync(join(dir, 'models', 'features.yml'), [
+    const dir = await syncedExample(redis.url, (d) => appendFileSync(join(d, 'models', 'features.yml'), [
       '  - name: fraud_logged',
       '    features:',
       '      - user_transaction_stats',
@@ -55,11 +54,7 @@ async function main(): Promise<void> {
       '      - user_merchant_pair',
       '    logging: {sample_rate: 1}',
       '',
-    ].join('\n'));
-    for (const args of [['run'], ['--target', 'redis', 'sync']]) {
-      const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
-    }
+    ].join('\n')));
     const started = await startServe(dir, ['--target', 'redis', '--log-dir', logDir]);
     server = started.server;
     const url = started.url;

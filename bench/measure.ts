@@ -1,8 +1,9 @@
 /**
  * What the benchmarks measure with, one home for all: their command-line numbers, medians, a
- * process's CPU time, a DuckDB connection of the machine's threads, the fsql binary timed from
- * spawn to exit (CPU time and peak RSS read from /proc), a started `fsql serve`, a query timed on
- * its own connection, and the rows two parquet files do not share.
+ * process's CPU time, a DuckDB connection of the machine's threads, a server's CPU time per
+ * request under a load, the fsql binary (run with its shebang's Node flags) timed from spawn to
+ * exit (CPU time and peak RSS read from /proc), a started `fsql serve`, a query timed on its own
+ * connection, and the rows two parquet files do not share.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,19 @@ import { freePort } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 
 export const THREADS = cpus().length;
+
+/** The Node flags of bin/fsql.js's shebang: the binary runs with them, as users run it. */
+export const SHEBANG_FLAGS = readFileSync(FSQL_BIN, 'utf8').split('\n')[0].replace(/^#!.*?\bnode\b/, '').split(/\s+/).filter(Boolean);
+
+/**
+ * Node's arguments to run the fsql binary with `args` as users run it, plus `nodeArgs`;
+ * FSQL_BENCH_PROFILE=<dir> adds a CPU profile into that folder (as Node arguments: Node refuses
+ * --cpu-prof in NODE_OPTIONS).
+ */
+function fsqlArgv(args: string[], nodeArgs: string[] = []): string[] {
+  const dir = process.env.FSQL_BENCH_PROFILE;
+  return [...SHEBANG_FLAGS, ...nodeArgs, ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), FSQL_BIN, ...args];
+}
 
 /** `--name N` from the command line as a number, else `fallback`. */
 export function numberFlag(name: string, fallback: number): number {
@@ -71,14 +85,28 @@ export function cpuSeconds(pids: number[]): number {
 }
 
 /**
+ * `load` run for `seconds` after a 1 s warm-up of the same (JIT, connections, Redis), with the CPU
+ * time processes `pids` (the server's) spent in it per request answered, in microseconds (0 when
+ * none was).
+ */
+export async function loadWithCpu<T extends { requests: number }>(pids: number[], seconds: number, load: (seconds: number) => T | Promise<T>): Promise<T & { cpuMicros: number }> {
+  await load(1);
+  const cpu0 = cpuSeconds(pids);
+  const r = await load(seconds);
+  const cpu = cpuSeconds(pids) - cpu0;
+  return { ...r, cpuMicros: r.requests ? (cpu * 1e6) / r.requests : 0 };
+}
+
+/**
  * Runs the fsql binary: wall time, the time it reports, and, read from /proc while it runs, its
  * peak RSS (VmHWM) and CPU time (utime + stime of all its threads, DuckDB's included).
+ * `reportedPattern`: where the output states the time fsql measured for its own work (train's
+ * summary by default).
  */
-/** `reported`: where the output states the time fsql measured for its own work (train's summary by default). */
 export function runFsql(args: string[], cwd: string, nodeArgs: string[] = [], reportedPattern = / in ([\d.]+)s \(service/): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeArgs, FSQL_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, fsqlArgv(args, nodeArgs), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let peakKb = 0;
     let ticks = 0;
@@ -110,23 +138,27 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * `fsql serve` of a project on a free port, once its /health answers; killed by the caller. The
- * binary runs as an executable, with its shebang's Node flags, as users run it.
- * FSQL_BENCH_PROFILE=<dir> runs it with --cpu-prof into that folder.
+ * `fsql serve` of a project on a free port, once its /health answers; killed by the caller. Run
+ * as by fsqlArgv. Fails with the server's stderr if it exits first or does not answer in 20 s.
  */
 export async function startServe(dir: string, extra: string[] = []): Promise<{ url: string; server: ChildProcess }> {
   const port = await freePort();
-  const profile = process.env.FSQL_BENCH_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.FSQL_BENCH_PROFILE}` : '';
-  const env = profile ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${profile}` } : process.env;
-  const server = spawn(FSQL_BIN, ['--project-dir', dir, 'serve', '--port', String(port), ...extra], { stdio: 'ignore', env });
+  const server = spawn(process.execPath, fsqlArgv(['--project-dir', dir, 'serve', '--port', String(port), ...extra]), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const collect = (b: Buffer) => (stderr += b.toString());
+  server.stderr.on('data', collect);
+  let exited: string | undefined;
+  server.once('exit', (code, signal) => (exited = `fsql serve exited (${code ?? signal}) before it was ready: ${stderr}`));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; !(await rawRequest(url, 'GET', '/health').then((r) => r.status === 200, () => false)); i++) {
+    if (exited) throw new Error(exited);
     if (i > 200) {
       server.kill();
-      throw new Error('fsql serve did not start');
+      throw new Error(`fsql serve did not answer /health in 20 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  server.stderr.off('data', collect); // from here on its log flows on, unread
   return { url, server };
 }
 

@@ -34,10 +34,10 @@ import { Redis } from 'ioredis';
 import { restoreFastPrototypes } from '../src/fast-prototypes.js';
 import { entityId, RedisKeys } from '../src/online/keys.js';
 import { startRedis } from '../test/helpers/redis.js';
-import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort } from '../test/helpers/redis.js';
-import { recentEntities, recentExample, rawRequest } from '../test/helpers/serve.js';
-import { cpuSeconds, numberFlag } from './measure.js';
+import { recentEntities, rawRequest } from '../test/helpers/serve.js';
+import { syncedExample } from './bench-project.js';
+import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -93,6 +93,8 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** requests answered */
+  requests: number;
   /** CPU time of the server process(es) per answered request, in microseconds */
   cpuMicros: number;
 }
@@ -110,7 +112,7 @@ function serverPids(pid: number): number[] {
 /** wrk (C, far lighter than autocannon on a machine it shares with the servers), when installed. */
 const WRK = spawnSync('wrk', ['--version']).error ? undefined : 'wrk';
 
-function wrkRun(url: string, s: Scenario, seconds: number): Figures {
+function wrkRun(url: string, s: Scenario, seconds: number): Omit<Figures, 'cpuMicros'> {
   const dir = mkdtempSync(join(tmpdir(), 'fsql-bench-wrk-'));
   const script = join(dir, 'post.lua');
   writeFileSync(
@@ -129,40 +131,19 @@ end
   const m = /^FSQL (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stdout);
   if (!m) throw new Error(`wrk: ${r.stdout}${r.stderr}`);
   const [requests, errors, status, micros, p50, p99] = m.slice(1).map(Number);
-  return { rps: requests / (micros / 1e6), p50: Math.round(p50) / 1000, p99: Math.round(p99) / 1000, errors: errors + status, cpuMicros: requests };
+  return { rps: requests / (micros / 1e6), p50: Math.round(p50) / 1000, p99: Math.round(p99) / 1000, errors: errors + status, requests };
 }
 
-async function measure(url: string, s: Scenario, seconds: number, pid: number): Promise<Figures> {
-  if (WRK && !s.overallRate) {
-    wrkRun(url, s, 1); // warm-up: JIT, connections, Redis
-    const pids = serverPids(pid);
-    const cpu0 = cpuSeconds(pids);
-    const f = wrkRun(url, s, seconds);
-    const cpu = cpuSeconds(pids) - cpu0;
-    return { ...f, cpuMicros: f.cpuMicros ? (cpu * 1e6) / f.cpuMicros : 0 };
-  }
-  if (s.overallRate) {
-    await fixedRate(url, s.path, s.body, s.overallRate, 1, s.connections); // warm-up: JIT, connections, Redis
-    const pids = serverPids(pid);
-    const cpu0 = cpuSeconds(pids);
-    const f = await fixedRate(url, s.path, s.body, s.overallRate, seconds, s.connections);
-    const cpu = cpuSeconds(pids) - cpu0;
-    return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, cpuMicros: (cpu * 1e6) / (f.rps * seconds) };
-  }
-  const opts = {
-    url: url + s.path,
-    method: 'POST' as const,
-    body: s.body,
-    headers: { 'content-type': 'application/json' },
-    connections: s.connections,
-    duration: seconds,
-  };
-  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, connections, Redis
-  const pids = serverPids(pid);
-  const cpu0 = cpuSeconds(pids);
-  const r = await autocannon(opts);
-  const cpu = cpuSeconds(pids) - cpu0;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, cpuMicros: r.requests.total ? (cpu * 1e6) / r.requests.total : 0 };
+function measure(url: string, s: Scenario, seconds: number, pid: number): Promise<Figures> {
+  return loadWithCpu(serverPids(pid), seconds, async (duration): Promise<Omit<Figures, 'cpuMicros'>> => {
+    if (WRK && !s.overallRate) return wrkRun(url, s, duration);
+    if (s.overallRate) {
+      const f = await fixedRate(url, s.path, s.body, s.overallRate, duration, s.connections);
+      return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, requests: f.rps * duration };
+    }
+    const r = await autocannon({ url: url + s.path, method: 'POST', body: s.body, headers: { 'content-type': 'application/json' }, connections: s.connections, duration });
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
+  });
 }
 
 /** Redis's ceiling: redis-benchmark sending one MGET of `keys` per request over `connections` connections, requests/s. */
@@ -172,24 +153,25 @@ function redisCeiling(port: number, keys: string[], connections: number, seconds
   return Number(/([\d.]+) requests per second/.exec(out.replace(/\r/g, '\n'))?.[1] ?? NaN);
 }
 
-function median(runs: Figures[]): Figures {
-  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-  return sorted[Math.floor(sorted.length / 2)];
+/** The run of the median req/s. */
+function medianRun(runs: Figures[]): Figures {
+  const rps = median(runs.map((r) => r.rps));
+  return runs.find((r) => r.rps === rps)!;
 }
 
-function startChild(args: string[], ready: (text: string) => boolean): Promise<ChildProcess> {
+/** The baseline server in a child process of this script, once it listens on `port`. */
+function startBaseline(redisUrl: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    // bin/fsql.js runs as an executable, so with the Node flags of its shebang, as users run it
-    const child = args[0] === FSQL_BIN ? spawn(FSQL_BIN, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [SELF, '--baseline', redisUrl, String(port)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let text = '';
     const check = (c: unknown) => {
       text += String(c);
-      if (ready(text)) resolve(child);
+      if (text.includes('ready')) resolve(child);
     };
     child.stdout!.on('data', check);
     child.stderr!.on('data', check);
     child.on('message', check);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${text}`)));
+    child.on('exit', (code) => reject(new Error(`the baseline server exited (${code}): ${text}`)));
   });
 }
 
@@ -200,21 +182,16 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const children: ChildProcess[] = [];
   try {
-    const dir = recentExample(redis.url);
-    for (const args of [['run'], ['--target', 'redis', 'sync']]) {
-      const r = spawnSync(process.execPath, [FSQL_BIN, '--project-dir', dir, ...args], { cwd: dir, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`fsql ${args.join(' ')} failed: ${r.stderr}`);
-    }
-    const fsqlPort = await freePort();
-    const cachedPort = await freePort();
+    const dir = await syncedExample(redis.url);
+    const serve = async (...extra: string[]) => {
+      const { url, server } = await startServe(dir, ['--target', 'redis', '--workers', String(workers), ...extra]);
+      children.push(server);
+      return url;
+    };
+    const fsqlUrl = await serve();
+    const cachedUrl = await serve('--cache-ttl', '10s');
     const basePort = await freePort();
-    const serve = (port: number, ...extra: string[]) =>
-      startChild([FSQL_BIN, '--project-dir', dir, '--target', 'redis', 'serve', '--port', String(port), '--workers', String(workers), ...extra], (t) => /serving on|Serving /.test(t));
-    children.push(await serve(fsqlPort));
-    children.push(await serve(cachedPort, '--cache-ttl', '10s'));
-    children.push(await startChild([SELF, '--baseline', redis.url, String(basePort)], (t) => t.includes('ready')));
-    const fsqlUrl = `http://127.0.0.1:${fsqlPort}`;
-    const cachedUrl = `http://127.0.0.1:${cachedPort}`;
+    children.push(await startBaseline(redis.url, basePort));
     const baseUrl = `http://127.0.0.1:${basePort}`;
 
     const entities = recentEntities(dir, 50);
@@ -255,8 +232,8 @@ async function main(): Promise<void> {
         runs[2].push(await measure(cachedUrl, s, seconds, cachedPid));
         if (!s.overallRate) ceilings.push(redisCeiling(redis.port, s.keys, s.connections, seconds));
       }
-      const [base, mine, cached] = runs.map(median);
-      const ceiling = ceilings.sort((a, b) => a - b)[Math.floor(ceilings.length / 2)];
+      const [base, mine, cached] = runs.map(medianRun);
+      const ceiling = median(ceilings);
       const line = (server: string, f: Figures, vsBase: boolean) => [
         server === 'baseline' ? s.name : '',
         server,

@@ -15,7 +15,7 @@
  * no typed codec). Not a test: no thresholds, no time limits.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,13 +28,11 @@ import { Timestamp } from '../src/values.js';
 import { openWarehouse } from '../src/warehouse/index.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
-import { FSQL_BIN } from '../test/helpers/project.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, SHEBANG_FLAGS } from './measure.js';
 
 // The sync runs in this process: run it with the Node flags bin/fsql.js's shebang gives the CLI.
-const cliFlags = readFileSync(FSQL_BIN, 'utf8').split('\n')[0].replace(/^#!.*?\bnode\b/, '').split(/\s+/).filter(Boolean);
-if (cliFlags.some((f) => !process.execArgv.includes(f))) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...cliFlags, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+if (SHEBANG_FLAGS.some((f) => !process.execArgv.includes(f))) {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...SHEBANG_FLAGS, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
 
