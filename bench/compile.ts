@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FSQL_BIN, REPO_ROOT } from '../test/helpers/project.js';
-import { median } from './measure.js';
+import { median, SHEBANG_FLAGS } from './measure.js';
 
 const VIEWS = Number(process.argv[2] ?? 1000);
 const RUNS = 3;
@@ -74,8 +74,8 @@ const fsqlTimes: number[] = [];
 const bqTimes: number[] = [];
 const baseTimes: number[] = [];
 for (let i = 0; i < RUNS; i++) {
-  fsqlTimes.push(time([FSQL_BIN, 'compile'], dir));
-  bqTimes.push(time([FSQL_BIN, '--target', 'prod', 'compile'], dir));
+  fsqlTimes.push(time([...SHEBANG_FLAGS, FSQL_BIN, 'compile'], dir));
+  bqTimes.push(time([...SHEBANG_FLAGS, FSQL_BIN, '--target', 'prod', 'compile'], dir));
   baseTimes.push(time([join(dir, 'baseline.mjs')], dir));
 }
 const f = median(fsqlTimes);
