@@ -9,7 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
 import { stateShape } from '../src/plans/aggregate-online.js';
-import { decodeState, emptyState, encodeState, mergeEvent, StateBuilder } from '../src/online/aggregate/state.js';
+import { featureType } from '../src/plans/aggregate.js';
+import { aggregateRowAt } from '../src/online/aggregate/row.js';
+import { decodeFeatures, STATE_ENCODING } from '../src/online/codec.js';
+import type { ViewLayout } from '../src/online/store.js';
+import { decodeState, encodeState, mergeEvent, StateBuilder } from '../src/online/aggregate/state.js';
 import { valuesAt, windowReader } from '../src/online/aggregate/windows.js';
 import { generate, INPUT_TYPES, load, same, SPEC } from './helpers/aggregate-cases.js';
 import { aggregateReference } from './helpers/aggregate-reference.js';
@@ -84,8 +88,16 @@ test('an entity whose events are all older than its windows has no state; the em
     let rows = 0;
     for await (const b of wh.streamColumns(renderAggregateSync(plan, wh.dialect))) rows += b.rows;
     assert.equal(rows, 0, 'no row of the sync query: the entity gets no state');
-    // what the server serves an entity without a state (online/aggregate/row.ts emptyRowAt)
-    const got = valuesAt(windowReader(shape, ['float64'], features, 3600), decodeState(shape, ['float64'], encodeState(shape, emptyState(shape, Number(s)))), Number(s) + 10);
+    // what the server serves an entity without a state (the row vector.ts serves: online/aggregate/row.ts)
+    const layout: ViewLayout = {
+      view: 'agg',
+      joinKeys: [{ name: 'user_id', type: { type: 'string' } }],
+      features: features.map((f) => ({ name: f.name, type: featureType(f, 'float64') })),
+      ttlSeconds: 3600,
+      aggregate: { horizonSeconds: 3600, inputs: [{ name: 'amount', type: 'float64' }], features, encoding: STATE_ENCODING },
+    };
+    const served = aggregateRowAt(layout, undefined, s + 10n, new Timestamp(s));
+    const got = decodeFeatures({ ...layout, aggregate: undefined }, served.text, served.at);
     const want = aggregateReference([{ keys: ['u_old'], ts: s - 86_400_000_000n, values: { amount: 5 } }], [{ keys: ['u_old'], ts: s + 10n }], features)[0];
     features.forEach((f, j) => assert.ok(same(got[f.name], want[j], f), `${f.name}: ${String(got[f.name])}, expected ${JSON.stringify(want[j])}`));
     assert.equal(got.count_30m, 0n);
