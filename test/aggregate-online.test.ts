@@ -13,7 +13,7 @@ import { featureType } from '../src/plans/aggregate.js';
 import { aggregateRowAt } from '../src/online/aggregate/row.js';
 import { decodeFeatures, STATE_ENCODING } from '../src/online/codec.js';
 import type { ViewLayout } from '../src/online/store.js';
-import { decodeState, encodeState, mergeEvent, StateBuilder } from '../src/online/aggregate/state.js';
+import { decodeState, encodeState, mergeEvent, StateBuilder, type AggInput } from '../src/online/aggregate/state.js';
 import { valuesAt, windowReader } from '../src/online/aggregate/windows.js';
 import { generate, INPUT_TYPES, load, same, SPEC } from './helpers/aggregate-cases.js';
 import { aggregateReference } from './helpers/aggregate-reference.js';
@@ -137,7 +137,7 @@ test('a state encodes as ASCII and decodes to the same values: escapes, non-ASCI
     assert.deepEqual([win.first, win.last], [state.windows[g].first, state.windows[g].last]);
     shape.windows[g].distinct.forEach((i) => {
       assert.equal(win.distinctCount[i], state.windows[g].distinct[i]!.length);
-      assert.deepEqual([...decodeState(shape, TYPES, text).windows[g].heldByC[i]!], state.raw.map((r) => (state.windows[g].distinct[i]!.some((v) => Object.is(r.values[i], v)) ? 1 : 0)), 'the raw rows whose value C also holds');
+      assert.deepEqual([...decodeState(shape, TYPES, text).windows[g].heldByC[i]!], state.raw.map((r) => ((state.windows[g].distinct[i] as AggInput[]).some((v) => Object.is(r.values[i], v)) ? 1 : 0)), 'the raw rows whose value C also holds');
     });
   });
   assert.equal(encodeState(shape, back), text, 'encoding is stable across a round trip');

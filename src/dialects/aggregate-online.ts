@@ -1,7 +1,7 @@
 /**
  * The sync query of an aggregate view (plans/aggregate-online.ts): one result, ordered by the
- * entity's keys, holding per entity its merged window states and C's distinct values as lists (one
- * STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
+ * entity's keys, holding per entity its merged window states and C's distinct values as lists (a
+ * string column's as JSON text; one STATE row), the raw rows the horizon needs (RAW), and C's earliest and latest rows per column
  * (FIRST, LAST), ranked by (time, value) as train ranks them. The merged parts use the tiles'
  * numerics (aggregate-state.ts partAggregate). The STATE rows group the rows of every window's C
  * (each window masks its own). A window no wider than the horizon has no merged part (every row
@@ -69,7 +69,9 @@ export function renderAggregateSync(plan: AggregateSyncPlan, d: Dialect): string
     const grouped = `select ${[...keys.map((k, i) => `${k} as ${id(plan.keys[i])}`), ...stateColumns.map((s) => `${s.value} as ${id(s.name)}`)].join(', ')}\n  from ${events} as r\n  where ${inC(widest)}\n  group by ${keys.join(', ')}`;
     const joins = lists.map((l) => {
       const v = input(l.i);
-      const values = `select ${keys.join(', ')}, ${d.sortedDistinctArray(v)} as fsql_list\n    from ${events} as r\n    where ${inC(l.g)} and ${v} is not null\n    group by ${keys.join(', ')}`;
+      // a string column's values as JSON text: the sync stores it as it is (online/aggregate/distinct-text.ts)
+      const list = plan.inputTypes[l.i] === 'string' ? d.jsonText(d.sortedDistinctArray(v)) : d.sortedDistinctArray(v);
+      const values = `select ${keys.join(', ')}, ${list} as fsql_list\n    from ${events} as r\n    where ${inC(l.g)} and ${v} is not null\n    group by ${keys.join(', ')}`;
       return `\nleft join (\n    ${values}\n  ) as ${id(l.name)} on ${plan.keys.map((k) => `${id(l.name)}.${id(k)} = r.${id(k)}`).join(' and ')}`;
     });
     // the STATE branch reads the grouped rows as `r`, its keys and state columns by name

@@ -111,6 +111,10 @@ export class BigQueryDialect extends Dialect {
     return `array_agg(distinct ${expr} ignore nulls order by ${expr})`;
   }
 
+  jsonText(array: string): string {
+    return `to_json_string(${array})`;
+  }
+
   /** Percentiles: the 101 boundaries of APPROX_QUANTILES(x, 100), picked by offset (an empty array, for no values, reads NULL). */
   quantileAggregates(expr: string, _ps: readonly number[]): string[] {
     return [`approx_quantiles(${expr}, 100)`];

@@ -107,6 +107,11 @@ export abstract class Dialect {
   abstract orderedArray(expr: string, order: string[]): string;
   /** The distinct non-NULL values of `expr` in a group as an array, in ascending order. */
   abstract sortedDistinctArray(expr: string): string;
+  /**
+   * An array of strings as JSON text (the aggregate sync's distinct values: online/aggregate/
+   * distinct-text.ts takes compact ASCII text as it is and parses any other).
+   */
+  abstract jsonText(array: string): string;
   /** `expr`, an array, or an empty array of its type where it is NULL. */
   abstract orEmptyArray(expr: string): string;
 

@@ -105,6 +105,10 @@ export class DuckDbDialect extends Dialect {
     return `list_sort(list_distinct(list(${expr})))`;
   }
 
+  jsonText(array: string): string {
+    return `cast(to_json(${array}) as varchar)`;
+  }
+
   /**
    * A reservoir of 32,768 values per column: exact for fewer values, else a rank error of standard
    * deviation at most 0.5 / sqrt(32768) = 0.28 percentage points. Several times cheaper than

@@ -109,6 +109,10 @@ export class PostgresDialect extends Dialect {
     return `array_agg(distinct ${expr} order by ${expr}) filter (where ${expr} is not null)`;
   }
 
+  jsonText(array: string): string {
+    return `cast(array_to_json(${array}) as text)`;
+  }
+
   /** No approximate percentiles: percentile_cont sorts the values (exact). */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
     return [`percentile_cont(array[${ps.join(', ')}]::float8[]) within group (order by ${expr})`];

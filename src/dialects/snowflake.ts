@@ -103,6 +103,11 @@ export class SnowflakeDialect extends Dialect {
     return `array_agg(distinct ${expr}) within group (order by ${expr})`;
   }
 
+  /** TO_JSON gives a VARCHAR. */
+  jsonText(array: string): string {
+    return `to_json(${array})`;
+  }
+
   /** APPROX_PERCENTILE (t-digest) has one fraction per call. */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
     return ps.map((p) => `approx_percentile(${expr}, ${p})`);

@@ -5,11 +5,17 @@
  *   narrower ints); numeric with scale 0 is int64, other numerics float64.
  * - timestamp and timestamptz keep their microseconds (pg's default parser makes a Date of them);
  *   sessions run in UTC, so both read as UTC instants. date is a timestamp at midnight.
+ * - arrays of these types hold the same values (pg's own parsers give int8[] items as strings and
+ *   timestamp[] items as Dates, to the millisecond): an aggregate sync's distinct values of an int64
+ *   column must equal its raw rows' values.
  */
 import pg from 'pg';
 import { Timestamp, type DataType, type Value } from '../values.js';
 
 const OID = { int8: 20, int2: 21, int4: 23, float4: 700, float8: 701, numeric: 1700, date: 1082, timestamp: 1114, timestamptz: 1184 };
+/** The array type of each of those, and text[]'s, whose parser splits any array's text into items. */
+const ARRAY_OF: Record<number, number> = { 1016: OID.int8, 1005: OID.int2, 1007: OID.int4, 1021: OID.float4, 1022: OID.float8, 1231: OID.numeric, 1182: OID.date, 1115: OID.timestamp, 1185: OID.timestamptz };
+const TEXT_ARRAY = 1009;
 
 const parseTs = (text: string): Value => Timestamp.parse(text) ?? text;
 const PARSERS: Record<number, (text: string) => Value> = {
@@ -23,6 +29,11 @@ const PARSERS: Record<number, (text: string) => Value> = {
   [OID.timestamptz]: parseTs,
   [OID.numeric]: (t) => (/^-?\d+$/.test(t) ? BigInt(t) : Number(t)),
 };
+const items = (pg.types.getTypeParser as (oid: number) => (text: string) => (string | null)[])(TEXT_ARRAY);
+for (const [array, item] of Object.entries(ARRAY_OF)) {
+  const parse = PARSERS[item];
+  PARSERS[Number(array)] = (text) => items(text).map((x) => (x === null ? null : parse(x)));
+}
 
 export const pgTypes = {
   getTypeParser: ((oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,

@@ -18,6 +18,12 @@ export const TILE_SECONDS = 3600;
 const BASE = Timestamp.parse('2024-03-10T00:00:00Z')!.micros;
 const US = 1_000_000n;
 const HOUR = 3600n * US;
+/**
+ * Mostly plain names; besides them, text a warehouse orders or writes in JSON otherwise than
+ * JavaScript (upper case, non-ASCII, a quote, a comma): sync takes each string column's distinct
+ * values as the warehouse's JSON text (online/aggregate/distinct-text.ts).
+ */
+const MERCHANTS = ['m0', 'm1', 'm2', 'm3', 'm0', 'm1', 'M0', 'mü', 'm"q', 'm,1'];
 
 /** Windows: shorter than a tile, one tile, not a multiple, a day, fractional seconds, lifetime. */
 const WINDOWS: [string, number | undefined][] = [
@@ -82,7 +88,7 @@ export function generate(seed: number): AggCase {
     rows.push({
       keys: [chance(0.05) ? null : pick(users)],
       ts,
-      values: { amount: amount(), qty: chance(0.15) ? null : int(-5, 20), merchant: chance(0.15) ? null : pick(['m0', 'm1', 'm2', 'm3']) },
+      values: { amount: amount(), qty: chance(0.15) ? null : int(-5, 20), merchant: chance(0.15) ? null : pick(MERCHANTS) },
     });
   }
   const events: AggEvent[] = [];

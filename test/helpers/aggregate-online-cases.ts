@@ -29,13 +29,21 @@ export function syncPlanFor(c: AggCase, seed: number, events: RelationName): Agg
   return { view: 'agg', events, keys: ['user_id'], timestamp: 'ts', shape: stateShape(SPEC.features), inputTypes: TYPES, at: new Timestamp(s), horizonSeconds };
 }
 
-/** Each entity's state from the sync query's batches: as served (without C's distinct values), after a round trip with them (as a push reads it). */
+/**
+ * Each entity's state from the sync query's batches, as served (without C's distinct values). The
+ * state a sync encodes must encode the same after a round trip with its distinct values (as a
+ * push's fold writes it): the JSON text a string column's values come in is stored as it is only
+ * where it is what the list would give (online/aggregate/distinct-text.ts).
+ */
 export async function statesOf(batches: AsyncIterable<ColumnBatch> | ColumnBatch[], plan: AggregateSyncPlan): Promise<Map<string, AggregateState>> {
   const out = new Map<string, AggregateState>();
   const b = new StateBuilder(plan.shape, Number(plan.at.micros));
   let current: string | undefined;
   const finish = () => {
-    if (current !== undefined) out.set(current, decodeState(plan.shape, TYPES, encodeState(plan.shape, decodeState(plan.shape, TYPES, encodeState(plan.shape, b.finish()), 0, true))));
+    if (current === undefined) return;
+    const text = encodeState(plan.shape, b.finish());
+    assert.equal(encodeState(plan.shape, decodeState(plan.shape, TYPES, text, 0, true)), text, `${current}'s state encodes the same after a round trip`);
+    out.set(current, decodeState(plan.shape, TYPES, text));
   };
   for await (const batch of batches) {
     const user = batch.columns[batch.names.indexOf('user_id')];

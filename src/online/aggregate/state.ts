@@ -13,9 +13,12 @@ import { partType, ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape,
 import { AsciiWriter } from '../ascii-writer.js';
 import { CLOSE, COMMA, OPEN } from '../codec.js';
 import { fromJson, writeJsonValue } from './json-values.js';
+import { DistinctText, distinctStrings } from './distinct-text.js';
 import { StateReader, StateWriter } from './state-bytes.js';
 
 export type AggInput = number | bigint | string | boolean;
+/** C's distinct values of a column, ascending: a list, or (a string column's, from a sync) their stored JSON text */
+export type DistinctValues = AggInput[] | DistinctText;
 /** a row ranked by (time, value): C's earliest or latest rows of a column */
 export type Ranked = [ts: number, value: AggInput];
 
@@ -37,7 +40,7 @@ export interface WindowState {
    * per input column with count_distinct: C's distinct values; undefined for other columns, and for
    * all when the state was decoded for serving only (decodeState `full` false)
    */
-  distinct: (AggInput[] | undefined)[];
+  distinct: (DistinctValues | undefined)[];
   /** per input column with count_distinct: how many distinct values C holds */
   distinctCount: number[];
   /**
@@ -105,6 +108,12 @@ function inputAt(c: BatchColumn, i: number): AggInput | null {
 }
 
 const cmp = (a: AggInput, b: AggInput) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Whether distinct values are in strictly ascending order (one pass: sorting a sorted array still compares through a comparator). */
+function ascending(xs: readonly AggInput[]): boolean {
+  for (let k = 1; k < xs.length; k++) if (!(xs[k - 1] < xs[k])) return false;
+  return true;
+}
 export const byTimeValue = (a: Ranked, b: Ranked) => a[0] - b[0] || cmp(a[1], b[1]);
 
 /** The sync query's columns as indexes into a batch (resolved once: every batch has the same names). */
@@ -204,8 +213,10 @@ export class StateBuilder {
       cols.distinct[g].forEach((c, i) => {
         if (c < 0) return;
         const list = at(c);
-        if (list !== null && !Array.isArray(list)) throw new Error(`the aggregate sync query's ${C.distinct(g, i)} is not a list`);
-        win.distinct[i] = list === null ? [] : list.map((v) => inputOf(v)!);
+        // a string column's values come as JSON text (dialects/aggregate-online.ts), other columns' as a list
+        if (typeof list === 'string') win.distinct[i] = DistinctText.of(list) ?? distinctStrings(list);
+        else if (list !== null && !Array.isArray(list)) throw new Error(`the aggregate sync query's ${C.distinct(g, i)} is not a list`);
+        else win.distinct[i] = list === null ? [] : list.map((v) => inputOf(v)!);
       });
     });
   }
@@ -217,8 +228,8 @@ export class StateBuilder {
     for (const w of s.windows) {
       for (const xs of w.first) xs.sort(byTimeValue);
       for (const xs of w.last) xs.sort(byTimeValue);
-      // strings in the default order (UTF-16 code units, as cmp compares them) skip a comparator call per comparison
-      for (const xs of w.distinct) if (xs) typeof xs[0] === 'string' ? xs.sort() : xs.sort(cmp);
+      // the warehouse orders each list: sorted here only where its order is not JavaScript's
+      for (const xs of w.distinct) if (Array.isArray(xs) && !ascending(xs)) xs.sort(cmp);
     }
     this.state = emptyState(this.shape, this.at);
     return s;
@@ -269,14 +280,22 @@ const sets = new AsciiWriter();
 /** Below this many comparisons C's values are searched in place for the raw rows' values; above, a Set is built. */
 const SCAN_LIMIT = 4096;
 
+/** Whether C's distinct values `all` hold a value, for `lookups` lookups. */
+export function holds(all: DistinctValues, lookups: number): (v: AggInput) => boolean {
+  if (all instanceof DistinctText) return (v) => all.has(v);
+  if (lookups * all.length <= SCAN_LIMIT) return (v) => all.includes(v);
+  const set = new Set(all);
+  return (v) => set.has(v);
+}
+
 /** A bit per raw row, 32 to a slot: whether C's distinct values `all` hold its value in column i. */
-function writeHeld(w: StateWriter, all: readonly AggInput[], raw: readonly RawRow[], i: number): void {
-  const set = raw.length * all.length > SCAN_LIMIT ? new Set(all) : undefined;
+function writeHeld(w: StateWriter, all: DistinctValues, raw: readonly RawRow[], i: number): void {
+  const held = holds(all, raw.length);
   for (let k = 0; k < raw.length; k += 32) {
     let word = 0;
     for (let b = 0; b < 32 && k + b < raw.length; b++) {
       const v = raw[k + b].values[i];
-      if (v !== null && (set ? set.has(v) : all.includes(v))) word |= 1 << b;
+      if (v !== null && held(v)) word |= 1 << b;
     }
     w.num(word >>> 0);
   }
@@ -347,8 +366,12 @@ export function encodeState(shape: StateShape, s: AggregateState): string {
     const distinct = shape.windows[g].distinct;
     for (let k = 0; k < distinct.length; k++) {
       if (k > 0) sets.byte(COMMA);
-      sets.byte(OPEN);
       const xs = s.windows[g].distinct[distinct[k]]!;
+      if (xs instanceof DistinctText) {
+        sets.text(xs.text);
+        continue;
+      }
+      sets.byte(OPEN);
       for (let x = 0; x < xs.length; x++) {
         if (x > 0) sets.byte(COMMA);
         writeJsonValue(sets, xs[x]);

@@ -10,7 +10,7 @@ import { Timestamp, type ScalarType, type Value } from '../../values.js';
 import { countsDistinct } from '../../plans/aggregate.js';
 import { windowIndex, type OnlineAggFeature, type StateShape } from '../../plans/aggregate-online.js';
 import { fromJson, type ValueFromJson } from './json-values.js';
-import { byTimeValue, type AggInput, type AggregateState, type RawRow, type Ranked } from './state.js';
+import { byTimeValue, holds, type AggInput, type AggregateState, type RawRow, type Ranked } from './state.js';
 
 interface Compiled {
   f: OnlineAggFeature;
@@ -98,12 +98,12 @@ function nonNull(rows: readonly RawRow[], at: readonly number[], i: number): Ran
 function newValues(s: AggregateState, g: number, i: number, at: readonly number[]): number {
   const c = s.windows[g];
   const all = c.distinct[i];
-  const known = all && new Set(all);
+  const known = all && holds(all, at.length);
   const held = c.heldByC[i];
   const added = new Set<AggInput>();
   for (const k of at) {
     const v = s.raw[k].values[i];
-    if (v !== null && !(known ? known.has(v) : held![k])) added.add(v);
+    if (v !== null && !(known ? known(v) : held![k])) added.add(v);
   }
   return added.size;
 }

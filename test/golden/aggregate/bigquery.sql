@@ -178,7 +178,7 @@ from (
   group by r.`user_id`
 ) as r
 left join (
-    select r.`user_id`, array_agg(distinct r.`merchant_id` ignore nulls order by r.`merchant_id`) as fsql_list
+    select r.`user_id`, to_json_string(array_agg(distinct r.`merchant_id` ignore nulls order by r.`merchant_id`)) as fsql_list
     from `acme.features.user_spend` as r
     where r.`ts` >= timestamp '2024-03-03 00:30:00.000000+00' and r.`ts` < timestamp '2024-04-01 00:30:00.000000+00' and r.`merchant_id` is not null
     group by r.`user_id`

@@ -181,7 +181,7 @@ from (
   group by r."user_id"
 ) as r
 left join (
-    select r."user_id", list_sort(list_distinct(list(r."merchant_id"))) as fsql_list
+    select r."user_id", cast(to_json(list_sort(list_distinct(list(r."merchant_id")))) as varchar) as fsql_list
     from "features"."user_spend" as r
     where r."ts" >= timestamp '2024-03-03 00:30:00.000000' and r."ts" < timestamp '2024-04-01 00:30:00.000000' and r."merchant_id" is not null
     group by r."user_id"

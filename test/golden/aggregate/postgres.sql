@@ -177,7 +177,7 @@ from (
   group by r."user_id"
 ) as r
 left join (
-    select r."user_id", array_agg(distinct r."merchant_id" order by r."merchant_id") filter (where r."merchant_id" is not null) as fsql_list
+    select r."user_id", cast(array_to_json(array_agg(distinct r."merchant_id" order by r."merchant_id") filter (where r."merchant_id" is not null)) as text) as fsql_list
     from "features"."user_spend" as r
     where r."ts" >= timestamp '2024-03-03 00:30:00.000000' and r."ts" < timestamp '2024-04-01 00:30:00.000000' and r."merchant_id" is not null
     group by r."user_id"

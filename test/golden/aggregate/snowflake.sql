@@ -169,7 +169,7 @@ from (
   group by r."USER_ID"
 ) as r
 left join (
-    select r."USER_ID", array_agg(distinct r."MERCHANT_ID") within group (order by r."MERCHANT_ID") as fsql_list
+    select r."USER_ID", to_json(array_agg(distinct r."MERCHANT_ID") within group (order by r."MERCHANT_ID")) as fsql_list
     from "ACME"."FEATURES"."USER_SPEND" as r
     where r."TS" >= '2024-03-03 00:30:00.000000'::timestamp_ntz and r."TS" < '2024-04-01 00:30:00.000000'::timestamp_ntz and r."MERCHANT_ID" is not null
     group by r."USER_ID"

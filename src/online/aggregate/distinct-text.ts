@@ -1,0 +1,68 @@
+/**
+ * C's distinct values of a string column as the sync query gives them: JSON text (the dialect's
+ * jsonText), kept as text when it is already what encodeState writes for them, so a sync makes no
+ * string per value and sorts nothing (CONTEXT.md: the lists' strings, their sort and their JSON had
+ * been about half of a sync's JavaScript). That is the case when the text is compact, every value
+ * is printable ASCII without a quote or a backslash (its JSON is itself in quotes), and the values
+ * ascend in JavaScript's order. Any other text (escapes, non-ASCII, another order or spacing, as
+ * each warehouse may write them) is parsed and sorted instead (`distinctStrings`): the stored
+ * bytes are the same either way.
+ */
+import type { AggInput } from './state.js';
+
+/** Compact JSON strings of printable ASCII with nothing to escape (no quote, no backslash) in brackets. */
+const STORED_FORM = /^\[(?:"[ !#-[\]-~]*"(?:,(?=")|(?=\]$)))*\]$/;
+
+export class DistinctText {
+  /** `starts[k]`: where value k's characters start in `text` (after its opening quote). */
+  private constructor(
+    readonly text: string,
+    private readonly starts: number[],
+  ) {}
+
+  /** The text as a DistinctText when it is already in the stored form, else undefined. */
+  static of(text: string): DistinctText | undefined {
+    if (!STORED_FORM.test(text)) return undefined;
+    const starts: number[] = [];
+    let previous = '';
+    // each value is a quote, its characters, a quote, then a comma or the closing bracket; ascending
+    // is checked on slices (comparing them in place, character by character, took longer)
+    for (let start = 2; start < text.length; ) {
+      const end = text.indexOf('"', start);
+      const value = text.slice(start, end);
+      if (starts.length > 0 && !(previous < value)) return undefined;
+      previous = value;
+      starts.push(start);
+      start = end + 3;
+    }
+    return new DistinctText(text, starts);
+  }
+
+  /** How many values. */
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** Whether `v` is one of the values (a binary search: they ascend). */
+  has(v: AggInput | null): boolean {
+    if (typeof v !== 'string') return false;
+    const { text, starts } = this;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const value = text.slice(starts[mid], mid + 1 < starts.length ? starts[mid + 1] - 3 : text.length - 2);
+      if (value === v) return true;
+      if (value < v) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+/** The string values of a JSON array text in JavaScript's order (a text DistinctText.of did not take). */
+export function distinctStrings(text: string): string[] {
+  const values = JSON.parse(text) as unknown;
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw new Error(`the aggregate sync query's distinct values are not a JSON array of strings: ${text.slice(0, 80)}`);
+  return (values as string[]).sort();
+}
