@@ -12,6 +12,7 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { AsciiWriter } from '../ascii-writer.js';
 import type { RedisOptions } from './options.js';
 
 export type Reply = string | number | null | ReplyError | Reply[];
@@ -33,12 +34,8 @@ export function encodeCommand(args: readonly string[]): string {
   return out;
 }
 
-/** The same for arguments known to be ASCII (row keys: keys.ts escapes every part): lengths are byte counts, no UTF-8 pass. */
-export function encodeAsciiCommand(args: readonly string[]): Buffer {
-  let out = `*${args.length}\r\n`;
-  for (const a of args) out += `$${a.length}\r\n${a}\r\n`;
-  return Buffer.from(out, 'latin1');
-}
+/** Payloads up to this size are copied into the turn's write; larger ones (a sync's batches) are written as they are. */
+const COPY_LIMIT = 64 * 1024;
 
 const PLUS = 0x2b;
 const DOLLAR = 0x24;
@@ -46,6 +43,24 @@ const MINUS = 0x2d;
 const STAR = 0x2a;
 const COLON = 0x3a;
 const CR = 13;
+const LF = 10;
+
+/** One command of ASCII arguments (row keys: keys.ts escapes every part; stored text: codec.ts writes ASCII) in RESP. */
+function writeAsciiCommand(w: AsciiWriter, args: readonly string[]): void {
+  w.byte(STAR);
+  w.int(args.length);
+  w.byte(CR);
+  w.byte(LF);
+  for (const a of args) {
+    w.byte(DOLLAR);
+    w.int(a.length);
+    w.byte(CR);
+    w.byte(LF);
+    w.text(a);
+    w.byte(CR);
+    w.byte(LF);
+  }
+}
 
 /** A connection that failed because Redis stopped answering (connect or command timeout). */
 export class RedisTimeoutError extends Error {}
@@ -109,9 +124,26 @@ export class RespConnection {
   /**
    * Writes pre-encoded commands (text as UTF-8, or bytes) and resolves with their `count` replies,
    * in order. What is sent in one turn of the event loop (a server's concurrent requests) goes out
-   * in one write when the turn ends, not in one system call each.
+   * in one write when the turn ends, not in one system call each, and small payloads are copied
+   * into one buffer for it, not handed to the socket one by one (CONTEXT.md).
    */
   send(payload: string | Uint8Array, count: number): Promise<Reply[]> {
+    return this.queue(count, () => {
+      if (payload.length <= COPY_LIMIT) return this.out.all(typeof payload === 'string' ? Buffer.from(payload) : payload);
+      this.flush();
+      this.socket.write(payload);
+    });
+  }
+
+  /** Commands of ASCII arguments, written straight into the turn's buffer (a read's MGET: no string or Buffer per command). */
+  sendAscii(commands: readonly (readonly string[])[]): Promise<Reply[]> {
+    return this.queue(commands.length, () => {
+      for (const args of commands) writeAsciiCommand(this.out, args);
+    });
+  }
+
+  /** Awaits `count` replies to what `write` writes. */
+  private queue(count: number, write: () => void): Promise<Reply[]> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       if (this.waiting.length === 0) {
@@ -119,12 +151,11 @@ export class RespConnection {
         this.timer ??= setTimeout(this.checkProgress, this.commandTimeoutMs);
       }
       this.waiting.push({ replies: [], count, resolve, reject });
-      if (!this.corked) {
-        this.corked = true;
-        this.socket.cork();
-        setImmediate(this.uncork);
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(this.flush);
       }
-      this.socket.write(payload);
+      write();
     });
   }
 
@@ -135,11 +166,18 @@ export class RespConnection {
     return reply;
   }
 
-  private corked = false;
+  /** The turn's commands, written when it ends. */
+  private readonly out = new AsciiWriter(undefined, 16 * 1024);
+  private flushing = false;
 
-  private readonly uncork = () => {
-    this.corked = false;
-    this.socket.uncork();
+  /** Writes the turn's commands (a copy: the socket holds it until sent, and `out` is reused). */
+  private readonly flush = () => {
+    this.flushing = false;
+    if (this.out.at === 0) return;
+    const bytes = Buffer.allocUnsafe(this.out.at);
+    this.out.buf.copy(bytes, 0, 0, this.out.at);
+    this.out.at = 0;
+    if (!this.failure) this.socket.write(bytes);
   };
 
   /** Fails the connection when replies are awaited and none came for the command timeout. */

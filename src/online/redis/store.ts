@@ -22,7 +22,7 @@ import { expiryArg, rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, PushedEntry, Replacement, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
-import { encodeAsciiCommand, encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
+import { encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
 import { parseRedisUrl, type TimeoutOverrides } from './options.js';
 import { RedisTransport, type RedisNode } from './transport.js';
 
@@ -382,7 +382,7 @@ export class RedisStore implements OnlineStore {
 
   /** Sends script calls; returns [rows written, keys that were absent]. */
   private async runScript(conn: RespConnection, payload: Payload): Promise<[number, number]> {
-    const replies = await this.sendScripted(conn, payload.bytes, payload.count);
+    const replies = await this.sendScripted(conn, () => conn.send(payload.bytes, payload.count));
     let written = 0;
     let absent = 0;
     for (const r of replies) {
@@ -399,11 +399,11 @@ export class RedisStore implements OnlineStore {
    * the calls once more: put and push scripts may run twice (rows that landed are equal then, and
    * an event appended twice counts once).
    */
-  private async sendScripted(conn: RespConnection, payload: Uint8Array, count: number): Promise<Reply[]> {
-    const replies = await conn.send(payload, count);
+  private async sendScripted(conn: RespConnection, send: () => Promise<Reply[]>): Promise<Reply[]> {
+    const replies = await send();
     if (!replies.some((r) => r instanceof ReplyError && r.message.startsWith('NOSCRIPT'))) return replies;
     await this.loadScript(conn);
-    return conn.send(payload, count);
+    return send();
   }
 
   /** Loads the scripts bulk connections call by their sha1 (PUT_SCRIPT, PUSH_SCRIPT). */
@@ -456,10 +456,8 @@ export class RedisStore implements OnlineStore {
         await Promise.all(
           [...perNode].map(async ([node, calls]) => {
             const conn = await node.bulk.get();
-            const payload = Buffer.concat(
-              calls.map((ids) => encodeAsciiCommand(['EVALSHA', PUSH_SHA, String(2 * ids.length), ...ids.flatMap((i) => keys[i]), ...shared, ...ids.flatMap((i) => [entries[i].text, String(entries[i].keepUntil)])])),
-            );
-            const replies = await this.sendScripted(conn, payload, calls.length);
+            const commands = calls.map((ids) => ['EVALSHA', PUSH_SHA, String(2 * ids.length), ...ids.flatMap((i) => keys[i]), ...shared, ...ids.flatMap((i) => [entries[i].text, String(entries[i].keepUntil)])]);
+            const replies = await this.sendScripted(conn, () => conn.sendAscii(commands));
             replies.forEach((r, n) => {
               if (r instanceof ReplyError) throw r;
               (r as number[]).forEach((length, k) => (lengths[calls[n][k]] = length));
@@ -533,8 +531,7 @@ export class RedisStore implements OnlineStore {
 
   /** MGETs over a node's read connection, written together. */
   private async mget(node: RedisNode, groups: string[][]): Promise<(string | null)[][]> {
-    const payload = groups.length === 1 ? encodeAsciiCommand(['MGET', ...groups[0]]) : Buffer.concat(groups.map((g) => encodeAsciiCommand(['MGET', ...g])));
-    const replies = await (await node.reads.get()).send(payload, groups.length);
+    const replies = await (await node.reads.get()).sendAscii(groups.map((g) => ['MGET', ...g]));
     for (const r of replies) if (r instanceof ReplyError) throw r;
     return replies as (string | null)[][];
   }
