@@ -52,7 +52,8 @@ describe('aggregate views: BigQuery SQL on ZetaSQL', { skip: ZETASQL_SKIP }, () 
         ],
         rows: c.rows.map((r) => [r.keys[0], r.ts === null ? null : new Timestamp(r.ts), r.values.amount, r.values.qty === null ? null : BigInt(r.values.qty), r.values.merchant] as never),
       };
-      const plan = runPlan(prefix, bigquery.relation(named({ name: `${prefix}_src` })));
+      // the per-tile relations as tables, or (every other case) as per-row views, whose rows are loaded as tables here
+      const plan = runPlan(prefix, bigquery.relation(named({ name: `${prefix}_src` })), undefined, seed % 2 === 0);
       plan.tables = {
         events: named(plan.tables.events),
         tiles: named(plan.tables.tiles),

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parseDuration } from '../src/duration.js';
 import { floatTolerance, type AggFeature } from '../src/plans/aggregate.js';
 import { Timestamp } from '../src/values.js';
@@ -93,21 +93,45 @@ test('fsql compile, run (full, then incremental), train and sync with an aggrega
   assert.equal(kinds().kind, 'incremental', 'a second run with the tiles in place is incremental');
   assert.equal(kinds().range.start, '2024-01-01T23:59:59.999999Z', 'from the newest loaded event (lookback 0)');
 
-  ok(['train', '--service', 'svc', '--events', 'events.csv', '--out', 'out.csv']);
-  const got = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
-  const fs = features();
-  const expected = aggregateReference([...FIRST, ...LATER], EVENTS.map(([u, t]) => ({ keys: [u || null], ts: at(t) })), fs);
-  assert.equal(got.length, EVENTS.length);
-  got.forEach((r, i) => {
-    assert.ok('spend__spend_1d' in r, 'the plain view is joined too');
-    fs.forEach((f, j) => {
-      const want = expected[i][j];
-      const cell = r[`stats__${f.name}`];
-      const value = Array.isArray(want) ? JSON.stringify(want) : want === null ? '' : String(want);
-      const same = typeof want === 'number' ? Math.abs(Number(cell) - want) <= 1e-9 * Math.max(1, Math.abs(want)) : cell.replace(/\s/g, '') === value;
-      assert.ok(same, `event ${i} (${EVENTS[i].join(' ')}): ${f.name} = '${cell}', expected ${value}`);
+  // about one row per (user, hour): the per-tile relations are views of the events, which the incremental run left as they were
+  // the database opened and closed for each look (fsql's own processes open it in between)
+  const inDb = async <T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const db = await DuckDBInstance.create(join(dir, 'target', 'dev.duckdb'));
+    const conn = await db.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+      db.closeSync();
+    }
+  };
+  const kindsOfTiles = () =>
+    inDb(async (conn) => {
+      const rows = await conn.runAndReadAll(`select table_name, table_type from information_schema.tables where table_name like 'stats\\_\\_%' escape '\\' order by table_name`);
+      return Object.fromEntries(rows.getRows().map(([name, type]) => [String(name), String(type)]));
     });
-  });
+  const PER_TILE = ['stats__distinct__merchant', 'stats__ends__amount', 'stats__tiles'];
+  assert.deepEqual(await kindsOfTiles(), Object.fromEntries(PER_TILE.map((t) => [t, 'VIEW'])));
+
+  const fs = features();
+  const trainMatches = (rows: AggRow[], out: string) => {
+    ok(['train', '--service', 'svc', '--events', 'events.csv', '--out', out]);
+    const got = parseCsv(readFileSync(join(dir, out), 'utf8'));
+    const expected = aggregateReference(rows, EVENTS.map(([u, t]) => ({ keys: [u || null], ts: at(t) })), fs);
+    assert.equal(got.length, EVENTS.length);
+    got.forEach((r, i) => {
+      assert.ok('spend__spend_1d' in r, 'the plain view is joined too');
+      fs.forEach((f, j) => {
+        const want = expected[i][j];
+        const cell = r[`stats__${f.name}`];
+        const value = Array.isArray(want) ? JSON.stringify(want) : want === null ? '' : String(want);
+        const same = typeof want === 'number' ? Math.abs(Number(cell) - want) <= 1e-9 * Math.max(1, Math.abs(want)) : cell.replace(/\s/g, '') === value;
+        assert.ok(same, `event ${i} (${EVENTS[i].join(' ')}): ${f.name} = '${cell}', expected ${value}`);
+      });
+    });
+    return got;
+  };
+  const got = trainMatches([...FIRST, ...LATER], 'out.csv');
 
   // A full refresh gives the same training table as the incremental build (floats up to their
   // summation order: the two builds hold the same tiles in another physical order).
@@ -126,19 +150,26 @@ test('fsql compile, run (full, then incremental), train and sync with an aggrega
     }),
   );
 
+  // Each row twice: two rows per (user, hour), so a full build makes the per-tile relations tables
+  // (dropping the views first), and then back to views once the rows are single again.
+  writeFileSync(join(dir, 'data', 'payments.csv'), csv([...FIRST, ...LATER, ...FIRST, ...LATER].reverse()));
+  ok(['run', '--full-refresh', '--select', 'stats']);
+  assert.deepEqual(await kindsOfTiles(), Object.fromEntries(PER_TILE.map((t) => [t, 'BASE TABLE'])));
+  trainMatches([...FIRST, ...LATER, ...FIRST, ...LATER], 'twice.csv');
   // A full build writes every table in tile order: DuckDB keeps rows as written, so an incremental
   // run's DELETE and scans from a tile on skip the older row groups by their min and max.
-  const db = await DuckDBInstance.create(join(dir, 'target', 'dev.duckdb'));
-  const conn = await db.connect();
-  for (const table of ['stats', 'stats__tiles', 'stats__distinct__merchant', 'stats__ends__amount']) {
-    const tiles = (await conn.runAndReadAll(`select __fsql_tile from main.${table} order by rowid`)).getRows().map((r) => Number(r[0]));
-    assert.deepEqual(tiles, [...tiles].sort((a, b) => a - b), `${table}: rows in tile order`);
-  }
+  await inDb(async (conn) => {
+    for (const table of ['stats', ...PER_TILE]) {
+      const tiles = (await conn.runAndReadAll(`select __fsql_tile from main.${table} order by rowid`)).getRows().map((r) => Number(r[0]));
+      assert.deepEqual(tiles, [...tiles].sort((a, b) => a - b), `${table}: rows in tile order`);
+    }
+  });
+  writeFileSync(join(dir, 'data', 'payments.csv'), csv([...FIRST, ...LATER]));
+  ok(['run', '--full-refresh', '--select', 'stats']);
+  assert.deepEqual(await kindsOfTiles(), Object.fromEntries(PER_TILE.map((t) => [t, 'VIEW'])));
 
   // Tiles missing (a failed build): train says which table and what to run.
-  await conn.run('drop table main.stats__tiles');
-  conn.closeSync();
-  db.closeSync();
+  await inDb((conn) => conn.run('drop view main.stats__tiles'));
   const missing = fsql(['--project-dir', dir, 'train', '--service', 'svc', '--events', 'events.csv', '--out', 'x.csv'], { cwd: dir });
   assert.equal(missing.code, 1, missing.stdout + missing.stderr);
   assert.match(missing.stderr, /models\/stats\.sql: aggregate view 'stats' has no tile table "main"\."stats__tiles"; build it with `fsql run --select stats`/);
@@ -157,7 +188,7 @@ test('fsql compile, run (full, then incremental), train and sync with an aggrega
   const skew = ok(['skew-check', '--service', 'svc']);
   assert.match(skew.stderr, /skew-check svc at .*: 2 entities x \d+ features, \d+ values present on both sides, 0 difference\(s\)/);
   const plan = ok(['run', '--dry-run', '--select', 'stats', '--start', '2024-01-02']);
-  assert.match(plan.stdout, /-- stats: aggregate incremental\nbegin transaction;\ndelete from "main"\."stats" where "ts" >= timestamp '2024-01-02 00:00:00\.000000';/);
+  assert.match(plan.stdout, /-- stats: aggregate incremental \(per-tile tables shown; [^\n]*\)\nbegin transaction;\ndelete from "main"\."stats" where "ts" >= timestamp '2024-01-02 00:00:00\.000000';/);
   // 2024-01-02 is hour 473,376 since the epoch: tiles from there on are rebuilt
   assert.match(plan.stdout, /delete from "main"\."stats__tiles" where "__fsql_tile" >= 473376;/);
 });

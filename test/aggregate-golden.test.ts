@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
-import { renderAggregateRun } from '../src/dialects/aggregate-tiles.js';
+import { perTileRelations, renderAggregateRun, renderPerTileBuild, renderPerTileDrop, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
 import { featureType, inputColumns, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
@@ -83,7 +83,17 @@ function render(type: WarehouseType): string {
     d,
   );
   const script = (s: { statements: string[]; atomic: boolean }) => (s.atomic ? d.transactionScript(s.statements) : s.statements.map((x) => `${x};`).join('\n'));
-  return [`-- full build`, script(full), `-- incremental run from 2024-04-01 00:30:00`, script(inc), `-- training query`, `${renderPointInTime(train, d)};`, `-- sync query at 2024-04-01 00:30:00`, `${sync};`, ''].join('\n');
+  const perRow = { ...run(), perRow: true };
+  return [
+    `-- full build`,
+    script(full),
+    `-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views`,
+    `${renderTileDensity(perRow, d)};`,
+    `-- per-row views (after the events; a table of the same name dropped first)`,
+    script({ statements: [...perTileRelations(perRow).map((t) => renderPerTileDrop(t, false, d)), ...renderPerTileBuild(perRow, d)], atomic: false }),
+    `-- incremental run from 2024-04-01 00:30:00`,
+    script(inc),
+    `-- training query`, `${renderPointInTime(train, d)};`, `-- sync query at 2024-04-01 00:30:00`, `${sync};`, ''].join('\n');
 }
 
 for (const type of ['duckdb', 'postgres', 'bigquery', 'snowflake'] as const) {
@@ -93,8 +103,8 @@ for (const type of ['duckdb', 'postgres', 'bigquery', 'snowflake'] as const) {
 }
 
 test("Snowflake: every statement parses with node-sql-parser's Snowflake grammar", () => {
-  // Its Snowflake grammar has no DELETE (nor BEGIN/COMMIT): those simple statements are pinned by the golden file only.
-  const statements = splitGolden(render('snowflake')).filter((s) => !/^(begin transaction|commit|delete from .*)$/.test(s));
+  // Its Snowflake grammar has no DELETE nor DROP (nor BEGIN/COMMIT): those simple statements are pinned by the golden file only.
+  const statements = splitGolden(render('snowflake')).filter((s) => !/^(begin transaction|commit|delete from .*|drop (table|view) if exists .*)$/.test(s));
   assert.ok(statements.length >= 9, `${statements.length} statements`);
   for (const s of statements) {
     // node-sql-parser does not know WITHIN GROUP; ARRAY_AGG(x) WITHIN GROUP (ORDER BY ...) is Snowflake's documented form.

@@ -2,12 +2,14 @@
  * SQL for an AggregateRunPlan: the view's events (its SELECT plus each row's tile), the tile states
  * (aggregate-state.ts), the distinct values and the end rows per tile. A full build creates them
  * all; an incremental run replaces the events from the range's start and rebuilds every tile from
- * the one holding that start, reading only those rows (tiles before it cannot change).
+ * the one holding that start, reading only those rows (tiles before it cannot change). With
+ * `perRow` the per-tile relations are views of the events, a state per row, which follow the
+ * events by themselves: an incremental run replaces the events only.
  */
-import { TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
+import { PER_ROW_COLUMN, TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName } from '../plans/relation.js';
-import { columnStates, stateColumns, tileStateSelect } from './aggregate-state.js';
+import { columnStates, rowState, stateColumns, tileStateSelect } from './aggregate-state.js';
 import { Timestamp } from '../values.js';
 import type { Dialect } from './dialect.js';
 
@@ -28,10 +30,62 @@ function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
   return Math.round(plan.spec.tileSeconds * 1e6);
 }
 
-/** Each table of a full build with its SELECT and layout, in build order (the events first: the others read them). */
+/**
+ * Each relation of a full build with its SELECT and layout, in build order (the events first: the
+ * others read them); with `perRow` the per-tile ones are views (their layout unused).
+ */
 export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string; storage: TableStorage }[] {
   const lookup = tileStorage(plan);
-  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...tileSelects(plan, d, 'true').map((t) => ({ ...t, storage: lookup }))];
+  const perTile = plan.perRow ? perRowSelects(plan, d) : tileSelects(plan, d, 'true');
+  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...perTile.map((t) => ({ ...t, storage: lookup }))];
+}
+
+/** The full build of the events table. */
+export function renderEventsBuild(plan: AggregateRunPlan, d: Dialect): string[] {
+  return d.createTableAs(d.relation(plan.tables.events), eventsSelect(plan, d), eventsStorage(plan));
+}
+
+/** The full build of the per-tile relations (after the events'): tables, or with `perRow` views. */
+export function renderPerTileBuild(plan: AggregateRunPlan, d: Dialect): string[] {
+  return aggregateTableSelects(plan, d)
+    .slice(1)
+    .flatMap((t) => (plan.perRow ? [d.createViewAs(d.relation(t.table), t.select)] : d.createTableAs(d.relation(t.table), t.select, t.storage)));
+}
+
+/** Drops a per-tile relation: a per-row view, or a table. */
+export function renderPerTileDrop(relation: RelationName, perRow: boolean, d: Dialect): string {
+  return perRow ? d.dropView(d.relation(relation)) : d.dropTable(d.relation(relation));
+}
+
+/** The tiles, distinct-values and end-rows relations. */
+export function perTileRelations(plan: AggregateRunPlan): RelationName[] {
+  return [plan.tables.tiles, ...plan.tables.distinct.map((x) => x.table), ...plan.tables.ends.map((x) => x.table)];
+}
+
+/**
+ * The per-row views: each row of the events its own tile state, distinct value and end row
+ * (training merges, dedupes and ranks them as it does tiles'). Each ends with the row's time,
+ * PER_ROW_COLUMN, which tells a run it is a view (a table of the same name is dropped otherwise).
+ */
+function perRowSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
+  const id = (c: string) => d.quoteIdent(c);
+  const events = d.relation(plan.tables.events);
+  const keyed = [...plan.keys, TILE_COLUMN].map((c) => `r.${id(c)}`);
+  const ts = `r.${id(plan.timestamp)}`;
+  const select = (columns: string[], where?: string) => `select ${[...keyed, ...columns, `${ts} as ${id(PER_ROW_COLUMN)}`].join(', ')}\nfrom ${events} as r${where ? `\nwhere ${where}` : ''}`;
+  return [
+    { table: plan.tables.tiles, select: select(rowState(d, columnStates(plan.spec), plan.timestamp)) },
+    ...plan.tables.distinct.map((x) => ({ table: x.table, select: select([`r.${id(x.column)} as v`], `r.${id(x.column)} is not null`) })),
+    ...plan.tables.ends.map((x) => ({ table: x.table, select: select([`${ts} as ts`, `r.${id(x.column)} as v`], `r.${id(x.column)} is not null`) })),
+  ];
+}
+
+/** How many rows the events hold, and about how many (keys, tile) they fill: a full build's choice of `perRow`. */
+export function renderTileDensity(plan: AggregateRunPlan, d: Dialect): string {
+  const id = (c: string) => d.quoteIdent(c);
+  // a hash of (keys, tile) (tieBreak's), counted approximately where the warehouse can (DuckDB: 0.2 s for 10M rows, exact 1 s)
+  const tile = d.tieBreak([...plan.keys, TILE_COLUMN].map((c) => `r.${id(c)}`));
+  return `select count(*) as ${id('rows')}, ${d.approxDistinct(tile)} as ${id('tiles')}\nfrom ${d.relation(plan.tables.events)} as r`;
 }
 
 /**
@@ -78,17 +132,16 @@ function tileSelects(plan: AggregateRunPlan, d: Dialect, where: string): { table
   return out;
 }
 
-/** The state columns of the tiles table, to tell whether a table built earlier has today's layout. */
-export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys'>): string[] {
-  return [...plan.keys, TILE_COLUMN, ...stateColumns(columnStates(plan.spec))];
+/** The columns of the tiles relation, to tell whether one built earlier has today's layout (and is a per-row view). */
+export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys' | 'perRow'>): string[] {
+  return [...plan.keys, TILE_COLUMN, ...stateColumns(columnStates(plan.spec)), ...(plan.perRow ? [PER_ROW_COLUMN] : [])];
 }
 
 export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
   if (!plan.range?.start) {
-    // Each table in turn (BigQuery runs no DDL inside a transaction): a failure leaves tables an
-    // incremental run would find out of date, so run notices a missing or changed table and rebuilds all.
-    const statements = aggregateTableSelects(plan, d).flatMap((t) => d.createTableAs(d.relation(t.table), t.select, t.storage));
-    return { statements, atomic: false };
+    // Each relation in turn (BigQuery runs no DDL inside a transaction): a failure leaves relations an
+    // incremental run would find out of date, so run notices a missing or changed one and rebuilds all.
+    return { statements: [...renderEventsBuild(plan, d), ...renderPerTileBuild(plan, d)], atomic: false };
   }
   const from = tileOf(plan.range.start, plan.spec.tileSeconds);
   const statements = [...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range), ...retile(plan, d, from)];
@@ -101,8 +154,9 @@ function fromTile(plan: AggregateRunPlan, d: Dialect, from: bigint): string {
   return `r.${d.quoteIdent(TILE_COLUMN)} >= ${from} and r.${d.quoteIdent(plan.timestamp)} >= ${fromTime}`;
 }
 
-/** Every per-tile table rebuilt from tile `from` on. */
+/** Every per-tile table rebuilt from tile `from` on (per-row views follow the events by themselves). */
 function retile(plan: AggregateRunPlan, d: Dialect, from: bigint): string[] {
+  if (plan.perRow) return [];
   return tileSelects(plan, d, fromTile(plan, d, from)).flatMap((t) => [`delete from ${d.relation(t.table)} where ${d.quoteIdent(TILE_COLUMN)} >= ${from}`, `insert into ${d.relation(t.table)}\n${t.select}`]);
 }
 

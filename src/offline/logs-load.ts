@@ -15,7 +15,7 @@ import type { Dialect } from '../dialects/dialect.js';
 import type { Compilation } from '../compiler/compile.js';
 import { renderMergePushedEvents, renderPushedEventsStart } from '../dialects/aggregate-tiles.js';
 import { inputColumns } from '../plans/aggregate.js';
-import { aggregatePlan } from './run-aggregate.js';
+import { aggregatePlan, builtPlan } from './run-aggregate.js';
 import type { RelationName } from '../plans/relation.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -130,7 +130,9 @@ async function loadPushed(project: Project, wh: Warehouse, folder: LogFolder, lo
 async function mergePushedEvents(project: Project, wh: Warehouse, folder: LogFolder, c: Compilation, view: ViewDef, log: Logger): Promise<void> {
   if (!(await loadPushed(project, wh, folder, log))) return;
   const d = wh.dialect;
-  const plan = aggregatePlan(c, view, undefined);
+  // the per-tile relations as the last build made them (per-row views need no rebuilding)
+  const full = aggregatePlan(c, view, undefined);
+  const plan = (await builtPlan(wh, full)) ?? full;
   const pushed = folder.table;
   const inputs = inputColumns(plan.spec);
   const [row] = await wh.query(renderPushedEventsStart(plan, d, pushed, inputs), { label: view.name });

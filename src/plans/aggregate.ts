@@ -143,6 +143,15 @@ export function floatTolerance(fn: AggFunction): number {
 /** The tile index column: floor(epoch microseconds / tile microseconds). */
 export const TILE_COLUMN = '__fsql_tile';
 
+/**
+ * Where a full build finds fewer rows than this per (keys, tile) on average, the per-tile
+ * relations are views of the events, one state per row (`AggregateRunPlan.perRow`): tables would
+ * hold about as many rows as the events and cost as much to write, for no fewer rows read.
+ */
+export const PER_ROW_BELOW = 1.5;
+/** The last column of a per-row tiles view (the row's time): what tells it from a tiles table. */
+export const PER_ROW_COLUMN = 'fsql_row_ts';
+
 export function tileTables(spec: AggregateSpec, events: RelationName): TileTables {
   const named = (suffix: string): RelationName => ({ ...events, name: `${events.name}__${suffix}` });
   const columnsOf = (fns: AggFunction[]) => [...new Set(spec.features.filter((f) => fns.includes(f.function)).map((f) => f.column))];
@@ -166,6 +175,8 @@ export interface AggregateRunPlan {
   select: string;
   /** set for an incremental run: events with timestamp >= start are replaced, tiles from start's tile on rebuilt */
   range?: TimeRange;
+  /** the per-tile relations are views of the events, a state per row (PER_ROW_BELOW), which a run never rebuilds */
+  perRow?: boolean;
 }
 
 /** The tile holding an instant: floor(micros / tile micros). */

@@ -118,7 +118,7 @@ function literal(wh: Warehouse, v: Value | undefined): string {
 
 const tsValue = (micros: bigint | null) => (micros === null ? null : new Timestamp(micros));
 
-export function runPlan(prefix: string, source: string, range?: { start: Timestamp }): AggregateRunPlan {
+export function runPlan(prefix: string, source: string, range?: { start: Timestamp }, perRow = false): AggregateRunPlan {
   return {
     view: 'agg',
     spec: SPEC,
@@ -127,33 +127,47 @@ export function runPlan(prefix: string, source: string, range?: { start: Timesta
     timestamp: 'ts',
     select: `select user_id, ts, amount, qty, merchant from ${source}`,
     range,
+    perRow,
   };
 }
 
 /** The source rows' INSERT statement (none for no rows). */
-function insertRows(wh: Warehouse, table: string, rows: AggRow[]): string[] {
+export function insertRows(wh: Warehouse, table: string, rows: AggRow[]): string[] {
   if (rows.length === 0) return [];
   return [`insert into ${table} values ${rows.map((r) => `(${[r.keys[0], tsValue(r.ts), r.values.amount, r.values.qty, r.values.merchant].map((x) => literal(wh, x)).join(', ')})`).join(', ')}`];
+}
+
+/** The case's source table `<prefix>_src`, empty. */
+export async function createSource(wh: Warehouse, prefix: string): Promise<string> {
+  const float = wh.dialect.castTo('null', 'float64').replace(/^cast\(null as (.*)\)$/, '$1');
+  const source = `${prefix}_src`;
+  await wh.execute([`create table ${source} (user_id varchar(10), ts timestamp, amount ${float}, qty bigint, merchant varchar(10))`]);
+  return source;
 }
 
 /** The case's tables in `wh`: the source, the view's tiles (built by the run's SQL), the events; and the training plan. */
 export async function load(wh: Warehouse, c: AggCase, prefix: string): Promise<PointInTimePlan> {
   const d = wh.dialect;
-  const float = d.castTo('null', 'float64').replace(/^cast\(null as (.*)\)$/, '$1');
-  const source = `${prefix}_src`;
-  await wh.execute([`create table ${source} (user_id varchar(10), ts timestamp, amount ${float}, qty bigint, merchant varchar(10))`]);
+  const source = await createSource(wh, prefix);
   const cut = c.incrementalFrom;
   const first = cut === undefined ? c.rows : c.rows.filter((r) => r.ts === null || r.ts < cut);
   await wh.execute(insertRows(wh, source, first));
-  const full = renderAggregateRun(runPlan(prefix, source), d);
+  // both kinds of per-tile relations, each with and without an incremental run: tables, and views of a state per row
+  const perRow = c.seed % 4 >= 2;
+  const full = renderAggregateRun(runPlan(prefix, source, undefined, perRow), d);
   await wh.execute(full.statements, { atomic: full.atomic });
   if (cut !== undefined) {
     await wh.execute(insertRows(wh, source, c.rows.filter((r) => r.ts !== null && r.ts >= cut)));
     // from a little before the cut: rows already loaded are re-read and must not count twice
-    const inc = renderAggregateRun(runPlan(prefix, source, { start: new Timestamp(cut - 1234567n) }), d);
+    const inc = renderAggregateRun(runPlan(prefix, source, { start: new Timestamp(cut - 1234567n) }, perRow), d);
     await wh.execute(inc.statements, { atomic: inc.atomic });
   }
-  const order = d.insertionOrderColumn;
+  return loadEvents(wh, c, prefix);
+}
+
+/** The case's training events `<prefix>_events`, and the training plan over them. */
+export async function loadEvents(wh: Warehouse, c: AggCase, prefix: string): Promise<PointInTimePlan> {
+  const order = wh.dialect.insertionOrderColumn;
   const events = `${prefix}_events`;
   await wh.execute([
     `create table ${events} (event_id bigint, user_id varchar(10), event_timestamp timestamp${order ? '' : `, ${ROW_COLUMN} bigint`})`,

@@ -33,6 +33,24 @@ from (
 ) as r
 where r.fsql_last <= 5;
 create index on "features"."user_spend__ends__amount" ("user_id", "__fsql_tile");
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as "rows", count(distinct hashtextextended(row(r."user_id", r."__fsql_tile")::text, 0)) as "tiles"
+from "features"."user_spend" as r;
+-- per-row views (after the events; a table of the same name dropped first)
+drop table if exists "features"."user_spend__tiles";
+drop table if exists "features"."user_spend__distinct__merchant_id";
+drop table if exists "features"."user_spend__ends__amount";
+create or replace view "features"."user_spend__tiles" as
+select r."user_id", r."__fsql_tile", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0", cast(r."amount" as double precision) as "fsql_mean_0", case when r."amount" is not null then cast(0 as double precision) end as "fsql_m2_0", r."amount" as "fsql_max_0", case when r."amount" is not null then r."ts" end as "fsql_fts_0", r."amount" as "fsql_fv_0", r."ts" as "fsql_row_ts"
+from "features"."user_spend" as r;
+create or replace view "features"."user_spend__distinct__merchant_id" as
+select r."user_id", r."__fsql_tile", r."merchant_id" as v, r."ts" as "fsql_row_ts"
+from "features"."user_spend" as r
+where r."merchant_id" is not null;
+create or replace view "features"."user_spend__ends__amount" as
+select r."user_id", r."__fsql_tile", r."ts" as ts, r."amount" as v, r."ts" as "fsql_row_ts"
+from "features"."user_spend" as r
+where r."amount" is not null;
 -- incremental run from 2024-04-01 00:30:00
 begin transaction;
 delete from "features"."user_spend" where "ts" >= timestamp '2024-04-01 00:30:00.000000';

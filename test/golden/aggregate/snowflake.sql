@@ -25,6 +25,24 @@ from (
   where true and r."AMOUNT" is not null
 ) as r
 where r.fsql_last <= 5;
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as "ROWS", approx_count_distinct(hash(r."USER_ID", r."__FSQL_TILE")) as "TILES"
+from "ACME"."FEATURES"."USER_SPEND" as r;
+-- per-row views (after the events; a table of the same name dropped first)
+drop table if exists "ACME"."FEATURES"."USER_SPEND__TILES";
+drop table if exists "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID";
+drop table if exists "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT";
+create or replace view "ACME"."FEATURES"."USER_SPEND__TILES" as
+select r."USER_ID", r."__FSQL_TILE", 1 as "FSQL_ROWS", case when r."AMOUNT" is not null then 1 else 0 end as "FSQL_N_0", r."AMOUNT" as "FSQL_S_0", cast(r."AMOUNT" as FLOAT) as "FSQL_MEAN_0", case when r."AMOUNT" is not null then cast(0 as FLOAT) end as "FSQL_M2_0", r."AMOUNT" as "FSQL_MAX_0", case when r."AMOUNT" is not null then r."TS" end as "FSQL_FTS_0", r."AMOUNT" as "FSQL_FV_0", r."TS" as "FSQL_ROW_TS"
+from "ACME"."FEATURES"."USER_SPEND" as r;
+create or replace view "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID" as
+select r."USER_ID", r."__FSQL_TILE", r."MERCHANT_ID" as v, r."TS" as "FSQL_ROW_TS"
+from "ACME"."FEATURES"."USER_SPEND" as r
+where r."MERCHANT_ID" is not null;
+create or replace view "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT" as
+select r."USER_ID", r."__FSQL_TILE", r."TS" as ts, r."AMOUNT" as v, r."TS" as "FSQL_ROW_TS"
+from "ACME"."FEATURES"."USER_SPEND" as r
+where r."AMOUNT" is not null;
 -- incremental run from 2024-04-01 00:30:00
 begin transaction;
 delete from "ACME"."FEATURES"."USER_SPEND" where "TS" >= '2024-04-01 00:30:00.000000'::timestamp_ntz;

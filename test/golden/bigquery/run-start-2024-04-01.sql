@@ -32,7 +32,7 @@ select
 from rolling
 ;
 
--- user_merchant_pair: aggregate incremental
+-- user_merchant_pair: aggregate incremental (per-tile tables shown; views of the events instead where a full build finds under 1.5 rows per tile)
 begin transaction;
 merge into `acme-ml.features.user_merchant_pair` as fsql_t
 using (
@@ -55,7 +55,7 @@ from `acme-ml.features.user_merchant_pair` as r
 group by r.`user_id`, r.`merchant_id`, r.`__fsql_tile`;
 commit;
 
--- user_transaction_stats: aggregate incremental
+-- user_transaction_stats: aggregate incremental (per-tile tables shown; views of the events instead where a full build finds under 1.5 rows per tile)
 begin transaction;
 merge into `acme-ml.features.user_transaction_stats` as fsql_t
 using (

@@ -1,0 +1,88 @@
+/**
+ * A full build of an aggregate view chooses its per-tile relations from the data
+ * (offline/run-aggregate.ts): views of the events, a state per row, where rows fill about one
+ * (keys, tile) each; tables where they fill more. Each build replaces what the last one made, of
+ * either kind: on DuckDB, and on a real PostgreSQL, which drops no table a view depends on and
+ * replaces no view whose columns change. Training gives the reference's values after each build.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderPointInTime } from '../src/dialects/point-in-time.js';
+import { builtPlan, runAggregate } from '../src/offline/run-aggregate.js';
+import { Timestamp } from '../src/values.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
+import { check, createSource, insertRows, loadEvents, reference, runPlan, SPEC, TILE_SECONDS, type AggCase } from './helpers/aggregate-cases.js';
+import { tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
+import type { AggRow } from './helpers/aggregate-reference.js';
+import { openDuckDb } from './helpers/pit-cases.js';
+import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+
+const BASE = Timestamp.parse('2024-03-10T00:00:00Z')!.micros;
+const TILE = BigInt(TILE_SECONDS) * 1_000_000n;
+
+/**
+ * One row per (user, tile): 40 users over 12 tiles, a NULL here and there; events of 10 users
+ * inside and at the end of the span. Enough (keys, tile) for DuckDB's estimate of their count
+ * (HyperLogLog, within about 20% at this size) to leave no doubt.
+ */
+function oneRowPerTile(): AggCase {
+  const rows: AggRow[] = [];
+  for (let u = 0; u < 40; u++) {
+    for (let h = 0; h < 12; h++) {
+      const ts = BASE + BigInt(h) * TILE + BigInt((u * 7919 + h * 104729) % 3600) * 1_000_000n;
+      rows.push({ keys: [`u${u}`], ts, values: { amount: (u * 13 + h) % 17 === 0 ? null : u + h / 4, qty: u - h, merchant: `m${(u + h) % 5}` } });
+    }
+  }
+  const events = Array.from({ length: 20 }, (_v, k) => ({ keys: [`u${k % 10}`], ts: BASE + BigInt(k % 13) * TILE + 1n }));
+  return { seed: 0, rows, events };
+}
+
+async function switchKinds(wh: Warehouse): Promise<void> {
+  const sparse = oneRowPerTile();
+  const dense: AggCase = { ...sparse, rows: [...sparse.rows, ...sparse.rows, ...sparse.rows] };
+  const source = await createSource(wh, 'k');
+  const train = await loadEvents(wh, sparse, 'k');
+  // the relations named with the schema unqualified names land in, as a run's are (describe looks there)
+  const schema = wh.dialect.name === 'postgres' ? 'public' : 'main';
+  const inSchema = (plan: AggregateRunPlan): AggregateRunPlan => ({ ...plan, tables: tileTables(SPEC, { name: 'k_agg', schema }) });
+  const full = inSchema(runPlan('k', source));
+  const build = async (c: AggCase, perRow: boolean, what: string) => {
+    await wh.execute([`delete from ${source}`, ...insertRows(wh, source, c.rows)]);
+    await runAggregate(wh, full, 'k');
+    const built = await builtPlan(wh, full);
+    assert.equal(built?.perRow, perRow, `${wh.dialect.name}, ${what}: per-row views ${perRow ? '' : 'not '}expected`);
+    assert.equal(check(c, reference(c), await wh.query(renderPointInTime(train, wh.dialect))), undefined, `${wh.dialect.name}, ${what}`);
+    return built!;
+  };
+  await build(sparse, true, 'a row per tile');
+  await build(sparse, true, 'built again over its own views');
+  const tables = await build(dense, false, 'three rows per tile');
+  // an incremental run over tables rebuilds the tiles from its start; over views it replaces the events only
+  const start = new Timestamp(sparse.rows.reduce((m, r) => (r.ts !== null && r.ts > m ? r.ts : m), 0n));
+  const later: AggRow = { keys: [sparse.rows.find((r) => r.keys[0] !== null)!.keys[0]], ts: start.micros, values: { amount: 1, qty: 1, merchant: 'm1' } };
+  await wh.execute(insertRows(wh, source, [later]));
+  await runAggregate(wh, inSchema({ ...runPlan('k', source, { start }), perRow: tables.perRow }), 'k');
+  const grown: AggCase = { ...dense, rows: [...dense.rows, later] };
+  assert.equal(check(grown, reference(grown), await wh.query(renderPointInTime(train, wh.dialect))), undefined, `${wh.dialect.name}, incremental over tables`);
+  await build(sparse, true, 'back to a row per tile');
+}
+
+test('a full build makes per-row views for a row per tile and tables for more, replacing either kind (DuckDB)', async () => {
+  const wh = await openDuckDb();
+  try {
+    await switchKinds(wh);
+  } finally {
+    await wh.close();
+  }
+});
+
+test('the same on a real PostgreSQL server', async () => {
+  const db = await createTestDatabase();
+  const wh = await openPostgres(db);
+  try {
+    await switchKinds(wh);
+  } finally {
+    await wh.close();
+    await db.drop();
+  }
+});
