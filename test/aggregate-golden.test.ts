@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
-import { perTileRelations, renderAggregateRun, renderPerTileBuild, renderPerTileDrop, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
+import { renderAggregateRun, renderPerTileBuild, renderPerTileDrop, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
-import { featureType, inputColumns, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
+import { featureType, inputColumns, perTileRelations, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
 import { stateShape } from '../src/plans/aggregate-online.js';
 import type { PointInTimePlan } from '../src/plans/point-in-time.js';
 import { parseViewConfig, splitConfig } from '../src/project/view-config.js';
@@ -90,7 +90,7 @@ function render(type: WarehouseType): string {
     `-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views`,
     `${renderTileDensity(perRow, d)};`,
     `-- per-row views (after the events; a table of the same name dropped first)`,
-    script({ statements: [...perTileRelations(perRow).map((t) => renderPerTileDrop(t, false, d)), ...renderPerTileBuild(perRow, d)], atomic: false }),
+    script({ statements: [...perTileRelations(perRow.tables).map((t) => renderPerTileDrop(t, false, d)), ...renderPerTileBuild(perRow, d)], atomic: false }),
     `-- incremental run from 2024-04-01 00:30:00`,
     script(inc),
     `-- training query`, `${renderPointInTime(train, d)};`, `-- sync query at 2024-04-01 00:30:00`, `${sync};`, ''].join('\n');

@@ -104,3 +104,22 @@ test("partition_by and cluster_by (dbt's keys): BigQuery's defaults and override
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /merchant_risk\.sql.*partition_by granularity must be one of hour, day, month, year, not 'week'/);
 });
+
+test('arrays read as lists of the values their items read as (PostgreSQL: int8, numeric, timestamps, 2-D)', async () => {
+  const db = await createTestDatabase();
+  const pg = await openPostgres(db);
+  try {
+    const [row] = await pg.query(
+      "select array[9007199254740993, null]::bigint[] as i, array[1.5]::float8[] as f, array[7]::numeric[] as n, array[timestamp '2024-01-01 00:00:00.123456']::timestamp[] as t, array[array[1, 2], array[3, 4]]::bigint[] as m, array['a,b', null]::text[] as s",
+    );
+    assert.deepEqual(row.i, [9007199254740993n, null], 'int8 items as exact bigints, as a bigint column reads');
+    assert.deepEqual(row.f, [1.5]);
+    assert.deepEqual(row.n, [7n]);
+    assert.deepEqual((row.t as Timestamp[]).map((t) => t.toISOString()), ['2024-01-01T00:00:00.123456Z'], 'timestamps to the microsecond');
+    assert.deepEqual(row.m, [[1n, 2n], [3n, 4n]]);
+    assert.deepEqual(row.s, ['a,b', null]);
+  } finally {
+    await pg.close();
+    await db.drop();
+  }
+});

@@ -34,7 +34,7 @@ test('JSON text is kept as it is only when compact, plain printable ASCII and st
 });
 
 test('membership is exact, also for values that hold what separates values in the text', () => {
-  const values = ['', ' ', '","', ',', '[', ']', 'a', 'a,', 'ab', 'b'].filter((v) => !v.includes('"')).sort();
+  const values = ['', ' ', ',', ',,', '[', ']', 'a', 'a,', 'ab', 'b'].sort();
   const kept = DistinctText.of(JSON.stringify(values))!;
   assert.ok(kept);
   for (const v of [...values, 'a,b', ',b', 'aa', 'c', '"', ' a']) assert.equal(kept.has(v), values.includes(v), JSON.stringify(v));

@@ -57,11 +57,6 @@ export function renderPerTileDrop(relation: RelationName, perRow: boolean, d: Di
   return perRow ? d.dropView(d.relation(relation)) : d.dropTable(d.relation(relation));
 }
 
-/** The tiles, distinct-values and end-rows relations. */
-export function perTileRelations(plan: AggregateRunPlan): RelationName[] {
-  return [plan.tables.tiles, ...plan.tables.distinct.map((x) => x.table), ...plan.tables.ends.map((x) => x.table)];
-}
-
 /**
  * The per-row views: each row of the events its own tile state, distinct value and end row
  * (training merges, dedupes and ranks them as it does tiles'). Each ends with the row's time,
@@ -83,7 +78,7 @@ function perRowSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationNam
 /** How many rows the events hold, and about how many (keys, tile) they fill: a full build's choice of `perRow`. */
 export function renderTileDensity(plan: AggregateRunPlan, d: Dialect): string {
   const id = (c: string) => d.quoteIdent(c);
-  // a hash of (keys, tile) (tieBreak's), counted approximately where the warehouse can (DuckDB: 0.2 s for 10M rows, exact 1 s)
+  // a hash of (keys, tile) (tieBreak's), counted approximately where the warehouse can (DuckDB: 0.2 s for 10M rows, exact 0.7 s)
   const tile = d.tieBreak([...plan.keys, TILE_COLUMN].map((c) => `r.${id(c)}`));
   return `select count(*) as ${id('rows')}, ${d.approxDistinct(tile)} as ${id('tiles')}\nfrom ${d.relation(plan.tables.events)} as r`;
 }
@@ -139,8 +134,8 @@ export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys' | 'perRo
 
 export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
   if (!plan.range?.start) {
-    // Each relation in turn (BigQuery runs no DDL inside a transaction): a failure leaves relations an
-    // incremental run would find out of date, so run notices a missing or changed one and rebuilds all.
+    // Each relation in turn (BigQuery runs no DDL inside a transaction), of the kind the plan says:
+    // offline/run-aggregate.ts runs a full build, dropping the per-tile relations first and choosing their kind.
     return { statements: [...renderEventsBuild(plan, d), ...renderPerTileBuild(plan, d)], atomic: false };
   }
   const from = tileOf(plan.range.start, plan.spec.tileSeconds);

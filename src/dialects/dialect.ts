@@ -215,6 +215,14 @@ export abstract class Dialect {
     return `drop view if exists ${view}`;
   }
 
+  /**
+   * Statements dropping the views named `prefix…` that depend on `table`, where such a view keeps
+   * the table from being dropped and created again (PostgreSQL); none where it does not.
+   */
+  dropViewsOn(_table: string, _prefix: string): string[] {
+    return [];
+  }
+
   /** Every column of `alias` except `columns` (dialects with hasSelectExcept). */
   selectAllExcept(alias: string, columns: string[]): string {
     throw new Error(`${this.name}: selectAllExcept(${alias}, ${columns.join(', ')}) does not exist here; list the columns`);

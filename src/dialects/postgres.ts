@@ -113,6 +113,14 @@ export class PostgresDialect extends Dialect {
     return `cast(array_to_json(${array}) as text)`;
   }
 
+  /** DROP TABLE fails under a dependent view: the views on `table` named `prefix…`, found in pg_depend. */
+  dropViewsOn(table: string, prefix: string): string[] {
+    const like = this.stringLiteral(`${prefix.replace(/[\\_%]/g, '\\$&')}%`);
+    return [
+      `do $$\ndeclare v regclass;\nbegin\n  for v in select distinct w.ev_class::regclass from pg_depend as d join pg_rewrite as w on w.oid = d.objid join pg_class as c on c.oid = w.ev_class\n    where d.refobjid = to_regclass(${this.stringLiteral(table)}) and c.relkind = 'v' and c.relname like ${like}\n  loop\n    execute format('drop view if exists %s', v);\n  end loop;\nend $$`,
+    ];
+  }
+
   /** No approximate percentiles: percentile_cont sorts the values (exact). */
   quantileAggregates(expr: string, ps: readonly number[]): string[] {
     return [`percentile_cont(array[${ps.join(', ')}]::float8[]) within group (order by ${expr})`];

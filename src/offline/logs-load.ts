@@ -15,7 +15,7 @@ import type { Dialect } from '../dialects/dialect.js';
 import type { Compilation } from '../compiler/compile.js';
 import { renderMergePushedEvents, renderPushedEventsStart } from '../dialects/aggregate-tiles.js';
 import { inputColumns } from '../plans/aggregate.js';
-import { aggregatePlan, builtPlan } from './run-aggregate.js';
+import { aggregatePlan, builtKind, findBuilt } from './run-aggregate.js';
 import type { RelationName } from '../plans/relation.js';
 import { FsqlError, ProjectError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -132,7 +132,7 @@ async function mergePushedEvents(project: Project, wh: Warehouse, folder: LogFol
   const d = wh.dialect;
   // the per-tile relations as the last build made them (per-row views need no rebuilding)
   const full = aggregatePlan(c, view, undefined);
-  const plan = (await builtPlan(wh, full)) ?? full;
+  const plan = { ...full, perRow: builtKind(full, await findBuilt(wh, full)) ?? false };
   const pushed = folder.table;
   const inputs = inputColumns(plan.spec);
   const [row] = await wh.query(renderPushedEventsStart(plan, d, pushed, inputs), { label: view.name });

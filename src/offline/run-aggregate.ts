@@ -1,13 +1,13 @@
 /**
  * `fsql run` for an aggregate view (SPEC section 9): its events and per-tile relations
  * (dialects/aggregate-tiles.ts). Incremental whenever every relation exists with today's layout:
- * the run replaces events from (newest loaded − lookback) and the tiles from the one holding that
- * time, so its cost follows the new data; otherwise (first run, --full-refresh, a changed
- * aggregation) everything is rebuilt.
+ * the run replaces events from (newest loaded − lookback) and, where the per-tile relations are
+ * tables, the tiles from the one holding that time, so its cost follows the new data; otherwise
+ * (first run, --full-refresh, a changed aggregation) everything is rebuilt.
  */
 import type { Compilation } from '../compiler/compile.js';
-import { perTileRelations, renderAggregateRun, renderEventsBuild, renderPerTileBuild, renderPerTileDrop, renderTileDensity, tileLayout } from '../dialects/aggregate-tiles.js';
-import { PER_ROW_BELOW, PER_ROW_COLUMN, tileTables, type AggregateRunPlan } from '../plans/aggregate.js';
+import { renderAggregateRun, renderEventsBuild, renderPerTileBuild, renderPerTileDrop, renderTileDensity, tileLayout } from '../dialects/aggregate-tiles.js';
+import { PER_ROW_BELOW, PER_ROW_COLUMN, perTileRelations, tileTables, type AggregateRunPlan } from '../plans/aggregate.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ViewDef } from '../project/types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -25,41 +25,50 @@ export function aggregatePlan(c: Compilation, view: ViewDef, range: TimeRange | 
   };
 }
 
-/** A per-tile relation as built: undefined (absent), a per-row view (its last column is PER_ROW_COLUMN) or a table, with its columns. */
-async function built(wh: Warehouse, relation: RelationName): Promise<{ perRow: boolean; columns: string[] } | undefined> {
-  const columns = (await wh.describe(relation))?.map((c) => c.name.toLowerCase());
-  return columns && { perRow: columns[columns.length - 1] === PER_ROW_COLUMN, columns };
+/** One of the view's relations as the last build left it: absent, or its columns and whether it is a per-row view (its last column is PER_ROW_COLUMN). */
+export interface Found {
+  relation: RelationName;
+  built?: { perRow: boolean; columns: string[] };
+}
+
+/** The view's events and per-tile relations as the last build left them (one describe each). */
+export function findBuilt(wh: Warehouse, plan: AggregateRunPlan): Promise<Found[]> {
+  return Promise.all(
+    [plan.tables.events, ...perTileRelations(plan.tables)].map(async (relation) => {
+      const columns = (await wh.describe(relation))?.map((c) => c.name.toLowerCase());
+      return { relation, ...(columns ? { built: { perRow: columns[columns.length - 1] === PER_ROW_COLUMN, columns } } : {}) };
+    }),
+  );
 }
 
 /**
- * The plan of an incremental run when every relation exists with the layout the aggregations need
- * now (its `perRow` as built), else undefined: a full build.
+ * Whether the per-tile relations are per-row views, when every relation exists with the layout the
+ * aggregations need now (an incremental run can follow); else undefined (a full build).
  */
-export async function builtPlan(wh: Warehouse, plan: AggregateRunPlan): Promise<AggregateRunPlan | undefined> {
-  const tiles = await built(wh, plan.tables.tiles);
-  if (!tiles || tiles.columns.join(',') !== tileLayout({ ...plan, perRow: tiles.perRow }).map((c) => c.toLowerCase()).join(',')) return undefined;
-  for (const t of [plan.tables.events, ...perTileRelations(plan)]) {
-    if (!(await wh.describe(t))) return undefined;
-  }
-  return { ...plan, perRow: tiles.perRow };
+export function builtKind(plan: AggregateRunPlan, found: Found[]): boolean | undefined {
+  const [events, tiles, ...rest] = found;
+  if (!events.built || !tiles.built || rest.some((f) => !f.built)) return undefined;
+  const perRow = tiles.built.perRow;
+  return tiles.built.columns.join(',') === tileLayout({ ...plan, perRow }).map((c) => c.toLowerCase()).join(',') ? perRow : undefined;
 }
 
 /**
- * Runs the plan. A full build writes the events, then chooses the per-tile relations' kind from
- * how many rows they fill per (keys, tile) (PER_ROW_BELOW): views of the events for about one,
- * tables otherwise. Views built before are dropped first (PostgreSQL drops no table a view
- * depends on, and replaces no view whose columns change), tables only where views replace them.
+ * Runs the plan (`found`: findBuilt's, for a full build). A full build drops the per-tile relations
+ * first, so one stopped midway leaves them missing (the next run builds all again), never stale
+ * beside new events, and views of the events PostgreSQL would not drop the events under (those of
+ * an earlier aggregation too). It writes the events, then chooses the per-tile relations' kind
+ * from how many rows fill each (keys, tile) (PER_ROW_BELOW): views of the events for about one,
+ * tables otherwise.
  */
-export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, label: string): Promise<void> {
+export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, found: Found[], label: string): Promise<void> {
   const d = wh.dialect;
   if (plan.range?.start) {
     const { statements, atomic } = renderAggregateRun(plan, d);
     return wh.execute(statements, { atomic, label });
   }
-  const before = await Promise.all(perTileRelations(plan).map(async (relation) => ({ relation, built: await built(wh, relation) })));
-  const drop = (perRow: boolean) => before.filter((b) => b.built?.perRow === perRow).map((b) => renderPerTileDrop(b.relation, perRow, d));
-  await wh.execute([...drop(true), ...renderEventsBuild(plan, d)], { label });
+  const drops = found.slice(1).flatMap((f) => (f.built ? [renderPerTileDrop(f.relation, f.built.perRow, d)] : []));
+  const events = plan.tables.events;
+  await wh.execute([...drops, ...d.dropViewsOn(d.relation(events), `${events.name}__`), ...renderEventsBuild(plan, d)], { label });
   const [rows, tiles] = Object.values((await wh.query(renderTileDensity(plan, d), { label }))[0] ?? {}).map(Number);
-  const perRow = rows < PER_ROW_BELOW * tiles;
-  await wh.execute([...(perRow ? drop(false) : []), ...renderPerTileBuild({ ...plan, perRow }, d)], { label });
+  await wh.execute(renderPerTileBuild({ ...plan, perRow: rows < PER_ROW_BELOW * tiles }, d), { label });
 }

@@ -17,7 +17,8 @@ import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
-import { aggregatePlan, builtPlan, runAggregate } from './run-aggregate.js';
+import { PER_ROW_BELOW } from '../plans/aggregate.js';
+import { aggregatePlan, builtKind, findBuilt, runAggregate } from './run-aggregate.js';
 import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun, type StatsTable } from './feature-stats.js';
 
 export interface RunOptions {
@@ -72,7 +73,7 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
       const { statements, atomic } = renderAggregateRun(aggregatePlan(c, view, range), c.renderer.dialect);
       const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s: string) => `${s};`).join('\n');
       // the per-tile relations' kind is chosen from the data (run-aggregate.ts), which a dry run does not read
-      const kind = 'per-tile tables shown; views of the events instead where a full build finds under 1.5 rows per tile';
+      const kind = `per-tile tables shown; views of the events instead where a full build finds under ${PER_ROW_BELOW} rows per tile`;
       return `-- ${view.name}: aggregate ${range ? `incremental (${kind})` : `full build (${kind}; pass --start to see the incremental statements)`}\n${sql}\n`;
     }
     const incremental = view.config.materialized === 'incremental' && !opts.fullRefresh && opts.start !== undefined;
@@ -200,9 +201,10 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
 /** An aggregate view's events and tiles: incremental when every relation is there with today's layout. */
 async function buildAggregate(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<Omit<ViewResult, 'unique_id' | 'name' | 'execution_time'>> {
   const full = aggregatePlan(c, view, undefined);
-  const built = opts.fullRefresh ? undefined : await builtPlan(wh, full);
-  const range = built ? await incrementalRange(c, wh, view, opts) : undefined;
-  await runAggregate(wh, built && range ? { ...aggregatePlan(c, view, range), perRow: built.perRow } : full, view.file);
+  const found = await findBuilt(wh, full);
+  const perRow = opts.fullRefresh ? undefined : builtKind(full, found);
+  const range = perRow === undefined ? undefined : await incrementalRange(c, wh, view, opts);
+  await runAggregate(wh, range ? { ...aggregatePlan(c, view, range), perRow } : full, found, view.file);
   const columns = (await wh.describe(full.tables.events)) ?? [];
   checkBuiltColumns(view, columns);
   return {

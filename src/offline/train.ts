@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import { ROW_COLUMN, outputName, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType } from '../values.js';
-import { inputColumns, tileTables } from '../plans/aggregate.js';
+import { inputColumns, perTileRelations, tileTables } from '../plans/aggregate.js';
 import { typeOfFeature } from './feature-types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { TimeRange } from '../plans/relation.js';
@@ -194,8 +194,7 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
   const have = columns.map((col) => col.name);
   const spec = view.config.aggregate;
   if (spec) {
-    const t = tileTables(spec, view.table);
-    for (const table of [t.tiles, ...t.distinct.map((x) => x.table), ...t.ends.map((x) => x.table)]) {
+    for (const table of perTileRelations(tileTables(spec, view.table))) {
       if (!(await wh.describe(table))) throw new ProjectError(view.file, `aggregate view '${view.name}' has no tile table ${wh.dialect.relation(table)}; build it with \`fsql run --select ${view.name}\`.`);
     }
   }

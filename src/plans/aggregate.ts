@@ -164,6 +164,11 @@ export function tileTables(spec: AggregateSpec, events: RelationName): TileTable
   };
 }
 
+/** The tiles, distinct-values and end-rows relations. */
+export function perTileRelations(t: TileTables): RelationName[] {
+  return [t.tiles, ...t.distinct.map((x) => x.table), ...t.ends.map((x) => x.table)];
+}
+
 /** Building an aggregate view's tables: all of them, or (incremental) the events from `range.start` and every tile from the one holding it. */
 export interface AggregateRunPlan {
   view: string;

@@ -29,10 +29,13 @@ const PARSERS: Record<number, (text: string) => Value> = {
   [OID.timestamptz]: parseTs,
   [OID.numeric]: (t) => (/^-?\d+$/.test(t) ? BigInt(t) : Number(t)),
 };
-const items = (pg.types.getTypeParser as (oid: number) => (text: string) => (string | null)[])(TEXT_ARRAY);
+type Items = (string | null | Items)[];
+const items = (pg.types.getTypeParser as (oid: number) => (text: string) => Items)(TEXT_ARRAY);
 for (const [array, item] of Object.entries(ARRAY_OF)) {
   const parse = PARSERS[item];
-  PARSERS[Number(array)] = (text) => items(text).map((x) => (x === null ? null : parse(x)));
+  // a 2-D array has the same type: its items are arrays
+  const each = (xs: Items): Value => xs.map((x) => (x === null ? null : Array.isArray(x) ? each(x) : parse(x))) as Value;
+  PARSERS[Number(array)] = (text) => each(items(text));
 }
 
 export const pgTypes = {

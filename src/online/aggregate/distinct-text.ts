@@ -2,7 +2,7 @@
  * C's distinct values of a string column as the sync query gives them: JSON text (the dialect's
  * jsonText), kept as text when it is already what encodeState writes for them, so a sync makes no
  * string per value and sorts nothing (CONTEXT.md: the lists' strings, their sort and their JSON had
- * been about half of a sync's JavaScript). That is the case when the text is compact, every value
+ * been about a third of a sync's JavaScript). That is the case when the text is compact, every value
  * is printable ASCII without a quote or a backslash (its JSON is itself in quotes), and the values
  * ascend in JavaScript's order. Any other text (escapes, non-ASCII, another order or spacing, as
  * each warehouse may write them) is parsed and sorted instead (`distinctStrings`): the stored
@@ -10,8 +10,12 @@
  */
 import type { AggInput } from './state.js';
 
-/** Compact JSON strings of printable ASCII with nothing to escape (no quote, no backslash) in brackets. */
-const STORED_FORM = /^\[(?:"[ !#-[\]-~]*"(?:,(?=")|(?=\]$)))*\]$/;
+/** A character a stored value's JSON would not hold as itself: outside printable ASCII, or a backslash (an escape). */
+const NOT_PLAIN = /[^ -~]|\\/;
+const QUOTE = 34;
+const COMMA = 44;
+const OPEN = 91;
+const CLOSE = 93;
 
 export class DistinctText {
   /** `starts[k]`: where value k's characters start in `text` (after its opening quote). */
@@ -22,18 +26,26 @@ export class DistinctText {
 
   /** The text as a DistinctText when it is already in the stored form, else undefined. */
   static of(text: string): DistinctText | undefined {
-    if (!STORED_FORM.test(text)) return undefined;
+    const n = text.length;
+    if (n < 2 || text.charCodeAt(0) !== OPEN || text.charCodeAt(n - 1) !== CLOSE || NOT_PLAIN.test(text)) return undefined;
     const starts: number[] = [];
+    if (n === 2) return new DistinctText(text, starts);
     let previous = '';
-    // each value is a quote, its characters, a quote, then a comma or the closing bracket; ascending
-    // is checked on slices (comparing them in place, character by character, took longer)
-    for (let start = 2; start < text.length; ) {
-      const end = text.indexOf('"', start);
-      const value = text.slice(start, end);
+    // with no backslash, every quote opens or closes a value: a quote, its characters, a quote, then
+    // a comma and the next or the closing bracket; ascending is checked on slices (comparing them
+    // in place, character by character, took longer)
+    for (let at = 1; ; ) {
+      if (text.charCodeAt(at) !== QUOTE || at >= n - 1) return undefined;
+      const end = text.indexOf('"', at + 1);
+      if (end < 0) return undefined;
+      const value = text.slice(at + 1, end);
       if (starts.length > 0 && !(previous < value)) return undefined;
       previous = value;
-      starts.push(start);
-      start = end + 3;
+      starts.push(at + 1);
+      const next = text.charCodeAt(end + 1);
+      if (next === CLOSE && end + 2 === n) break;
+      if (next !== COMMA) return undefined;
+      at = end + 2;
     }
     return new DistinctText(text, starts);
   }
