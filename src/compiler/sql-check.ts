@@ -3,7 +3,8 @@
  * in-memory instance, no data) for DuckDB, authoritative; node-sql-parser's grammar of the
  * warehouse for the others, as warnings. Both read the output columns where they can.
  */
-import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbApi } from '../warehouse/duckdb-api.js';
 import { dialectFor } from '../dialects/index.js';
 import { renderFileProbe } from '../dialects/queries.js';
 
@@ -26,7 +27,7 @@ export class DuckDbParser {
   private constructor(private readonly conn: DuckDBConnection) {}
 
   static async open(): Promise<DuckDbParser> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await duckdbApi.DuckDBInstance.create(':memory:');
     return new DuckDbParser(await instance.connect());
   }
 
@@ -34,7 +35,7 @@ export class DuckDbParser {
   async parseAll(sqls: string[]): Promise<ParseResult[]> {
     if (sqls.length === 0) return [];
     const reader = await this.conn.runAndReadAll('select json_serialize_sql(s) from unnest($1::varchar[]) with ordinality as t(s, i) order by i', [
-      listValue(sqls),
+      duckdbApi.listValue(sqls),
     ]);
     return reader.getRows().map((row, i) => toResult(sqls[i], JSON.parse(String(row[0]))));
   }

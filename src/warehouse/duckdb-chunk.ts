@@ -9,13 +9,16 @@
  * are read from their child vectors; other types (decimals, intervals, ...) go through node-api's vectors.
  */
 import { endianness } from 'node:os';
-import {
-  DuckDBArrayValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBListValue, DuckDBTimestampTZValue, DuckDBTimestampValue,
-  DuckDBTypeId, type DuckDBDataChunk, type DuckDBListType, type DuckDBType, type DuckDBValue,
+import type {
+  DuckDBArrayValue, DuckDBDataChunk, DuckDBDateValue, DuckDBDecimalValue, DuckDBListType, DuckDBListValue, DuckDBTimestampTZValue, DuckDBTimestampValue,
+  DuckDBType, DuckDBValue,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+import { duckdbApi } from './duckdb-api.js';
 import { valueAt, valuesOf, type BatchColumn, type ColumnBatch } from '../column-batch.js';
 import { Timestamp, type Row, type Value } from '../values.js';
+
+const { DuckDBTypeId } = duckdbApi;
 
 /** One column of a chunk as fsql values (the types chunkColumns gives as values). */
 type ColumnReader = (chunk: DuckDBDataChunk, column: number, rows: number) => Value[];

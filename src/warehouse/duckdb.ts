@@ -1,7 +1,8 @@
 /** The DuckDB adapter: a file (or in-memory) database, one connection per concurrent caller. */
 import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
+import { duckdbApi } from './duckdb-api.js';
 import type { ColumnBatch } from '../column-batch.js';
 import { WarehouseError } from '../errors.js';
 import type { RelationName } from '../plans/relation.js';
@@ -28,7 +29,7 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       // dbt-duckdb's `settings:` (memory_limit, temp_directory, ...) are DuckDB configuration options.
       const settings = Object.fromEntries(Object.entries((target.settings.settings as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [k, String(v)]));
-      instance = await DuckDBInstance.create(path, { ...settings, threads: String(Math.max(1, target.threads)) });
+      instance = await duckdbApi.DuckDBInstance.create(path, { ...settings, threads: String(Math.max(1, target.threads)) });
     } catch (e) {
       throw new WarehouseError(`cannot open DuckDB database ${path}: ${(e as Error).message}. Another fsql process may hold it; wait for it or use another path.`);
     }
