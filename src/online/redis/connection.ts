@@ -27,13 +27,6 @@ interface Waiting {
   reject: (e: Error) => void;
 }
 
-/** One command in RESP: `*<n>\r\n` then `$<bytes>\r\n<arg>\r\n` per argument. */
-export function encodeCommand(args: readonly string[]): string {
-  let out = `*${args.length}\r\n`;
-  for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return out;
-}
-
 /** Payloads up to this size are copied into the turn's write; larger ones (a sync's batches) are written as they are. */
 const COPY_LIMIT = 64 * 1024;
 
@@ -45,18 +38,30 @@ const COLON = 0x3a;
 const CR = 13;
 const LF = 10;
 
-/** One command of ASCII arguments (row keys: keys.ts escapes every part; stored text: codec.ts writes ASCII) in RESP. */
-function writeAsciiCommand(w: AsciiWriter, args: readonly string[]): void {
-  w.byte(STAR);
-  w.int(args.length);
+/** `$<bytes>\r\n` (a bulk string's header) or `*<n>\r\n` (an array's). */
+function writeHeader(w: AsciiWriter, type: number, n: number): void {
+  w.byte(type);
+  w.int(n);
   w.byte(CR);
   w.byte(LF);
+}
+
+/**
+ * One command in RESP: `*<n>\r\n`, then `$<bytes>\r\n<arg>\r\n` per argument. Printable ASCII (row
+ * keys: keys.ts escapes every part; stored rows: codec.ts writes ASCII) is written as it is, with
+ * no UTF-8 pass; anything else as UTF-8.
+ */
+function writeCommand(w: AsciiWriter, args: readonly string[]): void {
+  writeHeader(w, STAR, args.length);
   for (const a of args) {
-    w.byte(DOLLAR);
-    w.int(a.length);
-    w.byte(CR);
-    w.byte(LF);
-    w.text(a);
+    const start = w.at;
+    writeHeader(w, DOLLAR, a.length);
+    if (!w.plain(a, false)) {
+      w.at = start;
+      const bytes = Buffer.from(a, 'utf8');
+      writeHeader(w, DOLLAR, bytes.length);
+      w.all(bytes);
+    }
     w.byte(CR);
     w.byte(LF);
   }
@@ -105,7 +110,7 @@ export class RespConnection {
       if (opts.password !== undefined) hello.push(opts.username ? ['AUTH', opts.username, opts.password] : ['AUTH', opts.password]);
       if (opts.db) hello.push(['SELECT', String(opts.db)]);
       if (hello.length > 0) {
-        const replies = await conn.send(hello.map(encodeCommand).join(''), hello.length);
+        const replies = await conn.sendCommands(hello);
         const err = replies.find((r): r is ReplyError => r instanceof ReplyError);
         if (err) {
           conn.close();
@@ -122,23 +127,24 @@ export class RespConnection {
   }
 
   /**
-   * Writes pre-encoded commands (text as UTF-8, or bytes) and resolves with their `count` replies,
-   * in order. What is sent in one turn of the event loop (a server's concurrent requests) goes out
-   * in one write when the turn ends, not in one system call each, and small payloads are copied
-   * into one buffer for it, not handed to the socket one by one (CONTEXT.md).
+   * Writes commands already encoded as RESP bytes (a sync's batches, batch.ts) and resolves with
+   * their `count` replies, in order. What is sent in one turn of the event loop (a server's
+   * concurrent requests) goes out in one write when the turn ends, not in one system call each;
+   * small payloads are copied into one buffer for it, not handed to the socket one by one
+   * (CONTEXT.md).
    */
-  send(payload: string | Uint8Array, count: number): Promise<Reply[]> {
+  send(payload: Uint8Array, count: number): Promise<Reply[]> {
     return this.queue(count, () => {
-      if (payload.length <= COPY_LIMIT) return this.out.all(typeof payload === 'string' ? Buffer.from(payload) : payload);
+      if (payload.length <= COPY_LIMIT) return this.out.all(payload);
       this.flush();
       this.socket.write(payload);
     });
   }
 
-  /** Commands of ASCII arguments, written straight into the turn's buffer (a read's MGET: no string or Buffer per command). */
-  sendAscii(commands: readonly (readonly string[])[]): Promise<Reply[]> {
+  /** Commands, written straight into the turn's buffer (a read's MGET: no string or Buffer per command); their replies, in order. */
+  sendCommands(commands: readonly (readonly string[])[]): Promise<Reply[]> {
     return this.queue(commands.length, () => {
-      for (const args of commands) writeAsciiCommand(this.out, args);
+      for (const args of commands) writeCommand(this.out, args);
     });
   }
 
@@ -161,7 +167,7 @@ export class RespConnection {
 
   /** One command; an error reply is thrown. */
   async command(args: readonly string[]): Promise<Reply> {
-    const [reply] = await this.send(encodeCommand(args), 1);
+    const [reply] = await this.sendCommands([args]);
     if (reply instanceof ReplyError) throw reply;
     return reply;
   }

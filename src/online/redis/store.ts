@@ -22,7 +22,7 @@ import { expiryArg, rowSource, type RowSource } from '../row-source.js';
 import type { ApiKeyRecord, ColumnRows, OnlineRow, OnlineStore, PushedEntry, Replacement, StoredRow, SyncRecord, SyncStats, ViewLayout, WriteResult } from '../store.js';
 import { syncStatsFrom } from './sync-stats.js';
 import { BatchBuilder, BufferPool, ROWS_PER_CALL, scriptPayload, setNxPayload, type Payload, type Staged } from './batch.js';
-import { encodeCommand, ReplyError, type Reply, type RespConnection } from './connection.js';
+import { ReplyError, type Reply, type RespConnection } from './connection.js';
 import { parseRedisUrl, type TimeoutOverrides } from './options.js';
 import { RedisTransport, type RedisNode } from './transport.js';
 
@@ -408,7 +408,7 @@ export class RedisStore implements OnlineStore {
 
   /** Loads the scripts bulk connections call by their sha1 (PUT_SCRIPT, PUSH_SCRIPT). */
   private async loadScript(conn: RespConnection): Promise<void> {
-    const replies = await conn.send(encodeCommand(['SCRIPT', 'LOAD', PUT_SCRIPT]) + encodeCommand(['SCRIPT', 'LOAD', PUSH_SCRIPT]), 2);
+    const replies = await conn.sendCommands([['SCRIPT', 'LOAD', PUT_SCRIPT], ['SCRIPT', 'LOAD', PUSH_SCRIPT]]);
     for (const r of replies) if (r instanceof ReplyError) throw r;
   }
 
@@ -457,7 +457,7 @@ export class RedisStore implements OnlineStore {
           [...perNode].map(async ([node, calls]) => {
             const conn = await node.bulk.get();
             const commands = calls.map((ids) => ['EVALSHA', PUSH_SHA, String(2 * ids.length), ...ids.flatMap((i) => keys[i]), ...shared, ...ids.flatMap((i) => [entries[i].text, String(entries[i].keepUntil)])]);
-            const replies = await this.sendScripted(conn, () => conn.sendAscii(commands));
+            const replies = await this.sendScripted(conn, () => conn.sendCommands(commands));
             replies.forEach((r, n) => {
               if (r instanceof ReplyError) throw r;
               (r as number[]).forEach((length, k) => (lengths[calls[n][k]] = length));
@@ -531,7 +531,7 @@ export class RedisStore implements OnlineStore {
 
   /** MGETs over a node's read connection, written together. */
   private async mget(node: RedisNode, groups: string[][]): Promise<(string | null)[][]> {
-    const replies = await (await node.reads.get()).sendAscii(groups.map((g) => ['MGET', ...g]));
+    const replies = await (await node.reads.get()).sendCommands(groups.map((g) => ['MGET', ...g]));
     for (const r of replies) if (r instanceof ReplyError) throw r;
     return replies as (string | null)[][];
   }
@@ -555,7 +555,7 @@ export class RedisStore implements OnlineStore {
     await this.guard(() =>
       this.transport.retried(async () => {
         const node = await this.transport.nodeOf(hashSlot(key));
-        const replies = await (await node.reads.get()).send([['MULTI'], ...commands, ['EXEC']].map(encodeCommand).join(''), commands.length + 2);
+        const replies = await (await node.reads.get()).sendCommands([['MULTI'], ...commands, ['EXEC']]);
         const err = replies.find((r) => r instanceof ReplyError);
         if (err) throw err;
       }),
@@ -585,7 +585,7 @@ export class RedisStore implements OnlineStore {
           // in a cluster the keys of one SCAN page span slots: one UNLINK each, sent together
           if (found.length > 0) {
             const commands = this.transport.cluster ? found.map((k) => ['UNLINK', k]) : [['UNLINK', ...found]];
-            const replies = await (await conn()).send(commands.map(encodeCommand).join(''), commands.length);
+            const replies = await (await conn()).sendCommands(commands);
             const err = replies.find((r) => r instanceof ReplyError);
             if (err) throw err;
           }
