@@ -187,5 +187,5 @@ const F64 = new DataView(new ArrayBuffer(8));
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const ZERO = 48;
 const MINUS = 45;
-const QUOTE = 34;
-const BACKSLASH = 92;
+export const QUOTE = 34;
+export const BACKSLASH = 92;

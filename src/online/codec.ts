@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp, typeName, type DataType, type Value } from '../values.js';
-import { AsciiWriter } from './ascii-writer.js';
+import { AsciiWriter, BACKSLASH, QUOTE } from './ascii-writer.js';
+
+export { BACKSLASH, QUOTE };
 import type { OnlineRow, StoredRow, ViewLayout } from './store.js';
 
 /** A value that does not fit the type its view declares (a bad push, an unexpected warehouse type). */
@@ -115,8 +117,6 @@ export function writeJsonString(w: AsciiWriter, v: string): void {
 /** Writes a non-null value's JSON text (the hot path of sync: no intermediate string or array). */
 type WriteValue = (w: AsciiWriter, v: unknown) => void;
 
-export const QUOTE = 34;
-export const BACKSLASH = 92;
 export const TRUE = Buffer.from('true', 'latin1');
 export const FALSE = Buffer.from('false', 'latin1');
 export const NULL = Buffer.from('null', 'latin1');

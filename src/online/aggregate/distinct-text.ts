@@ -8,14 +8,11 @@
  * each warehouse may write them) is parsed and sorted instead (`distinctStrings`): the stored
  * bytes are the same either way.
  */
+import { CLOSE, COMMA, OPEN, QUOTE } from '../codec.js';
 import type { AggInput } from './state.js';
 
 /** A character a stored value's JSON would not hold as itself: outside printable ASCII, or a backslash (an escape). */
 const NOT_PLAIN = /[^ -~]|\\/;
-const QUOTE = 34;
-const COMMA = 44;
-const OPEN = 91;
-const CLOSE = 93;
 
 export class DistinctText {
   /** `starts[k]`: where value k's characters start in `text` (after its opening quote). */

@@ -80,14 +80,14 @@ function writeKey(w: AsciiWriter, keyHead: Uint8Array, src: RowSource, i: number
   w.byte(CLOSE_BRACE);
 }
 
-function crlf(w: AsciiWriter): void {
+export function crlf(w: AsciiWriter): void {
   w.room(2);
   w.buf[w.at++] = CR;
   w.buf[w.at++] = LF;
 }
 
 /** `$<length>\r\n<text>\r\n` */
-function bulkText(w: AsciiWriter, text: string): void {
+export function bulkText(w: AsciiWriter, text: string): void {
   w.byte(DOLLAR);
   w.int(text.length);
   crlf(w);
@@ -96,7 +96,7 @@ function bulkText(w: AsciiWriter, text: string): void {
 }
 
 /** `$<length>\r\n<bytes>\r\n` */
-function bulkBytes(w: AsciiWriter, src: Buffer, start: number, end: number): void {
+export function bulkBytes(w: AsciiWriter, src: Buffer, start: number, end: number): void {
   w.byte(DOLLAR);
   w.int(end - start);
   crlf(w);

@@ -13,6 +13,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AsciiWriter } from '../ascii-writer.js';
+import { bulkBytes, bulkText, crlf } from './batch.js';
 import type { RedisOptions } from './options.js';
 
 export type Reply = string | number | null | ReplyError | Reply[];
@@ -29,6 +30,8 @@ interface Waiting {
 
 /** Payloads up to this size are copied into the turn's write; larger ones (a sync's batches) are written as they are. */
 const COPY_LIMIT = 64 * 1024;
+/** The turn's buffer to begin with. */
+const OUT_BYTES = 16 * 1024;
 
 const PLUS = 0x2b;
 const DOLLAR = 0x24;
@@ -36,34 +39,22 @@ const MINUS = 0x2d;
 const STAR = 0x2a;
 const COLON = 0x3a;
 const CR = 13;
-const LF = 10;
-
-/** `$<bytes>\r\n` (a bulk string's header) or `*<n>\r\n` (an array's). */
-function writeHeader(w: AsciiWriter, type: number, n: number): void {
-  w.byte(type);
-  w.int(n);
-  w.byte(CR);
-  w.byte(LF);
-}
 
 /**
- * One command in RESP: `*<n>\r\n`, then `$<bytes>\r\n<arg>\r\n` per argument. Printable ASCII (row
- * keys: keys.ts escapes every part; stored rows: codec.ts writes ASCII) is written as it is, with
- * no UTF-8 pass; anything else as UTF-8.
+ * One command in RESP: `*<n>\r\n`, then a bulk string per argument (batch.ts, a write's RESP
+ * bytes). ASCII (row keys: keys.ts escapes every part; stored rows: codec.ts writes ASCII) is
+ * written as it is, with no encoding pass; anything else as UTF-8.
  */
 function writeCommand(w: AsciiWriter, args: readonly string[]): void {
-  writeHeader(w, STAR, args.length);
+  w.byte(STAR);
+  w.int(args.length);
+  crlf(w);
   for (const a of args) {
-    const start = w.at;
-    writeHeader(w, DOLLAR, a.length);
-    if (!w.plain(a, false)) {
-      w.at = start;
+    if (Buffer.byteLength(a) === a.length) bulkText(w, a);
+    else {
       const bytes = Buffer.from(a, 'utf8');
-      writeHeader(w, DOLLAR, bytes.length);
-      w.all(bytes);
+      bulkBytes(w, bytes, 0, bytes.length);
     }
-    w.byte(CR);
-    w.byte(LF);
   }
 }
 
@@ -173,16 +164,27 @@ export class RespConnection {
   }
 
   /** The turn's commands, written when it ends. */
-  private readonly out = new AsciiWriter(undefined, 16 * 1024);
+  private out = new AsciiWriter(undefined, OUT_BYTES);
   private flushing = false;
 
-  /** Writes the turn's commands (a copy: the socket holds it until sent, and `out` is reused). */
+  /**
+   * Writes the turn's commands. The socket holds what it is given until sent: a small turn is
+   * copied and `out` reused; a large one (a push's scripts) is handed over as it is and `out`
+   * starts again at its usual size, so it never keeps a large turn's memory.
+   */
   private readonly flush = () => {
     this.flushing = false;
-    if (this.out.at === 0) return;
-    const bytes = Buffer.allocUnsafe(this.out.at);
-    this.out.buf.copy(bytes, 0, 0, this.out.at);
-    this.out.at = 0;
+    const { buf, at } = this.out;
+    if (at === 0) return;
+    let bytes: Buffer;
+    if (at <= COPY_LIMIT) {
+      bytes = Buffer.allocUnsafe(at);
+      buf.copy(bytes, 0, 0, at);
+      this.out.at = 0;
+    } else {
+      bytes = buf.subarray(0, at);
+      this.out = new AsciiWriter(undefined, OUT_BYTES);
+    }
     if (!this.failure) this.socket.write(bytes);
   };
 
