@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZetaSqlClient, type ZetaTable } from '../src/compiler/zetasql/client.js';
 import { aggregateTableSelects, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
+import { tileOf } from '../src/plans/aggregate.js';
 import { BigQueryDialect } from '../src/dialects/bigquery.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
@@ -17,8 +18,10 @@ import { ROW_COLUMN } from '../src/plans/point-in-time.js';
 import type { RelationName } from '../src/plans/relation.js';
 import { Timestamp, type Row } from '../src/values.js';
 import { check, generate, reference, runPlan, TILE_SECONDS, trainPlan } from './helpers/aggregate-cases.js';
-
-const TILE_MICROS = BigInt(TILE_SECONDS) * 1_000_000n;
+import { ZETASQL_SKIP } from './helpers/zetasql.js';
+import { assertCoverage, checkOnline, statesOf, syncPlanFor, type OnlineTally } from './helpers/aggregate-online-cases.js';
+import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
+import type { ColumnBatch } from '../src/column-batch.js';
 
 /** BigQuery with an exact count in place of the sketch the reference engine lacks. */
 class ExactDistinct extends BigQueryDialect {
@@ -26,10 +29,6 @@ class ExactDistinct extends BigQueryDialect {
     return `count(distinct ${expr})`;
   }
 }
-import { ZETASQL_SKIP } from './helpers/zetasql.js';
-import { assertCoverage, checkOnline, statesOf, syncPlanFor, type OnlineTally } from './helpers/aggregate-online-cases.js';
-import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
-import type { ColumnBatch } from '../src/column-batch.js';
 
 const SEEDS = Array.from({ length: 30 }, (_, i) => i + 1);
 const bigquery = dialectFor('bigquery');
@@ -78,9 +77,8 @@ describe('aggregate views: BigQuery SQL on ZetaSQL', { skip: ZETASQL_SKIP }, () 
       // the full build's density: every row with a key and a time, and its (keys, tile) (the reference engine has no
       // APPROX_COUNT_DISTINCT: counted exactly, over the same hash)
       const valid = c.rows.filter((x) => x.ts !== null && x.keys[0] !== null);
-      const tileOf = (ts: bigint) => (ts - (((ts % TILE_MICROS) + TILE_MICROS) % TILE_MICROS)) / TILE_MICROS;
       const density = Object.values(((await zeta.evaluate(renderTileDensity(plan, new ExactDistinct()), tables)).rows as Row[])[0]).map(Number);
-      assert.deepEqual(density, [valid.length, new Set(valid.map((x) => `${x.keys[0]} ${tileOf(x.ts!)}`)).size], `seed ${seed}: rows and (keys, tile)`);
+      assert.deepEqual(density, [valid.length, new Set(valid.map((x) => `${x.keys[0]} ${tileOf(new Timestamp(x.ts!), TILE_SECONDS)}`)).size], `seed ${seed}: rows and (keys, tile)`);
       const events: ZetaTable = {
         name: `acme-ml.features.${prefix}_events`,
         columns: [

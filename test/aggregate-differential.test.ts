@@ -13,7 +13,7 @@ import type { RelationName } from '../src/plans/relation.js';
 import type { Row } from '../src/values.js';
 import { check, generate, load, reference, tallyCoverage, type AggCoverage } from './helpers/aggregate-cases.js';
 import { openDuckDb } from './helpers/pit-cases.js';
-import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { withTestPostgres } from './helpers/postgres.js';
 
 const CASES = Number(process.env.FSQL_AGG_CASES ?? 60);
 
@@ -67,12 +67,5 @@ test(`aggregate windows agree with the brute-force reference on ${CASES} random 
 });
 
 test(`aggregate windows agree with the brute-force reference on ${CASES} random cases (PostgreSQL, real server)`, async () => {
-  const db = await createTestDatabase();
-  const wh = await openPostgres(db);
-  try {
-    await agree(wh);
-  } finally {
-    await wh.close();
-    await db.drop();
-  }
+  await withTestPostgres(agree);
 });

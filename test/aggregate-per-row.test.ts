@@ -11,14 +11,12 @@ import { renderPointInTime } from '../src/dialects/point-in-time.js';
 import { builtKind, findBuilt, runAggregate } from '../src/offline/run-aggregate.js';
 import { Timestamp } from '../src/values.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
-import { check, createSource, insertRows, loadEvents, reference, runPlan, SPEC, TILE_SECONDS, type AggCase } from './helpers/aggregate-cases.js';
+import { BASE, check, createSource, HOUR as TILE, insertRows, loadEvents, reference, runPlan, SPEC, type AggCase } from './helpers/aggregate-cases.js';
 import { tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
 import type { AggRow } from './helpers/aggregate-reference.js';
 import { openDuckDb } from './helpers/pit-cases.js';
-import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { withTestPostgres } from './helpers/postgres.js';
 
-const BASE = Timestamp.parse('2024-03-10T00:00:00Z')!.micros;
-const TILE = BigInt(TILE_SECONDS) * 1_000_000n;
 
 /**
  * One row per (user, tile): 40 users over 12 tiles, a NULL here and there; events of 10 users
@@ -47,11 +45,11 @@ async function switchKinds(wh: Warehouse): Promise<void> {
   const inSchema = (plan: AggregateRunPlan, spec = SPEC): AggregateRunPlan => ({ ...plan, spec, tables: tileTables(spec, { name: 'k_agg', schema }) });
   const full = inSchema(runPlan('k', source));
   const trains = async (c: AggCase, what: string) => assert.equal(check(c, reference(c), await wh.query(renderPointInTime(train, wh.dialect))), undefined, `${wh.dialect.name}, ${what}`);
-  const run = async (plan: AggregateRunPlan) => runAggregate(wh, plan, await findBuilt(wh, plan), 'k');
+  const run = async (plan: AggregateRunPlan) => runAggregate(wh, plan, await findBuilt(wh, plan.tables), 'k');
   const build = async (c: AggCase, perRow: boolean, what: string) => {
     await wh.execute([`delete from ${source}`, ...insertRows(wh, source, c.rows)]);
     await run(full);
-    assert.equal(builtKind(full, await findBuilt(wh, full)), perRow, `${wh.dialect.name}, ${what}: per-row views ${perRow ? '' : 'not '}expected`);
+    assert.equal(builtKind(full, await findBuilt(wh, full.tables)), perRow, `${wh.dialect.name}, ${what}: per-row views ${perRow ? '' : 'not '}expected`);
     await trains(c, what);
   };
   // an incremental run after a later row: over views it replaces the events only, over tables it rebuilds the tiles from its start
@@ -72,8 +70,9 @@ async function switchKinds(wh: Warehouse): Promise<void> {
   // with the events, which it would keep from being replaced), and the next build succeeds.
   const fewer = { ...SPEC, features: SPEC.features.filter((f) => f.function !== 'last_n' && f.function !== 'first_n') };
   const left = full.tables.ends[0].table;
-  await run(inSchema(runPlan('k', source), fewer));
-  assert.equal(builtKind(inSchema(runPlan('k', source), fewer), await findBuilt(wh, inSchema(runPlan('k', source), fewer))), true, 'per-row views of the rest');
+  const rest = inSchema(runPlan('k', source), fewer);
+  await run(rest);
+  assert.equal(builtKind(rest, await findBuilt(wh, rest.tables)), true, 'per-row views of the rest');
   if (wh.dialect.name === 'postgres') assert.equal(await wh.describe(left), undefined, 'the view of a dropped aggregation is gone');
   await build(sparse, true, 'every aggregation again');
 }
@@ -87,13 +86,4 @@ test('a full build makes per-row views for a row per tile and tables for more, r
   }
 });
 
-test('the same on a real PostgreSQL server', async () => {
-  const db = await createTestDatabase();
-  const wh = await openPostgres(db);
-  try {
-    await switchKinds(wh);
-  } finally {
-    await wh.close();
-    await db.drop();
-  }
-});
+test('the same on a real PostgreSQL server', () => withTestPostgres(switchKinds));

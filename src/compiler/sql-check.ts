@@ -4,7 +4,7 @@
  * warehouse for the others, as warnings. Both read the output columns where they can.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { duckdbApi } from '../warehouse/duckdb-api.js';
+import { duckdbApi } from '../duckdb-api.js';
 import { dialectFor } from '../dialects/index.js';
 import { renderFileProbe } from '../dialects/queries.js';
 

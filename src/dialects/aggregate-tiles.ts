@@ -36,8 +36,12 @@ function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
  */
 export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string; storage: TableStorage }[] {
   const lookup = tileStorage(plan);
-  const perTile = plan.perRow ? perRowSelects(plan, d) : tileSelects(plan, d, 'true');
-  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...perTile.map((t) => ({ ...t, storage: lookup }))];
+  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...perTileSelects(plan, d).map((t) => ({ ...t, storage: lookup }))];
+}
+
+/** The per-tile relations' SELECTs of a full build: tables', or with `perRow` views'. */
+function perTileSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
+  return plan.perRow ? perRowSelects(plan, d) : tileSelects(plan, d, 'true');
 }
 
 /** The full build of the events table. */
@@ -47,9 +51,8 @@ export function renderEventsBuild(plan: AggregateRunPlan, d: Dialect): string[] 
 
 /** The full build of the per-tile relations (after the events'): tables, or with `perRow` views. */
 export function renderPerTileBuild(plan: AggregateRunPlan, d: Dialect): string[] {
-  return aggregateTableSelects(plan, d)
-    .slice(1)
-    .flatMap((t) => (plan.perRow ? [d.createViewAs(d.relation(t.table), t.select)] : d.createTableAs(d.relation(t.table), t.select, t.storage)));
+  const lookup = tileStorage(plan);
+  return perTileSelects(plan, d).flatMap((t) => (plan.perRow ? [d.createViewAs(d.relation(t.table), t.select)] : d.createTableAs(d.relation(t.table), t.select, lookup)));
 }
 
 /** Drops a per-tile relation: a per-row view, or a table. */

@@ -130,9 +130,11 @@ async function loadPushed(project: Project, wh: Warehouse, folder: LogFolder, lo
 async function mergePushedEvents(project: Project, wh: Warehouse, folder: LogFolder, c: Compilation, view: ViewDef, log: Logger): Promise<void> {
   if (!(await loadPushed(project, wh, folder, log))) return;
   const d = wh.dialect;
-  // the per-tile relations as the last build made them (per-row views need no rebuilding)
+  // the per-tile relations as the build just made them (per-row views need no rebuilding)
   const full = aggregatePlan(c, view, undefined);
-  const plan = { ...full, perRow: builtKind(full, await findBuilt(wh, full)) ?? false };
+  const perRow = builtKind(full, await findBuilt(wh, full.tables));
+  if (perRow === undefined) throw new FsqlError(`${view.file}: the aggregate view's tables are not as its build left them; run fsql run --full-refresh --select ${view.name}.`);
+  const plan = { ...full, perRow };
   const pushed = folder.table;
   const inputs = inputColumns(plan.spec);
   const [row] = await wh.query(renderPushedEventsStart(plan, d, pushed, inputs), { label: view.name });

@@ -7,7 +7,7 @@
  */
 import type { Compilation } from '../compiler/compile.js';
 import { renderAggregateRun, renderEventsBuild, renderPerTileBuild, renderPerTileDrop, renderTileDensity, tileLayout } from '../dialects/aggregate-tiles.js';
-import { PER_ROW_BELOW, PER_ROW_COLUMN, perTileRelations, tileTables, type AggregateRunPlan } from '../plans/aggregate.js';
+import { PER_ROW_BELOW, PER_ROW_COLUMN, perTilePrefix, perTileRelations, tileTables, type AggregateRunPlan, type TileTables } from '../plans/aggregate.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ViewDef } from '../project/types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -25,50 +25,57 @@ export function aggregatePlan(c: Compilation, view: ViewDef, range: TimeRange | 
   };
 }
 
-/** One of the view's relations as the last build left it: absent, or its columns and whether it is a per-row view (its last column is PER_ROW_COLUMN). */
-export interface Found {
+/** A relation as the last build left it: its columns (lower case), or none when it is absent. */
+interface Found {
   relation: RelationName;
-  built?: { perRow: boolean; columns: string[] };
+  columns?: string[];
 }
 
-/** The view's events and per-tile relations as the last build left them (one describe each). */
-export function findBuilt(wh: Warehouse, plan: AggregateRunPlan): Promise<Found[]> {
-  return Promise.all(
-    [plan.tables.events, ...perTileRelations(plan.tables)].map(async (relation) => {
-      const columns = (await wh.describe(relation))?.map((c) => c.name.toLowerCase());
-      return { relation, ...(columns ? { built: { perRow: columns[columns.length - 1] === PER_ROW_COLUMN, columns } } : {}) };
-    }),
-  );
+/** The view's events, tiles, and other per-tile relations (distinct values, end rows) as the last build left them. */
+export interface Built {
+  events: Found;
+  tiles: Found;
+  others: Found[];
+}
+
+/** A per-row view ends with PER_ROW_COLUMN; a table does not. */
+const isPerRow = (f: Found) => f.columns?.[f.columns.length - 1] === PER_ROW_COLUMN;
+
+/** The view's relations as the last build left them (one describe each, together). */
+export async function findBuilt(wh: Warehouse, t: TileTables): Promise<Built> {
+  const find = async (relation: RelationName): Promise<Found> => ({ relation, columns: (await wh.describe(relation))?.map((c) => c.name.toLowerCase()) });
+  const [events, tiles, ...others] = await Promise.all([t.events, ...perTileRelations(t)].map(find));
+  return { events, tiles, others };
 }
 
 /**
  * Whether the per-tile relations are per-row views, when every relation exists with the layout the
  * aggregations need now (an incremental run can follow); else undefined (a full build).
  */
-export function builtKind(plan: AggregateRunPlan, found: Found[]): boolean | undefined {
-  const [events, tiles, ...rest] = found;
-  if (!events.built || !tiles.built || rest.some((f) => !f.built)) return undefined;
-  const perRow = tiles.built.perRow;
-  return tiles.built.columns.join(',') === tileLayout({ ...plan, perRow }).map((c) => c.toLowerCase()).join(',') ? perRow : undefined;
+export function builtKind(plan: AggregateRunPlan, b: Built): boolean | undefined {
+  if (!b.events.columns || !b.tiles.columns || b.others.some((f) => !f.columns)) return undefined;
+  const perRow = isPerRow(b.tiles);
+  return b.tiles.columns.join(',') === tileLayout({ ...plan, perRow }).map((c) => c.toLowerCase()).join(',') ? perRow : undefined;
 }
 
 /**
- * Runs the plan (`found`: findBuilt's, for a full build). A full build drops the per-tile relations
+ * Runs the plan (`built`: findBuilt's, for a full build). A full build drops the per-tile relations
  * first, so one stopped midway leaves them missing (the next run builds all again), never stale
  * beside new events, and views of the events PostgreSQL would not drop the events under (those of
  * an earlier aggregation too). It writes the events, then chooses the per-tile relations' kind
  * from how many rows fill each (keys, tile) (PER_ROW_BELOW): views of the events for about one,
  * tables otherwise.
  */
-export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, found: Found[], label: string): Promise<void> {
+export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, built: Built, label: string): Promise<void> {
   const d = wh.dialect;
   if (plan.range?.start) {
     const { statements, atomic } = renderAggregateRun(plan, d);
     return wh.execute(statements, { atomic, label });
   }
-  const drops = found.slice(1).flatMap((f) => (f.built ? [renderPerTileDrop(f.relation, f.built.perRow, d)] : []));
+  const drops = [built.tiles, ...built.others].flatMap((f) => (f.columns ? [renderPerTileDrop(f.relation, isPerRow(f), d)] : []));
   const events = plan.tables.events;
-  await wh.execute([...drops, ...d.dropViewsOn(d.relation(events), `${events.name}__`), ...renderEventsBuild(plan, d)], { label });
+  await wh.execute([...drops, ...d.dropViewsOn(d.relation(events), perTilePrefix(events)), ...renderEventsBuild(plan, d)], { label });
+  // by position: Snowflake names the columns in upper case
   const [rows, tiles] = Object.values((await wh.query(renderTileDensity(plan, d), { label }))[0] ?? {}).map(Number);
   await wh.execute(renderPerTileBuild({ ...plan, perRow: rows < PER_ROW_BELOW * tiles }, d), { label });
 }

@@ -201,10 +201,10 @@ async function buildView(c: Compilation, wh: Warehouse, view: ViewDef, opts: Run
 /** An aggregate view's events and tiles: incremental when every relation is there with today's layout. */
 async function buildAggregate(c: Compilation, wh: Warehouse, view: ViewDef, opts: RunOptions): Promise<Omit<ViewResult, 'unique_id' | 'name' | 'execution_time'>> {
   const full = aggregatePlan(c, view, undefined);
-  const found = await findBuilt(wh, full);
-  const perRow = opts.fullRefresh ? undefined : builtKind(full, found);
+  const built = await findBuilt(wh, full.tables);
+  const perRow = opts.fullRefresh ? undefined : builtKind(full, built);
   const range = perRow === undefined ? undefined : await incrementalRange(c, wh, view, opts);
-  await runAggregate(wh, range ? { ...aggregatePlan(c, view, range), perRow } : full, found, view.file);
+  await runAggregate(wh, range ? { ...aggregatePlan(c, view, range), perRow } : full, built, view.file);
   const columns = (await wh.describe(full.tables.events)) ?? [];
   checkBuiltColumns(view, columns);
   return {

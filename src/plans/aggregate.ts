@@ -152,8 +152,11 @@ export const PER_ROW_BELOW = 1.5;
 /** The last column of a per-row tiles view (the row's time): what tells it from a tiles table. */
 export const PER_ROW_COLUMN = 'fsql_row_ts';
 
+/** The start of every per-tile relation's name: the events table's, then `__`. */
+export const perTilePrefix = (events: RelationName) => `${events.name}__`;
+
 export function tileTables(spec: AggregateSpec, events: RelationName): TileTables {
-  const named = (suffix: string): RelationName => ({ ...events, name: `${events.name}__${suffix}` });
+  const named = (suffix: string): RelationName => ({ ...events, name: `${perTilePrefix(events)}${suffix}` });
   const columnsOf = (fns: AggFunction[]) => [...new Set(spec.features.filter((f) => fns.includes(f.function)).map((f) => f.column))];
   const most = (column: string, fn: AggFunction) => Math.max(0, ...spec.features.filter((f) => f.column === column && f.function === fn).map((f) => f.n ?? 0));
   return {

@@ -14,7 +14,7 @@ import type {
   DuckDBType, DuckDBValue,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { duckdbApi } from './duckdb-api.js';
+import { duckdbApi } from '../duckdb-api.js';
 import { valueAt, valuesOf, type BatchColumn, type ColumnBatch } from '../column-batch.js';
 import { Timestamp, type Row, type Value } from '../values.js';
 

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from '@duckdb/node-api';
-import { duckdbApi } from './duckdb-api.js';
+import { duckdbApi } from '../duckdb-api.js';
 import type { ColumnBatch } from '../column-batch.js';
 import { WarehouseError } from '../errors.js';
 import type { RelationName } from '../plans/relation.js';

@@ -15,9 +15,10 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { aggregateReference, type AggEvent, type AggResult, type AggRow } from './aggregate-reference.js';
 
 export const TILE_SECONDS = 3600;
-const BASE = Timestamp.parse('2024-03-10T00:00:00Z')!.micros;
+export const BASE = Timestamp.parse('2024-03-10T00:00:00Z')!.micros;
 const US = 1_000_000n;
-const HOUR = 3600n * US;
+/** an hour, TILE_SECONDS, in microseconds */
+export const HOUR = 3600n * US;
 /**
  * Mostly plain names; besides them, text a warehouse orders or writes in JSON otherwise than
  * JavaScript (upper case, non-ASCII, a quote, a comma): sync takes each string column's distinct

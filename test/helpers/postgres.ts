@@ -55,6 +55,21 @@ export function openPostgres(db: TestDatabase): Promise<PostgresWarehouse> {
   return PostgresWarehouse.open(pgTarget(db));
 }
 
+/** `fn` on a warehouse over a database of its own, closed and dropped after (also when opening fails). */
+export async function withTestPostgres<T>(fn: (wh: PostgresWarehouse) => Promise<T>): Promise<T> {
+  const db = await createTestDatabase();
+  try {
+    const wh = await openPostgres(db);
+    try {
+      return await fn(wh);
+    } finally {
+      await wh.close();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
 /** The environment the example's `pg` target reads its connection from. */
 export function examplePgEnv(db: TestDatabase): Record<string, string> {
   return { FSQL_PG_DBNAME: db.name, FSQL_PG_HOST: db.profile.host, FSQL_PG_PORT: String(db.profile.port), FSQL_PG_USER: db.profile.user, FSQL_PG_PASSWORD: db.profile.password ?? '' };
