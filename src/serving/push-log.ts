@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { OnlineRow, ViewLayout } from '../online/store.js';
 import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
 import { PUSHED_FOLDER, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
-import type { Column } from '../values.js';
+import type { Column, Timestamp } from '../values.js';
 import { toJsonValue } from './encode.js';
 
 interface ViewLog {
@@ -21,14 +21,27 @@ interface ViewLog {
   chain: Promise<void>;
 }
 
+/**
+ * A push's id: its time (the request's clock, never earlier than this process's previous push),
+ * the process and a count, so that ids sort in push order across the workers and servers of a
+ * host: `fsql run` keeps the last push of a row pushed more than once (dialects/logged.ts
+ * renderMergePushed), as the online store does. Each part is padded to a fixed width.
+ */
+let lastPushMicros = 0n;
+let pushes = 0;
+function pushId(at: Timestamp): string {
+  if (at.micros > lastPushMicros) lastPushMicros = at.micros;
+  const pad = (n: number | bigint) => n.toString(36).padStart(11, '0');
+  return `${pad(lastPushMicros)}-${PROCESS_TAG}-${pad(pushes++)}`;
+}
+
 export class PushLog {
   private readonly views = new Map<string, ViewLog>();
-  private pushes = 0;
 
   constructor(private readonly dir: string) {}
 
-  /** Appends the rows of one push; resolves once they are on disk. */
-  append(layout: ViewLayout, createdColumn: string | undefined, rows: OnlineRow[]): Promise<void> {
+  /** Appends the rows of one push made at `at` (the request's time); resolves once they are on disk. */
+  append(layout: ViewLayout, createdColumn: string | undefined, rows: OnlineRow[], at: Timestamp): Promise<void> {
     let v = this.views.get(layout.view);
     if (!v) this.views.set(layout.view, (v = { writer: new SegmentWriter(join(this.dir, PUSHED_FOLDER, layout.view)), chain: Promise.resolve() }));
     if (v.layout !== layout) {
@@ -37,9 +50,7 @@ export class PushLog {
       v.header = segmentHeader(layout.view, layout.joinKeys, created, layout.features.map((f) => ({ view: layout.view, feature: f.name, type: f.type })), []);
     }
     const header = v.header!;
-    // the counter padded so that a process's push ids sort in push order: `fsql run` keeps the
-    // last push of a row pushed more than once (dialects/logged.ts renderMergePushed), as the online store does
-    const id = `${PROCESS_TAG}-p${(this.pushes++).toString(36).padStart(11, '0')}`;
+    const id = pushId(at);
     const text = rows.map((r, i) => {
       const created = createdColumn ? [r.created ? r.created.toISOString() : null] : [];
       return JSON.stringify({ id, t: Number(r.ts.micros), row: i, k: r.key.map(toJsonValue), c: created, v: layout.features.map((f) => toJsonValue(r.values[f.name] ?? null)), e: [] });

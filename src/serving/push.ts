@@ -105,7 +105,7 @@ export async function pushRows(s: ServerState, ctx: RequestContext): Promise<Rep
   if (offline) {
     try {
       // an aggregate view's offline rows are its raw events: its input columns stand for the features
-      await s.pushLog!.append(layout.aggregate ? eventsLayout(layout) : layout, view.createdColumn, out);
+      await s.pushLog!.append(layout.aggregate ? eventsLayout(layout) : layout, view.createdColumn, out, ctx.now);
     } catch (e) {
       throw new RequestError(503, GRPC.UNAVAILABLE, `the push log could not be written (nothing was pushed): ${(e as Error).message}`);
     }
