@@ -16,13 +16,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.js';
 import { startRedis } from '../test/helpers/redis.js';
 import { rawRequest } from '../test/helpers/serve.js';
 import { benchProject } from './bench-project.js';
 import { transactionsSelect, userAggView } from './user-agg-view.js';
-import { loadWithCpu, median, numberFlag, positionalArgs, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
+import { loadWithCpu, median, numberFlag, positionalArgs, postLoad, runFsql, startServe, THREADS, withDuckDb } from './measure.js';
 
 const positional = positionalArgs();
 const ROWS = Number(positional[0] ?? 10_000_000);
@@ -93,10 +92,7 @@ async function load(url: string, pid: number, service: string, rate?: number): P
     await fixedRate(url, '/api/v1/feature-service/get-features', body, rate, 1, 10); // warm-up: JIT, connections
     return fixedRate(url, '/api/v1/feature-service/get-features', body, rate, DURATION, 10);
   }
-  return loadWithCpu([pid], DURATION, async (duration) => {
-    const r = await autocannon({ url: `${url}/api/v1/feature-service/get-features`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration });
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
-  });
+  return loadWithCpu([pid], DURATION, (duration) => postLoad(`${url}/api/v1/feature-service/get-features`, body, 10, duration));
 }
 
 const redis = await startRedis();

@@ -1,4 +1,4 @@
-/** The part of autocannon's API bench/serve.ts uses (the package ships no types). */
+/** The part of autocannon's API bench/measure.ts uses (the package ships no types). */
 declare module 'autocannon' {
   interface Options {
     url: string;

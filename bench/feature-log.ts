@@ -16,11 +16,10 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { startRedis } from '../test/helpers/redis.js';
 import { recentEntities } from '../test/helpers/serve.js';
 import { syncedExample } from './bench-project.js';
-import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
+import { loadWithCpu, median, numberFlag, postLoad, startServe } from './measure.js';
 
 
 interface Figures {
@@ -31,9 +30,9 @@ interface Figures {
 
 function measure(url: string, body: string, seconds: number, pid: number): Promise<Figures> {
   return loadWithCpu([pid], seconds, async (duration) => {
-    const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration });
-    if (r.errors + r.non2xx > 0) throw new Error(`${r.errors + r.non2xx} failed requests`);
-    return { rps: r.requests.average, requests: r.requests.total };
+    const r = await postLoad(url, body, 10, duration);
+    if (r.errors > 0) throw new Error(`${r.errors} failed requests`);
+    return r;
   });
 }
 

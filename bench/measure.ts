@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import autocannon from 'autocannon';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { FSQL_BIN } from '../test/helpers/project.js';
 import { freePort } from '../test/helpers/redis.js';
@@ -95,6 +96,12 @@ export async function loadWithCpu<T extends { requests: number }>(pids: number[]
   const r = await load(seconds);
   const cpu = cpuSeconds(pids) - cpu0;
   return { ...r, cpuMicros: r.requests ? (cpu * 1e6) / r.requests : 0 };
+}
+
+/** What autocannon measured of `connections` connections POSTing JSON `body` to `url` for `seconds`. */
+export async function postLoad(url: string, body: string, connections: number, seconds: number): Promise<{ rps: number; p50: number; p99: number; errors: number; requests: number }> {
+  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, duration: seconds });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
 }
 
 /**

@@ -28,7 +28,6 @@ import { createServer } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { fixedRate } from './fixed-rate.js';
 import { Redis } from 'ioredis';
 import { restoreFastPrototypes } from '../src/fast-prototypes.js';
@@ -37,7 +36,7 @@ import { startRedis } from '../test/helpers/redis.js';
 import { freePort } from '../test/helpers/redis.js';
 import { recentEntities, rawRequest } from '../test/helpers/serve.js';
 import { syncedExample } from './bench-project.js';
-import { loadWithCpu, median, numberFlag, startServe } from './measure.js';
+import { loadWithCpu, median, numberFlag, postLoad, startServe } from './measure.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -141,8 +140,7 @@ function measure(url: string, s: Scenario, seconds: number, pid: number): Promis
       const f = await fixedRate(url, s.path, s.body, s.overallRate, duration, s.connections);
       return { rps: f.rps, p50: f.p50, p99: f.p99, errors: f.errors, requests: f.rps * duration };
     }
-    const r = await autocannon({ url: url + s.path, method: 'POST', body: s.body, headers: { 'content-type': 'application/json' }, connections: s.connections, duration });
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, requests: r.requests.total };
+    return postLoad(url + s.path, s.body, s.connections, duration);
   });
 }
 
