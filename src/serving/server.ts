@@ -1,13 +1,15 @@
 /**
- * The feature server: node:http with no framework (the request path is short and measured, see
- * bench/serve.ts). One exact-path route table; per request: route, auth (headers only), body with
- * a 1 MiB limit, JSON, a handler that does at most one online store round trip, one JSON answer.
+ * The feature server, with no framework (the request path is short and measured, see
+ * bench/serve.ts): http1.ts reads and answers the common request, node:http every other. One
+ * exact-path route table; per request: route, auth (headers only), body with a 1 MiB limit, JSON,
+ * a handler that does at most one online store round trip, one JSON answer.
  * Every failure is a JSON error `{error, message, code}` with its HTTP status and gRPC code; no
  * request can take the process down.
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { FsqlError, OnlineStoreError, RequestError } from '../errors.js';
 import { LayoutMismatchError } from '../online/codec.js';
 import type { Logger } from '../log.js';
@@ -24,6 +26,8 @@ import { Metrics, renderMetrics, type MetricsSnapshot } from './metrics.js';
 import { pushRows } from './push.js';
 import { FeatureLog, type FeatureLogOptions } from './feature-log.js';
 import { PushLog } from './push-log.js';
+import { nodeExchange, type Exchange } from './exchange.js';
+import { Http1Connection } from './http1.js';
 import { GRPC, parseJsonBody } from './request.js';
 import { ResponseBatch } from './response-batch.js';
 import { featureServicesList, tectonGetFeatures, tectonGetFeaturesBatch, tectonMetadata } from './tecton.js';
@@ -76,6 +80,8 @@ export interface Reply {
   status?: number;
   body: string;
   contentType?: string;
+  /** more response headers (allow, connection) */
+  headers?: Record<string, string>;
 }
 
 /** Everything a handler may use: the catalogue, the store reader, auth, metrics. */
@@ -108,6 +114,14 @@ export function errorBody(status: number, grpcCode: number, message: string): st
   return JSON.stringify({ error: message, message, code: grpcCode });
 }
 
+/** A client that broke the protocol (node:http's 'clientError', http1.ts's timeout): a JSON error, then the socket closes. */
+function refuseClient(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, GRPC.INVALID_ARGUMENT, 'the request did not arrive whole in time'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, GRPC.RESOURCE_EXHAUSTED, "the request's headers are too large"] : [400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request'];
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${JSON_TYPE}\r\nconnection: close\r\n\r\n${errorBody(status, code, message)}`);
+}
+
 export class FeatureServer {
   readonly state: ServerState;
   private readonly http: Server;
@@ -117,6 +131,10 @@ export class FeatureServer {
   private readonly seriesCache = new Map<string, [string, string]>();
   /** responses written together once per loop turn */
   private readonly responses = new ResponseBatch(() => this.state.featureLog?.encodeQueued());
+  /** set by close(): answers close their connections */
+  private closing = false;
+  /** connections on http1.ts's path (node:http keeps its own) */
+  private readonly connections = new Set<Http1Connection>();
 
   private constructor(
     private readonly opts: ServerOptions,
@@ -143,14 +161,33 @@ export class FeatureServer {
       ['/health', { method: 'GET', auth: false, body: false, handler: (s) => this.health(s) }],
       ['/metrics', { method: 'GET', auth: false, body: false, handler: () => this.metricsText() }],
     ]);
-    const listener: RequestListener = (req, res) => {
-      this.handle(req, res).catch((e) => this.fail(res, e));
+    const handle = (ex: Exchange) => {
+      this.handle(ex).catch((e) => this.fail(ex, e));
     };
+    const listener: RequestListener = (req, res) => handle(nodeExchange(req, res, this.bodyLimit));
     const timeouts = { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 20_000 };
     this.http = opts.tls ? createHttpsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(timeouts, listener);
-    this.http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: ${JSON_TYPE}\r\nconnection: close\r\n\r\n${errorBody(400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request')}`);
-      else socket.destroy();
+    this.http.on('clientError', refuseClient);
+    // Connections start on http1.ts's path, which hands them to node:http's own handler for any
+    // request it does not serve.
+    const event = opts.tls ? 'secureConnection' : 'connection';
+    const listeners = this.http.listeners(event) as ((socket: Socket) => void)[];
+    if (listeners.length !== 1) throw new Error(`node:http's server has ${listeners.length} '${event}' listeners, not its own one`);
+    const [nodeConnection] = listeners;
+    this.http.removeListener(event, nodeConnection);
+    const http1 = {
+      bodyLimit: this.bodyLimit,
+      keepAliveTimeout: timeouts.keepAliveTimeout,
+      requestTimeout: timeouts.requestTimeout,
+      now: () => this.state.clock().millis,
+      handle,
+      fallback: (socket: Socket) => nodeConnection.call(this.http, socket),
+      refuse: refuseClient,
+    };
+    this.http.on(event, (socket: Socket) => {
+      const connection = new Http1Connection(socket, http1);
+      this.connections.add(connection);
+      socket.once('close', () => this.connections.delete(connection));
     });
   }
 
@@ -188,11 +225,13 @@ export class FeatureServer {
     });
   }
 
-  /** Stops accepting, lets requests in flight finish, closes idle connections, then writes the feature log's queue. */
+  /** Stops accepting, lets requests in flight finish (their answers close their connections), closes idle connections, then writes the feature log's queue. */
   async close(): Promise<void> {
+    this.closing = true;
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeIdleConnections();
+      for (const c of this.connections) c.close();
     });
     await this.state.featureLog?.close();
     await this.state.pushLog?.close();
@@ -202,47 +241,46 @@ export class FeatureServer {
     return this.state.metrics.snapshot();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(ex: Exchange): Promise<void> {
     const started = process.hrtime.bigint();
-    const url = req.url ?? '/';
+    const url = ex.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const route = this.routes.get(path);
-    let reply: Reply;
-    let endpoint = route ? path : 'other';
+    const endpoint = route ? path : 'other';
     let ctx: RequestContext | undefined;
+    let reply: Reply;
     try {
-      if (!route) throw new RequestError(404, GRPC.NOT_FOUND, `no endpoint ${req.method} ${path.slice(0, 100)}; see GET /api/v1/feature-services and the README's HTTP API section.`);
-      if (req.method !== route.method) {
-        res.setHeader('allow', route.method);
-        throw new RequestError(405, GRPC.UNIMPLEMENTED, `${path} takes ${route.method}, not ${String(req.method).slice(0, 10)}.`);
-      }
-      const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(req.headers.authorization) : ANONYMOUS;
-      const body = route.body ? parseJsonBody(await this.readBody(req, res)) : undefined;
-      ctx = { body, principal, started, endpoint, now: this.state.clock() };
-      try {
-        reply = await route.handler(this.state, ctx);
-      } catch (e) {
-        // a sync after start-up changed a view's features, or synced a view the catalogue lacked:
-        // reload the layouts (at most every 5 s) and retry once
-        if (!(e instanceof LayoutMismatchError || e instanceof UnavailableService) || !(await this.reloadCatalog())) throw e;
-        reply = await route.handler(this.state, ctx);
+      if (!route) throw new RequestError(404, GRPC.NOT_FOUND, `no endpoint ${ex.method.slice(0, 10)} ${path.slice(0, 100)}; see GET /api/v1/feature-services and the README's HTTP API section.`);
+      if (ex.method !== route.method) {
+        reply = { status: 405, body: errorBody(405, GRPC.UNIMPLEMENTED, `${path} takes ${route.method}, not ${ex.method.slice(0, 10)}.`), headers: { allow: route.method } };
+      } else {
+        const principal = route.auth && this.opts.auth ? await this.authenticator.authenticate(ex.authorization) : ANONYMOUS;
+        const body = route.body ? parseJsonBody(await ex.body()) : undefined;
+        ctx = { body, principal, started, endpoint, now: this.state.clock() };
+        try {
+          reply = await route.handler(this.state, ctx);
+        } catch (e) {
+          // a sync after start-up changed a view's features, or synced a view the catalogue lacked:
+          // reload the layouts (at most every 5 s) and retry once
+          if (!(e instanceof LayoutMismatchError || e instanceof UnavailableService) || !(await this.reloadCatalog())) throw e;
+          reply = await route.handler(this.state, ctx);
+        }
       }
     } catch (e) {
-      reply = this.errorReply(e, res);
-      if (!route) endpoint = 'other';
+      reply = this.errorReply(e);
     }
     const status = reply.status ?? 200;
     const bytes = Buffer.byteLength(reply.body);
     const service = ctx?.service ?? '';
     this.responses.add(() => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(status, { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes });
-        res.end(reply.body);
-      }
+      const headers: Record<string, string | number> = { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes, ...reply.headers };
+      // node:http would keep the connection open after the answer until its keep-alive timeout
+      if (this.closing) headers.connection = 'close';
+      ex.answer(status, headers, reply.body);
       this.record(endpoint, status, service, started);
-      this.opts.accessLog?.write(accessLine(req, path, status, bytes, started));
-    }, (e) => this.fail(res, e));
+      this.opts.accessLog?.write(accessLine(ex, path, status, bytes, started));
+    }, (e) => this.fail(ex, e));
   }
 
   /** Request count and latency by endpoint, status and service ('' where the request named none the catalogue has). */
@@ -258,10 +296,9 @@ export class FeatureServer {
     this.state.metrics.observeKey(keys[1], Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private errorReply(e: unknown, res: ServerResponse): Reply {
+  private errorReply(e: unknown): Reply {
     if (e instanceof RequestError) {
-      if (e.status === 413) res.setHeader('connection', 'close');
-      return { status: e.status, body: errorBody(e.status, e.grpcCode, e.message) };
+      return { status: e.status, body: errorBody(e.status, e.grpcCode, e.message), headers: e.status === 413 ? { connection: 'close' } : undefined };
     }
     if (e instanceof OnlineStoreError) {
       return { status: 503, body: errorBody(503, GRPC.UNAVAILABLE, `the online store is unavailable: ${e.message}`) };
@@ -270,63 +307,10 @@ export class FeatureServer {
     return { status: 500, body: errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.') };
   }
 
-  private fail(res: ServerResponse, e: unknown): void {
+  private fail(ex: Exchange, e: unknown): void {
     this.opts.log.error(`internal error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
-    if (!res.headersSent && !res.destroyed) {
-      const body = errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.');
-      res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    }
-  }
-
-  /**
-   * Reads the body up to the limit. Past it: a 413 and `connection: close`; the rest of the body is
-   * read and dropped (up to 16 times the limit, then the socket is cut) so the client sees the answer
-   * instead of a reset.
-   */
-  private readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
-    const limit = this.bodyLimit;
-    const tooLarge = () => new RequestError(413, GRPC.RESOURCE_EXHAUSTED, `the request body is larger than ${limit} bytes; send fewer entities per request.`);
-    const drain = () => {
-      let dropped = 0;
-      req.removeAllListeners('data');
-      req.on('data', (c: Buffer) => {
-        dropped += c.length;
-        if (dropped > 16 * limit) req.socket.destroy();
-      });
-      res.on('finish', () => req.resume());
-    };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      drain();
-      return Promise.reject(tooLarge());
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      req.on('data', (c: Buffer) => {
-        if (done) return;
-        size += c.length;
-        if (size > limit) {
-          done = true;
-          drain();
-          reject(tooLarge());
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => {
-        if (done) return;
-        done = true;
-        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-      });
-      req.on('error', (e) => {
-        if (done) return;
-        done = true;
-        reject(new RequestError(400, GRPC.INVALID_ARGUMENT, `the request body could not be read: ${e.message}`));
-      });
-    });
+    const body = errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.');
+    ex.answer(500, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) }, body);
   }
 
   private async health(s: ServerState): Promise<Reply> {
