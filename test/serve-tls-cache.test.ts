@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
 import { Logger } from '../src/log.js';
 import type { OnlineStore } from '../src/online/store.js';
@@ -58,7 +58,7 @@ function httpsGet(url: string, path: string, ca?: Buffer): Promise<{ status: num
   });
 }
 
-test('HTTPS in process: answers with the certificate, refuses plain HTTP and clients that do not trust it', async () => {
+test('HTTPS in process: answers with the certificate, refuses plain HTTP and clients that do not trust it, hands a TLS connection to node:http', async () => {
   const server = await FeatureServer.create({
     project,
     store: await store(),
@@ -73,6 +73,26 @@ test('HTTPS in process: answers with the certificate, refuses plain HTTP and cli
     await assert.rejects(httpsGet(`https://127.0.0.1:${port}`, '/health'), /self.signed|unable to (get|verify)/i);
     const plain = await rawRequest(`http://127.0.0.1:${port}`, 'GET', '/health').catch((e: Error) => e);
     assert.ok(plain instanceof Error || plain.status === 400, 'plain HTTP is not answered as HTTP');
+    // one TLS connection: a request on the server's own path, a chunked one node:http takes over, one more
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: readFileSync(certs.ca) });
+    const body = JSON.stringify({ params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1', merchant_id: 'm_1' } } });
+    const post = (chunked: boolean) =>
+      new Promise<{ status: number; text: string; port: number }>((resolve, reject) => {
+        const headers = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) };
+        const req = httpsRequest({ host: '127.0.0.1', port, method: 'POST', path: GET, agent, headers }, (res) => {
+          let text = '';
+          const local = res.socket.localPort!;
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, text, port: local }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const answers = [await post(false), await post(true), await post(false)];
+    agent.destroy();
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200], answers.map((a) => a.text).join('\n'));
+    assert.equal(new Set(answers.map((a) => a.port)).size, 1, 'one connection');
+    assert.equal(new Set(answers.map((a) => a.text)).size, 1, 'the same answer by both paths');
   } finally {
     await server.close();
   }
