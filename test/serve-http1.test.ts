@@ -79,9 +79,9 @@ function answers(socket: Socket, until: (a: Answer[]) => boolean): Promise<{ ans
   });
 }
 
-function open(): Promise<Socket> {
+function open(to = port): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect(to, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -143,7 +143,15 @@ test('a large body arriving in small writes is answered', { timeout: 20_000 }, a
   assert.deepEqual([result[899].features[9], result[899].features[12]], [10.5, '5']);
 });
 
-test('a request arriving a byte at a time is answered', { timeout: 20_000 }, async () => {
+test('pipelined requests and then the client\'s end: every answer, then the connection closes', { timeout: 20_000 }, async () => {
+  const socket = await open();
+  const read = answers(socket, () => false);
+  socket.end(post(BODY) + health + post(BODY));
+  const { answers: a, closed } = await read;
+  assert.deepEqual([a.map((x) => x.status), closed], [[200, 200, 200], true]);
+});
+
+test('a request arriving a byte at a time is answered (node:http takes a head that is not whole in two reads)', { timeout: 20_000 }, async () => {
   const text = post(BODY);
   const { answers: a } = await send([...text], 1);
   assert.equal(a[0].status, 200);
@@ -196,14 +204,20 @@ test('a request still arriving past the request timeout, by the server\'s clock,
   const socket = await open();
   const read = answers(socket, (a) => a.length >= 1);
   const text = post(BODY);
-  socket.write(text.slice(0, 40));
+  // the head whole (a head spanning reads goes to node:http), the body in pieces
+  const body = text.indexOf('\r\n\r\n') + 4;
+  socket.write(text.slice(0, body + 10));
   await new Promise((r) => setImmediate(r));
-  socket.write(text.slice(40, 60));
+  socket.write(text.slice(body + 10, body + 20));
   await new Promise((r) => setImmediate(r));
   now += 31_000;
-  socket.write(text.slice(60, 80));
-  const r = await read;
-  now = START;
+  let r;
+  try {
+    socket.write(text.slice(body + 20, body + 30));
+    r = await read;
+  } finally {
+    now = START;
+  }
   assert.equal(r.answers[0]?.status, 408);
   assert.equal(r.closed || (await new Promise((res) => socket.once('close', () => res(true)))), true);
 });
@@ -211,11 +225,7 @@ test('a request still arriving past the request timeout, by the server\'s clock,
 test('a stopping server closes connections between requests at once and answers requests still arriving, on either path, then closes', { timeout: 20_000 }, async () => {
   const project = loadProject({ projectDir: copyExample({ handWrittenWindows: true }) });
   const own = await startServer(project, store, { clock: () => Timestamp.fromMillis(now) });
-  const ownPort = Number(new URL(own.url).port);
-  const connectTo = () => new Promise<Socket>((resolve, reject) => {
-    const s = connect(ownPort, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
+  const connectTo = () => open(Number(new URL(own.url).port));
   // between requests: one answered request, then nothing
   const idle = await connectTo();
   const idleAnswered = answers(idle, (a) => a.length >= 1);

@@ -46,15 +46,17 @@ async function store(): Promise<OnlineStore> {
   return s;
 }
 
-function httpsGet(url: string, path: string, ca?: Buffer): Promise<{ status: number; text: string }> {
+/** A request over HTTPS: GET without a body; `agent` to keep one connection. */
+function httpsGet(url: string, path: string, ca?: Buffer, opts: { agent?: HttpsAgent; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; text: string; port: number }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${url}${path}`, { ca }, (res) => {
+    const req = httpsRequest(`${url}${path}`, { ca, agent: opts.agent, method: opts.body === undefined ? 'GET' : 'POST', headers: opts.headers }, (res) => {
       let text = '';
+      const port = res.socket.localPort ?? 0;
       res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, port }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 
@@ -76,18 +78,7 @@ test('HTTPS in process: answers with the certificate, refuses plain HTTP and cli
     // one TLS connection: a request on the server's own path, a chunked one node:http takes over, one more
     const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: readFileSync(certs.ca) });
     const body = JSON.stringify({ params: { feature_service_name: 'fraud_detection', join_key_map: { user_id: 'u_1', merchant_id: 'm_1' } } });
-    const post = (chunked: boolean) =>
-      new Promise<{ status: number; text: string; port: number }>((resolve, reject) => {
-        const headers = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) };
-        const req = httpsRequest({ host: '127.0.0.1', port, method: 'POST', path: GET, agent, headers }, (res) => {
-          let text = '';
-          const local = res.socket.localPort!;
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode!, text, port: local }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+    const post = (chunked: boolean) => httpsGet(`https://127.0.0.1:${port}`, GET, undefined, { agent, body, headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) } });
     const answers = [await post(false), await post(true), await post(false)];
     agent.destroy();
     assert.deepEqual(answers.map((a) => a.status), [200, 200, 200], answers.map((a) => a.text).join('\n'));

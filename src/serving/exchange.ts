@@ -14,8 +14,11 @@ export interface Exchange {
   readonly remoteAddress: string | undefined;
   /** the body; a 413 RequestError past the server's limit */
   body(): Promise<Buffer>;
-  /** writes the answer; once: later calls, and calls after the client left, do nothing */
-  answer(status: number, headers: Record<string, string | number>, body: string): void;
+  /**
+   * Writes the answer: `bytes` is the body's UTF-8 length; `headers` are more (allow; connection:
+   * close to close the connection after it). Once: later calls, and calls after the client left, do nothing.
+   */
+  answer(status: number, contentType: string, body: string, bytes: number, headers?: Record<string, string>): void;
 }
 
 function tooLarge(limit: number): RequestError {
@@ -24,6 +27,8 @@ function tooLarge(limit: number): RequestError {
 
 /** A node:http request and response as an exchange, its body read up to `limit` bytes. */
 export function nodeExchange(req: IncomingMessage, res: ServerResponse, limit: number): Exchange {
+  /** the body was over the limit: the rest is dropped, and the answer closes the connection */
+  let drained = false;
   return {
     method: req.method ?? '',
     url: req.url ?? '/',
@@ -31,22 +36,23 @@ export function nodeExchange(req: IncomingMessage, res: ServerResponse, limit: n
     get remoteAddress() {
       return req.socket.remoteAddress;
     },
-    body: () => readBody(req, res, limit),
-    answer(status, headers, body) {
+    body: () => readBody(req, res, limit, () => (drained = true)),
+    answer(status, contentType, body, bytes, headers) {
       if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, headers);
+      res.writeHead(status, { 'content-type': contentType, 'content-length': bytes, ...headers, ...(drained ? { connection: 'close' } : {}) });
       res.end(body);
     },
   };
 }
 
 /**
- * Reads the body up to the limit. Past it: a 413 (the server answers it with `connection: close`);
- * the rest of the body is read and dropped (up to 16 times the limit, then the socket is cut) so
- * the client sees the answer instead of a reset.
+ * Reads the body up to the limit. Past it: a 413, and `drained` is called; the rest of the body is
+ * read and dropped (up to 16 times the limit, then the socket is cut) so the client sees the answer
+ * instead of a reset.
  */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number, drained: () => void): Promise<Buffer> {
   const drain = () => {
+    drained();
     let dropped = 0;
     req.removeAllListeners('data');
     req.on('data', (c: Buffer) => {

@@ -31,7 +31,7 @@ export interface Http1Options {
   /** node:http's own handler of a new connection */
   fallback(socket: Socket): void;
   /** answers a client that broke the protocol (here: too slow) and closes its socket, as the server's 'clientError' handler */
-  refuse(error: Error & { code: string }, socket: Socket): void;
+  refuse(error: { code: string }, socket: Socket): void;
 }
 
 interface Head {
@@ -95,8 +95,10 @@ function httpDate(): string {
 
 /** One request of a connection; its answer is written when every earlier one's has been. */
 class Http1Exchange implements Exchange {
-  /** the response's bytes once answered */
-  text: string | undefined;
+  /** the answer's status line and headers, without Connection and the blank line, once answered */
+  head: string | undefined;
+  answerBody = '';
+  /** the answer asked to close the connection */
   closes = false;
 
   constructor(
@@ -115,13 +117,13 @@ class Http1Exchange implements Exchange {
     return Promise.resolve(this.bytes);
   }
 
-  answer(status: number, headers: Record<string, string | number>, body: string): void {
-    if (this.text !== undefined) return;
-    this.closes = headers.connection === 'close' || this.connection.closing;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-    for (const name in headers) if (name !== 'connection') head += `${name}: ${headers[name]}\r\n`;
-    head += `Date: ${httpDate()}\r\n${this.closes ? 'Connection: close\r\n' : 'Connection: keep-alive\r\nKeep-Alive: timeout=' + Math.floor(this.connection.keepAliveSeconds) + '\r\n'}\r\n`;
-    this.text = head + body;
+  answer(status: number, contentType: string, body: string, bytes: number, headers?: Record<string, string>): void {
+    if (this.head !== undefined) return;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${contentType}\r\ncontent-length: ${bytes}\r\n`;
+    if (headers) for (const name in headers) if (name === 'connection') this.closes = headers[name] === 'close';
+    else head += `${name}: ${headers[name]}\r\n`;
+    this.head = `${head}Date: ${httpDate()}\r\n`;
+    this.answerBody = body;
     this.connection.written();
   }
 }
@@ -143,7 +145,12 @@ export class Http1Connection {
   private handingOff: Buffer | undefined;
   /** this path is done with the connection: handed to node:http, or closing after a last answer */
   private done = false;
-  closing = false;
+  /** the server stops or the client sent all it will: the last answer owed closes the connection */
+  private closing = false;
+  /** the socket's timeout now set */
+  private timeout = 0;
+  /** the Connection header of an answer that keeps the connection */
+  private readonly keepAlive: string;
 
   constructor(
     readonly socket: Socket,
@@ -154,12 +161,16 @@ export class Http1Connection {
     socket.on('error', this.onError);
     socket.on('end', this.onEnd);
     socket.on('drain', this.onDrain);
+    this.keepAlive = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(opts.keepAliveTimeout / 1000)}\r\n`;
     this.partialSince = opts.now();
-    socket.setTimeout(opts.requestTimeout);
+    this.setTimeout(opts.requestTimeout);
   }
 
-  get keepAliveSeconds(): number {
-    return this.opts.keepAliveTimeout / 1000;
+  /** The socket's timeout: set only when it changes (the socket restarts it on every read and write). */
+  private setTimeout(ms: number): void {
+    if (ms === this.timeout) return;
+    this.timeout = ms;
+    this.socket.setTimeout(ms);
   }
 
   /** The server stops: a connection between requests closes now, a busy one after its answers; node:http closes those it took. */
@@ -180,13 +191,17 @@ export class Http1Connection {
         this.filling = undefined;
         this.start(f.head, f.body);
       }
-    } else if (this.unread) {
-      buf = Buffer.concat([this.unread, chunk]);
+    }
+    // a head that is not whole in its second read goes to node:http, whose parser reads it as it
+    // comes (joining each read to the ones before would copy a head sent a byte at a time over and over)
+    const continued = this.unread !== undefined;
+    if (continued) {
+      buf = Buffer.concat([this.unread!, chunk]);
       this.unread = undefined;
     }
     while (!this.filling && at < buf.length) {
       const headEnd = buf.indexOf(HEAD_END, at);
-      if (headEnd < 0 ? buf.length - at > maxHeaderSize : headEnd - at > maxHeaderSize) return this.handOff(buf.subarray(at));
+      if (headEnd < 0 ? (continued && at === 0) || buf.length - at > maxHeaderSize : headEnd - at > maxHeaderSize) return this.handOff(buf.subarray(at));
       if (headEnd < 0) {
         this.unread = buf.subarray(at);
         break;
@@ -208,7 +223,7 @@ export class Http1Connection {
       else if (now - this.partialSince > this.opts.requestTimeout) return this.timedOut();
     }
     if (this.owed.length >= MAX_IN_FLIGHT || this.socket.writableNeedDrain) this.socket.pause();
-    this.socket.setTimeout(this.partialSince === undefined ? this.opts.keepAliveTimeout : this.opts.requestTimeout);
+    this.setTimeout(this.partialSince === undefined ? this.opts.keepAliveTimeout : this.opts.requestTimeout);
   };
 
   /** A request arrived whole: it is owed an answer. */
@@ -219,24 +234,24 @@ export class Http1Connection {
     this.opts.handle(exchange);
   }
 
-  /** An exchange was answered: writes every answer now first in line. */
+  /**
+   * An exchange was answered: writes every answer now first in line. An answer closes the
+   * connection when it asks to, or when it is the last one owed of a connection that is closing.
+   */
   written(): void {
     const { owed, socket } = this;
-    while (!this.done && owed.length > 0 && owed[0].text !== undefined) {
+    while (!this.done && owed.length > 0 && owed[0].head !== undefined) {
       const exchange = owed.shift()!;
       if (socket.destroyed) continue;
-      socket.write(exchange.text!);
-      if (exchange.closes) {
+      const closes = exchange.closes || (this.closing && owed.length === 0 && this.partialSince === undefined && this.handingOff === undefined);
+      socket.write(`${exchange.head}${closes ? 'Connection: close\r\n' : this.keepAlive}\r\n${exchange.answerBody}`);
+      if (closes) {
         this.done = true;
         socket.end();
       }
     }
-    if (this.done || socket.destroyed || owed.length > 0) return this.onDrain();
-    if (this.handingOff) this.giveToNode();
-    else if (this.closing && this.partialSince === undefined) {
-      this.done = true;
-      socket.end();
-    }
+    if (!this.done && !socket.destroyed && owed.length === 0 && this.handingOff) this.giveToNode();
+    else this.onDrain();
   }
 
   /** Reads on once the answers owed are few and the socket takes more writes. */
@@ -271,8 +286,7 @@ export class Http1Connection {
   /** A request still arriving past the request timeout: the server's refusal, as node:http's own timeout gives it. */
   private timedOut(): void {
     this.done = true;
-    const error = Object.assign(new Error(`the request did not arrive whole within ${this.opts.requestTimeout / 1000} s`), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
-    if (this.owed.length === 0) this.opts.refuse(error, this.socket);
+    if (this.owed.length === 0) this.opts.refuse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, this.socket);
     else this.socket.destroy();
   }
 

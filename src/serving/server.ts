@@ -80,7 +80,7 @@ export interface Reply {
   status?: number;
   body: string;
   contentType?: string;
-  /** more response headers (allow, connection) */
+  /** more response headers (allow) */
   headers?: Record<string, string>;
 }
 
@@ -114,8 +114,11 @@ export function errorBody(status: number, grpcCode: number, message: string): st
   return JSON.stringify({ error: message, message, code: grpcCode });
 }
 
+/** The answer to a failure the server did not foresee (its details go to the log only). */
+const INTERNAL = errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.');
+
 /** A client that broke the protocol (node:http's 'clientError', http1.ts's timeout): a JSON error, then the socket closes. */
-function refuseClient(err: Error & { code?: string }, socket: Duplex): void {
+function refuseClient(err: { code?: string }, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy();
   const [status, code, message] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, GRPC.INVALID_ARGUMENT, 'the request did not arrive whole in time'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, GRPC.RESOURCE_EXHAUSTED, "the request's headers are too large"] : [400, GRPC.INVALID_ARGUMENT, 'malformed HTTP request'];
@@ -274,10 +277,8 @@ export class FeatureServer {
     const bytes = Buffer.byteLength(reply.body);
     const service = ctx?.service ?? '';
     this.responses.add(() => {
-      const headers: Record<string, string | number> = { 'content-type': reply.contentType ?? JSON_TYPE, 'content-length': bytes, ...reply.headers };
-      // node:http would keep the connection open after the answer until its keep-alive timeout
-      if (this.closing) headers.connection = 'close';
-      ex.answer(status, headers, reply.body);
+      // stopping, answers close their connections (node:http would keep one open until its keep-alive timeout)
+      ex.answer(status, reply.contentType ?? JSON_TYPE, reply.body, bytes, this.closing ? { ...reply.headers, connection: 'close' } : reply.headers);
       this.record(endpoint, status, service, started);
       this.opts.accessLog?.write(accessLine(ex, path, status, bytes, started));
     }, (e) => this.fail(ex, e));
@@ -298,19 +299,18 @@ export class FeatureServer {
 
   private errorReply(e: unknown): Reply {
     if (e instanceof RequestError) {
-      return { status: e.status, body: errorBody(e.status, e.grpcCode, e.message), headers: e.status === 413 ? { connection: 'close' } : undefined };
+      return { status: e.status, body: errorBody(e.status, e.grpcCode, e.message) };
     }
     if (e instanceof OnlineStoreError) {
       return { status: 503, body: errorBody(503, GRPC.UNAVAILABLE, `the online store is unavailable: ${e.message}`) };
     }
     this.opts.log.error(`internal error answering a request: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
-    return { status: 500, body: errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.') };
+    return { status: 500, body: INTERNAL };
   }
 
   private fail(ex: Exchange, e: unknown): void {
     this.opts.log.error(`internal error: ${redact(e instanceof Error ? (e.stack ?? e.message) : String(e))}`);
-    const body = errorBody(500, GRPC.INTERNAL, 'internal error; the server log has the details.');
-    ex.answer(500, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) }, body);
+    ex.answer(500, JSON_TYPE, INTERNAL, INTERNAL.length);
   }
 
   private async health(s: ServerState): Promise<Reply> {
