@@ -16,10 +16,10 @@ import { Timestamp } from '../src/values.js';
 const LAYOUT: ViewLayout = { view: 'v', joinKeys: [{ name: 'k', type: { type: 'string' } }], features: [{ name: 'x', type: { type: 'int64' } }], ttlSeconds: 0 };
 
 test('push ids sort in push order across push logs, at one time and when the clock steps back', async () => {
-  const logs = [new PushLog(mkdtempSync(join(tmpdir(), 'fsql-push-'))), new PushLog(mkdtempSync(join(tmpdir(), 'fsql-push-')))];
+  const folders = [mkdtempSync(join(tmpdir(), 'fsql-push-')), mkdtempSync(join(tmpdir(), 'fsql-push-'))];
+  const logs = folders.map((f) => new PushLog(f));
   const t = Timestamp.parse('2024-05-01T00:00:00Z')!;
   const times = [t, t, new Timestamp(t.micros - 5_000_000n), new Timestamp(t.micros + 1n), t];
-  const dirs: string[] = [];
   // the second log pushes first: each log's own count would put its pushes side by side
   const which = [1, 1, 0, 0, 1];
   for (const [n, at] of times.entries()) {
@@ -27,7 +27,7 @@ test('push ids sort in push order across push logs, at one time and when the clo
     await log.append(LAYOUT, undefined, [{ key: ['a'], ts: t, values: { x: BigInt(n) } }], at);
   }
   for (const log of logs) await log.close();
-  for (const log of logs) dirs.push(join((log as unknown as { dir: string }).dir, PUSHED_FOLDER, 'v'));
+  const dirs = folders.map((f) => join(f, PUSHED_FOLDER, 'v'));
   const pushed = dirs
     .flatMap((dir) => readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')))
     .map((line) => JSON.parse(line) as { id?: string; v?: number[] })

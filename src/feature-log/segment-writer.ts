@@ -17,9 +17,14 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const PROCESS_TAG = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 let sequence = 0;
 
-/** A new id, unique to this process and call. */
-function newSegmentId(): string {
-  return `${PROCESS_TAG}-${(sequence++).toString(36)}`;
+/** A count of this process, one up per call (not per log or server: a process may run several). */
+export function processSequence(): number {
+  return sequence++;
+}
+
+/** A new id, unique to this process and call: segments' and logged requests'. */
+export function processUniqueId(): string {
+  return `${PROCESS_TAG}-${processSequence().toString(36)}`;
 }
 
 export class SegmentWriter {
@@ -52,7 +57,7 @@ export class SegmentWriter {
   private async openSegment(header: Omit<SegmentHeader, 'segment'>): Promise<void> {
     await this.close();
     await mkdir(this.dir, { recursive: true });
-    const id = newSegmentId();
+    const id = processUniqueId();
     const file = await open(join(this.dir, `${id}${SEGMENT_EXTENSION}`), 'wx');
     const line = Buffer.from(`${JSON.stringify({ ...header, segment: id })}\n`);
     await file.write(line, 0, line.length);

@@ -60,7 +60,7 @@ export class AsciiWriter {
     let at = this.at;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || (json && (c === QUOTE || c === BACKSLASH))) return false;
+      if (json ? !jsonPlain(c) : !printable(c)) return false;
       buf[at++] = c;
     }
     this.at = at;
@@ -187,5 +187,26 @@ const F64 = new DataView(new ArrayBuffer(8));
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const ZERO = 48;
 const MINUS = 45;
+
+/** JSON's punctuation, as the stored rows and states write it. */
 export const QUOTE = 34;
 export const BACKSLASH = 92;
+export const OPEN = 91;
+export const COMMA = 44;
+export const CLOSE = 93;
+
+/** A character code of printable ASCII. */
+export function printable(c: number): boolean {
+  return c >= 0x20 && c <= 0x7e;
+}
+
+/** A character code a JSON string holds as itself: printable ASCII, not a quote or a backslash. */
+export function jsonPlain(c: number): boolean {
+  return printable(c) && c !== QUOTE && c !== BACKSLASH;
+}
+
+/**
+ * A character of a JSON text of strings that is not jsonPlain, quotes aside (they are the text's
+ * structure): the same rule as jsonPlain, for a whole text at once.
+ */
+export const NOT_JSON_PLAIN_TEXT = /[^ -~]|\\/;

@@ -10,9 +10,7 @@
 import { createHash } from 'node:crypto';
 import { FsqlError, OnlineStoreError } from '../errors.js';
 import { Timestamp, typeName, type DataType, type Value } from '../values.js';
-import { AsciiWriter, BACKSLASH, QUOTE } from './ascii-writer.js';
-
-export { BACKSLASH, QUOTE };
+import { AsciiWriter, CLOSE, COMMA, OPEN, QUOTE } from './ascii-writer.js';
 import type { OnlineRow, StoredRow, ViewLayout } from './store.js';
 
 /** A value that does not fit the type its view declares (a bad push, an unexpected warehouse type). */
@@ -306,10 +304,6 @@ export function writeFeatures(w: AsciiWriter, layout: ViewLayout, values: Record
   }
   w.byte(CLOSE);
 }
-
-export const OPEN = 91;
-export const COMMA = 44;
-export const CLOSE = 93;
 
 export function encodeFeatures(layout: ViewLayout, values: Record<string, unknown>): string {
   return written((w) => writeFeatures(w, layout, values));

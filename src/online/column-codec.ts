@@ -9,7 +9,8 @@
 import { INLINE_BYTES, isNull, valueAt, type BatchColumn, type Validity } from '../column-batch.js';
 import type { DataType } from '../values.js';
 import type { AsciiWriter } from './ascii-writer.js';
-import { CLOSE, COMMA, FALSE, featuresHead, NO_CREATED_HEX, NULL, QUOTE, TRUE, valueWriterFor } from './codec.js';
+import { CLOSE, COMMA, jsonPlain, QUOTE } from './ascii-writer.js';
+import { FALSE, featuresHead, NO_CREATED_HEX, NULL, TRUE, valueWriterFor } from './codec.js';
 import { timestampAt, rowTimestamp } from './column-rows.js';
 import { entityAfterName } from './keys.js';
 import { expiryArg, expiryFromMicros, type RowSource } from './row-source.js';
@@ -177,10 +178,7 @@ function plainText(w: AsciiWriter, col: Varchar, i: number): boolean {
   const length = col.lengths[i * 4];
   const src = length <= INLINE_BYTES ? col.slots : col.outOfLine(i);
   const start = length <= INLINE_BYTES ? i * 16 + 4 : 0;
-  for (let p = start; p < start + length; p++) {
-    const b = src[p];
-    if (b < 0x20 || b > 0x7f || b === 0x22 || b === 0x5c) return false;
-  }
+  for (let p = start; p < start + length; p++) if (!jsonPlain(src[p])) return false;
   w.byte(QUOTE);
   w.bytes(src, start, start + length);
   w.byte(QUOTE);

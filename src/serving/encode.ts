@@ -3,7 +3,7 @@
  * stored text (int64 as decimal strings, NaN/Infinity as strings, ISO 8601 timestamps). Feast
  * keeps int64 a JSON number, written here as an exact integer literal so no precision is lost above 2^53.
  */
-import { BACKSLASH, QUOTE } from '../online/codec.js';
+import { BACKSLASH, QUOTE } from '../online/ascii-writer.js';
 import { Timestamp, type DataType, type Value } from '../values.js';
 
 function nonFinite(v: number): string {

@@ -6,7 +6,8 @@
  * hex digits of its bits) and timestamps (quoted decimal microseconds) are converted. The text is
  * exactly what encode.ts toJsonValue + JSON.stringify give for the typed value (test/feature-json.test.ts).
  */
-import { BACKSLASH, CLOSE, COMMA, hexFloat, OPEN, QUOTE } from '../online/codec.js';
+import { BACKSLASH, CLOSE, COMMA, OPEN, QUOTE } from '../online/ascii-writer.js';
+import { hexFloat } from '../online/codec.js';
 import type { StoredRow, ViewLayout } from '../online/store.js';
 import { Timestamp, type DataType } from '../values.js';
 

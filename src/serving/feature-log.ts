@@ -15,7 +15,7 @@ import { bigintText, valueJson } from './encode.js';
 import { vectorOf } from './tecton.js';
 import type { Project } from '../project/types.js';
 import type { Timestamp, Value } from '../values.js';
-import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
+import { processUniqueId, SegmentWriter } from '../feature-log/segment-writer.js';
 import { LINE_CHARS, LineBuffer } from '../feature-log/line-buffer.js';
 import { ROWS_PREFIX, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
 import type { Metrics } from './metrics.js';
@@ -148,7 +148,7 @@ export class FeatureLog {
       this.opts.metrics.incKey(log.dropped, keys.length);
       return;
     }
-    this.pending.push({ log, plan, id: `${PROCESS_TAG}-${(requestCount++).toString(36)}`, now, keys, requests, served, features });
+    this.pending.push({ log, plan, id: processUniqueId(), now, keys, requests, served, features });
     this.queued += keys.length;
   }
 
@@ -220,9 +220,6 @@ export class FeatureLog {
     }
   }
 }
-
-/** Request ids: the process's tag and a counter of the process (not of a log: a process may run several servers). */
-let requestCount = 0;
 
 /** Rows `from` to `to` of a request as one line, or split in halves until each line holds at most `most` characters or one row. */
 function pushLines(lines: LineBuffer, p: Pending, features: readonly string[], from: number, to: number, most: number): void {

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import type { OnlineRow, ViewLayout } from '../online/store.js';
-import { PROCESS_TAG, SegmentWriter } from '../feature-log/segment-writer.js';
+import { PROCESS_TAG, processSequence, SegmentWriter } from '../feature-log/segment-writer.js';
 import { PUSHED_FOLDER, segmentHeader, type SegmentHeader } from '../feature-log/segment.js';
 import type { Column, Timestamp } from '../values.js';
 import { toJsonValue } from './encode.js';
@@ -28,11 +28,10 @@ interface ViewLog {
  * renderMergePushed), as the online store does. Each part is padded to a fixed width.
  */
 let lastPushMicros = 0n;
-let pushes = 0;
 function pushId(at: Timestamp): string {
   if (at.micros > lastPushMicros) lastPushMicros = at.micros;
   const pad = (n: number | bigint) => n.toString(36).padStart(11, '0');
-  return `${pad(lastPushMicros)}-${PROCESS_TAG}-${pad(pushes++)}`;
+  return `${pad(lastPushMicros)}-${PROCESS_TAG}-${pad(processSequence())}`;
 }
 
 export class PushLog {

@@ -8,11 +8,8 @@
  * each warehouse may write them) is parsed and sorted instead (`distinctStrings`): the stored
  * bytes are the same either way.
  */
-import { CLOSE, COMMA, OPEN, QUOTE } from '../codec.js';
+import { CLOSE, COMMA, NOT_JSON_PLAIN_TEXT, OPEN, QUOTE } from '../ascii-writer.js';
 import type { AggInput } from './state.js';
-
-/** A character a stored value's JSON would not hold as itself: outside printable ASCII, or a backslash (an escape). */
-const NOT_PLAIN = /[^ -~]|\\/;
 
 export class DistinctText {
   /** `starts[k]`: where value k's characters start in `text` (after its opening quote). */
@@ -24,7 +21,7 @@ export class DistinctText {
   /** The text as a DistinctText when it is already in the stored form, else undefined. */
   static of(text: string): DistinctText | undefined {
     const n = text.length;
-    if (n < 2 || text.charCodeAt(0) !== OPEN || text.charCodeAt(n - 1) !== CLOSE || NOT_PLAIN.test(text)) return undefined;
+    if (n < 2 || text.charCodeAt(0) !== OPEN || text.charCodeAt(n - 1) !== CLOSE || NOT_JSON_PLAIN_TEXT.test(text)) return undefined;
     const starts: number[] = [];
     if (n === 2) return new DistinctText(text, starts);
     let previous = '';

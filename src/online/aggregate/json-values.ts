@@ -6,7 +6,8 @@
  * the strings "NaN", "Infinity", "-Infinity"; strings are ASCII with \u escapes (so no newline).
  */
 import type { AsciiWriter } from '../ascii-writer.js';
-import { FALSE, NULL, QUOTE, TRUE, writeJsonString } from '../codec.js';
+import { QUOTE } from '../ascii-writer.js';
+import { FALSE, NULL, TRUE, writeJsonString } from '../codec.js';
 import type { ScalarType } from '../../values.js';
 import type { AggInput } from './state.js';
 

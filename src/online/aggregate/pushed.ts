@@ -9,7 +9,7 @@
  * Values as json-values.ts writes them.
  */
 import { AsciiWriter } from '../ascii-writer.js';
-import { COMMA } from '../codec.js';
+import { COMMA } from '../ascii-writer.js';
 import { writeJsonValue, type ValueFromJson } from './json-values.js';
 import { mergeEvent, type AggInput, type AggregateState, type RawRow } from './state.js';
 

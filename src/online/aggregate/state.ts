@@ -11,7 +11,7 @@ import { isNull, valueAt, type BatchColumn, type ColumnBatch } from '../../colum
 import { Timestamp, type ScalarType, type Value } from '../../values.js';
 import { partType, ROW_KIND, SYNC_COLUMNS as C, type StatePart, type StateShape, type WindowShape } from '../../plans/aggregate-online.js';
 import { AsciiWriter } from '../ascii-writer.js';
-import { CLOSE, COMMA, OPEN } from '../codec.js';
+import { CLOSE, COMMA, OPEN } from '../ascii-writer.js';
 import { fromJson, writeJsonValue } from './json-values.js';
 import { DistinctText, distinctStrings } from './distinct-text.js';
 import { StateReader, StateWriter } from './state-bytes.js';

@@ -19,6 +19,7 @@
  */
 import { AsciiWriter, digitCount, putDigits } from '../ascii-writer.js';
 import type { RowSource } from '../row-source.js';
+import { arrayHeader, bulkBytes, bulkText, CR, crlf, DOLLAR, LF } from './resp.js';
 
 /** Rows per script call: bounds how long one call holds Redis (about 1-2 ms). */
 export const ROWS_PER_CALL = 500;
@@ -66,9 +67,6 @@ const SET_PXAT_NX = Buffer.from('*6\r\n$3\r\nSET\r\n', 'latin1');
 const PXAT = Buffer.from('$4\r\nPXAT\r\n', 'latin1');
 const NX = Buffer.from('$2\r\nNX\r\n', 'latin1');
 const CLOSE_BRACE = 0x7d;
-const CR = 13;
-const LF = 10;
-const DOLLAR = 36;
 /** Digits reserved for the length of a value written in place: values of 100 to 999 bytes need no move. */
 const VALUE_DIGITS = 3;
 /** The same for keys: 10 to 99 bytes. */
@@ -78,30 +76,6 @@ function writeKey(w: AsciiWriter, keyHead: Uint8Array, src: RowSource, i: number
   w.all(keyHead);
   src.writeEntity(w, i);
   w.byte(CLOSE_BRACE);
-}
-
-export function crlf(w: AsciiWriter): void {
-  w.room(2);
-  w.buf[w.at++] = CR;
-  w.buf[w.at++] = LF;
-}
-
-/** `$<length>\r\n<text>\r\n` */
-export function bulkText(w: AsciiWriter, text: string): void {
-  w.byte(DOLLAR);
-  w.int(text.length);
-  crlf(w);
-  w.text(text);
-  crlf(w);
-}
-
-/** `$<length>\r\n<bytes>\r\n` */
-export function bulkBytes(w: AsciiWriter, src: Buffer, start: number, end: number): void {
-  w.byte(DOLLAR);
-  w.int(end - start);
-  crlf(w);
-  w.bytes(src, start, end);
-  crlf(w);
 }
 
 /** `$<digits>\r\n<digits>\r\n` for an integer argument. */
@@ -233,9 +207,7 @@ export function scriptPayload(sha: string, batch: Staged, groups: readonly (read
   let calls = 0;
   for (const pick of groups) for (let c = 0; c < pick.length; c += ROWS_PER_CALL) {
     const end = Math.min(pick.length, c + ROWS_PER_CALL);
-    w.byte(0x2a); // '*'
-    w.int(3 + 3 * (end - c));
-    crlf(w);
+    arrayHeader(w, 3 + 3 * (end - c));
     bulkText(w, 'EVALSHA');
     bulkText(w, sha);
     bulkInt(w, end - c);

@@ -13,7 +13,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AsciiWriter } from '../ascii-writer.js';
-import { bulkBytes, bulkText, crlf } from './batch.js';
+import { COLON, CR, DOLLAR, MINUS, PLUS, STAR, writeCommand } from './resp.js';
 import type { RedisOptions } from './options.js';
 
 export type Reply = string | number | null | ReplyError | Reply[];
@@ -33,30 +33,6 @@ const COPY_LIMIT = 64 * 1024;
 /** The turn's buffer to begin with. */
 const OUT_BYTES = 16 * 1024;
 
-const PLUS = 0x2b;
-const DOLLAR = 0x24;
-const MINUS = 0x2d;
-const STAR = 0x2a;
-const COLON = 0x3a;
-const CR = 13;
-
-/**
- * One command in RESP: `*<n>\r\n`, then a bulk string per argument (batch.ts, a write's RESP
- * bytes). ASCII (row keys: keys.ts escapes every part; stored rows: codec.ts writes ASCII) is
- * written as it is, with no encoding pass; anything else as UTF-8.
- */
-function writeCommand(w: AsciiWriter, args: readonly string[]): void {
-  w.byte(STAR);
-  w.int(args.length);
-  crlf(w);
-  for (const a of args) {
-    if (Buffer.byteLength(a) === a.length) bulkText(w, a);
-    else {
-      const bytes = Buffer.from(a, 'utf8');
-      bulkBytes(w, bytes, 0, bytes.length);
-    }
-  }
-}
 
 /** A connection that failed because Redis stopped answering (connect or command timeout). */
 export class RedisTimeoutError extends Error {}
