@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZetaSqlClient, type ZetaTable } from '../src/compiler/zetasql/client.js';
-import { aggregateTableSelects, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
+import { aggregateTableSelects, renderFullBuild } from '../src/dialects/aggregate-tiles.js';
 import { tileOf } from '../src/plans/aggregate.js';
 import { BigQueryDialect } from '../src/dialects/bigquery.js';
 import { dialectFor } from '../src/dialects/index.js';
@@ -77,7 +77,7 @@ describe('aggregate views: BigQuery SQL on ZetaSQL', { skip: ZETASQL_SKIP }, () 
       // the full build's density: every row with a key and a time, and its (keys, tile) (the reference engine has no
       // APPROX_COUNT_DISTINCT: counted exactly, over the same hash)
       const valid = c.rows.filter((x) => x.ts !== null && x.keys[0] !== null);
-      const density = Object.values(((await zeta.evaluate(renderTileDensity(plan, new ExactDistinct()), tables)).rows as Row[])[0]).map(Number);
+      const density = Object.values(((await zeta.evaluate(renderFullBuild(plan, [], new ExactDistinct()).density, tables)).rows as Row[])[0]).map(Number);
       assert.deepEqual(density, [valid.length, new Set(valid.map((x) => `${x.keys[0]} ${tileOf(new Timestamp(x.ts!), TILE_SECONDS)}`)).size], `seed ${seed}: rows and (keys, tile)`);
       const events: ZetaTable = {
         name: `acme-ml.features.${prefix}_events`,

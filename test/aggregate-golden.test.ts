@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseForeign } from '../src/compiler/foreign-parse.js';
 import { renderAggregateSync } from '../src/dialects/aggregate-online.js';
-import { renderAggregateRun, renderPerTileBuild, renderPerTileDrop, renderTileDensity } from '../src/dialects/aggregate-tiles.js';
+import { renderFullBuild, renderIncrementalRun } from '../src/dialects/aggregate-tiles.js';
 import { dialectFor } from '../src/dialects/index.js';
 import { renderPointInTime } from '../src/dialects/point-in-time.js';
 import { featureType, inputColumns, perTileRelations, tileTables, type AggregateRunPlan } from '../src/plans/aggregate.js';
@@ -50,8 +50,8 @@ function render(type: WarehouseType): string {
     select: `select user_id, ts, amount, merchant_id from ${d.relation(d.tableIn({ database: 'acme', schema: 'raw' }, 'transactions'))}`,
     range,
   });
-  const full = renderAggregateRun(run(), d);
-  const inc = renderAggregateRun(run({ start: Timestamp.parse('2024-04-01T00:30:00Z')! }), d);
+  const full = renderFullBuild(run(), [], d);
+  const inc = renderIncrementalRun(run({ start: Timestamp.parse('2024-04-01T00:30:00Z')! }), d);
   const types = { amount: 'float64', merchant_id: 'string' } as const;
   const train: PointInTimePlan = {
     service: 'fraud',
@@ -83,14 +83,17 @@ function render(type: WarehouseType): string {
     d,
   );
   const script = (s: { statements: string[]; atomic: boolean }) => (s.atomic ? d.transactionScript(s.statements) : s.statements.map((x) => `${x};`).join('\n'));
-  const perRow = { ...run(), perRow: true };
+  // a full build over the tables of an earlier one
+  const rebuilt = renderFullBuild(run(), perTileRelations(run().tables).map((relation) => ({ relation, perRow: false })), d);
   return [
-    `-- full build`,
-    script(full),
+    `-- full build: the per-tile relations found dropped, the events written`,
+    script({ statements: rebuilt.before, atomic: false }),
     `-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views`,
-    `${renderTileDensity(perRow, d)};`,
-    `-- per-row views (after the events; a table of the same name dropped first)`,
-    script({ statements: [...perTileRelations(perRow.tables).map((t) => renderPerTileDrop(t, false, d)), ...renderPerTileBuild(perRow, d)], atomic: false }),
+    `${full.density};`,
+    `-- per-tile tables`,
+    script({ statements: full.perTile(false), atomic: false }),
+    `-- or per-row views`,
+    script({ statements: full.perTile(true), atomic: false }),
     `-- incremental run from 2024-04-01 00:30:00`,
     script(inc),
     `-- training query`, `${renderPointInTime(train, d)};`, `-- sync query at 2024-04-01 00:30:00`, `${sync};`, ''].join('\n');

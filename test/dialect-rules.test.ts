@@ -13,7 +13,7 @@ import type { WarehouseType } from '../src/project/types.js';
 import { Timestamp } from '../src/values.js';
 import { DuckDbWarehouse } from '../src/warehouse/duckdb.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
-import { createTestDatabase, openPostgres } from './helpers/postgres.js';
+import { withTestPostgres } from './helpers/postgres.js';
 import { copyExample, fsql } from './helpers/project.js';
 
 const ALL: WarehouseType[] = ['duckdb', 'bigquery', 'snowflake', 'postgres'];
@@ -66,12 +66,7 @@ test('durations are whole microseconds and render exactly in every dialect', asy
   };
   const duck = await DuckDbWarehouse.open({ name: 't', type: 'duckdb', schema: 'main', threads: 1, settings: { path: ':memory:' }, onlineStore: { type: 'sqlite' }, serve: { auth: false }, profileFile: 'test' });
   await check(duck).finally(() => duck.close());
-  const db = await createTestDatabase();
-  const pg = await openPostgres(db);
-  await check(pg).finally(async () => {
-    await pg.close();
-    await db.drop();
-  });
+  await withTestPostgres(check);
 });
 
 test('string literals follow each warehouse: doubled quotes, backslashes where they escape', () => {
@@ -105,10 +100,8 @@ test("partition_by and cluster_by (dbt's keys): BigQuery's defaults and override
   assert.match(bad.stderr, /merchant_risk\.sql.*partition_by granularity must be one of hour, day, month, year, not 'week'/);
 });
 
-test('arrays read as lists of the values their items read as (PostgreSQL: int8, numeric, timestamps, 2-D)', async () => {
-  const db = await createTestDatabase();
-  const pg = await openPostgres(db);
-  try {
+test('arrays read as lists of the values their items read as (PostgreSQL: int8, numeric, timestamps, 2-D)', () =>
+  withTestPostgres(async (pg) => {
     const [row] = await pg.query(
       "select array[9007199254740993, null]::bigint[] as i, array[1.5]::float8[] as f, array[7]::numeric[] as n, array[timestamp '2024-01-01 00:00:00.123456']::timestamp[] as t, array[array[1, 2], array[3, 4]]::bigint[] as m, array['a,b', null]::text[] as s",
     );
@@ -118,8 +111,4 @@ test('arrays read as lists of the values their items read as (PostgreSQL: int8, 
     assert.deepEqual((row.t as Timestamp[]).map((t) => t.toISOString()), ['2024-01-01T00:00:00.123456Z'], 'timestamps to the microsecond');
     assert.deepEqual(row.m, [[1n, 2n], [3n, 4n]]);
     assert.deepEqual(row.s, ['a,b', null]);
-  } finally {
-    await pg.close();
-    await db.drop();
-  }
-});
+  }));

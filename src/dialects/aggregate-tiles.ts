@@ -6,7 +6,7 @@
  * `perRow` the per-tile relations are views of the events, a state per row, which follow the
  * events by themselves: an incremental run replaces the events only.
  */
-import { PER_ROW_COLUMN, TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
+import { PER_ROW_COLUMN, perTilePrefix, TILE_COLUMN, tileOf, type AggregateRunPlan } from '../plans/aggregate.js';
 import type { TableStorage } from '../plans/materialize.js';
 import type { RelationName } from '../plans/relation.js';
 import { columnStates, rowState, stateColumns, tileStateSelect } from './aggregate-state.js';
@@ -30,34 +30,63 @@ function tileMicros(plan: Pick<AggregateRunPlan, 'spec'>): number {
   return Math.round(plan.spec.tileSeconds * 1e6);
 }
 
+/** A relation a full build creates: its SELECT and layout, a table or (per-row) a view. */
+interface Created {
+  table: RelationName;
+  select: string;
+  storage: TableStorage;
+  view: boolean;
+}
+
+/** The events', then the per-tile relations' (tables, or with `perRow` views), in build order: the others read the events. */
+export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): Created[] {
+  return [eventsCreated(plan, d), ...perTileCreated(plan, d)];
+}
+
+function eventsCreated(plan: AggregateRunPlan, d: Dialect): Created {
+  return { table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan), view: false };
+}
+
+function perTileCreated(plan: AggregateRunPlan, d: Dialect): Created[] {
+  const storage = tileStorage(plan);
+  const view = Boolean(plan.perRow);
+  return (view ? perRowSelects(plan, d) : tileSelects(plan, d, 'true')).map((t) => ({ ...t, storage, view }));
+}
+
+function create(c: Created, d: Dialect): string[] {
+  return c.view ? [d.createViewAs(d.relation(c.table), c.select)] : d.createTableAs(d.relation(c.table), c.select, c.storage);
+}
+
+/** A per-tile relation a full build finds from the last one: a per-row view or a table. */
+export interface FoundRelation {
+  relation: RelationName;
+  perRow: boolean;
+}
+
 /**
- * Each relation of a full build with its SELECT and layout, in build order (the events first: the
- * others read them); with `perRow` the per-tile ones are views (their layout unused).
+ * A full build, in the order it runs (offline/run-aggregate.ts): `before` drops the per-tile
+ * relations found (so a build stopped midway leaves them missing, never stale beside new events)
+ * and the views of the events PostgreSQL would not drop them under (those of an earlier
+ * aggregation too), then writes the events; `density` counts how many rows fill how many
+ * (keys, tile); `perTile` creates the per-tile relations of the kind that count chose.
  */
-export function aggregateTableSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string; storage: TableStorage }[] {
-  const lookup = tileStorage(plan);
-  return [{ table: plan.tables.events, select: eventsSelect(plan, d), storage: eventsStorage(plan) }, ...perTileSelects(plan, d).map((t) => ({ ...t, storage: lookup }))];
+export interface FullBuild {
+  before: string[];
+  density: string;
+  perTile: (perRow: boolean) => string[];
 }
 
-/** The per-tile relations' SELECTs of a full build: tables', or with `perRow` views'. */
-function perTileSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationName; select: string }[] {
-  return plan.perRow ? perRowSelects(plan, d) : tileSelects(plan, d, 'true');
-}
-
-/** The full build of the events table. */
-export function renderEventsBuild(plan: AggregateRunPlan, d: Dialect): string[] {
-  return d.createTableAs(d.relation(plan.tables.events), eventsSelect(plan, d), eventsStorage(plan));
-}
-
-/** The full build of the per-tile relations (after the events'): tables, or with `perRow` views. */
-export function renderPerTileBuild(plan: AggregateRunPlan, d: Dialect): string[] {
-  const lookup = tileStorage(plan);
-  return perTileSelects(plan, d).flatMap((t) => (plan.perRow ? [d.createViewAs(d.relation(t.table), t.select)] : d.createTableAs(d.relation(t.table), t.select, lookup)));
-}
-
-/** Drops a per-tile relation: a per-row view, or a table. */
-export function renderPerTileDrop(relation: RelationName, perRow: boolean, d: Dialect): string {
-  return perRow ? d.dropView(d.relation(relation)) : d.dropTable(d.relation(relation));
+export function renderFullBuild(plan: AggregateRunPlan, found: readonly FoundRelation[], d: Dialect): FullBuild {
+  const events = plan.tables.events;
+  return {
+    before: [
+      ...found.map((f) => (f.perRow ? d.dropView(d.relation(f.relation)) : d.dropTable(d.relation(f.relation)))),
+      ...d.dropViewsOn(d.relation(events), perTilePrefix(events)),
+      ...create(eventsCreated(plan, d), d),
+    ],
+    density: renderTileDensity(plan, d),
+    perTile: (perRow) => perTileCreated({ ...plan, perRow }, d).flatMap((c) => create(c, d)),
+  };
 }
 
 /**
@@ -79,7 +108,7 @@ function perRowSelects(plan: AggregateRunPlan, d: Dialect): { table: RelationNam
 }
 
 /** How many rows the events hold, and about how many (keys, tile) they fill: a full build's choice of `perRow`. */
-export function renderTileDensity(plan: AggregateRunPlan, d: Dialect): string {
+function renderTileDensity(plan: AggregateRunPlan, d: Dialect): string {
   const id = (c: string) => d.quoteIdent(c);
   // a hash of (keys, tile) (tieBreak's), counted approximately where the warehouse can (DuckDB: 0.2 s for 10M rows, exact 0.7 s)
   const tile = d.tieBreak([...plan.keys, TILE_COLUMN].map((c) => `r.${id(c)}`));
@@ -135,14 +164,12 @@ export function tileLayout(plan: Pick<AggregateRunPlan, 'spec' | 'keys' | 'perRo
   return [...plan.keys, TILE_COLUMN, ...stateColumns(columnStates(plan.spec)), ...(plan.perRow ? [PER_ROW_COLUMN] : [])];
 }
 
-export function renderAggregateRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
-  if (!plan.range?.start) {
-    // Each relation in turn (BigQuery runs no DDL inside a transaction), of the kind the plan says:
-    // offline/run-aggregate.ts runs a full build, dropping the per-tile relations first and choosing their kind.
-    return { statements: [...renderEventsBuild(plan, d), ...renderPerTileBuild(plan, d)], atomic: false };
-  }
-  const from = tileOf(plan.range.start, plan.spec.tileSeconds);
-  const statements = [...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range), ...retile(plan, d, from)];
+/** An incremental run (the plan's range has a start): the events from it, and the tables' tiles from the one holding it, in one transaction. */
+export function renderIncrementalRun(plan: AggregateRunPlan, d: Dialect): AggregateStatements {
+  const start = plan.range?.start;
+  if (!start) throw new Error(`${plan.view}: an incremental run needs the range's start`);
+  const from = tileOf(start, plan.spec.tileSeconds);
+  const statements = [...d.incrementalWrite(d.relation(plan.tables.events), eventsSelect(plan, d), plan.timestamp, plan.range!), ...retile(plan, d, from)];
   return { statements, atomic: true };
 }
 

@@ -6,8 +6,8 @@
  * (first run, --full-refresh, a changed aggregation) everything is rebuilt.
  */
 import type { Compilation } from '../compiler/compile.js';
-import { renderAggregateRun, renderEventsBuild, renderPerTileBuild, renderPerTileDrop, renderTileDensity, tileLayout } from '../dialects/aggregate-tiles.js';
-import { PER_ROW_BELOW, PER_ROW_COLUMN, perTilePrefix, perTileRelations, tileTables, type AggregateRunPlan, type TileTables } from '../plans/aggregate.js';
+import { renderFullBuild, renderIncrementalRun, tileLayout } from '../dialects/aggregate-tiles.js';
+import { PER_ROW_BELOW, PER_ROW_COLUMN, perTileRelations, tileTables, type AggregateRunPlan, type TileTables } from '../plans/aggregate.js';
 import type { RelationName, TimeRange } from '../plans/relation.js';
 import type { ViewDef } from '../project/types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -59,23 +59,24 @@ export function builtKind(plan: AggregateRunPlan, b: Built): boolean | undefined
 }
 
 /**
- * Runs the plan (`built`: findBuilt's, for a full build). A full build drops the per-tile relations
- * first, so one stopped midway leaves them missing (the next run builds all again), never stale
- * beside new events, and views of the events PostgreSQL would not drop the events under (those of
- * an earlier aggregation too). It writes the events, then chooses the per-tile relations' kind
- * from how many rows fill each (keys, tile) (PER_ROW_BELOW): views of the events for about one,
- * tables otherwise.
+ * Runs the plan (`built`: findBuilt's, whose per-tile relations a full build drops first) and
+ * returns whether the per-tile relations are per-row views. A full build (dialects/aggregate-tiles.ts
+ * renderFullBuild) chooses their kind from how many rows fill each (keys, tile) (PER_ROW_BELOW):
+ * views of the events for about one, tables otherwise.
  */
-export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, built: Built, label: string): Promise<void> {
+export async function runAggregate(wh: Warehouse, plan: AggregateRunPlan, built: Built, label: string): Promise<boolean> {
   const d = wh.dialect;
   if (plan.range?.start) {
-    const { statements, atomic } = renderAggregateRun(plan, d);
-    return wh.execute(statements, { atomic, label });
+    const { statements, atomic } = renderIncrementalRun(plan, d);
+    await wh.execute(statements, { atomic, label });
+    return Boolean(plan.perRow);
   }
-  const drops = [built.tiles, ...built.others].flatMap((f) => (f.columns ? [renderPerTileDrop(f.relation, isPerRow(f), d)] : []));
-  const events = plan.tables.events;
-  await wh.execute([...drops, ...d.dropViewsOn(d.relation(events), perTilePrefix(events)), ...renderEventsBuild(plan, d)], { label });
+  const found = [built.tiles, ...built.others].flatMap((f) => (f.columns ? [{ relation: f.relation, perRow: isPerRow(f) }] : []));
+  const build = renderFullBuild(plan, found, d);
+  await wh.execute(build.before, { label });
   // by position: Snowflake names the columns in upper case
-  const [rows, tiles] = Object.values((await wh.query(renderTileDensity(plan, d), { label }))[0] ?? {}).map(Number);
-  await wh.execute(renderPerTileBuild({ ...plan, perRow: rows < PER_ROW_BELOW * tiles }, d), { label });
+  const [rows, tiles] = Object.values((await wh.query(build.density, { label }))[0] ?? {}).map(Number);
+  const perRow = rows < PER_ROW_BELOW * tiles;
+  await wh.execute(build.perTile(perRow), { label });
+  return perRow;
 }

@@ -16,7 +16,7 @@ import type { RelationName } from '../plans/relation.js';
 import type { Project, ViewDef } from '../project/types.js';
 import { Timestamp, typeName, type Column } from '../values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { renderAggregateRun } from '../dialects/aggregate-tiles.js';
+import { renderFullBuild, renderIncrementalRun } from '../dialects/aggregate-tiles.js';
 import { PER_ROW_BELOW } from '../plans/aggregate.js';
 import { aggregatePlan, builtKind, findBuilt, runAggregate } from './run-aggregate.js';
 import { featureStatsPlan, recordFeatureStats, statsTableOf, type StatsRun, type StatsTable } from './feature-stats.js';
@@ -70,11 +70,14 @@ export async function planRun(project: Project, opts: RunOptions): Promise<strin
     const view = project.views.get(name)!;
     if (view.config.aggregate) {
       const range = !opts.fullRefresh && opts.start !== undefined ? { start: opts.start, end: opts.end } : undefined;
-      const { statements, atomic } = renderAggregateRun(aggregatePlan(c, view, range), c.renderer.dialect);
-      const sql = atomic ? c.renderer.dialect.transactionScript(statements) : statements.map((s: string) => `${s};`).join('\n');
-      // the per-tile relations' kind is chosen from the data (run-aggregate.ts), which a dry run does not read
+      const d = c.renderer.dialect;
+      const plan = aggregatePlan(c, view, range);
+      const script = (statements: string[]) => statements.map((s) => `${s};`).join('\n');
+      // the per-tile relations' kind is chosen from the data (run-aggregate.ts: a count of rows per tile), which a dry run does not read
       const kind = `per-tile tables shown; views of the events instead where a full build finds under ${PER_ROW_BELOW} rows per tile`;
-      return `-- ${view.name}: aggregate ${range ? `incremental (${kind})` : `full build (${kind}; pass --start to see the incremental statements)`}\n${sql}\n`;
+      if (range) return `-- ${view.name}: aggregate incremental (${kind})\n${d.transactionScript(renderIncrementalRun(plan, d).statements)}\n`;
+      const build = renderFullBuild(plan, [], d);
+      return `-- ${view.name}: aggregate full build (${kind}; pass --start to see the incremental statements)\n${script([...build.before, ...build.perTile(false)])}\n`;
     }
     const incremental = view.config.materialized === 'incremental' && !opts.fullRefresh && opts.start !== undefined;
     const plan = planFor(c, view, incremental ? { start: opts.start, end: opts.end } : undefined);

@@ -17,8 +17,7 @@ import type { Logger } from '../log.js';
 import { ROW_COLUMN, outputName, planPointInTime, serviceViews, type EventTimes, type PointInTimePlan } from '../plans/point-in-time.js';
 import type { Project } from '../project/types.js';
 import { Timestamp, type Column, type DataType } from '../values.js';
-import { inputColumns, tileTables } from '../plans/aggregate.js';
-import { findBuilt } from './run-aggregate.js';
+import { inputColumns, perTileRelations, tileTables } from '../plans/aggregate.js';
 import { typeOfFeature } from './feature-types.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { TimeRange } from '../plans/relation.js';
@@ -195,9 +194,11 @@ async function describeView(wh: Warehouse, project: Project, view: CompiledView,
   const have = columns.map((col) => col.name);
   const spec = view.config.aggregate;
   if (spec) {
-    const built = await findBuilt(wh, tileTables(spec, view.table));
-    const missing = [built.tiles, ...built.others].find((f) => !f.columns);
-    if (missing) throw new ProjectError(view.file, `aggregate view '${view.name}' has no tile table ${wh.dialect.relation(missing.relation)}; build it with \`fsql run --select ${view.name}\`.`);
+    // the per-tile relations (the events are the view's table, described above)
+    const perTile = perTileRelations(tileTables(spec, view.table));
+    const found = await Promise.all(perTile.map((r) => wh.describe(r)));
+    const missing = perTile.find((_r, i) => !found[i]);
+    if (missing) throw new ProjectError(view.file, `aggregate view '${view.name}' has no tile table ${wh.dialect.relation(missing)}; build it with \`fsql run --select ${view.name}\`.`);
   }
   // An aggregate view's table holds its events; its features are computed from them.
   const needed = view.config.aggregate ? inputColumns(view.config.aggregate) : (features ?? []);

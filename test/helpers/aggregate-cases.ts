@@ -8,7 +8,7 @@
  */
 import { AGG_FUNCTIONS, featureType, floatTolerance, tileTables, type AggFeature, type AggregateRunPlan, type AggregateSpec } from '../../src/plans/aggregate.js';
 import { ROW_COLUMN, type PointInTimePlan } from '../../src/plans/point-in-time.js';
-import { renderAggregateRun } from '../../src/dialects/aggregate-tiles.js';
+import { renderFullBuild, renderIncrementalRun } from '../../src/dialects/aggregate-tiles.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { Timestamp, type Row, type Value } from '../../src/values.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
@@ -155,12 +155,12 @@ export async function load(wh: Warehouse, c: AggCase, prefix: string): Promise<P
   await wh.execute(insertRows(wh, source, first));
   // both kinds of per-tile relations, each with and without an incremental run: tables, and views of a state per row
   const perRow = c.seed % 4 >= 2;
-  const full = renderAggregateRun(runPlan(prefix, source, undefined, perRow), d);
-  await wh.execute(full.statements, { atomic: full.atomic });
+  const full = renderFullBuild(runPlan(prefix, source), [], d);
+  await wh.execute([...full.before, ...full.perTile(perRow)]);
   if (cut !== undefined) {
     await wh.execute(insertRows(wh, source, c.rows.filter((r) => r.ts !== null && r.ts >= cut)));
     // from a little before the cut: rows already loaded are re-read and must not count twice
-    const inc = renderAggregateRun(runPlan(prefix, source, { start: new Timestamp(cut - 1234567n) }, perRow), d);
+    const inc = renderIncrementalRun(runPlan(prefix, source, { start: new Timestamp(cut - 1234567n) }, perRow), d);
     await wh.execute(inc.statements, { atomic: inc.atomic });
   }
   return loadEvents(wh, c, prefix);

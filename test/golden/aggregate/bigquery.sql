@@ -1,4 +1,7 @@
--- full build
+-- full build: the per-tile relations found dropped, the events written
+drop table if exists `acme.features.user_spend__tiles`;
+drop table if exists `acme.features.user_spend__distinct__merchant_id`;
+drop table if exists `acme.features.user_spend__ends__amount`;
 create or replace table `acme.features.user_spend`
 partition by timestamp_trunc(`ts`, day)
 cluster by `user_id`, `__fsql_tile` as
@@ -7,6 +10,10 @@ from (
 select user_id, ts, amount, merchant_id from `acme.raw.transactions`
 ) as s
 where s.`ts` is not null and s.`user_id` is not null;
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as `rows`, approx_count_distinct(farm_fingerprint(to_json_string(struct(r.`user_id` as _0, r.`__fsql_tile` as _1)))) as `tiles`
+from `acme.features.user_spend` as r;
+-- per-tile tables
 create or replace table `acme.features.user_spend__tiles`
 cluster by `user_id`, `__fsql_tile` as
 select r.`user_id`, r.`__fsql_tile`, count(*) as `fsql_rows`, count(r.`amount`) as `fsql_n_0`, sum(r.`amount`) as `fsql_s_0`, avg(cast(r.`amount` as FLOAT64)) as `fsql_mean_0`, var_pop(cast(r.`amount` as FLOAT64)) * count(r.`amount`) as `fsql_m2_0`, max(r.`amount`) as `fsql_max_0`, min(case when r.`amount` is not null then r.`ts` end) as `fsql_fts_0`, min(case when r.`ts` = r.`fsql_gfirst_0` then r.`amount` end) as `fsql_fv_0`
@@ -30,13 +37,7 @@ from (
   where true and r.`amount` is not null
 ) as r
 where r.fsql_last <= 5;
--- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
-select count(*) as `rows`, approx_count_distinct(farm_fingerprint(to_json_string(struct(r.`user_id` as _0, r.`__fsql_tile` as _1)))) as `tiles`
-from `acme.features.user_spend` as r;
--- per-row views (after the events; a table of the same name dropped first)
-drop table if exists `acme.features.user_spend__tiles`;
-drop table if exists `acme.features.user_spend__distinct__merchant_id`;
-drop table if exists `acme.features.user_spend__ends__amount`;
+-- or per-row views
 create or replace view `acme.features.user_spend__tiles` as
 select r.`user_id`, r.`__fsql_tile`, 1 as `fsql_rows`, case when r.`amount` is not null then 1 else 0 end as `fsql_n_0`, r.`amount` as `fsql_s_0`, cast(r.`amount` as FLOAT64) as `fsql_mean_0`, case when r.`amount` is not null then cast(0 as FLOAT64) end as `fsql_m2_0`, r.`amount` as `fsql_max_0`, case when r.`amount` is not null then r.`ts` end as `fsql_fts_0`, r.`amount` as `fsql_fv_0`, r.`ts` as `fsql_row_ts`
 from `acme.features.user_spend` as r;

@@ -1,4 +1,7 @@
--- full build
+-- full build: the per-tile relations found dropped, the events written
+drop table if exists "features"."user_spend__tiles";
+drop table if exists "features"."user_spend__distinct__merchant_id";
+drop table if exists "features"."user_spend__ends__amount";
 create or replace table "features"."user_spend" as
 select * from (
 select s.*, ((epoch_us(s."ts")) - (((epoch_us(s."ts")) % 3600000000) + 3600000000) % 3600000000) // 3600000000 as "__fsql_tile"
@@ -8,6 +11,10 @@ select user_id, ts, amount, merchant_id from "raw"."transactions"
 where s."ts" is not null and s."user_id" is not null
 ) as fsql_rows
 order by "__fsql_tile";
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as "rows", approx_count_distinct(hash(r."user_id", r."__fsql_tile")) as "tiles"
+from "features"."user_spend" as r;
+-- per-tile tables
 create or replace table "features"."user_spend__tiles" as
 select * from (
 select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") as "fsql_n_0", sum(r."amount") as "fsql_s_0", avg(cast(r."amount" as double)) as "fsql_mean_0", var_pop(cast(r."amount" as double)) * count(r."amount") as "fsql_m2_0", max(r."amount") as "fsql_max_0", min(case when r."amount" is not null then r."ts" end) as "fsql_fts_0", min(case when r."ts" = r."fsql_gfirst_0" then r."amount" end) as "fsql_fv_0"
@@ -37,13 +44,7 @@ from (
 where r.fsql_last <= 5
 ) as fsql_rows
 order by "__fsql_tile";
--- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
-select count(*) as "rows", approx_count_distinct(hash(r."user_id", r."__fsql_tile")) as "tiles"
-from "features"."user_spend" as r;
--- per-row views (after the events; a table of the same name dropped first)
-drop table if exists "features"."user_spend__tiles";
-drop table if exists "features"."user_spend__distinct__merchant_id";
-drop table if exists "features"."user_spend__ends__amount";
+-- or per-row views
 create or replace view "features"."user_spend__tiles" as
 select r."user_id", r."__fsql_tile", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0", cast(r."amount" as double) as "fsql_mean_0", case when r."amount" is not null then cast(0 as double) end as "fsql_m2_0", r."amount" as "fsql_max_0", case when r."amount" is not null then r."ts" end as "fsql_fts_0", r."amount" as "fsql_fv_0", r."ts" as "fsql_row_ts"
 from "features"."user_spend" as r;

@@ -1,4 +1,16 @@
--- full build
+-- full build: the per-tile relations found dropped, the events written
+drop table if exists "features"."user_spend__tiles";
+drop table if exists "features"."user_spend__distinct__merchant_id";
+drop table if exists "features"."user_spend__ends__amount";
+do $$
+declare v regclass;
+begin
+  for v in select distinct w.ev_class::regclass from pg_depend as d join pg_rewrite as w on w.oid = d.objid join pg_class as c on c.oid = w.ev_class
+    where d.refobjid = to_regclass('"features"."user_spend"') and c.relkind = 'v' and c.relname like 'user\_spend\_\_%'
+  loop
+    execute format('drop view if exists %s', v);
+  end loop;
+end $$;
 drop table if exists "features"."user_spend";
 create table "features"."user_spend" as
 select s.*, (((cast(extract(epoch from s."ts") * 1000000 as bigint)) - (((cast(extract(epoch from s."ts") * 1000000 as bigint)) % 3600000000) + 3600000000) % 3600000000) / 3600000000) as "__fsql_tile"
@@ -7,6 +19,10 @@ select user_id, ts, amount, merchant_id from "raw"."transactions"
 ) as s
 where s."ts" is not null and s."user_id" is not null;
 create index on "features"."user_spend" ("user_id", "__fsql_tile");
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as "rows", count(distinct hashtextextended(row(r."user_id", r."__fsql_tile")::text, 0)) as "tiles"
+from "features"."user_spend" as r;
+-- per-tile tables
 drop table if exists "features"."user_spend__tiles";
 create table "features"."user_spend__tiles" as
 select r."user_id", r."__fsql_tile", count(*) as "fsql_rows", count(r."amount") as "fsql_n_0", sum(r."amount") as "fsql_s_0", avg(cast(r."amount" as double precision)) as "fsql_mean_0", var_pop(cast(r."amount" as double precision)) * count(r."amount") as "fsql_m2_0", max(r."amount") as "fsql_max_0", min(case when r."amount" is not null then r."ts" end) as "fsql_fts_0", min(case when r."ts" = r."fsql_gfirst_0" then r."amount" end) as "fsql_fv_0"
@@ -33,13 +49,7 @@ from (
 ) as r
 where r.fsql_last <= 5;
 create index on "features"."user_spend__ends__amount" ("user_id", "__fsql_tile");
--- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
-select count(*) as "rows", count(distinct hashtextextended(row(r."user_id", r."__fsql_tile")::text, 0)) as "tiles"
-from "features"."user_spend" as r;
--- per-row views (after the events; a table of the same name dropped first)
-drop table if exists "features"."user_spend__tiles";
-drop table if exists "features"."user_spend__distinct__merchant_id";
-drop table if exists "features"."user_spend__ends__amount";
+-- or per-row views
 create or replace view "features"."user_spend__tiles" as
 select r."user_id", r."__fsql_tile", 1 as "fsql_rows", case when r."amount" is not null then 1 else 0 end as "fsql_n_0", r."amount" as "fsql_s_0", cast(r."amount" as double precision) as "fsql_mean_0", case when r."amount" is not null then cast(0 as double precision) end as "fsql_m2_0", r."amount" as "fsql_max_0", case when r."amount" is not null then r."ts" end as "fsql_fts_0", r."amount" as "fsql_fv_0", r."ts" as "fsql_row_ts"
 from "features"."user_spend" as r;

@@ -1,10 +1,17 @@
--- full build
+-- full build: the per-tile relations found dropped, the events written
+drop table if exists "ACME"."FEATURES"."USER_SPEND__TILES";
+drop table if exists "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID";
+drop table if exists "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT";
 create or replace table "ACME"."FEATURES"."USER_SPEND" as
 select s.*, cast(floor((date_part(epoch_microsecond, s."TS")) / 3600000000) as NUMBER(38,0)) as "__FSQL_TILE"
 from (
 select user_id, ts, amount, merchant_id from "ACME"."RAW"."TRANSACTIONS"
 ) as s
 where s."TS" is not null and s."USER_ID" is not null;
+-- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
+select count(*) as "ROWS", approx_count_distinct(hash(r."USER_ID", r."__FSQL_TILE")) as "TILES"
+from "ACME"."FEATURES"."USER_SPEND" as r;
+-- per-tile tables
 create or replace table "ACME"."FEATURES"."USER_SPEND__TILES" as
 select r."USER_ID", r."__FSQL_TILE", count(*) as "FSQL_ROWS", count(r."AMOUNT") as "FSQL_N_0", sum(r."AMOUNT") as "FSQL_S_0", avg(cast(r."AMOUNT" as FLOAT)) as "FSQL_MEAN_0", var_pop(cast(r."AMOUNT" as FLOAT)) * count(r."AMOUNT") as "FSQL_M2_0", max(r."AMOUNT") as "FSQL_MAX_0", min(case when r."AMOUNT" is not null then r."TS" end) as "FSQL_FTS_0", min(case when r."TS" = r."FSQL_GFIRST_0" then r."AMOUNT" end) as "FSQL_FV_0"
 from (
@@ -25,13 +32,7 @@ from (
   where true and r."AMOUNT" is not null
 ) as r
 where r.fsql_last <= 5;
--- how many rows fill how many (keys, tile): the full build's choice of per-tile tables or per-row views
-select count(*) as "ROWS", approx_count_distinct(hash(r."USER_ID", r."__FSQL_TILE")) as "TILES"
-from "ACME"."FEATURES"."USER_SPEND" as r;
--- per-row views (after the events; a table of the same name dropped first)
-drop table if exists "ACME"."FEATURES"."USER_SPEND__TILES";
-drop table if exists "ACME"."FEATURES"."USER_SPEND__DISTINCT__MERCHANT_ID";
-drop table if exists "ACME"."FEATURES"."USER_SPEND__ENDS__AMOUNT";
+-- or per-row views
 create or replace view "ACME"."FEATURES"."USER_SPEND__TILES" as
 select r."USER_ID", r."__FSQL_TILE", 1 as "FSQL_ROWS", case when r."AMOUNT" is not null then 1 else 0 end as "FSQL_N_0", r."AMOUNT" as "FSQL_S_0", cast(r."AMOUNT" as FLOAT) as "FSQL_MEAN_0", case when r."AMOUNT" is not null then cast(0 as FLOAT) end as "FSQL_M2_0", r."AMOUNT" as "FSQL_MAX_0", case when r."AMOUNT" is not null then r."TS" end as "FSQL_FTS_0", r."AMOUNT" as "FSQL_FV_0", r."TS" as "FSQL_ROW_TS"
 from "ACME"."FEATURES"."USER_SPEND" as r;
